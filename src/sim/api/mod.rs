@@ -1,0 +1,302 @@
+//! The simulated Kubernetes API server: one handler that parses request paths the way the
+//! real API server lays them out, checks the caller's token, applies API faults and hands
+//! the request to the read, write, log or proxy side.
+
+mod discovery;
+mod logs;
+mod proxy;
+mod read;
+pub mod status;
+pub mod table;
+mod watch;
+mod write;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+
+use super::SimContext;
+use super::resources::{self, ResourceDef};
+use status::ApiError;
+
+/// Requests larger than this are refused with 413, as the API server does (3 MiB).
+pub const MAX_BODY: usize = 3 * 1024 * 1024;
+
+pub fn router(ctx: Arc<SimContext>) -> Router {
+    Router::new()
+        .fallback(handle)
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .with_state(ctx)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Admin,
+    Viewer,
+}
+
+/// A request aimed at a resource: `/api/v1/namespaces/{ns}/{plural}/{name}/{sub}/...`.
+#[derive(Debug)]
+pub struct Target {
+    pub def: &'static ResourceDef,
+    pub namespace: Option<String>,
+    pub name: Option<String>,
+    pub subresource: Option<String>,
+    /// Whatever follows the subresource (the proxied path).
+    pub rest: String,
+}
+
+pub struct Request {
+    pub method: Method,
+    pub target: Target,
+    pub query: HashMap<String, String>,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+    pub role: Role,
+}
+
+impl Request {
+    pub fn param(&self, key: &str) -> Option<&str> {
+        self.query.get(key).map(String::as_str)
+    }
+    pub fn header(&self, key: &str) -> &str {
+        self.headers
+            .get(key)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+    }
+    pub fn namespace(&self) -> &str {
+        self.target.namespace.as_deref().unwrap_or_default()
+    }
+}
+
+pub fn json_response(status: StatusCode, value: &Value) -> Response {
+    let mut resp = (status, value.to_string()).into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    resp
+}
+
+fn ok(value: &Value) -> Response {
+    json_response(StatusCode::OK, value)
+}
+
+async fn handle(
+    State(ctx): State<Arc<SimContext>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    match route(ctx, method, uri, headers, body).await {
+        Ok(resp) => resp,
+        Err(e) => e.into_response(),
+    }
+}
+
+fn role_of(ctx: &SimContext, headers: &HeaderMap) -> Result<Role, ApiError> {
+    let auth = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    match auth.and_then(|a| a.strip_prefix("Bearer ")) {
+        None if auth.is_none() => Ok(Role::Viewer),
+        Some(t) if t == ctx.admin_token => Ok(Role::Admin),
+        Some(t) if t == ctx.viewer_token => Ok(Role::Viewer),
+        _ => Err(ApiError::new(401, "Unauthorized", "Unauthorized")),
+    }
+}
+
+async fn route(
+    ctx: Arc<SimContext>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let path = uri.path().to_string();
+    let query: HashMap<String, String> =
+        form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes())
+            .into_owned()
+            .collect();
+    let segments: Vec<&str> = path
+        .trim_matches('/')
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .collect();
+
+    if segments.first() == Some(&"sim") {
+        return super::metrics_http::serve(&ctx, &segments[1..]).map_err(ApiError::not_found);
+    }
+    let role = role_of(&ctx, &headers)?;
+    let faults = ctx.faults.snapshot();
+    if faults.api_latency_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(faults.api_latency_ms)).await;
+    }
+    let is_api = matches!(segments.first(), Some(&"api") | Some(&"apis"));
+    if is_api && faults.api_error_rate > 0.0 && rand::random::<f64>() < faults.api_error_rate {
+        return Err(ApiError::new(
+            500,
+            "InternalError",
+            "Internal error occurred: injected by the simulator's api.error-rate fault",
+        ));
+    }
+
+    match segments.as_slice() {
+        ["version"] => return Ok(ok(&discovery::version())),
+        ["healthz"] | ["readyz"] | ["livez"] => return Ok("ok".into_response()),
+        ["api"] => return Ok(ok(&discovery::core_versions(&ctx.server_address))),
+        ["apis"] => return Ok(ok(&discovery::group_list())),
+        ["api", "v1"] => return Ok(ok(&discovery::resource_list("").expect("core group"))),
+        ["apis", group] => {
+            return discovery::group(group).map(|v| ok(&v)).ok_or_else(|| {
+                ApiError::not_found(format!(
+                    "the server could not find the requested resource (group {group})"
+                ))
+            });
+        }
+        ["apis", group, "v1"] => {
+            return discovery::resource_list(group)
+                .map(|v| ok(&v))
+                .ok_or_else(|| {
+                    ApiError::not_found("the server could not find the requested resource")
+                });
+        }
+        _ => {}
+    }
+    let target = parse_target(&segments)?;
+    let request = Request {
+        method,
+        target,
+        query,
+        headers,
+        body,
+        role,
+    };
+    authorize(&request)?;
+    dispatch(&ctx, request).await
+}
+
+fn parse_target(segments: &[&str]) -> Result<Target, ApiError> {
+    let unknown = || ApiError::not_found("the server could not find the requested resource");
+    let (group, rest) = match segments {
+        ["api", "v1", rest @ ..] => ("", rest),
+        ["apis", group, "v1", rest @ ..] => (*group, rest),
+        _ => return Err(unknown()),
+    };
+    let lookup = |plural: &str| resources::find(group, "v1", plural);
+    let (namespace, rest) = match rest {
+        ["namespaces", ns, plural, rest @ ..] if lookup(plural).is_some_and(|d| d.namespaced) => {
+            (Some(ns.to_string()), [&[*plural][..], rest].concat())
+        }
+        _ => (None, rest.to_vec()),
+    };
+    let Some((plural, rest)) = rest.split_first() else {
+        return Err(unknown());
+    };
+    let def = lookup(plural).ok_or_else(|| {
+        ApiError::not_found(format!(
+            "the server could not find the requested resource ({plural})"
+        ))
+    })?;
+    if namespace.is_none() && def.namespaced && !rest.is_empty() {
+        return Err(ApiError::not_found(format!(
+            "{} are namespaced: the path needs /namespaces/<namespace>/",
+            def.plural
+        )));
+    }
+    let name = rest.first().map(|s| s.to_string());
+    let subresource = rest.get(1).map(|s| s.to_string());
+    if let Some(sub) = &subresource
+        && !def.subresources.contains(&sub.as_str())
+    {
+        return Err(unknown());
+    }
+    Ok(Target {
+        def,
+        namespace,
+        name,
+        subresource,
+        rest: rest.iter().skip(2).copied().collect::<Vec<_>>().join("/"),
+    })
+}
+
+pub fn verb(req: &Request) -> &'static str {
+    let named = req.target.name.is_some();
+    match req.method {
+        Method::GET if req.param("watch").is_some_and(|w| w == "true" || w == "1") => "watch",
+        Method::GET if named => "get",
+        Method::GET => "list",
+        Method::POST => "create",
+        Method::PUT => "update",
+        Method::PATCH => "patch",
+        Method::DELETE if named => "delete",
+        Method::DELETE => "deletecollection",
+        _ => "unknown",
+    }
+}
+
+fn authorize(req: &Request) -> Result<(), ApiError> {
+    let verb = verb(req);
+    if req.role == Role::Admin || matches!(verb, "get" | "list" | "watch") {
+        return Ok(());
+    }
+    let resource = match &req.target.subresource {
+        Some(sub) => format!("{}/{sub}", req.target.def.plural),
+        None => req.target.def.plural.to_string(),
+    };
+    let group = if req.target.def.group.is_empty() {
+        "\"\"".to_string()
+    } else {
+        format!("\"{}\"", req.target.def.group)
+    };
+    let scope = match &req.target.namespace {
+        Some(ns) => format!("in the namespace \"{ns}\""),
+        None => "at the cluster scope".to_string(),
+    };
+    let name = req
+        .target
+        .name
+        .as_deref()
+        .map(|n| format!(" \"{n}\""))
+        .unwrap_or_default();
+    Err(ApiError::forbidden(format!(
+        "{} {resource}{name} is forbidden: User \"sim-viewer\" cannot {verb} resource \"{resource}\" in API group {group} {scope}",
+        req.target.def.plural
+    )))
+}
+
+async fn dispatch(ctx: &Arc<SimContext>, req: Request) -> Result<Response, ApiError> {
+    match (req.target.subresource.as_deref(), verb(&req)) {
+        (Some("log"), "get") => logs::serve(ctx, &req).await,
+        (Some("log"), v) => Err(ApiError::method_not_allowed(format!(
+            "{v} is not supported on pods/log"
+        ))),
+        (Some("proxy"), _) => proxy::serve(ctx, &req),
+        (_, "watch") => watch::serve(ctx, &req),
+        (_, "get") => read::get(ctx, &req),
+        (_, "list") => read::list(ctx, &req),
+        (_, "create") => write::create(ctx, &req),
+        (_, "update") => write::update(ctx, &req),
+        (_, "patch") => write::patch(ctx, &req),
+        (_, "delete") => write::delete(ctx, &req),
+        (_, v) => Err(ApiError::method_not_allowed(format!(
+            "the simulator does not support {v} here"
+        ))),
+    }
+}
+
+pub fn streaming_response(body: Body, content_type: &'static str) -> Response {
+    let mut resp = Response::new(body);
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    resp
+}

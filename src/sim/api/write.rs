@@ -1,0 +1,222 @@
+//! create, update, patch (all four content types) and delete, with `dryRun=All`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde_json::{Value, json};
+
+use super::status::ApiError;
+use super::{Request, json_response, ok};
+use crate::sim::SimContext;
+use crate::sim::patch::{self, PatchError, PatchKind};
+use crate::sim::store::{StoreError, now_rfc3339};
+
+fn dry_run(req: &Request) -> Result<bool, ApiError> {
+    match req.param("dryRun") {
+        None | Some("") => Ok(false),
+        Some("All") => Ok(true),
+        Some(other) => Err(ApiError::bad_request(format!(
+            "dryRun: Unsupported value: \"{other}\": supported values: \"All\""
+        ))),
+    }
+}
+
+fn parse_body(req: &Request) -> Result<Value, ApiError> {
+    let value: Value = serde_json::from_slice(&req.body)
+        .map_err(|e| ApiError::bad_request(format!("the request body is not valid JSON: {e}")))?;
+    if !value.is_object() {
+        return Err(ApiError::bad_request(
+            "the request body must be a JSON object",
+        ));
+    }
+    Ok(value)
+}
+
+fn check_namespace(req: &Request, obj: &Value) -> Result<(), ApiError> {
+    if let Some(ns) = obj["metadata"]["namespace"].as_str()
+        && !ns.is_empty()
+        && req
+            .target
+            .namespace
+            .as_deref()
+            .is_some_and(|want| want != ns)
+    {
+        return Err(ApiError::bad_request(
+            "the namespace of the provided object does not match the namespace sent on the request",
+        ));
+    }
+    Ok(())
+}
+
+/// Keeps a write to the main resource from changing status, and a write to `/status` from
+/// changing anything else, as the API server does for resources with a status subresource.
+fn scope_to_subresource(req: &Request, old: &Value, mut new: Value) -> Value {
+    let has_status = req.target.def.subresources.contains(&"status");
+    match req.target.subresource.as_deref() {
+        Some("status") => {
+            let mut merged = old.clone();
+            merged["status"] = new["status"].take();
+            if let Some(rv) = new["metadata"].get("resourceVersion") {
+                merged["metadata"]["resourceVersion"] = rv.clone();
+            }
+            merged
+        }
+        _ if has_status && req.target.def.plural != "namespaces" => {
+            match old.get("status") {
+                Some(s) => new["status"] = s.clone(),
+                None => {
+                    if let Some(o) = new.as_object_mut() {
+                        o.remove("status");
+                    }
+                }
+            }
+            new
+        }
+        _ => new,
+    }
+}
+
+fn reject_unsupported_subresource(req: &Request) -> Result<(), ApiError> {
+    match req.target.subresource.as_deref() {
+        None | Some("status") => Ok(()),
+        Some(sub) => Err(ApiError::method_not_allowed(format!(
+            "the simulator does not support writes to the {sub} subresource"
+        ))),
+    }
+}
+
+pub fn create(ctx: &Arc<SimContext>, req: &Request) -> Result<Response, ApiError> {
+    reject_unsupported_subresource(req)?;
+    if req.target.name.is_some() {
+        return Err(ApiError::method_not_allowed(
+            "create is sent to the collection, not to a name",
+        ));
+    }
+    let obj = parse_body(req)?;
+    check_namespace(req, &obj)?;
+    let stored =
+        ctx.store
+            .create_opts(req.target.def.plural, req.namespace(), obj, dry_run(req)?)?;
+    Ok(json_response(StatusCode::CREATED, &stored.value()))
+}
+
+pub fn update(ctx: &Arc<SimContext>, req: &Request) -> Result<Response, ApiError> {
+    reject_unsupported_subresource(req)?;
+    let obj = parse_body(req)?;
+    check_namespace(req, &obj)?;
+    let name = req.target.name.as_deref().unwrap_or_default();
+    let stored = ctx.store.modify_opts(
+        req.target.def.plural,
+        req.namespace(),
+        name,
+        dry_run(req)?,
+        |old| Ok(scope_to_subresource(req, old, obj)),
+    )?;
+    Ok(ok(&stored.value()))
+}
+
+pub fn patch(ctx: &Arc<SimContext>, req: &Request) -> Result<Response, ApiError> {
+    reject_unsupported_subresource(req)?;
+    let content_type = req.header("content-type");
+    let kind = PatchKind::from_content_type(content_type).ok_or_else(|| {
+        ApiError::new(415, "UnsupportedMediaType", format!("the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json (got \"{content_type}\")"))
+    })?;
+    let name = req.target.name.as_deref().unwrap_or_default();
+    let dry = dry_run(req)?;
+    let plural = req.target.def.plural;
+    let result = ctx
+        .store
+        .modify_opts(plural, req.namespace(), name, dry, |old| {
+            let patched = patch::apply(old, kind, &req.body).map_err(|e| match e {
+                PatchError::BadBody(m) => StoreError::BadRequest(m),
+                PatchError::Invalid(m) => StoreError::Invalid(m),
+            })?;
+            Ok(scope_to_subresource(req, old, patched))
+        });
+    let stored = match result {
+        // Server-side apply creates what does not exist yet.
+        Err(StoreError::NotFound(_)) if kind == PatchKind::Apply => {
+            let obj = parse_body(req)?;
+            check_namespace(req, &obj)?;
+            let mut obj = obj;
+            obj["metadata"]["name"] = json!(name);
+            return Ok(json_response(
+                StatusCode::CREATED,
+                &ctx.store
+                    .create_opts(plural, req.namespace(), obj, dry)?
+                    .value(),
+            ));
+        }
+        other => other?,
+    };
+    Ok(ok(&stored.value()))
+}
+
+pub fn delete(ctx: &Arc<SimContext>, req: &Request) -> Result<Response, ApiError> {
+    reject_unsupported_subresource(req)?;
+    let options: Value = if req.body.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&req.body).map_err(|e| {
+            ApiError::bad_request(format!("the DeleteOptions body is not valid JSON: {e}"))
+        })?
+    };
+    let precondition = options["preconditions"]["resourceVersion"].as_str();
+    let name = req.target.name.as_deref().unwrap_or_default();
+    let dry = dry_run(req)?
+        || options["dryRun"]
+            .as_array()
+            .is_some_and(|d| d.iter().any(|v| v == "All"));
+    if req.target.def.plural == "pods" && !dry {
+        let grace = options["gracePeriodSeconds"].as_u64();
+        let stored = delete_pod_gracefully(ctx, req.namespace(), name, precondition, grace)?;
+        return Ok(ok(&stored));
+    }
+    let stored = ctx.store.delete_opts(
+        req.target.def.plural,
+        req.namespace(),
+        name,
+        precondition,
+        dry,
+    )?;
+    Ok(ok(&stored.value()))
+}
+
+/// Marks a pod as terminating and removes it once its grace period (capped, so the
+/// simulation stays brisk) has passed, the way the kubelet finishes a deletion.
+pub fn delete_pod_gracefully(
+    ctx: &Arc<SimContext>,
+    ns: &str,
+    name: &str,
+    precondition: Option<&str>,
+    grace_seconds: Option<u64>,
+) -> Result<Value, ApiError> {
+    let marked = ctx.store.modify("pods", ns, name, |old| {
+        if let Some(want) = precondition
+            && old["metadata"]["resourceVersion"].as_str() != Some(want)
+        {
+            let mut stale = old.clone();
+            stale["metadata"]["resourceVersion"] = json!(want);
+            return Ok(stale);
+        }
+        let mut pod = old.clone();
+        if pod["metadata"]["deletionTimestamp"].is_null() {
+            pod["metadata"]["deletionTimestamp"] = json!(now_rfc3339());
+            pod["metadata"]["deletionGracePeriodSeconds"] = json!(grace_seconds.unwrap_or(30));
+        }
+        Ok(pod)
+    })?;
+    let delay = ctx
+        .timing
+        .termination
+        .min(Duration::from_secs(grace_seconds.unwrap_or(30)));
+    let store = ctx.store.clone();
+    let (ns, name) = (ns.to_string(), name.to_string());
+    tokio::spawn(async move {
+        tokio::time::sleep(delay).await;
+        let _ = store.delete("pods", &ns, &name, None);
+    });
+    Ok(marked.value())
+}

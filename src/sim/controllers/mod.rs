@@ -1,0 +1,7 @@
+//! The simulator's controllers.
+
+use std::sync::Arc;
+
+use super::SimContext;
+
+pub fn spawn(_ctx: Arc<SimContext>) {}
