@@ -1,0 +1,8 @@
+//! istio-cockpit: a terminal cockpit for live, revision-based Istio upgrades.
+//!
+//! - `cli`: command-line parsing and the entry point of each command
+//! - `sim`: the simulated mesh (a Kubernetes API server with Istio on it) used by `sim`,
+//!   `demo` and every test
+
+pub mod cli;
+pub mod sim;

@@ -1,0 +1,118 @@
+//! Shared test harness: the real `istio-cockpit sim` binary on an ephemeral port, and kubectl
+//! pointed at it with its own discovery cache.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct Sim {
+    child: Child,
+    pub api: String,
+    pub kubeconfig: PathBuf,
+    pub metrics: String,
+    pub dir: tempfile::TempDir,
+}
+
+impl Sim {
+    /// Starts the simulator with extra flags and waits for its `ready` line.
+    pub fn start(extra: &[&str]) -> Sim {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let kubeconfig = dir.path().join("kubeconfig");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_istio-cockpit"))
+            .arg("sim")
+            .arg("--kubeconfig-out")
+            .arg(&kubeconfig)
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start istio-cockpit sim");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).expect("read ready line");
+        assert!(line.starts_with("ready "), "unexpected first line: {line:?}");
+        let field = |key: &str| {
+            line.split_whitespace()
+                .find_map(|w| w.strip_prefix(&format!("{key}=")))
+                .unwrap_or_else(|| panic!("{key}= missing from {line:?}"))
+                .to_string()
+        };
+        Sim {
+            api: field("api"),
+            metrics: field("metrics"),
+            kubeconfig: PathBuf::from(field("kubeconfig")),
+            child,
+            dir,
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    fn kubectl_command(&self, context: &str, args: &[&str]) -> Command {
+        let mut cmd = Command::new("kubectl");
+        cmd.env("KUBECONFIG", &self.kubeconfig)
+            .env("KUBECACHEDIR", self.dir.path().join("kube-cache"))
+            .arg("--context")
+            .arg(context)
+            .arg("--request-timeout=20s")
+            .args(args);
+        cmd
+    }
+
+    /// Runs kubectl as `sim-admin` and returns its output, whatever the exit status.
+    pub fn kubectl_output(&self, args: &[&str]) -> Output {
+        self.kubectl_command("sim-admin", args).output().expect("run kubectl")
+    }
+
+    pub fn kubectl_as(&self, context: &str, args: &[&str]) -> Output {
+        self.kubectl_command(context, args).output().expect("run kubectl")
+    }
+
+    /// Runs kubectl as `sim-admin`, asserts success and returns stdout.
+    pub fn kubectl(&self, args: &[&str]) -> String {
+        let out = self.kubectl_output(args);
+        assert!(
+            out.status.success(),
+            "kubectl {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8")
+    }
+
+    pub fn spawn_kubectl(&self, args: &[&str]) -> Child {
+        self.kubectl_command("sim-admin", args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn kubectl")
+    }
+
+    pub fn kubeconfig_path(&self) -> &Path {
+        &self.kubeconfig
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Polls `check` until it returns Some or the deadline passes.
+pub fn eventually<T>(timeout: Duration, mut check: impl FnMut() -> Option<T>) -> Option<T> {
+    let end = Instant::now() + timeout;
+    loop {
+        if let Some(v) = check() {
+            return Some(v);
+        }
+        if Instant::now() > end {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
