@@ -6,10 +6,11 @@ mod discovery;
 mod logs;
 mod proxy;
 mod read;
+mod scale;
 pub mod status;
 pub mod table;
 mod watch;
-mod write;
+pub mod write;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -281,6 +282,13 @@ async fn dispatch(ctx: &Arc<SimContext>, req: Request) -> Result<Response, ApiEr
             "{v} is not supported on pods/log"
         ))),
         (Some("proxy"), _) => proxy::serve(ctx, &req),
+        (Some("scale"), "get") => scale::get(ctx, &req),
+        (Some("scale"), "update") => scale::write(ctx, &req, None),
+        (Some("scale"), "patch") => {
+            let kind = crate::sim::patch::PatchKind::from_content_type(req.header("content-type"))
+                .ok_or_else(|| ApiError::new(415, "UnsupportedMediaType", "unsupported patch content type"))?;
+            scale::write(ctx, &req, Some(kind))
+        }
         (_, "watch") => watch::serve(ctx, &req),
         (_, "get") => read::get(ctx, &req),
         (_, "list") => read::list(ctx, &req),
