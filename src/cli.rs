@@ -57,6 +57,11 @@ pub struct SimArgs {
     /// Seconds a new pod takes to become ready.
     #[arg(long, default_value_t = 3.0, value_name = "SECONDS")]
     pub ready_after: f64,
+    /// Changes kept for watches that reconnect from an older resourceVersion; older ones get
+    /// `410 Expired` and must list again.
+    #[arg(long, default_value_t = sim::store::DEFAULT_HISTORY, value_name = "N",
+          value_parser = clap::value_parser!(usize))]
+    pub watch_history: usize,
 }
 
 impl SimArgs {
@@ -81,6 +86,7 @@ impl SimArgs {
                 readiness: Duration::from_secs_f64(self.ready_after),
                 ..sim::Timing::default()
             },
+            watch_history: self.watch_history.max(1),
             ..SimOptions::default()
         })
     }

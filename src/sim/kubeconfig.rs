@@ -4,7 +4,9 @@
 use std::io::Write;
 use std::path::Path;
 
-pub fn render(server: &str, admin_token: &str, viewer_token: &str) -> String {
+pub fn render(server: &str, ca_pem: &str, admin_token: &str, viewer_token: &str) -> String {
+    use base64::Engine;
+    let ca = base64::engine::general_purpose::STANDARD.encode(ca_pem.as_bytes());
     format!(
         "apiVersion: v1
 kind: Config
@@ -12,6 +14,7 @@ clusters:
 - name: istio-cockpit-sim
   cluster:
     server: {server}
+    certificate-authority-data: {ca}
 contexts:
 - name: sim-admin
   context:

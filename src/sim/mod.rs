@@ -23,7 +23,9 @@ pub mod prometheus_config;
 pub mod resources;
 pub mod scenario;
 pub mod selector;
+pub mod serve;
 pub mod store;
+pub mod tls;
 pub mod workloads;
 
 use std::net::SocketAddr;
@@ -77,6 +79,8 @@ pub struct SimOptions {
     pub timing: Timing,
     /// Lines kept per container log.
     pub log_lines: usize,
+    /// Changes kept for watches that resume from an older resourceVersion.
+    pub watch_history: usize,
 }
 
 impl Default for SimOptions {
@@ -88,6 +92,7 @@ impl Default for SimOptions {
             scenario: scenario::Options::default(),
             timing: Timing::default(),
             log_lines: 5_000,
+            watch_history: store::DEFAULT_HISTORY,
         }
     }
 }
@@ -95,6 +100,8 @@ impl Default for SimOptions {
 /// A running simulator.
 pub struct RunningSim {
     pub ctx: Arc<SimContext>,
+    /// PEM of the CA clients must trust to reach the API over TLS.
+    pub ca_pem: String,
     pub api_url: String,
     pub metrics_url: String,
     pub kubeconfig: PathBuf,
@@ -130,13 +137,17 @@ pub async fn start(opts: SimOptions) -> Result<RunningSim> {
     let listener = TcpListener::bind(opts.listen)
         .await
         .wrap_err_with(|| format!("cannot listen on {}", opts.listen))?;
-    let addr = listener.local_addr()?;
-    let api_url = format!("http://{addr}");
+    let mut addr = listener.local_addr()?;
+    if addr.ip().is_unspecified() {
+        addr.set_ip(std::net::IpAddr::from([127, 0, 0, 1]));
+    }
+    let api_url = format!("https://{addr}");
+    let certificates = tls::generate(addr.ip()).map_err(|e| eyre!(e))?;
     let kubeconfig = opts.kubeconfig_out.clone().unwrap_or_else(|| {
         std::env::temp_dir().join(format!("istio-cockpit-sim-{}.kubeconfig", addr.port()))
     });
 
-    let store = Arc::new(Store::new());
+    let store = Arc::new(Store::new(opts.watch_history));
     store.set_admission(Box::new(|view, resource, obj| {
         if resource == "pods" {
             injection::admit_pod(view, obj);
@@ -162,7 +173,12 @@ pub async fn start(opts: SimOptions) -> Result<RunningSim> {
         viewer_token: token(),
         server_address: addr.to_string(),
     });
-    let kubeconfig_text = kubeconfig::render(&api_url, &ctx.admin_token, &ctx.viewer_token);
+    let kubeconfig_text = kubeconfig::render(
+        &api_url,
+        &certificates.ca_pem,
+        &ctx.admin_token,
+        &ctx.viewer_token,
+    );
     kubeconfig::write_private(&kubeconfig, &kubeconfig_text)
         .wrap_err_with(|| format!("cannot write the kubeconfig to {}", kubeconfig.display()))?;
     if let Some(path) = &opts.prometheus_config_out {
@@ -177,17 +193,17 @@ pub async fn start(opts: SimOptions) -> Result<RunningSim> {
     controllers::spawn(ctx.clone());
     ctx.mesh.clone().spawn();
 
-    let (shutdown, mut stopped) = tokio::sync::watch::channel(false);
+    let (shutdown, stopped) = tokio::sync::watch::channel(false);
     let app = api::router(ctx.clone());
-    let server = tokio::spawn(async move {
-        let _ = axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = stopped.changed().await;
-            })
-            .await;
-    });
+    let server = tokio::spawn(serve::run(
+        listener,
+        certificates.server_config.clone(),
+        app,
+        stopped,
+    ));
     Ok(RunningSim {
         ctx,
+        ca_pem: certificates.ca_pem,
         metrics_url: format!("{api_url}/sim/metrics"),
         api_url,
         kubeconfig,

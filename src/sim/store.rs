@@ -16,8 +16,8 @@ use super::names;
 use super::resources::{self, ResourceDef};
 use super::selector::{FieldSelector, LabelSelector};
 
-/// How many changes are kept for watches that resume from an older resourceVersion.
-const HISTORY: usize = 50_000;
+/// How many changes are kept, by default, for watches that resume from an older resourceVersion.
+pub const DEFAULT_HISTORY: usize = 50_000;
 /// How many live changes a slow watcher may fall behind before its stream is ended.
 const BROADCAST: usize = 32_768;
 
@@ -97,6 +97,7 @@ pub type Admission = Box<dyn Fn(&View<'_>, &'static str, &mut Value) + Send + Sy
 
 pub struct Store {
     inner: RwLock<Inner>,
+    history_len: usize,
     tx: broadcast::Sender<Arc<Change>>,
     admission: RwLock<Option<Admission>>,
 }
@@ -163,14 +164,16 @@ pub fn now_rfc3339() -> String {
 
 impl Default for Store {
     fn default() -> Self {
-        Self::new()
+        Self::new(DEFAULT_HISTORY)
     }
 }
 
 impl Store {
-    pub fn new() -> Store {
+    /// A store that keeps `history_len` changes for watches resuming from the past.
+    pub fn new(history_len: usize) -> Store {
         let (tx, _) = broadcast::channel(BROADCAST);
         Store {
+            history_len: history_len.max(1),
             inner: RwLock::new(Inner {
                 rv: 1000,
                 ..Inner::default()
@@ -582,7 +585,7 @@ impl Store {
             object,
             previous,
         });
-        if inner.history.len() >= HISTORY {
+        if inner.history.len() >= self.history_len {
             inner.history.pop_front();
         }
         inner.history.push_back(change.clone());

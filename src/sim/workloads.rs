@@ -18,7 +18,9 @@ pub struct DeploymentSpec<'a> {
 
 pub fn deployment(spec: &DeploymentSpec<'_>, created: &str) -> Value {
     let mut pod_labels = spec.labels.clone();
-    pod_labels["app"] = json!(spec.name);
+    if pod_labels["app"].is_null() {
+        pod_labels["app"] = json!(spec.name);
+    }
     let container = spec.name.rsplit('-').next().unwrap_or(spec.name);
     json!({
         "apiVersion": "apps/v1",

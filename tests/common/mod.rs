@@ -31,8 +31,13 @@ impl Sim {
             .expect("start istio-cockpit sim");
         let stdout = child.stdout.take().expect("stdout");
         let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).expect("read ready line");
-        assert!(line.starts_with("ready "), "unexpected first line: {line:?}");
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("read ready line");
+        assert!(
+            line.starts_with("ready "),
+            "unexpected first line: {line:?}"
+        );
         let field = |key: &str| {
             line.split_whitespace()
                 .find_map(|w| w.strip_prefix(&format!("{key}=")))
@@ -65,11 +70,15 @@ impl Sim {
 
     /// Runs kubectl as `sim-admin` and returns its output, whatever the exit status.
     pub fn kubectl_output(&self, args: &[&str]) -> Output {
-        self.kubectl_command("sim-admin", args).output().expect("run kubectl")
+        self.kubectl_command("sim-admin", args)
+            .output()
+            .expect("run kubectl")
     }
 
     pub fn kubectl_as(&self, context: &str, args: &[&str]) -> Output {
-        self.kubectl_command(context, args).output().expect("run kubectl")
+        self.kubectl_command(context, args)
+            .output()
+            .expect("run kubectl")
     }
 
     /// Runs kubectl as `sim-admin`, asserts success and returns stdout.
@@ -93,6 +102,38 @@ impl Sim {
 
     pub fn kubeconfig_path(&self) -> &Path {
         &self.kubeconfig
+    }
+
+    fn kubeconfig_field(&self, key: &str) -> String {
+        let text = std::fs::read_to_string(&self.kubeconfig).expect("read kubeconfig");
+        text.lines()
+            .find_map(|l| l.trim().strip_prefix(&format!("{key}: ")))
+            .unwrap_or_else(|| panic!("{key} missing from the kubeconfig"))
+            .to_string()
+    }
+
+    /// The PEM of the CA the simulator's serving certificate chains to.
+    pub fn ca_pem(&self) -> Vec<u8> {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD
+            .decode(self.kubeconfig_field("certificate-authority-data"))
+            .expect("base64 CA")
+    }
+
+    /// The admin's bearer token (the first user in the kubeconfig).
+    pub fn admin_token(&self) -> String {
+        self.kubeconfig_field("token")
+    }
+
+    /// An HTTPS client that trusts the simulator's CA.
+    pub fn http_client(&self) -> reqwest::Client {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let ca = reqwest::Certificate::from_pem(&self.ca_pem()).expect("CA certificate");
+        reqwest::Client::builder()
+            .tls_certs_only([ca])
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("https client")
     }
 }
 

@@ -270,8 +270,7 @@ fn authorize(req: &Request) -> Result<(), ApiError> {
         .map(|n| format!(" \"{n}\""))
         .unwrap_or_default();
     Err(ApiError::forbidden(format!(
-        "{} {resource}{name} is forbidden: User \"sim-viewer\" cannot {verb} resource \"{resource}\" in API group {group} {scope}",
-        req.target.def.plural
+        "{resource}{name} is forbidden: User \"sim-viewer\" cannot {verb} resource \"{resource}\" in API group {group} {scope}"
     )))
 }
 
@@ -286,7 +285,13 @@ async fn dispatch(ctx: &Arc<SimContext>, req: Request) -> Result<Response, ApiEr
         (Some("scale"), "update") => scale::write(ctx, &req, None),
         (Some("scale"), "patch") => {
             let kind = crate::sim::patch::PatchKind::from_content_type(req.header("content-type"))
-                .ok_or_else(|| ApiError::new(415, "UnsupportedMediaType", "unsupported patch content type"))?;
+                .ok_or_else(|| {
+                    ApiError::new(
+                        415,
+                        "UnsupportedMediaType",
+                        "unsupported patch content type",
+                    )
+                })?;
             scale::write(ctx, &req, Some(kind))
         }
         (_, "watch") => watch::serve(ctx, &req),

@@ -45,32 +45,47 @@ pub fn get(ctx: &Arc<SimContext>, req: &Request) -> Result<Response, ApiError> {
     let obj = ctx
         .store
         .get_value(req.target.def.plural, req.namespace(), name(req))
-        .ok_or_else(|| ApiError::not_found(format!("{} \"{}\" not found", req.target.def.plural, name(req))))?;
+        .ok_or_else(|| {
+            ApiError::not_found(format!(
+                "{} \"{}\" not found",
+                req.target.def.plural,
+                name(req)
+            ))
+        })?;
     Ok(ok(&scale_of(&obj)))
 }
 
 /// PUT or PATCH of a Scale: only `spec.replicas` reaches the object.
-pub fn write(ctx: &Arc<SimContext>, req: &Request, patch_kind: Option<PatchKind>) -> Result<Response, ApiError> {
-    let stored = ctx.store.modify(req.target.def.plural, req.namespace(), name(req), |old| {
-        let current = scale_of(old);
-        let wanted = match patch_kind {
-            Some(kind) => patch::apply(&current, kind, &req.body).map_err(|e| match e {
-                patch::PatchError::BadBody(m) => StoreError::BadRequest(m),
-                patch::PatchError::Invalid(m) => StoreError::Invalid(m),
-            })?,
-            None => serde_json::from_slice(&req.body)
-                .map_err(|e| StoreError::BadRequest(format!("the request body is not valid JSON: {e}")))?,
-        };
-        let replicas = wanted["spec"]["replicas"]
-            .as_i64()
-            .filter(|r| *r >= 0)
-            .ok_or_else(|| StoreError::Invalid("spec.replicas: must be a whole number >= 0".into()))?;
-        let mut new = old.clone();
-        new["spec"]["replicas"] = json!(replicas);
-        if let Some(rv) = wanted["metadata"]["resourceVersion"].as_str() {
-            new["metadata"]["resourceVersion"] = json!(rv);
-        }
-        Ok(new)
-    })?;
+pub fn write(
+    ctx: &Arc<SimContext>,
+    req: &Request,
+    patch_kind: Option<PatchKind>,
+) -> Result<Response, ApiError> {
+    let stored = ctx
+        .store
+        .modify(req.target.def.plural, req.namespace(), name(req), |old| {
+            let current = scale_of(old);
+            let wanted = match patch_kind {
+                Some(kind) => patch::apply(&current, kind, &req.body).map_err(|e| match e {
+                    patch::PatchError::BadBody(m) => StoreError::BadRequest(m),
+                    patch::PatchError::Invalid(m) => StoreError::Invalid(m),
+                })?,
+                None => serde_json::from_slice(&req.body).map_err(|e| {
+                    StoreError::BadRequest(format!("the request body is not valid JSON: {e}"))
+                })?,
+            };
+            let replicas = wanted["spec"]["replicas"]
+                .as_i64()
+                .filter(|r| *r >= 0)
+                .ok_or_else(|| {
+                    StoreError::Invalid("spec.replicas: must be a whole number >= 0".into())
+                })?;
+            let mut new = old.clone();
+            new["spec"]["replicas"] = json!(replicas);
+            if let Some(rv) = wanted["metadata"]["resourceVersion"].as_str() {
+                new["metadata"]["resourceVersion"] = json!(rv);
+            }
+            Ok(new)
+        })?;
     Ok(ok(&scale_of(&stored.value())))
 }

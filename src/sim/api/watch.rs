@@ -19,11 +19,12 @@ use super::status::ApiError;
 use super::table::{self, IncludeObject};
 use super::{Request, streaming_response};
 use crate::sim::SimContext;
+use crate::sim::faults::Faults;
 use crate::sim::resources::ResourceDef;
 use crate::sim::selector::{FieldSelector, LabelSelector};
 use crate::sim::store::{Change, ChangeType, Key, StoreError, Stored};
 
-const BOOKMARK_EVERY: Duration = Duration::from_secs(15);
+const BOOKMARK_EVERY: Duration = Duration::from_secs(5);
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1800);
 
 struct Filter {
@@ -144,7 +145,6 @@ pub fn serve(ctx: &Arc<SimContext>, req: &Request) -> Result<Response, ApiError>
             Err(e) => return Err(e.into()),
         }
     };
-    let drop_after = ctx.faults.snapshot().watch_drop_seconds;
     let (tx, body_rx) = mpsc::channel::<Result<Bytes, Infallible>>(256);
     tokio::spawn(stream_events(
         filter,
@@ -154,7 +154,7 @@ pub fn serve(ctx: &Arc<SimContext>, req: &Request) -> Result<Response, ApiError>
         send_initial,
         bookmarks,
         timeout,
-        drop_after,
+        ctx.faults.clone(),
     ));
     Ok(streaming_response(
         Body::from_stream(ReceiverStream::new(body_rx)),
@@ -171,8 +171,9 @@ async fn stream_events(
     send_initial: bool,
     bookmarks: bool,
     timeout: Duration,
-    drop_after: u64,
+    faults: Arc<Faults>,
 ) {
+    let opened = Instant::now();
     let mut first = true;
     let mut last_rv = match start {
         Start::Expired(msg) => {
@@ -212,14 +213,11 @@ async fn stream_events(
             last
         }
     };
-    let end = Instant::now()
-        + if drop_after > 0 {
-            timeout.min(Duration::from_secs(drop_after))
-        } else {
-            timeout
-        };
+    let end = opened + timeout;
     let mut tick = tokio::time::interval(BOOKMARK_EVERY);
     tick.tick().await;
+    // The drop fault can be switched on while a watch is open, so it is checked as we go.
+    let mut fault_check = tokio::time::interval(Duration::from_millis(250));
     loop {
         tokio::select! {
             change = rx.recv() => match change {
@@ -243,6 +241,12 @@ async fn stream_events(
                 }
             }
             _ = sleep_until(end) => return,
+            _ = fault_check.tick() => {
+                let drop = faults.snapshot().watch_drop_seconds;
+                if drop > 0 && opened.elapsed() >= Duration::from_secs(drop) {
+                    return;
+                }
+            }
             _ = tx.closed() => return,
         }
     }
