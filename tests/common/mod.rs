@@ -57,6 +57,11 @@ impl Sim {
         self.child.id()
     }
 
+    /// The exit status, once the process has exited.
+    pub fn try_wait(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.try_wait().ok().flatten()
+    }
+
     fn kubectl_command(&self, context: &str, args: &[&str]) -> Command {
         let mut cmd = Command::new("kubectl");
         cmd.env("KUBECONFIG", &self.kubeconfig)
