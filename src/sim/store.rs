@@ -105,6 +105,8 @@ pub struct Store {
 #[derive(Default)]
 struct Inner {
     rv: u64,
+    /// Every change after this resourceVersion is still in `history`.
+    floor: u64,
     uid_seq: u64,
     objects: HashMap<&'static str, BTreeMap<Key, Stored>>,
     history: VecDeque<Arc<Change>>,
@@ -137,7 +139,6 @@ pub struct ListResult {
     pub rv: u64,
     pub items: Vec<(Key, Stored)>,
     pub continue_token: Option<String>,
-    pub remaining: usize,
 }
 
 fn index(value: &Value, rv: u64) -> Stored {
@@ -176,6 +177,7 @@ impl Store {
             history_len: history_len.max(1),
             inner: RwLock::new(Inner {
                 rv: 1000,
+                floor: 1000,
                 ..Inner::default()
             }),
             tx,
@@ -222,8 +224,7 @@ impl Store {
     ) -> ListResult {
         let inner = self.inner.read().expect("store lock");
         let mut items = Vec::new();
-        let mut remaining = 0;
-        let mut continue_token = None;
+        let mut more = false;
         if let Some(map) = inner.objects.get(resource) {
             let start = match (after, ns) {
                 (Some(k), _) => std::ops::Bound::Excluded(k.clone()),
@@ -239,21 +240,23 @@ impl Store {
                 if !stored.matches(key, labels, fields) {
                     continue;
                 }
+                // One match past the page is enough to know another page follows.
                 if limit.is_some_and(|l| items.len() >= l) {
-                    remaining += 1;
-                    continue;
+                    more = true;
+                    break;
                 }
                 items.push((key.clone(), stored.clone()));
             }
-            if remaining > 0 {
-                continue_token = items.last().map(|(k, _)| encode_continue(inner.rv, k));
-            }
         }
+        let continue_token = if more {
+            items.last().map(|(k, _)| encode_continue(inner.rv, k))
+        } else {
+            None
+        };
         ListResult {
             rv: inner.rv,
             items,
             continue_token,
-            remaining,
         }
     }
 
@@ -310,8 +313,23 @@ impl Store {
                     "metadata.name or metadata.generateName is required".into(),
                 ));
             };
-            inner.uid_seq += 1;
-            name = format!("{prefix}{}", names::suffix(inner.uid_seq));
+            let key_ns = if def.namespaced {
+                ns.to_string()
+            } else {
+                String::new()
+            };
+            // Like the API server, a generated name that happens to exist is drawn again.
+            loop {
+                inner.uid_seq += 1;
+                name = format!("{prefix}{}", names::suffix(inner.uid_seq));
+                let taken = inner
+                    .objects
+                    .get(resource)
+                    .is_some_and(|m| m.contains_key(&(key_ns.clone(), name.clone())));
+                if !taken {
+                    break;
+                }
+            }
         }
         validate_name(&name)?;
         if def.namespaced {
@@ -586,7 +604,9 @@ impl Store {
             previous,
         });
         if inner.history.len() >= self.history_len {
-            inner.history.pop_front();
+            if let Some(dropped) = inner.history.pop_front() {
+                inner.floor = dropped.rv;
+            }
         }
         inner.history.push_back(change.clone());
         // Sending under the lock keeps the broadcast in resourceVersion order.
@@ -605,11 +625,10 @@ impl Store {
         if from_rv >= inner.rv {
             return Ok((Vec::new(), rx));
         }
-        let oldest = inner.history.front().map_or(inner.rv, |c| c.rv);
-        if from_rv + 1 < oldest {
+        if from_rv < inner.floor {
             return Err(StoreError::Gone(format!(
                 "too old resource version: {from_rv} ({})",
-                oldest - 1
+                inner.floor
             )));
         }
         let backlog = inner
@@ -641,6 +660,15 @@ impl Store {
             })
             .unwrap_or_default();
         (inner.rv, items, rx)
+    }
+
+    /// Drops the recorded history: after the initial load no watcher can ask for it, and
+    /// 50,000 pods' worth of creations would otherwise sit in memory.
+    pub fn forget_history(&self) {
+        let mut inner = self.inner.write().expect("store lock");
+        inner.history.clear();
+        inner.history.shrink_to_fit();
+        inner.floor = inner.rv;
     }
 
     /// Subscribes to every live change (for the simulator's own controllers).
@@ -714,4 +742,114 @@ pub fn decode_continue(token: &str) -> Option<Key> {
     let mut parts = text.split('\u{1f}');
     let _rv = parts.next()?;
     Some((parts.next()?.to_string(), parts.next()?.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn ns(name: &str) -> Value {
+        json!({"metadata": {"name": name}})
+    }
+
+    #[test]
+    fn watch_history_expires_exactly_at_its_floor() {
+        let store = Store::new(3);
+        for name in ["a", "b", "c", "d", "e"] {
+            store.create("namespaces", "", ns(name)).unwrap();
+        }
+        let rv = store.current_rv();
+        // Three changes kept: those after rv-3 can be replayed, older ones are gone.
+        let (backlog, _) = store.watch_from(rv - 3).unwrap();
+        assert_eq!(backlog.len(), 3);
+        assert!(matches!(store.watch_from(rv - 4), Err(StoreError::Gone(_))));
+        store.forget_history();
+        assert!(matches!(store.watch_from(rv - 1), Err(StoreError::Gone(_))));
+        assert!(store.watch_from(rv).unwrap().0.is_empty());
+    }
+
+    #[test]
+    fn pages_continue_where_the_last_one_ended() {
+        let store = Store::default();
+        for name in ["a", "b", "c", "d", "e"] {
+            store.create("namespaces", "", ns(name)).unwrap();
+        }
+        let all = LabelSelector::default();
+        let none = FieldSelector::default();
+        let first = store.list("namespaces", None, &all, &none, Some(2), None);
+        let token = first.continue_token.expect("more pages");
+        let after = decode_continue(&token).unwrap();
+        let second = store.list("namespaces", None, &all, &none, Some(3), Some(&after));
+        let names: Vec<&str> = first
+            .items
+            .iter()
+            .chain(&second.items)
+            .map(|(k, _)| k.1.as_str())
+            .collect();
+        assert_eq!(names, ["a", "b", "c", "d", "e"]);
+        assert!(second.continue_token.is_none());
+    }
+
+    #[test]
+    fn stale_writes_conflict_and_unchanged_writes_keep_the_version() {
+        let store = Store::default();
+        let created = store.create("namespaces", "", ns("a")).unwrap();
+        let stale = created.value();
+        let changed = store
+            .modify("namespaces", "", "a", |v| {
+                let mut v = v.clone();
+                v["metadata"]["labels"] = json!({"x": "1"});
+                Ok(v)
+            })
+            .unwrap();
+        assert!(changed.rv > created.rv);
+        assert!(matches!(
+            store.update("namespaces", "", "a", stale),
+            Err(StoreError::Conflict(_))
+        ));
+        let same = store
+            .modify("namespaces", "", "a", |v| Ok(v.clone()))
+            .unwrap();
+        assert_eq!(same.rv, changed.rv);
+    }
+
+    #[test]
+    fn generated_names_and_spec_changes_bump_what_kubernetes_bumps() {
+        let store = Store::default();
+        store.create("namespaces", "", ns("apps")).unwrap();
+        let d = store
+            .create(
+                "deployments",
+                "apps",
+                json!({"metadata": {"generateName": "web-"}, "spec": {"replicas": 1}}),
+            )
+            .unwrap()
+            .value();
+        let name = d["metadata"]["name"].as_str().unwrap().to_string();
+        assert!(name.starts_with("web-") && name.len() == 9, "{name}");
+        assert_eq!(d["metadata"]["generation"], 1);
+        let scaled = store
+            .modify("deployments", "apps", &name, |v| {
+                let mut v = v.clone();
+                v["spec"]["replicas"] = json!(3);
+                Ok(v)
+            })
+            .unwrap()
+            .value();
+        assert_eq!(scaled["metadata"]["generation"], 2);
+        let status_only = store
+            .modify("deployments", "apps", &name, |v| {
+                let mut v = v.clone();
+                v["status"] = json!({"replicas": 3});
+                Ok(v)
+            })
+            .unwrap()
+            .value();
+        assert_eq!(status_only["metadata"]["generation"], 2);
+        assert!(matches!(
+            store.create("pods", "missing", json!({"metadata": {"name": "p"}})),
+            Err(StoreError::NotFound(_))
+        ));
+    }
 }

@@ -85,7 +85,6 @@ pub fn list(ctx: &Arc<SimContext>, req: &Request) -> Result<Response, ApiError> 
     let mut meta = json!({"resourceVersion": result.rv.to_string()});
     if let Some(token) = &result.continue_token {
         meta["continue"] = json!(token);
-        meta["remainingItemCount"] = json!(result.remaining);
     }
     if table::wants_table(req.header("accept")) {
         let include = IncludeObject::parse(req.param("includeObject"));
