@@ -4,5 +4,6 @@
 //! - `sim`: the simulated mesh (a Kubernetes API server with Istio on it) used by `sim`,
 //!   `demo` and every test
 
+pub mod app;
 pub mod cli;
 pub mod sim;

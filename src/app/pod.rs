@@ -1,0 +1,238 @@
+//! What the cockpit keeps of a pod: the revision that injected it (from its annotations, never
+//! from labels) and the proxy version (from the `istio-proxy` image).
+
+use chrono::{DateTime, Utc};
+use k8s_openapi::api::core::v1::Pod;
+
+use super::version::Version;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PodInfo {
+    pub namespace: String,
+    pub name: String,
+    pub phase: String,
+    pub ready: u16,
+    pub containers: u16,
+    pub restarts: u32,
+    pub created: Option<DateTime<Utc>>,
+    pub terminating: bool,
+    /// The revision that injected the sidecar.
+    pub revision: Option<String>,
+    pub proxy: Option<Version>,
+    /// For istiod pods: the revision they serve (their `istio.io/rev` label) and version.
+    pub istiod: Option<(String, Option<Version>)>,
+    /// The `app` label, for grouping.
+    pub app: Option<String>,
+    pub cpu_millis: u32,
+    pub memory_mib: u32,
+}
+
+impl PodInfo {
+    pub fn key(&self) -> (&str, &str) {
+        (&self.namespace, &self.name)
+    }
+
+    pub fn is_injected(&self) -> bool {
+        self.proxy.is_some() || self.revision.is_some()
+    }
+
+    pub fn is_ready(&self) -> bool {
+        !self.terminating && self.containers > 0 && self.ready == self.containers
+    }
+
+    pub fn from_pod(pod: &Pod) -> PodInfo {
+        let meta = &pod.metadata;
+        let annotations = meta.annotations.as_ref();
+        let labels = meta.labels.as_ref();
+        let revision = annotations
+            .and_then(|a| a.get("sidecar.istio.io/status"))
+            .and_then(|s| serde_json::from_str::<serde_json::Value>(s).ok())
+            .and_then(|v| v["revision"].as_str().map(str::to_string))
+            .filter(|r| !r.is_empty())
+            .or_else(|| annotations.and_then(|a| a.get("istio.io/rev")).cloned());
+        let spec = pod.spec.as_ref();
+        let sidecar_image = spec.and_then(|s| {
+            s.containers
+                .iter()
+                .chain(s.init_containers.iter().flatten())
+                .find(|c| c.name == "istio-proxy")
+                .and_then(|c| c.image.clone())
+        });
+        let proxy = sidecar_image.as_deref().and_then(Version::from_image);
+        let is_istiod = labels
+            .and_then(|l| l.get("app"))
+            .is_some_and(|a| a == "istiod");
+        let istiod = is_istiod.then(|| {
+            let rev = labels
+                .and_then(|l| l.get("istio.io/rev"))
+                .cloned()
+                .unwrap_or_else(|| "default".into());
+            let version = spec
+                .and_then(|s| s.containers.iter().find(|c| c.name == "discovery"))
+                .and_then(|c| c.image.as_deref())
+                .and_then(Version::from_image);
+            (rev, version)
+        });
+        let status = pod.status.as_ref();
+        let native_sidecars: Vec<&str> = spec
+            .map(|s| {
+                s.init_containers
+                    .iter()
+                    .flatten()
+                    .filter(|c| c.restart_policy.as_deref() == Some("Always"))
+                    .map(|c| c.name.as_str())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let statuses = status
+            .into_iter()
+            .flat_map(|s| s.container_statuses.iter().flatten())
+            .chain(
+                status
+                    .into_iter()
+                    .flat_map(|s| s.init_container_statuses.iter().flatten())
+                    .filter(|c| native_sidecars.contains(&c.name.as_str())),
+            );
+        let (mut ready, mut restarts) = (0u16, 0u32);
+        for s in statuses {
+            ready += u16::from(s.ready);
+            restarts += s.restart_count.max(0) as u32;
+        }
+        let containers = spec.map_or(0, |s| s.containers.len()) + native_sidecars.len();
+        let (cpu_millis, memory_mib) = spec.map_or((0, 0), requests);
+        PodInfo {
+            namespace: meta.namespace.clone().unwrap_or_default(),
+            name: meta.name.clone().unwrap_or_default(),
+            phase: status
+                .and_then(|s| s.phase.clone())
+                .unwrap_or_else(|| "Pending".into()),
+            ready,
+            containers: containers as u16,
+            restarts,
+            created: meta
+                .creation_timestamp
+                .as_ref()
+                .and_then(|t| jiff_to_chrono(&t.0)),
+            terminating: meta.deletion_timestamp.is_some(),
+            revision,
+            proxy,
+            istiod,
+            app: labels.and_then(|l| l.get("app")).cloned(),
+            cpu_millis,
+            memory_mib,
+        }
+    }
+}
+
+/// Kubernetes types carry jiff timestamps; the cockpit's own clock is chrono.
+pub fn jiff_to_chrono(t: &k8s_openapi::jiff::Timestamp) -> Option<DateTime<Utc>> {
+    DateTime::from_timestamp(t.as_second(), t.subsec_nanosecond().max(0) as u32)
+}
+
+fn requests(spec: &k8s_openapi::api::core::v1::PodSpec) -> (u32, u32) {
+    let mut cpu = 0;
+    let mut mem = 0;
+    for c in &spec.containers {
+        let Some(req) = c.resources.as_ref().and_then(|r| r.requests.as_ref()) else {
+            continue;
+        };
+        cpu += req.get("cpu").map_or(0, |q| cpu_millis(&q.0));
+        mem += req.get("memory").map_or(0, |q| memory_mib(&q.0));
+    }
+    (cpu, mem)
+}
+
+/// `250m` -> 250, `2` -> 2000.
+pub fn cpu_millis(q: &str) -> u32 {
+    match q.strip_suffix('m') {
+        Some(m) => m.parse().unwrap_or(0),
+        None => q.parse::<f64>().map_or(0, |c| (c * 1000.0) as u32),
+    }
+}
+
+/// `128Mi` -> 128, `2Gi` -> 2048, `500M` -> 476.
+pub fn memory_mib(q: &str) -> u32 {
+    const UNITS: [(&str, f64); 6] = [
+        ("Ki", 1.0 / 1024.0),
+        ("Mi", 1.0),
+        ("Gi", 1024.0),
+        ("K", 1000.0 / 1_048_576.0),
+        ("M", 1_000_000.0 / 1_048_576.0),
+        ("G", 1_000_000_000.0 / 1_048_576.0),
+    ];
+    for (suffix, factor) in UNITS {
+        if let Some(n) = q.strip_suffix(suffix) {
+            return n.parse::<f64>().map_or(0, |n| (n * factor) as u32);
+        }
+    }
+    q.parse::<f64>()
+        .map_or(0, |bytes| (bytes / 1_048_576.0) as u32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn pod(v: serde_json::Value) -> Pod {
+        serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn revision_comes_from_annotations_and_version_from_the_proxy_image() {
+        let p = pod(json!({
+            "metadata": {"name": "web-1", "namespace": "shop", "labels": {"app": "web", "istio.io/rev": "wrong"},
+                         "annotations": {"sidecar.istio.io/status": "{\"revision\":\"1-25-0\"}", "istio.io/rev": "stable"},
+                         "creationTimestamp": "2026-11-24T10:00:00Z"},
+            "spec": {"containers": [
+                {"name": "web", "image": "shop/web:1", "resources": {"requests": {"cpu": "250m", "memory": "256Mi"}}},
+                {"name": "istio-proxy", "image": "istio/proxyv2:1.25.0-distroless", "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}}}]},
+            "status": {"phase": "Running", "containerStatuses": [
+                {"name": "web", "ready": true, "restartCount": 2, "image": "", "imageID": ""},
+                {"name": "istio-proxy", "ready": false, "restartCount": 1, "image": "", "imageID": ""}]}
+        }));
+        let info = PodInfo::from_pod(&p);
+        assert_eq!(info.revision.as_deref(), Some("1-25-0"));
+        assert_eq!(info.proxy, Version::parse("1.25.0"));
+        assert_eq!((info.ready, info.containers, info.restarts), (1, 2, 3));
+        assert!(!info.is_ready());
+        assert_eq!((info.cpu_millis, info.memory_mib), (350, 384));
+        assert_eq!(
+            info.created.unwrap().to_rfc3339(),
+            "2026-11-24T10:00:00+00:00"
+        );
+        assert!(info.istiod.is_none());
+    }
+
+    #[test]
+    fn native_sidecars_and_istiod_pods_are_recognised() {
+        let native = pod(json!({
+            "metadata": {"name": "a", "namespace": "n", "annotations": {"istio.io/rev": "1-24-0"}},
+            "spec": {"containers": [{"name": "app", "image": "x:1"}],
+                     "initContainers": [{"name": "istio-proxy", "image": "istio/proxyv2:1.24.0", "restartPolicy": "Always"}]},
+            "status": {"initContainerStatuses": [{"name": "istio-proxy", "ready": true, "restartCount": 0, "image": "", "imageID": ""}],
+                       "containerStatuses": [{"name": "app", "ready": true, "restartCount": 0, "image": "", "imageID": ""}]}
+        }));
+        let info = PodInfo::from_pod(&native);
+        assert_eq!(info.revision.as_deref(), Some("1-24-0"));
+        assert_eq!(info.proxy, Version::parse("1.24.0"));
+        assert_eq!((info.ready, info.containers), (2, 2));
+        let istiod = pod(json!({
+            "metadata": {"name": "istiod-x", "namespace": "istio-system", "labels": {"app": "istiod", "istio.io/rev": "1-25-0"}},
+            "spec": {"containers": [{"name": "discovery", "image": "istio/pilot:1.25.0"}]}
+        }));
+        let info = PodInfo::from_pod(&istiod);
+        assert_eq!(
+            info.istiod,
+            Some(("1-25-0".into(), Version::parse("1.25.0")))
+        );
+        assert!(!info.is_injected());
+    }
+
+    #[test]
+    fn quantities_convert() {
+        assert_eq!(cpu_millis("1.5"), 1500);
+        assert_eq!(memory_mib("2Gi"), 2048);
+        assert_eq!(memory_mib("1048576"), 1);
+    }
+}
