@@ -182,7 +182,16 @@ pub async fn start(opts: SimOptions) -> Result<RunningSim> {
     kubeconfig::write_private(&kubeconfig, &kubeconfig_text)
         .wrap_err_with(|| format!("cannot write the kubeconfig to {}", kubeconfig.display()))?;
     if let Some(path) = &opts.prometheus_config_out {
-        let text = prometheus_config::render(&api_url, &ctx.viewer_token);
+        // Prometheus verifies the simulator's certificate against this run's CA.
+        let ca_path = path.with_extension("ca.pem");
+        std::fs::write(&ca_path, &certificates.ca_pem).wrap_err_with(|| {
+            format!("cannot write the CA certificate to {}", ca_path.display())
+        })?;
+        let text = prometheus_config::render(
+            &api_url,
+            &ctx.viewer_token,
+            Some(&ca_path.to_string_lossy()),
+        );
         std::fs::write(path, text).wrap_err_with(|| {
             format!("cannot write the Prometheus config to {}", path.display())
         })?;

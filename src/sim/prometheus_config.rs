@@ -1,5 +1,154 @@
-//! The Prometheus configuration `--prometheus-config-out` writes.
+//! The Prometheus configuration `--prometheus-config-out` writes (Prometheus 2.42 and later).
+//!
+//! Two jobs, `istiod` and `envoy-stats`, scrape every target from the simulator itself at
+//! `/sim/metrics/pods/<namespace>/<pod>/<port>`, since pod IPs exist only in the simulation.
+//! Target labels: `namespace`, `pod`, `app`, `istio_io_rev` (the pod label on istiod, the
+//! injector's annotation on sidecars) and `instance` = `<pod IP>:<port>`.
+//!
+//! The active jobs find their targets through HTTP discovery (`/sim/metrics/targets/<job>`),
+//! because Debian's Prometheus is built without Kubernetes discovery. The file also carries,
+//! commented out, the same jobs with `kubernetes_sd_configs` (role `pod`) against the
+//! simulator's API, for Prometheus builds that have it.
 
-pub fn render(_api_url: &str, _token: &str) -> String {
-    String::new()
+/// How often HTTP discovery asks for the targets again.
+const REFRESH: &str = "5s";
+
+/// The configuration; with `ca_file`, Prometheus verifies the simulator's certificate against
+/// that run's CA, without it verification is off.
+pub fn render(api_url: &str, token: &str, ca_file: Option<&str>) -> String {
+    let active = http_sd_jobs(api_url, token, ca_file);
+    let kubernetes: String = kubernetes_sd_jobs(api_url, token, ca_file)
+        .lines()
+        .map(|l| format!("#{l}\n"))
+        .collect();
+    format!(
+        "# Written by `istio-cockpit sim`: scrapes the simulated istiod pods and sidecars from\n# the simulator itself (their pod IPs exist only in the simulation).\nglobal:\n  scrape_interval: 2s\n  scrape_timeout: 2s\n  evaluation_interval: 2s\nscrape_configs:\n{active}\n# With a Prometheus built with Kubernetes discovery, these jobs find the same targets\n# through the simulator's Kubernetes API instead (replace the two jobs above):\n{kubernetes}"
+    )
+}
+
+fn tls_block(scheme: &str, ca_file: Option<&str>, indent: &str) -> String {
+    match (scheme, ca_file) {
+        ("https", Some(ca)) => format!("\n{indent}tls_config:\n{indent}  ca_file: {}", quote(ca)),
+        ("https", None) => format!("\n{indent}tls_config:\n{indent}  insecure_skip_verify: true"),
+        _ => String::new(),
+    }
+}
+
+fn http_sd_jobs(api_url: &str, token: &str, ca_file: Option<&str>) -> String {
+    let (scheme, _) = api_url.split_once("://").unwrap_or(("http", api_url));
+    let base = api_url.trim_end_matches('/');
+    ["istiod", "envoy-stats"]
+        .iter()
+        .map(|job| {
+            format!(
+                "  - job_name: {job}\n    scheme: {scheme}{scrape_tls}\n    http_sd_configs:\n      - url: {url}\n        refresh_interval: {REFRESH}\n        authorization:\n          type: Bearer\n          credentials: {token}{sd_tls}\n",
+                scrape_tls = tls_block(scheme, ca_file, "    "),
+                url = quote(&format!("{base}/sim/metrics/targets/{job}")),
+                token = quote(token),
+                sd_tls = tls_block(scheme, ca_file, "        "),
+            )
+        })
+        .collect()
+}
+
+/// The same jobs with Kubernetes discovery of pods through the simulator's API.
+fn kubernetes_sd_jobs(api_url: &str, token: &str, ca_file: Option<&str>) -> String {
+    let (scheme, address) = api_url.split_once("://").unwrap_or(("http", api_url));
+    let address = address.trim_end_matches('/');
+    let tls_at = |indent: &str| tls_block(scheme, ca_file, indent);
+    let sd = |namespaces: &str| {
+        format!(
+            "    kubernetes_sd_configs:\n      - role: pod\n        api_server: {api}\n        authorization:\n          type: Bearer\n          credentials: {token}{tls}{namespaces}\n",
+            api = quote(api_url),
+            token = quote(token),
+            tls = tls_at("        "),
+        )
+    };
+    let job = |name: &str, namespaces: &str, keep: &str, port: &str, rev: &str| {
+        format!(
+            r#"  - job_name: {name}
+    scheme: {scheme}{scrape_tls}
+{sd}    relabel_configs:
+{keep}      - source_labels: [__meta_kubernetes_pod_phase]
+        regex: Running
+        action: keep
+      - source_labels: [__meta_kubernetes_namespace, __meta_kubernetes_pod_name, {port}]
+        regex: "([^;]+);([^;]+);([0-9]+)"
+        target_label: __metrics_path__
+        replacement: /sim/metrics/pods/${{1}}/${{2}}/${{3}}
+      - source_labels: [__meta_kubernetes_pod_ip, {port}]
+        regex: "([^;]+);([0-9]+)"
+        target_label: instance
+        replacement: ${{1}}:${{2}}
+      - target_label: __address__
+        replacement: {address}
+      - source_labels: [__meta_kubernetes_namespace]
+        target_label: namespace
+      - source_labels: [__meta_kubernetes_pod_name]
+        target_label: pod
+      - source_labels: [__meta_kubernetes_pod_label_app]
+        target_label: app
+      - source_labels: [{rev}]
+        target_label: istio_io_rev
+"#,
+            scrape_tls = tls_at("    "),
+            sd = sd(namespaces),
+        )
+    };
+    let istiod = job(
+        "istiod",
+        "\n        namespaces:\n          names: [istio-system]",
+        "      - source_labels: [__meta_kubernetes_pod_label_app, __meta_kubernetes_pod_container_port_number]\n        regex: istiod;15014\n        action: keep\n",
+        "__meta_kubernetes_pod_container_port_number",
+        "__meta_kubernetes_pod_label_istio_io_rev",
+    );
+    // One target per pod: the istio-proxy container (its only port is Envoy's 15090).
+    let sidecars = job(
+        "envoy-stats",
+        "",
+        "      - source_labels: [__meta_kubernetes_pod_container_name, __meta_kubernetes_pod_annotation_prometheus_io_scrape]\n        regex: istio-proxy;true\n        action: keep\n",
+        "__meta_kubernetes_pod_annotation_prometheus_io_port",
+        "__meta_kubernetes_pod_annotation_istio_io_rev",
+    );
+    format!("{istiod}{sidecars}")
+}
+
+/// A YAML double-quoted scalar.
+fn quote(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jobs_discover_over_http_and_scrape_the_simulator() {
+        let text = render("https://127.0.0.1:41234", "0123abcd", None);
+        let (active, commented) = text.split_once("\n# With a Prometheus").unwrap();
+        assert!(active.contains("  - job_name: istiod\n"));
+        assert!(active.contains("  - job_name: envoy-stats\n"));
+        assert!(active.contains("url: \"https://127.0.0.1:41234/sim/metrics/targets/istiod\""));
+        assert!(
+            active.contains("url: \"https://127.0.0.1:41234/sim/metrics/targets/envoy-stats\"")
+        );
+        assert_eq!(active.matches("insecure_skip_verify: true").count(), 4);
+        assert!(!active.contains("kubernetes_sd_configs"));
+        assert!(!text.contains('\t'));
+        // The Kubernetes variant: commented out, complete.
+        assert!(commented.lines().skip(2).all(|l| l.starts_with('#')));
+        assert_eq!(commented.matches("kubernetes_sd_configs:").count(), 2);
+        assert_eq!(commented.matches("credentials: \"0123abcd\"").count(), 2);
+        assert!(commented.contains("replacement: 127.0.0.1:41234"));
+        assert!(commented.contains("replacement: /sim/metrics/pods/${1}/${2}/${3}"));
+        assert!(commented.contains("__meta_kubernetes_pod_annotation_istio_io_rev"));
+        assert!(commented.contains("__meta_kubernetes_pod_label_istio_io_rev"));
+    }
+
+    #[test]
+    fn a_ca_file_replaces_skipping_verification() {
+        let text = render("https://127.0.0.1:41234", "t", Some("/x/ca.pem"));
+        assert_eq!(text.matches("ca_file: \"/x/ca.pem\"").count(), 8);
+        assert!(!text.contains("insecure_skip_verify"));
+    }
 }

@@ -1,13 +1,77 @@
 //! `pods/proxy`: istiod's `:15014/metrics` and a sidecar's `:15020/stats/prometheus`.
+//!
+//! The name segment is `<pod>:<port>` (or `<scheme>:<pod>:<port>`), as kubectl and the API
+//! server write it; whatever follows `proxy/` is the path on the pod.
 
 use std::sync::Arc;
 
-use axum::response::Response;
+use axum::http::{HeaderValue, Method, header};
+use axum::response::{IntoResponse, Response};
 
 use super::Request;
 use super::status::ApiError;
 use crate::sim::SimContext;
+use crate::sim::mesh::CONTENT_TYPE;
 
-pub fn serve(_ctx: &Arc<SimContext>, _req: &Request) -> Result<Response, ApiError> {
-    Err(ApiError::not_found("not yet"))
+/// Splits `[scheme:]pod[:port]`.
+fn split_name(raw: &str) -> (&str, Option<&str>) {
+    let parts: Vec<&str> = raw.split(':').collect();
+    match parts.as_slice() {
+        [pod] => (pod, None),
+        [pod, port] => (pod, Some(port)),
+        [_scheme, pod, port] => (pod, Some(port)),
+        _ => (raw, None),
+    }
+}
+
+pub fn serve(ctx: &Arc<SimContext>, req: &Request) -> Result<Response, ApiError> {
+    if req.method != Method::GET {
+        return Err(ApiError::method_not_allowed(
+            "the simulator's pod proxy answers GET only",
+        ));
+    }
+    let ns = req.namespace();
+    let raw = req.target.name.as_deref().unwrap_or_default();
+    let (pod, port) = split_name(raw);
+    if ctx.store.get("pods", ns, pod).is_none() {
+        return Err(ApiError::not_found(format!("pods \"{pod}\" not found")));
+    }
+    let Some(port) = port else {
+        return Err(ApiError::not_found(format!(
+            "pod {ns}/{pod}: name a port to proxy to, e.g. pods/{pod}:15020/proxy/stats/prometheus (sidecar) or pods/{pod}:15014/proxy/metrics (istiod)"
+        )));
+    };
+    let port: u16 = port
+        .parse()
+        .map_err(|_| ApiError::bad_request(format!("invalid port {port:?} in pods/{raw}/proxy")))?;
+    let path = req.target.rest.trim_matches('/');
+    let wanted = match port {
+        15014 => "metrics",
+        15020 => "stats/prometheus",
+        _ => "",
+    };
+    let page = (!wanted.is_empty() && path == wanted)
+        .then(|| ctx.mesh.pod_metrics(ns, pod, port))
+        .flatten()
+        .ok_or_else(|| {
+            ApiError::not_found(format!(
+                "pod {ns}/{pod} serves nothing at :{port}/{path} (istiod pods serve :15014/metrics, running injected pods :15020/stats/prometheus)"
+            ))
+        })?;
+    let mut resp = page.into_response();
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
+    Ok(resp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_name;
+
+    #[test]
+    fn names_with_ports_and_schemes() {
+        assert_eq!(split_name("istiod-x:15014"), ("istiod-x", Some("15014")));
+        assert_eq!(split_name("http:cart-1:15020"), ("cart-1", Some("15020")));
+        assert_eq!(split_name("cart-1"), ("cart-1", None));
+    }
 }

@@ -1,0 +1,104 @@
+//! The pages pods serve and the targets Prometheus scrapes.
+
+use super::{State, Target, peers};
+use crate::sim::mesh::exposition::{Labels, Page};
+use crate::sim::mesh::sidecar::PageContext;
+
+impl State {
+    /// The page a pod serves on `port`; `with_target_labels` adds `namespace`, `pod`, `app`
+    /// and `istio_io_rev` to every sample.
+    pub fn render_pod(
+        &self,
+        ns: &str,
+        pod: &str,
+        port: u16,
+        page: &mut Page,
+        with_target_labels: bool,
+    ) -> bool {
+        match port {
+            15014 => {
+                let Some(d) = self
+                    .istiod_slot(ns, pod)
+                    .and_then(|i| self.istiods[i as usize].as_ref())
+                    .filter(|d| d.running)
+                else {
+                    return false;
+                };
+                if with_target_labels {
+                    page.set_extra(&target_labels(&d.ns, &d.name, &d.app, &d.revision_name));
+                }
+                d.render(&|v| self.versions.name(v), self.services, page);
+                true
+            }
+            15020 => {
+                let Some(sc) = self
+                    .by_name
+                    .get(ns)
+                    .and_then(|m| m.get(pod))
+                    .and_then(|slot| self.sidecars[*slot as usize].as_ref())
+                    .filter(|s| s.running)
+                else {
+                    return false;
+                };
+                if with_target_labels {
+                    page.set_extra(&target_labels(
+                        &sc.ns,
+                        &sc.name,
+                        &sc.app,
+                        &self.revisions.name(sc.revision),
+                    ));
+                }
+                let (caller, callee) = peers(&self.workloads, sc);
+                let version = self.versions.name(sc.proxy_version);
+                let ctx = PageContext {
+                    proxy_version: &version,
+                    faults: self.rev_faults[usize::from(sc.revision)],
+                    caller,
+                    callee,
+                };
+                sc.render(&ctx, page);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Every scrape target: running istiod pods and running injected pods.
+    pub fn targets(&self) -> Vec<Target> {
+        let istiods = self
+            .istiods
+            .iter()
+            .flatten()
+            .filter(|d| d.running)
+            .map(|d| Target {
+                namespace: d.ns.to_string(),
+                pod: d.name.to_string(),
+                app: d.app.to_string(),
+                revision: d.revision_name.to_string(),
+                ip: d.ip,
+                port: 15014,
+            });
+        let sidecars = self
+            .sidecars
+            .iter()
+            .flatten()
+            .filter(|s| s.running)
+            .map(|s| Target {
+                namespace: s.ns.to_string(),
+                pod: s.name.to_string(),
+                app: s.app.to_string(),
+                revision: self.revisions.name(s.revision).to_string(),
+                ip: s.ip,
+                port: 15020,
+            });
+        istiods.chain(sidecars).collect()
+    }
+}
+
+fn target_labels(ns: &str, pod: &str, app: &str, rev: &str) -> Labels {
+    Labels::new()
+        .with("namespace", ns)
+        .with("pod", pod)
+        .with("app", app)
+        .with("istio_io_rev", rev)
+}

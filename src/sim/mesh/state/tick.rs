@@ -1,0 +1,137 @@
+//! One second of the mesh: fault epochs, traffic, and each istiod's pushes and NACKs.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+
+use super::{LogOut, MTLS_LINES_PER_TICK, State, peers, proxy_ref_of};
+use crate::sim::faults::FaultSet;
+use crate::sim::mesh::istiod::{CONNECT_LINES_PER_TICK, TickContext};
+use crate::sim::mesh::log_lines::{self, FailedCall};
+use crate::sim::mesh::random;
+use crate::sim::mesh::traffic::RevFaults;
+
+impl State {
+    /// One second of the mesh.
+    pub fn tick(&mut self, faults: &FaultSet, now: DateTime<Utc>) {
+        self.tick += 1;
+        let tick = self.tick;
+        for d in self.istiods.iter_mut().flatten() {
+            d.connect_lines = CONNECT_LINES_PER_TICK;
+        }
+        self.apply_faults(faults);
+        self.advance_traffic(tick, now);
+        self.tick_istiods(faults, tick, now);
+    }
+
+    /// When a revision's faults change, its pods' counts so far are frozen first.
+    fn apply_faults(&mut self, faults: &FaultSet) {
+        for rev in 0..self.rev_faults.len() {
+            let new = RevFaults::of(faults, &self.revisions.name(rev as u16));
+            let old = self.rev_faults[rev];
+            if new == old {
+                continue;
+            }
+            for sc in self
+                .sidecars
+                .iter_mut()
+                .flatten()
+                .filter(|s| usize::from(s.revision) == rev)
+            {
+                sc.traffic.fold(&old);
+            }
+            self.rev_faults[rev] = new;
+        }
+    }
+
+    fn advance_traffic(&mut self, tick: u64, now: DateTime<Utc>) {
+        // A slow wave over five minutes, and per-pod jitter on every tick.
+        let wave = 1.0 + 0.15 * (tick as f64 * std::f64::consts::TAU / 300.0).sin();
+        let mut budget = MTLS_LINES_PER_TICK;
+        let mut failed: Vec<u32> = Vec::new();
+        for (slot, sc) in self.sidecars.iter_mut().enumerate() {
+            let Some(sc) = sc.as_mut().filter(|s| s.running) else {
+                continue;
+            };
+            let jitter = 0.75 + 0.5 * random::unit(random::pair(sc.id, tick));
+            let f = &self.rev_faults[usize::from(sc.revision)];
+            if f.mtls > 0.0 {
+                let before = sc.traffic.mtls_failures(f);
+                sc.traffic.advance(wave * jitter);
+                if budget > 0 && sc.traffic.mtls_failures(f) > before {
+                    budget -= 1;
+                    failed.push(slot as u32);
+                }
+            } else {
+                sc.traffic.advance(wave * jitter);
+            }
+        }
+        for slot in failed {
+            let Some(sc) = self.sidecars[slot as usize].as_ref() else {
+                continue;
+            };
+            let (_, callee) = peers(&self.workloads, sc);
+            let call = FailedCall {
+                at: now,
+                ip: sc.ip,
+                peer: &callee.workload,
+                ns: &sc.ns,
+                duration_ms: 1 + self.draw.below(4) as u64,
+            };
+            let line = log_lines::mtls_failure(&call, &mut self.draw);
+            self.out.push(LogOut {
+                ns: sc.ns.clone(),
+                pod: sc.name.clone(),
+                container: "istio-proxy",
+                at: now,
+                line,
+            });
+        }
+    }
+
+    fn tick_istiods(&mut self, faults: &FaultSet, tick: u64, now: DateTime<Utc>) {
+        // A revision's NACK rate is shared by its istiods that have proxies.
+        let mut active: HashMap<u16, usize> = HashMap::new();
+        for d in self
+            .istiods
+            .iter()
+            .flatten()
+            .filter(|d| d.serving && d.connected() > 0)
+        {
+            *active.entry(d.revision).or_default() += 1;
+        }
+        for index in 0..self.istiods.len() {
+            let Some(mut d) = self.istiods[index].take() else {
+                continue;
+            };
+            let rev_name = self.revisions.name(d.revision);
+            let nacks = faults
+                .nacks_per_minute
+                .get(&*rev_name)
+                .copied()
+                .unwrap_or(0.0);
+            let f = self.rev_faults[usize::from(d.revision)];
+            let mut ctx = TickContext {
+                tick,
+                now,
+                services: self.services,
+                nacks_per_minute: nacks
+                    / active.get(&d.revision).copied().unwrap_or(1).max(1) as f64,
+                send_error_share: ((f.errors + f.mtls) * 0.02).min(0.5),
+                draw: &mut self.draw,
+            };
+            let sidecars = &self.sidecars;
+            let versions = &self.versions;
+            let lines = d.tick(&mut ctx, &|slot| {
+                let sc = sidecars.get(slot as usize)?.as_ref()?;
+                Some(proxy_ref_of(
+                    sc,
+                    versions,
+                    sc.link.map_or(0, |l| l.connection),
+                ))
+            });
+            self.istiods[index] = Some(d);
+            self.log_istiod(index as u32, lines, now);
+        }
+    }
+}
