@@ -1,7 +1,48 @@
-//! The simulator's controllers.
+//! The simulator's controllers, doing what Kubernetes' controller manager, scheduler and
+//! kubelet do for the objects an Istio upgrade touches:
+//!
+//! - `manager`: the event loop; store changes mark objects dirty, dirty objects are reconciled
+//! - `deployment`, `replicaset`, `daemonset`: workloads and their rollouts
+//! - `rolling`: maxSurge/maxUnavailable arithmetic
+//! - `scheduler`, `kubelet`: a pod's node, IP, readiness and graceful end
+//! - `disruption`: PodDisruptionBudget status
+//! - `gc`: dependents of deleted workloads
+//! - `objects`, `pods`, `queue`: helpers
+
+mod daemonset;
+mod deployment;
+mod disruption;
+mod gc;
+mod kubelet;
+mod manager;
+mod objects;
+mod pods;
+mod queue;
+mod replicaset;
+mod rolling;
+mod scheduler;
+#[cfg(test)]
+mod testing;
 
 use std::sync::Arc;
 
-use super::SimContext;
+use super::store::Store;
+use super::{SimContext, Timing};
 
-pub fn spawn(_ctx: Arc<SimContext>) {}
+/// What every controller works with.
+#[derive(Clone)]
+pub struct Env {
+    pub store: Arc<Store>,
+    pub timing: Timing,
+}
+
+/// Starts the controllers; call once, inside the runtime, after the scenario is loaded.
+pub fn spawn(ctx: Arc<SimContext>) {
+    let env = Env {
+        store: ctx.store.clone(),
+        timing: ctx.timing,
+    };
+    // Subscribed before the manager reads the store, so no change falls in between.
+    let changes = env.store.subscribe();
+    tokio::spawn(async move { manager::Manager::new(env).run(changes).await });
+}
