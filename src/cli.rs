@@ -1,4 +1,5 @@
-//! Command-line interface.
+//! Command-line interface: the cockpit on a cluster (the default), `demo` (the cockpit on the
+//! built-in simulated mesh) and `sim` (the simulated mesh alone, for kubectl and tests).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -7,32 +8,78 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::cluster::connect::{self, Target};
+use crate::cockpit::{self, terminal};
 use crate::sim::{self, SimOptions, scenario};
+use crate::ui::theme::{Palette, Theme};
 
 #[derive(Parser, Debug)]
 #[command(
     name = "istio-cockpit",
     version,
     about = "A terminal cockpit for live, revision-based Istio upgrades",
-    long_about = "A terminal cockpit for live, revision-based (canary) Istio upgrades.\n\n\
-                  `istio-cockpit sim` serves a simulated mesh: a Kubernetes API on loopback with two \
-                  istiod revisions, revision tags and application namespaces, for rehearsals and tests."
+    long_about = "A terminal cockpit for live, revision-based (canary) Istio upgrades: which pods run on \
+                  which istiod revision and proxy version, istiod's NACKs, and the state of every \
+                  namespace, streamed live from the cluster.\n\n\
+                  Without a command it opens the cockpit on the current kubeconfig context. \
+                  `istio-cockpit demo` opens it on the built-in simulated mesh; `istio-cockpit sim` \
+                  serves the simulated mesh alone, for kubectl and Prometheus.",
+    args_conflicts_with_subcommands = true
 )]
 pub struct Cli {
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    #[command(flatten)]
+    pub view: ViewArgs,
 }
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// Open the cockpit on the built-in simulated mesh: try it, rehearse an upgrade.
+    Demo(DemoArgs),
     /// Serve the simulated mesh: a Kubernetes API server with Istio on it, for kubectl,
     /// the cockpit and Prometheus.
     Sim(SimArgs),
 }
 
 #[derive(Args, Debug, Clone)]
+pub struct ClusterArgs {
+    /// The kubeconfig to use (default: $KUBECONFIG, then ~/.kube/config).
+    #[arg(long, value_name = "PATH")]
+    pub kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context (default: the current one).
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ViewArgs {
+    /// Watch only: the cockpit never writes and the action keys are disabled.
+    #[arg(long)]
+    pub read_only: bool,
+    /// Theme: default, light, high-contrast, mono, or a path to a TOML theme file.
+    /// Without it, NO_COLOR picks mono and the terminal's colour depth is respected.
+    #[arg(long, value_name = "NAME|PATH")]
+    pub theme: Option<String>,
+    /// istiod log lines kept in memory (the oldest are dropped).
+    #[arg(long, default_value_t = 20_000, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(100..=2_000_000))]
+    pub log_lines: u32,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct DemoArgs {
+    #[command(flatten)]
+    pub sim: SimArgs,
+    #[command(flatten)]
+    pub view: ViewArgs,
+}
+
+#[derive(Args, Debug, Clone)]
 pub struct SimArgs {
-    /// Address to serve the Kubernetes API (and the metrics endpoints) on.
+    /// Address to serve the Kubernetes API (and the metrics endpoints) on, over HTTPS.
     #[arg(long, default_value = "127.0.0.1:0", value_name = "ADDR")]
     pub listen: SocketAddr,
     /// Where to write a kubeconfig with contexts `sim-admin` (current) and `sim-viewer`
@@ -59,8 +106,7 @@ pub struct SimArgs {
     pub ready_after: f64,
     /// Changes kept for watches that reconnect from an older resourceVersion; older ones get
     /// `410 Expired` and must list again.
-    #[arg(long, default_value_t = sim::store::DEFAULT_HISTORY, value_name = "N",
-          value_parser = clap::value_parser!(usize))]
+    #[arg(long, default_value_t = sim::store::DEFAULT_HISTORY, value_name = "N")]
     pub watch_history: usize,
 }
 
@@ -95,6 +141,8 @@ impl SimArgs {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let _ = rustls::crypto::ring::default_provider().install_default();
+    let _ = color_eyre::install();
+    terminal::install_panic_hook();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -104,9 +152,13 @@ pub fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Sim(args) => run_sim(args).await,
+            Some(Command::Sim(args)) => run_sim(args).await,
+            Some(Command::Demo(args)) => run_demo(args).await,
+            None => run_cockpit(cli.cluster, cli.view).await,
         }
     });
+    // Watch streams and log tails end with the process; do not wait for them.
+    runtime.shutdown_timeout(Duration::from_millis(200));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => fail(&message),
@@ -124,6 +176,73 @@ fn one_line(e: &color_eyre::eyre::Report) -> String {
         .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join(": ")
+}
+
+fn theme(view: &ViewArgs) -> Result<Theme, String> {
+    let palette = Palette::detect(|k| std::env::var(k).ok());
+    match &view.theme {
+        Some(name) => Theme::load(name, palette).map_err(|e| format!("bad theme: {e}")),
+        None => Ok(Theme::default_for(palette)),
+    }
+}
+
+fn init_logging() {
+    let _ = tui_logger::init_logger(log::LevelFilter::Info);
+    tui_logger::set_default_level(log::LevelFilter::Info);
+}
+
+async fn run_cockpit(cluster: ClusterArgs, view: ViewArgs) -> Result<(), String> {
+    let theme = theme(&view)?;
+    init_logging();
+    let target = Target {
+        kubeconfig: cluster.kubeconfig,
+        context: cluster.context,
+    };
+    let conn = connect::connect(&target).await?;
+    log::info!("connected to {} ({})", conn.server, conn.context);
+    cockpit::run(
+        conn,
+        cockpit::Options {
+            read_only: view.read_only,
+            theme,
+            log_lines: view.log_lines as usize,
+        },
+    )
+    .await
+}
+
+async fn run_demo(args: DemoArgs) -> Result<(), String> {
+    let theme = theme(&args.view)?;
+    init_logging();
+    let mut opts = args.sim.options()?;
+    let dir = std::env::temp_dir().join(format!("istio-cockpit-demo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    if opts.kubeconfig_out.is_none() {
+        opts.kubeconfig_out = Some(dir.join("kubeconfig"));
+    }
+    let sim = sim::start(opts).await.map_err(|e| one_line(&e))?;
+    log::info!("simulated mesh: {}", sim.ready_line());
+    let target = Target {
+        kubeconfig: Some(sim.kubeconfig.clone()),
+        context: Some("sim-admin".into()),
+    };
+    let result = match connect::connect(&target).await {
+        Ok(conn) => {
+            cockpit::run(
+                conn,
+                cockpit::Options {
+                    read_only: args.view.read_only,
+                    theme,
+                    log_lines: args.view.log_lines as usize,
+                },
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    };
+    sim.stop().await;
+    let _ = std::fs::remove_dir_all(&dir);
+    result
 }
 
 async fn run_sim(args: SimArgs) -> Result<(), String> {

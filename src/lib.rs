@@ -6,4 +6,7 @@
 
 pub mod app;
 pub mod cli;
+pub mod cluster;
+pub mod cockpit;
 pub mod sim;
+pub mod ui;

@@ -1,11 +1,18 @@
 //! The cockpit's state and the pure logic behind it.
 //!
-//! - `version`: versions, revision names, skew
-//! - `pod`: what the cockpit keeps of a pod
-//! - `injection`: namespace labels resolved through tags
-//! - `istiod_log`: istiod log lines and NACKs
+//! - `event`, `update`: everything that changes the state, and the one function that does it
+//! - `state`, `collection`, `logs`: the state itself
+//! - `view`: rows the panes show, derived on demand
+//! - `version`, `pod`, `resources`, `injection`, `istiod_log`: Istio's facts
 
+pub mod collection;
+pub mod event;
 pub mod injection;
 pub mod istiod_log;
+pub mod logs;
 pub mod pod;
+pub mod resources;
+pub mod state;
+pub mod update;
 pub mod version;
+pub mod view;

@@ -44,21 +44,31 @@ impl PodInfo {
         let meta = &pod.metadata;
         let annotations = meta.annotations.as_ref();
         let labels = meta.labels.as_ref();
-        let revision = annotations
-            .and_then(|a| a.get("sidecar.istio.io/status"))
+        let spec = pod.spec.as_ref();
+        let status_annotation = annotations.and_then(|a| a.get("sidecar.istio.io/status"));
+        // ztunnel's container is named istio-proxy too: a sidecar is injected (status
+        // annotation) or runs the proxyv2 image.
+        let sidecar_image = spec
+            .and_then(|s| {
+                s.containers
+                    .iter()
+                    .chain(s.init_containers.iter().flatten())
+                    .find(|c| c.name == "istio-proxy")
+                    .and_then(|c| c.image.clone())
+            })
+            .filter(|image| status_annotation.is_some() || image.contains("proxyv2"));
+        let proxy = sidecar_image.as_deref().and_then(Version::from_image);
+        // Only injected pods have an injecting revision; ztunnel's pods carry the
+        // `istio.io/rev` annotation too, but no sidecar.
+        let revision = status_annotation
             .and_then(|s| serde_json::from_str::<serde_json::Value>(s).ok())
             .and_then(|v| v["revision"].as_str().map(str::to_string))
             .filter(|r| !r.is_empty())
-            .or_else(|| annotations.and_then(|a| a.get("istio.io/rev")).cloned());
-        let spec = pod.spec.as_ref();
-        let sidecar_image = spec.and_then(|s| {
-            s.containers
-                .iter()
-                .chain(s.init_containers.iter().flatten())
-                .find(|c| c.name == "istio-proxy")
-                .and_then(|c| c.image.clone())
-        });
-        let proxy = sidecar_image.as_deref().and_then(Version::from_image);
+            .or_else(|| {
+                (status_annotation.is_some() || sidecar_image.is_some())
+                    .then(|| annotations.and_then(|a| a.get("istio.io/rev")).cloned())
+                    .flatten()
+            });
         let is_istiod = labels
             .and_then(|l| l.get("app"))
             .is_some_and(|a| a == "istiod");
@@ -227,6 +237,22 @@ mod tests {
             Some(("1-25-0".into(), Version::parse("1.25.0")))
         );
         assert!(!info.is_injected());
+    }
+
+    #[test]
+    fn a_revision_annotation_without_a_sidecar_is_not_an_injection() {
+        let ztunnel = pod(json!({
+            "metadata": {"name": "ztunnel-x", "namespace": "istio-system", "annotations": {"istio.io/rev": "1-24-0"}},
+            "spec": {"containers": [{"name": "istio-proxy", "image": "istio/ztunnel:1.24.0"}]}
+        }));
+        // ztunnel's container is named istio-proxy too; its image tells it apart.
+        let info = PodInfo::from_pod(&ztunnel);
+        assert_eq!((info.proxy, info.revision), (None, None));
+        let bare = pod(json!({
+            "metadata": {"name": "cni-x", "namespace": "istio-system", "annotations": {"istio.io/rev": "1-24-0"}},
+            "spec": {"containers": [{"name": "install-cni", "image": "istio/install-cni:1.24.0"}]}
+        }));
+        assert_eq!(PodInfo::from_pod(&bare).revision, None);
     }
 
     #[test]

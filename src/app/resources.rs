@@ -1,0 +1,102 @@
+//! What the cockpit keeps of namespaces, webhook configurations and DaemonSets.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use k8s_openapi::api::admissionregistration::v1::MutatingWebhookConfiguration;
+use k8s_openapi::api::apps::v1::DaemonSet;
+use k8s_openapi::api::core::v1::Namespace;
+
+use super::pod::jiff_to_chrono;
+use super::version::Version;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NamespaceInfo {
+    pub name: String,
+    pub labels: BTreeMap<String, String>,
+    pub annotations: BTreeMap<String, String>,
+    pub created: Option<DateTime<Utc>>,
+}
+
+impl NamespaceInfo {
+    pub fn from_namespace(ns: &Namespace) -> NamespaceInfo {
+        NamespaceInfo {
+            name: ns.metadata.name.clone().unwrap_or_default(),
+            labels: ns.metadata.labels.clone().unwrap_or_default(),
+            annotations: ns.metadata.annotations.clone().unwrap_or_default(),
+            created: ns
+                .metadata
+                .creation_timestamp
+                .as_ref()
+                .and_then(|t| jiff_to_chrono(&t.0)),
+        }
+    }
+
+    /// The criticality tier the namespace is labelled with, if any.
+    pub fn tier(&self) -> Option<&str> {
+        self.labels.get("tier").map(String::as_str)
+    }
+}
+
+/// An injector MutatingWebhookConfiguration: a revision's own (`istio.io/rev`, no tag) or a
+/// revision tag's (`istio.io/tag`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebhookInfo {
+    pub name: String,
+    pub revision: String,
+    pub tag: Option<String>,
+}
+
+impl WebhookInfo {
+    pub fn from_config(config: &MutatingWebhookConfiguration) -> Option<WebhookInfo> {
+        let labels = config.metadata.labels.as_ref()?;
+        Some(WebhookInfo {
+            name: config.metadata.name.clone().unwrap_or_default(),
+            revision: labels.get("istio.io/rev")?.clone(),
+            tag: labels.get("istio.io/tag").cloned(),
+        })
+    }
+}
+
+/// The ambient DaemonSets (`ztunnel`, `istio-cni-node`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DaemonSetInfo {
+    pub namespace: String,
+    pub name: String,
+    pub version: Option<Version>,
+    pub revision: Option<String>,
+    pub ready: i32,
+    pub desired: i32,
+}
+
+impl DaemonSetInfo {
+    pub fn from_daemonset(ds: &DaemonSet) -> DaemonSetInfo {
+        let template = ds.spec.as_ref().and_then(|s| s.template.metadata.as_ref());
+        let revision = template
+            .and_then(|m| m.annotations.as_ref())
+            .and_then(|a| a.get("istio.io/rev"))
+            .or_else(|| {
+                ds.metadata
+                    .labels
+                    .as_ref()
+                    .and_then(|l| l.get("istio.io/rev"))
+            })
+            .cloned();
+        let version = ds
+            .spec
+            .as_ref()
+            .and_then(|s| s.template.spec.as_ref())
+            .and_then(|s| s.containers.first())
+            .and_then(|c| c.image.as_deref())
+            .and_then(Version::from_image);
+        let status = ds.status.as_ref();
+        DaemonSetInfo {
+            namespace: ds.metadata.namespace.clone().unwrap_or_default(),
+            name: ds.metadata.name.clone().unwrap_or_default(),
+            version,
+            revision,
+            ready: status.map_or(0, |s| s.number_ready),
+            desired: status.map_or(0, |s| s.desired_number_scheduled),
+        }
+    }
+}

@@ -1,0 +1,211 @@
+//! The cockpit's state: plain data, changed only by `update`, read by `draw`.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+
+use super::collection::Collection;
+use super::event::{Stream, StreamStatus};
+use super::logs::LogBuffer;
+use super::pod::PodInfo;
+use super::resources::{DaemonSetInfo, NamespaceInfo, WebhookInfo};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mode {
+    Driver,
+    /// Why writing is impossible: `--read-only`, or the user's RBAC.
+    ReadOnly(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Pane {
+    ControlPlanes,
+    Namespaces,
+    Pods,
+    Logs,
+}
+
+impl Pane {
+    pub const ORDER: [Pane; 4] = [
+        Pane::ControlPlanes,
+        Pane::Namespaces,
+        Pane::Pods,
+        Pane::Logs,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Pane::ControlPlanes => "Control planes",
+            Pane::Namespaces => "Namespaces",
+            Pane::Pods => "Pods",
+            Pane::Logs => "istiod logs",
+        }
+    }
+
+    pub fn next(self) -> Pane {
+        let i = Pane::ORDER.iter().position(|p| *p == self).unwrap_or(0);
+        Pane::ORDER[(i + 1) % Pane::ORDER.len()]
+    }
+
+    pub fn previous(self) -> Pane {
+        let i = Pane::ORDER.iter().position(|p| *p == self).unwrap_or(0);
+        Pane::ORDER[(i + Pane::ORDER.len() - 1) % Pane::ORDER.len()]
+    }
+}
+
+/// A scrolled table: the selected row (by index into the filtered rows) and the first row shown.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Scroll {
+    pub selected: usize,
+    pub offset: usize,
+}
+
+impl Scroll {
+    /// Moves the selection by `delta` within `len` rows and keeps it inside a viewport of
+    /// `height` rows.
+    pub fn move_by(&mut self, delta: isize, len: usize, height: usize) {
+        if len == 0 {
+            *self = Scroll::default();
+            return;
+        }
+        self.selected = self.selected.saturating_add_signed(delta).min(len - 1);
+        self.fit(len, height);
+    }
+
+    pub fn fit(&mut self, len: usize, height: usize) {
+        let height = height.max(1);
+        if len == 0 {
+            *self = Scroll::default();
+            return;
+        }
+        self.selected = self.selected.min(len - 1);
+        if self.selected < self.offset {
+            self.offset = self.selected;
+        } else if self.selected >= self.offset + height {
+            self.offset = self.selected + 1 - height;
+        }
+        self.offset = self.offset.min(len.saturating_sub(height));
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Filter {
+    pub text: String,
+    /// True while the user is typing it.
+    pub editing: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ui {
+    pub focus: Pane,
+    pub width: u16,
+    pub height: u16,
+    pub control_planes: Scroll,
+    pub namespaces: Scroll,
+    /// The namespace the pods pane shows, by name, so updates never change it.
+    pub selected_namespace: Option<String>,
+    pub pods: Scroll,
+    pub selected_pod: Option<String>,
+    /// Selected log line by sequence number; None while following.
+    pub log_cursor: Option<u64>,
+    pub follow: bool,
+    pub nack_only: bool,
+    pub filters: BTreeMap<Pane, Filter>,
+    pub show_cockpit_log: bool,
+    pub show_help: bool,
+    /// A one-line message for the user (e.g. why a key did nothing).
+    pub notice: Option<String>,
+}
+
+impl Default for Ui {
+    fn default() -> Self {
+        Ui {
+            focus: Pane::Namespaces,
+            width: 80,
+            height: 24,
+            control_planes: Scroll::default(),
+            namespaces: Scroll::default(),
+            selected_namespace: None,
+            pods: Scroll::default(),
+            selected_pod: None,
+            log_cursor: None,
+            follow: true,
+            nack_only: false,
+            filters: BTreeMap::new(),
+            show_cockpit_log: false,
+            show_help: false,
+            notice: None,
+        }
+    }
+}
+
+impl Ui {
+    pub fn filter(&self, pane: Pane) -> &str {
+        self.filters.get(&pane).map_or("", |f| f.text.as_str())
+    }
+
+    pub fn editing_filter(&self) -> Option<Pane> {
+        self.filters
+            .iter()
+            .find(|(_, f)| f.editing)
+            .map(|(p, _)| *p)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StreamHealth {
+    pub status: StreamStatus,
+    pub last_event: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct State {
+    pub context: String,
+    pub mode: Mode,
+    pub namespaces: Collection<String, NamespaceInfo>,
+    pub pods: Collection<(String, String), PodInfo>,
+    pub webhooks: Collection<String, WebhookInfo>,
+    pub daemonsets: Collection<(String, String), DaemonSetInfo>,
+    pub logs: LogBuffer,
+    pub streams: BTreeMap<Stream, StreamHealth>,
+    pub now: DateTime<Utc>,
+    pub ui: Ui,
+    /// Something visible changed since the last frame.
+    pub dirty: bool,
+    pub quit: bool,
+}
+
+impl State {
+    pub fn new(
+        context: impl Into<String>,
+        mode: Mode,
+        log_capacity: usize,
+        now: DateTime<Utc>,
+    ) -> State {
+        State {
+            context: context.into(),
+            mode,
+            namespaces: Collection::default(),
+            pods: Collection::default(),
+            webhooks: Collection::default(),
+            daemonsets: Collection::default(),
+            logs: LogBuffer::new(log_capacity),
+            streams: BTreeMap::new(),
+            now,
+            ui: Ui::default(),
+            dirty: true,
+            quit: false,
+        }
+    }
+
+    /// Pods of one namespace, in name order.
+    pub fn pods_in<'a>(
+        &'a self,
+        namespace: &str,
+    ) -> impl DoubleEndedIterator<Item = &'a PodInfo> + 'a {
+        // Every key of this namespace sorts between (ns, "") and (ns + "\0", "").
+        let start = (namespace.to_string(), String::new());
+        let end = (format!("{namespace}\0"), String::new());
+        self.pods.range(start..end)
+    }
+}

@@ -1,0 +1,330 @@
+//! `update`: the only function that changes the state. Pure: no I/O, no clock, no terminal.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+use super::event::{Event, Stream, StreamStatus, Watch};
+use super::state::{Pane, State, StreamHealth};
+use super::view;
+
+/// Rows a table pane shows at the current size, for keeping selections in view.
+pub type Viewports = fn(&State, Pane) -> usize;
+
+pub fn update(state: &mut State, event: Event, viewport: Viewports) {
+    let changed = match event {
+        Event::Key(key) => {
+            on_key(state, key, viewport);
+            true
+        }
+        Event::Resize(w, h) => {
+            state.ui.width = w;
+            state.ui.height = h;
+            refit(state, viewport);
+            true
+        }
+        Event::Tick(now) => {
+            state.now = now;
+            true
+        }
+        Event::Namespaces(w) => {
+            mark(state, Stream::Namespaces, &w);
+            let changed = state.namespaces.apply(w, |n| n.name.clone());
+            refit(state, viewport);
+            changed
+        }
+        Event::Pods(w) => {
+            mark(state, Stream::Pods, &w);
+            let changed = state
+                .pods
+                .apply(w, |p| (p.namespace.clone(), p.name.clone()));
+            refit(state, viewport);
+            changed
+        }
+        Event::Webhooks(w) => {
+            mark(state, Stream::Webhooks, &w);
+            state.webhooks.apply(w, |h| h.name.clone())
+        }
+        Event::DaemonSets(w) => {
+            mark(state, Stream::DaemonSets, &w);
+            state
+                .daemonsets
+                .apply(w, |d| (d.namespace.clone(), d.name.clone()))
+        }
+        Event::IstiodLog(line) => {
+            touch(state, Stream::IstiodLogs);
+            state.logs.push(&line.revision, &line.pod, &line.line);
+            true
+        }
+        Event::Stream(stream, status) => {
+            let health = state.streams.entry(stream).or_insert(StreamHealth {
+                status: status.clone(),
+                last_event: None,
+            });
+            health.status = status;
+            true
+        }
+    };
+    state.dirty |= changed;
+}
+
+fn mark<T>(state: &mut State, stream: Stream, event: &Watch<T>) {
+    if !matches!(event, Watch::InitApply(_)) {
+        touch(state, stream);
+    }
+}
+
+fn touch(state: &mut State, stream: Stream) {
+    let now = state.now;
+    let health = state.streams.entry(stream).or_insert(StreamHealth {
+        status: StreamStatus::Connected,
+        last_event: None,
+    });
+    health.status = StreamStatus::Connected;
+    health.last_event = Some(now);
+}
+
+/// Keeps every selection valid and visible after the rows changed.
+fn refit(state: &mut State, viewport: Viewports) {
+    let names: Vec<String> = view::visible_namespaces(state)
+        .iter()
+        .map(|n| n.name.clone())
+        .collect();
+    let height = viewport(state, Pane::Namespaces);
+    match state
+        .ui
+        .selected_namespace
+        .as_ref()
+        .and_then(|s| names.iter().position(|n| n == s))
+    {
+        Some(i) => state.ui.namespaces.selected = i,
+        None => {
+            state.ui.selected_namespace = names
+                .get(
+                    state
+                        .ui
+                        .namespaces
+                        .selected
+                        .min(names.len().saturating_sub(1)),
+                )
+                .cloned()
+        }
+    }
+    state.ui.namespaces.fit(names.len(), height);
+
+    let pods: Vec<String> = view::visible_pods(state)
+        .iter()
+        .map(|p| p.name.clone())
+        .collect();
+    let height = viewport(state, Pane::Pods);
+    match state
+        .ui
+        .selected_pod
+        .as_ref()
+        .and_then(|s| pods.iter().position(|n| n == s))
+    {
+        Some(i) => state.ui.pods.selected = i,
+        None => {
+            state.ui.selected_pod = pods
+                .get(state.ui.pods.selected.min(pods.len().saturating_sub(1)))
+                .cloned()
+        }
+    }
+    state.ui.pods.fit(pods.len(), height);
+    let revisions = view::Mesh::of(state).revisions.len();
+    let height = viewport(state, Pane::ControlPlanes);
+    state.ui.control_planes.fit(revisions, height);
+}
+
+fn on_key(state: &mut State, key: KeyEvent, viewport: Viewports) {
+    if key.kind == KeyEventKind::Release {
+        return;
+    }
+    state.ui.notice = None;
+    if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
+        state.quit = true;
+        return;
+    }
+    if let Some(pane) = state.ui.editing_filter() {
+        edit_filter(state, pane, key, viewport);
+        return;
+    }
+    if state.ui.show_help {
+        // Any key closes the help; `q` still quits.
+        state.ui.show_help = false;
+        if key.code != KeyCode::Char('q') {
+            return;
+        }
+    }
+    let page = viewport(state, state.ui.focus).max(1) as isize;
+    match key.code {
+        KeyCode::Char('q') => state.quit = true,
+        KeyCode::Char('?') => state.ui.show_help = true,
+        KeyCode::Tab => state.ui.focus = state.ui.focus.next(),
+        KeyCode::BackTab => state.ui.focus = state.ui.focus.previous(),
+        KeyCode::Down | KeyCode::Char('j') => move_cursor(state, 1, viewport),
+        KeyCode::Up | KeyCode::Char('k') => move_cursor(state, -1, viewport),
+        KeyCode::PageDown => move_cursor(state, page, viewport),
+        KeyCode::PageUp => move_cursor(state, -page, viewport),
+        KeyCode::Home | KeyCode::Char('g') => move_cursor(state, isize::MIN / 2, viewport),
+        KeyCode::End | KeyCode::Char('G') => move_cursor(state, isize::MAX / 2, viewport),
+        KeyCode::Enter => drill(state, viewport),
+        KeyCode::Char('/') => {
+            let pane = state.ui.focus;
+            state.ui.filters.entry(pane).or_default().editing = true;
+        }
+        KeyCode::Char('n') => {
+            state.ui.nack_only = !state.ui.nack_only;
+            state.ui.log_cursor = None;
+            state.ui.follow = true;
+        }
+        KeyCode::Char('f') => {
+            state.ui.follow = !state.ui.follow;
+            if state.ui.follow {
+                state.ui.log_cursor = None;
+            } else {
+                state.ui.log_cursor = view::visible_logs(state).last().map(|e| e.seq);
+            }
+        }
+        KeyCode::Char('L') => state.ui.show_cockpit_log = !state.ui.show_cockpit_log,
+        KeyCode::Esc
+            if state
+                .ui
+                .filters
+                .get(&state.ui.focus)
+                .is_some_and(|f| !f.text.is_empty()) =>
+        {
+            state.ui.filters.remove(&state.ui.focus);
+            refit(state, viewport);
+        }
+        KeyCode::Char(c) if "mMrt>".contains(c) => {
+            state.ui.notice = Some(match &state.mode {
+                super::state::Mode::ReadOnly(why) => {
+                    format!("read-only ({why}): actions are unavailable")
+                }
+                super::state::Mode::Driver => {
+                    "upgrade actions are not available in this version yet".into()
+                }
+            });
+        }
+        _ => {}
+    }
+}
+
+fn edit_filter(state: &mut State, pane: Pane, key: KeyEvent, viewport: Viewports) {
+    let filter = state.ui.filters.entry(pane).or_default();
+    match key.code {
+        KeyCode::Enter => filter.editing = false,
+        KeyCode::Esc => {
+            state.ui.filters.remove(&pane);
+        }
+        KeyCode::Backspace => {
+            filter.text.pop();
+        }
+        KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => filter.text.push(c),
+        _ => {}
+    }
+    match pane {
+        Pane::Namespaces => state.ui.namespaces = Default::default(),
+        Pane::Pods => state.ui.pods = Default::default(),
+        Pane::Logs => state.ui.log_cursor = None,
+        Pane::ControlPlanes => {}
+    }
+    if pane == Pane::Namespaces {
+        state.ui.selected_namespace = None;
+        state.ui.selected_pod = None;
+    }
+    if pane == Pane::Pods {
+        state.ui.selected_pod = None;
+    }
+    refit(state, viewport);
+}
+
+fn move_cursor(state: &mut State, delta: isize, viewport: Viewports) {
+    let height = viewport(state, state.ui.focus);
+    match state.ui.focus {
+        Pane::ControlPlanes => {
+            let len = view::Mesh::of(state).revisions.len();
+            state.ui.control_planes.move_by(delta, len, height);
+        }
+        Pane::Namespaces => {
+            let names: Vec<String> = view::visible_namespaces(state)
+                .iter()
+                .map(|n| n.name.clone())
+                .collect();
+            state.ui.namespaces.move_by(delta, names.len(), height);
+            let selected = names.get(state.ui.namespaces.selected).cloned();
+            if selected != state.ui.selected_namespace {
+                state.ui.selected_namespace = selected;
+                state.ui.selected_pod = None;
+                state.ui.pods = Default::default();
+                refit(state, viewport);
+            }
+        }
+        Pane::Pods => {
+            let pods: Vec<String> = view::visible_pods(state)
+                .iter()
+                .map(|p| p.name.clone())
+                .collect();
+            state.ui.pods.move_by(delta, pods.len(), height);
+            state.ui.selected_pod = pods.get(state.ui.pods.selected).cloned();
+        }
+        Pane::Logs => {
+            let seqs: Vec<u64> = view::visible_logs(state).iter().map(|e| e.seq).collect();
+            if seqs.is_empty() {
+                return;
+            }
+            let current = state
+                .ui
+                .log_cursor
+                .and_then(|c| seqs.iter().position(|s| *s >= c))
+                .unwrap_or(seqs.len() - 1);
+            let next = current.saturating_add_signed(delta).min(seqs.len() - 1);
+            // Moving to the newest line resumes following; moving away pauses it.
+            state.ui.follow = next == seqs.len() - 1 && delta > 0;
+            state.ui.log_cursor = (!state.ui.follow).then(|| seqs[next]);
+        }
+    }
+}
+
+/// Enter: from a namespace to its pods, from a NACK line to the pod it names.
+fn drill(state: &mut State, viewport: Viewports) {
+    match state.ui.focus {
+        Pane::ControlPlanes => state.ui.focus = Pane::Namespaces,
+        Pane::Namespaces => {
+            if state.ui.selected_namespace.is_some() {
+                state.ui.focus = Pane::Pods;
+            }
+        }
+        Pane::Pods => {}
+        Pane::Logs => {
+            let entries = view::visible_logs(state);
+            let chosen = match state.ui.log_cursor {
+                Some(seq) => entries.iter().find(|e| e.seq == seq),
+                None => entries.last(),
+            };
+            let Some(proxy) = chosen
+                .and_then(|e| e.line.nack.as_ref())
+                .and_then(|n| n.proxy.clone())
+            else {
+                state.ui.notice = Some("Enter on a NACK line selects the pod it names".into());
+                return;
+            };
+            if state
+                .pods
+                .get(&(proxy.namespace.clone(), proxy.pod.clone()))
+                .is_none()
+            {
+                state.ui.notice = Some(format!(
+                    "pod {}/{} no longer exists",
+                    proxy.namespace, proxy.pod
+                ));
+                return;
+            }
+            state.ui.filters.remove(&Pane::Namespaces);
+            state.ui.filters.remove(&Pane::Pods);
+            state.ui.selected_namespace = Some(proxy.namespace);
+            state.ui.selected_pod = Some(proxy.pod);
+            state.ui.focus = Pane::Pods;
+            refit(state, viewport);
+        }
+    }
+}

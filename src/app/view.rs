@@ -1,0 +1,340 @@
+//! What the panes show, derived from the state on demand: revisions and tags, namespace rows
+//! with their migration state and warnings, control-plane rows.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::injection::{self, Resolution, Selection};
+use super::pod::PodInfo;
+use super::resources::NamespaceInfo;
+use super::state::State;
+use super::version::{Skew, Version, skew};
+
+/// The mesh's revisions, tags and versions, computed once per frame.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Mesh {
+    /// tag -> revision
+    pub tags: BTreeMap<String, String>,
+    /// Every revision known from injectors or istiod pods, oldest version first.
+    pub revisions: Vec<String>,
+    pub versions: BTreeMap<String, Version>,
+    /// The revision serving most pods: where the upgrade comes from.
+    pub old: Option<String>,
+    /// The newest revision present: where it goes.
+    pub new: Option<String>,
+}
+
+impl Mesh {
+    pub fn of(state: &State) -> Mesh {
+        let mut tags = BTreeMap::new();
+        let mut revisions: BTreeSet<String> = BTreeSet::new();
+        for hook in state.webhooks.values() {
+            match &hook.tag {
+                Some(tag) => {
+                    tags.insert(tag.clone(), hook.revision.clone());
+                }
+                None => {
+                    revisions.insert(hook.revision.clone());
+                }
+            }
+        }
+        let mut versions = BTreeMap::new();
+        let mut served: BTreeMap<&str, usize> = BTreeMap::new();
+        for pod in state.pods.values() {
+            if let Some((rev, version)) = &pod.istiod {
+                revisions.insert(rev.clone());
+                if let Some(v) = version {
+                    versions.insert(rev.clone(), *v);
+                }
+            }
+            if let Some(rev) = &pod.revision {
+                *served.entry(rev.as_str()).or_default() += 1;
+            }
+        }
+        for rev in &revisions {
+            if !versions.contains_key(rev)
+                && let Some(v) = Version::parse(rev)
+            {
+                versions.insert(rev.clone(), v);
+            }
+        }
+        let mut revisions: Vec<String> = revisions.into_iter().collect();
+        revisions.sort_by_key(|r| (versions.get(r).copied(), r.clone()));
+        let old = served
+            .iter()
+            .filter(|(r, _)| revisions.iter().any(|x| x == *r))
+            .max_by_key(|(r, n)| (**n, std::cmp::Reverse(versions.get(**r).copied())))
+            .map(|(r, _)| r.to_string());
+        let new = revisions.last().cloned();
+        Mesh {
+            tags,
+            revisions,
+            versions,
+            old,
+            new,
+        }
+    }
+
+    pub fn resolve(&self, ns: &NamespaceInfo) -> Resolution {
+        injection::resolve(&ns.labels, &self.tags, &self.revisions)
+    }
+
+    pub fn tags_of(&self, revision: &str) -> Vec<&str> {
+        self.tags
+            .iter()
+            .filter(|(_, r)| *r == revision)
+            .map(|(t, _)| t.as_str())
+            .collect()
+    }
+
+    /// The skew problem of a pod against the istiod of its revision, if any.
+    pub fn pod_skew(&self, pod: &PodInfo) -> Option<(Skew, Version)> {
+        let proxy = pod.proxy?;
+        let control = self.versions.get(pod.revision.as_ref()?)?;
+        let s = skew(*control, proxy);
+        s.is_violation().then_some((s, *control))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Migration {
+    /// No injected pods and no injection label.
+    NoMesh,
+    Ambient,
+    /// Every injected pod runs the old revision.
+    OnOld,
+    /// Every injected pod runs the new revision.
+    OnNew,
+    /// The labels select the new revision and some pods still run another one.
+    Migrating,
+    /// Pods on several revisions without the labels pointing at the new one.
+    Mixed,
+    /// Every pod runs one revision that is neither old nor new.
+    On(String),
+}
+
+impl Migration {
+    pub fn label(&self) -> String {
+        match self {
+            Migration::NoMesh => "no mesh".into(),
+            Migration::Ambient => "ambient".into(),
+            Migration::OnOld => "on old".into(),
+            Migration::OnNew => "on new".into(),
+            Migration::Migrating => "migrating".into(),
+            Migration::Mixed => "mixed".into(),
+            Migration::On(r) => format!("on {r}"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NamespaceRow {
+    pub name: String,
+    pub tier: Option<String>,
+    /// The injection labels as set, e.g. `istio.io/rev=stable`.
+    pub labels: String,
+    pub resolution: Resolution,
+    /// Pods per revision ("-" for pods without a sidecar), in revision order.
+    pub by_revision: Vec<(String, usize)>,
+    pub versions: Vec<(Version, usize)>,
+    pub pods: usize,
+    pub ready: usize,
+    pub migration: Migration,
+    pub warnings: Vec<String>,
+}
+
+pub const NO_SIDECAR: &str = "-";
+
+pub fn namespace_row(state: &State, mesh: &Mesh, ns: &NamespaceInfo) -> NamespaceRow {
+    let resolution = mesh.resolve(ns);
+    let mut by_revision: BTreeMap<String, usize> = BTreeMap::new();
+    let mut versions: BTreeMap<Version, usize> = BTreeMap::new();
+    let (mut pods, mut ready, mut skewed, mut uninjected) = (0, 0, 0, 0);
+    for pod in state.pods_in(&ns.name) {
+        if pod.istiod.is_some() {
+            continue;
+        }
+        pods += 1;
+        ready += usize::from(pod.is_ready());
+        let rev = pod
+            .revision
+            .clone()
+            .unwrap_or_else(|| NO_SIDECAR.to_string());
+        *by_revision.entry(rev).or_default() += 1;
+        match pod.proxy {
+            Some(v) => *versions.entry(v).or_default() += 1,
+            None => uninjected += 1,
+        }
+        skewed += usize::from(mesh.pod_skew(pod).is_some());
+    }
+    let mut warnings: Vec<String> = resolution.problems.iter().map(|p| p.describe()).collect();
+    if skewed > 0 {
+        warnings.push(format!(
+            "skew: {skewed} pod{}",
+            if skewed == 1 { "" } else { "s" }
+        ));
+    }
+    let injected_ns = resolution.revision.is_some();
+    if injected_ns && uninjected > 0 {
+        warnings.push(format!(
+            "{uninjected} pod{} without sidecar",
+            if uninjected == 1 { "" } else { "s" }
+        ));
+    }
+    let sidecar_revs: Vec<&String> = by_revision.keys().filter(|r| *r != NO_SIDECAR).collect();
+    let migration = if resolution.selection == Selection::Ambient {
+        Migration::Ambient
+    } else if sidecar_revs.is_empty() {
+        Migration::NoMesh
+    } else if sidecar_revs.len() == 1 {
+        let only = sidecar_revs[0];
+        let target_differs = resolution.revision.as_ref().is_some_and(|t| t != only);
+        if target_differs && resolution.revision == mesh.new {
+            Migration::Migrating
+        } else if Some(only) == mesh.new.as_ref() {
+            Migration::OnNew
+        } else if Some(only) == mesh.old.as_ref() {
+            Migration::OnOld
+        } else {
+            Migration::On(only.clone())
+        }
+    } else if resolution.revision.is_some() && resolution.revision == mesh.new {
+        Migration::Migrating
+    } else {
+        Migration::Mixed
+    };
+    let mut by_revision: Vec<(String, usize)> = by_revision.into_iter().collect();
+    by_revision.sort_by_key(|(r, _)| (r == NO_SIDECAR, mesh.versions.get(r).copied(), r.clone()));
+    let labels = [
+        injection::INJECTION,
+        injection::REV,
+        injection::DATAPLANE_MODE,
+    ]
+    .iter()
+    .filter_map(|k| ns.labels.get(*k).map(|v| format!("{k}={v}")))
+    .collect::<Vec<_>>()
+    .join(",");
+    NamespaceRow {
+        name: ns.name.clone(),
+        tier: ns.tier().map(str::to_string),
+        labels,
+        resolution,
+        by_revision,
+        versions: versions.into_iter().collect(),
+        pods,
+        ready,
+        migration,
+        warnings,
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ControlPlaneRow {
+    pub revision: String,
+    pub version: Option<Version>,
+    pub istiod_ready: usize,
+    pub istiod_total: usize,
+    pub tags: Vec<String>,
+    pub namespaces: usize,
+    pub pods: usize,
+    pub cpu_millis: u64,
+    pub memory_mib: u64,
+    pub nacks: u64,
+}
+
+pub fn control_plane_rows(state: &State, mesh: &Mesh) -> Vec<ControlPlaneRow> {
+    let mut rows: BTreeMap<&str, ControlPlaneRow> = mesh
+        .revisions
+        .iter()
+        .map(|r| {
+            (
+                r.as_str(),
+                ControlPlaneRow {
+                    revision: r.clone(),
+                    version: mesh.versions.get(r).copied(),
+                    tags: mesh.tags_of(r).into_iter().map(str::to_string).collect(),
+                    nacks: state.logs.nacks_for(r),
+                    ..ControlPlaneRow::default()
+                },
+            )
+        })
+        .collect();
+    for pod in state.pods.values() {
+        if let Some((rev, _)) = &pod.istiod
+            && let Some(row) = rows.get_mut(rev.as_str())
+        {
+            row.istiod_total += 1;
+            row.istiod_ready += usize::from(pod.is_ready());
+            row.cpu_millis += u64::from(pod.cpu_millis);
+            row.memory_mib += u64::from(pod.memory_mib);
+        } else if let Some(rev) = &pod.revision
+            && let Some(row) = rows.get_mut(rev.as_str())
+        {
+            row.pods += 1;
+        }
+    }
+    for ns in state.namespaces.values() {
+        if let Some(rev) = mesh.resolve(ns).revision
+            && let Some(row) = rows.get_mut(rev.as_str())
+        {
+            row.namespaces += 1;
+        }
+    }
+    mesh.revisions
+        .iter()
+        .filter_map(|r| rows.remove(r.as_str()))
+        .collect()
+}
+
+/// Namespaces in name order that match the namespaces filter (name, labels or tier).
+pub fn visible_namespaces(state: &State) -> Vec<&NamespaceInfo> {
+    let filter = state
+        .ui
+        .filter(super::state::Pane::Namespaces)
+        .to_lowercase();
+    state
+        .namespaces
+        .values()
+        .filter(|ns| {
+            filter.is_empty()
+                || ns.name.contains(&filter)
+                || ns
+                    .labels
+                    .iter()
+                    .any(|(k, v)| format!("{k}={v}").contains(&filter))
+        })
+        .collect()
+}
+
+/// Pods of the selected namespace that match the pods filter (name, revision or version).
+pub fn visible_pods(state: &State) -> Vec<&PodInfo> {
+    let Some(ns) = &state.ui.selected_namespace else {
+        return Vec::new();
+    };
+    let filter = state.ui.filter(super::state::Pane::Pods).to_lowercase();
+    state
+        .pods_in(ns)
+        .filter(|p| {
+            filter.is_empty()
+                || p.name.contains(&filter)
+                || p.revision.as_deref().is_some_and(|r| r.contains(&filter))
+                || p.proxy.is_some_and(|v| v.to_string().contains(&filter))
+                || p.phase.to_lowercase().contains(&filter)
+        })
+        .collect()
+}
+
+/// Log entries the logs pane shows: the NACK-only toggle and the text filter applied.
+pub fn visible_logs(state: &State) -> Vec<&super::logs::LogEntry> {
+    let filter = state.ui.filter(super::state::Pane::Logs).to_lowercase();
+    state
+        .logs
+        .entries()
+        .filter(|e| !state.ui.nack_only || e.line.nack.is_some())
+        .filter(|e| {
+            filter.is_empty()
+                || e.line.message.to_lowercase().contains(&filter)
+                || e.revision.contains(&filter)
+                || e.pod.contains(&filter)
+        })
+        .collect()
+}

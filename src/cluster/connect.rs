@@ -1,0 +1,126 @@
+//! Connecting to a cluster: the kubeconfig and context, a first request that proves the API
+//! server answers, and what the user's RBAC allows. Every failure says what to do next.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use k8s_openapi::api::authorization::v1::{
+    ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec,
+};
+use k8s_openapi::api::core::v1::Namespace;
+use kube::api::{Api, ListParams, PostParams};
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::{Client, Config};
+
+const TRY_DEMO: &str = "or try `istio-cockpit demo` to rehearse on the built-in simulated mesh";
+
+#[derive(Debug, Clone, Default)]
+pub struct Target {
+    pub kubeconfig: Option<PathBuf>,
+    pub context: Option<String>,
+}
+
+pub struct Connection {
+    pub client: Client,
+    pub context: String,
+    pub server: String,
+}
+
+fn kubeconfig(target: &Target) -> Result<Kubeconfig, String> {
+    match &target.kubeconfig {
+        Some(path) => Kubeconfig::read_from(path).map_err(|e| {
+            format!("cannot read the kubeconfig {}: {e}; check the path, {TRY_DEMO}", path.display())
+        }),
+        None => Kubeconfig::read().map_err(|e| {
+            format!("no usable kubeconfig ($KUBECONFIG or ~/.kube/config): {e}; pass --kubeconfig PATH, {TRY_DEMO}")
+        }),
+    }
+}
+
+pub async fn connect(target: &Target) -> Result<Connection, String> {
+    let config = kubeconfig(target)?;
+    let context = match &target.context {
+        Some(c) => {
+            if !config.contexts.iter().any(|nc| &nc.name == c) {
+                let known: Vec<&str> = config.contexts.iter().map(|nc| nc.name.as_str()).collect();
+                return Err(format!(
+                    "no context named {c:?} in the kubeconfig (it has: {})",
+                    known.join(", ")
+                ));
+            }
+            c.clone()
+        }
+        None => config.current_context.clone().ok_or_else(|| {
+            format!("the kubeconfig has no current context: pass --context NAME, {TRY_DEMO}")
+        })?,
+    };
+    let options = KubeConfigOptions {
+        context: Some(context.clone()),
+        ..KubeConfigOptions::default()
+    };
+    let mut client_config = Config::from_custom_kubeconfig(config, &options)
+        .await
+        .map_err(|e| format!("the kubeconfig's context {context:?} is not usable: {e}"))?;
+    client_config.connect_timeout = Some(Duration::from_secs(5));
+    client_config.read_timeout = Some(Duration::from_secs(300));
+    let server = client_config.cluster_url.to_string();
+    let client = Client::try_from(client_config)
+        .map_err(|e| format!("cannot build a client for {server}: {e}"))?;
+    let version = tokio::time::timeout(Duration::from_secs(8), client.apiserver_version()).await;
+    match version {
+        Err(_) => {
+            return Err(format!(
+                "the API server at {server} did not answer within 8 s; check your network or VPN, {TRY_DEMO}"
+            ));
+        }
+        Ok(Err(e)) => {
+            return Err(format!(
+                "cannot reach the API server at {server}: {e}; check your network or VPN, {TRY_DEMO}"
+            ));
+        }
+        Ok(Ok(_)) => {}
+    }
+    let namespaces: Api<Namespace> = Api::all(client.clone());
+    if let Err(e) = namespaces
+        .list_metadata(&ListParams::default().limit(1))
+        .await
+    {
+        return Err(match e {
+            kube::Error::Api(s) if s.code == 401 => format!(
+                "the API server at {server} rejected your credentials (401): log in again or refresh the kubeconfig's token"
+            ),
+            kube::Error::Api(s) if s.code == 403 => format!(
+                "your user may not list namespaces on {server}: the cockpit needs get, list and watch on namespaces, pods, mutatingwebhookconfigurations and daemonsets ({})",
+                s.message
+            ),
+            other => format!("listing namespaces on {server} failed: {other}"),
+        });
+    }
+    Ok(Connection {
+        client,
+        context,
+        server,
+    })
+}
+
+/// Whether the user may change namespaces (asked with a SelfSubjectAccessReview, which
+/// writes nothing). Any doubt counts as no.
+pub async fn may_write(client: &Client) -> Result<(), String> {
+    let reviews: Api<SelfSubjectAccessReview> = Api::all(client.clone());
+    let review = SelfSubjectAccessReview {
+        spec: SelfSubjectAccessReviewSpec {
+            resource_attributes: Some(ResourceAttributes {
+                verb: Some("patch".into()),
+                resource: Some("namespaces".into()),
+                ..ResourceAttributes::default()
+            }),
+            ..SelfSubjectAccessReviewSpec::default()
+        },
+        ..SelfSubjectAccessReview::default()
+    };
+    match reviews.create(&PostParams::default(), &review).await {
+        Ok(answer) if answer.status.as_ref().is_some_and(|s| s.allowed) => Ok(()),
+        Ok(_) => Err("your user may not patch namespaces".into()),
+        Err(e) => Err(format!("could not check your permissions: {e}")),
+    }
+}

@@ -1,0 +1,6 @@
+//! Everything that talks to the cluster: connecting, watching, following istiod's logs.
+//! Reading only: nothing in this module writes.
+
+pub mod connect;
+pub mod istiod_logs;
+pub mod watchers;

@@ -1,0 +1,85 @@
+//! The cockpit without a terminal: real sources and `update`, frames drawn into a buffer.
+//! Tests and the benchmark drive it.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use tokio::sync::mpsc;
+
+use crate::app::event::Event;
+use crate::app::state::{Mode, State};
+use crate::app::update::update;
+use crate::cluster::connect::Connection;
+use crate::ui::{self, layout, theme::Theme};
+
+pub struct Headless {
+    pub state: State,
+    rx: mpsc::Receiver<Event>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Headless {
+    pub fn start(
+        conn: &Connection,
+        mode: Mode,
+        log_lines: usize,
+        width: u16,
+        height: u16,
+    ) -> Headless {
+        let (tx, rx) = mpsc::channel(4096);
+        let tasks = super::start_sources(conn, &tx);
+        let mut state = State::new(conn.context.clone(), mode, log_lines, Utc::now());
+        update(&mut state, Event::Resize(width, height), layout::table_rows);
+        Headless { state, rx, tasks }
+    }
+
+    pub fn apply(&mut self, event: Event) {
+        update(&mut self.state, event, layout::table_rows);
+    }
+
+    /// Handles events until `done` holds or the time runs out; returns whether it held.
+    pub async fn pump_until(&mut self, timeout: Duration, done: impl Fn(&State) -> bool) -> bool {
+        let deadline = tokio::time::Instant::now() + timeout;
+        while !done(&self.state) {
+            match tokio::time::timeout_at(deadline, self.rx.recv()).await {
+                Ok(Some(event)) => {
+                    self.state.now = Utc::now();
+                    update(&mut self.state, event, layout::table_rows);
+                }
+                _ => return done(&self.state),
+            }
+        }
+        true
+    }
+
+    /// Draws one frame at the state's size and returns the screen as text, one line per row.
+    pub fn render(&self, theme: &Theme) -> String {
+        render_text(&self.state, theme)
+    }
+}
+
+impl Drop for Headless {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+/// Draws the state into a buffer of its size and returns the text.
+pub fn render_text(state: &State, theme: &Theme) -> String {
+    let backend = TestBackend::new(state.ui.width, state.ui.height);
+    let mut terminal = Terminal::new(backend).expect("test backend");
+    terminal.draw(|f| ui::draw(f, state, theme)).expect("draw");
+    let buffer = terminal.backend().buffer();
+    let mut out = String::new();
+    for y in 0..buffer.area.height {
+        for x in 0..buffer.area.width {
+            out.push_str(buffer[(x, y)].symbol());
+        }
+        out.push('\n');
+    }
+    out
+}

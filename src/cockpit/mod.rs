@@ -1,0 +1,120 @@
+//! The cockpit's loop: sources feed events into `update`; a frame is drawn only when something
+//! changed, at most once per frame interval. Also a headless form, for tests and benchmarks.
+
+pub mod headless;
+pub mod terminal;
+
+use std::time::Duration;
+
+use chrono::Utc;
+use crossterm::event::{Event as TermEvent, EventStream};
+use futures::StreamExt;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use crate::app::event::Event;
+use crate::app::state::{Mode, State};
+use crate::app::update::update;
+use crate::cluster::connect::{self, Connection};
+use crate::cluster::{istiod_logs, watchers};
+use crate::ui::{self, layout, theme::Theme};
+
+/// At most this often a frame is drawn (30 per second).
+const FRAME: Duration = Duration::from_millis(33);
+/// Events handled before a frame may be drawn, so a flood cannot starve the screen or keys.
+const BATCH: usize = 4096;
+
+pub struct Options {
+    pub read_only: bool,
+    pub theme: Theme,
+    pub log_lines: usize,
+}
+
+/// Decides DRIVER or READ-ONLY. `--read-only` never asks the server anything.
+pub async fn mode(conn: &Connection, read_only: bool) -> Mode {
+    if read_only {
+        return Mode::ReadOnly("--read-only".into());
+    }
+    match connect::may_write(&conn.client).await {
+        Ok(()) => Mode::Driver,
+        Err(why) => Mode::ReadOnly(why),
+    }
+}
+
+/// Starts every source of cluster events.
+pub fn start_sources(
+    conn: &Connection,
+    tx: &mpsc::Sender<Event>,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    let mut tasks = watchers::spawn(&conn.client, tx);
+    tasks.push(istiod_logs::spawn(&conn.client, tx));
+    tasks
+}
+
+fn from_terminal(event: TermEvent) -> Option<Event> {
+    match event {
+        TermEvent::Key(k) => Some(Event::Key(k)),
+        TermEvent::Resize(w, h) => Some(Event::Resize(w, h)),
+        _ => None,
+    }
+}
+
+pub async fn run(conn: Connection, opts: Options) -> Result<(), String> {
+    let mode = mode(&conn, opts.read_only).await;
+    let (tx, mut rx) = mpsc::channel::<Event>(BATCH);
+    let tasks = start_sources(&conn, &tx);
+    let mut term =
+        terminal::Terminal::enter().map_err(|e| format!("cannot take over the terminal: {e}"))?;
+    let mut state = State::new(conn.context.clone(), mode, opts.log_lines, Utc::now());
+    let (w, h) = term.size();
+    update(&mut state, Event::Resize(w, h), layout::table_rows);
+    let mut keys = EventStream::new();
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    let mut term_signal =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    let mut last_frame = Instant::now() - FRAME;
+    let mut result = Ok(());
+    loop {
+        let frame_due = last_frame + FRAME;
+        tokio::select! {
+            Some(event) = rx.recv() => {
+                update(&mut state, event, layout::table_rows);
+                for _ in 0..BATCH {
+                    match rx.try_recv() {
+                        Ok(event) => update(&mut state, event, layout::table_rows),
+                        Err(_) => break,
+                    }
+                }
+            }
+            key = keys.next() => match key {
+                Some(Ok(e)) => if let Some(event) = from_terminal(e) {
+                    update(&mut state, event, layout::table_rows);
+                },
+                Some(Err(e)) => {
+                    result = Err(format!("reading the terminal failed: {e}"));
+                    break;
+                }
+                None => break,
+            },
+            _ = tick.tick() => update(&mut state, Event::Tick(Utc::now()), layout::table_rows),
+            _ = tokio::time::sleep_until(frame_due), if state.dirty => {}
+            _ = async { match term_signal.as_mut() { Some(s) => { s.recv().await; } None => std::future::pending().await } } => break,
+        }
+        if state.quit {
+            break;
+        }
+        if state.dirty && Instant::now() >= last_frame + FRAME {
+            if let Err(e) = term.draw(|f| ui::draw(f, &state, &opts.theme)) {
+                result = Err(format!("drawing failed: {e}"));
+                break;
+            }
+            state.dirty = false;
+            last_frame = Instant::now();
+        }
+    }
+    drop(term);
+    for t in tasks {
+        t.abort();
+    }
+    result
+}

@@ -1,0 +1,64 @@
+//! Taking the terminal over and giving it back: raw mode and the alternate screen, restored on
+//! every exit path, panics included.
+
+use std::io::{self, Stdout};
+
+use crossterm::execute;
+use crossterm::terminal::{
+    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+};
+use ratatui::Frame;
+use ratatui::backend::CrosstermBackend;
+
+pub struct Terminal {
+    inner: ratatui::Terminal<CrosstermBackend<Stdout>>,
+}
+
+/// Puts the terminal back as it was. Safe to call more than once.
+pub fn restore() {
+    let _ = disable_raw_mode();
+    let _ = execute!(io::stdout(), LeaveAlternateScreen, crossterm::cursor::Show);
+}
+
+/// Restores the terminal before any panic report is printed.
+pub fn install_panic_hook() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        restore();
+        previous(info);
+    }));
+}
+
+impl Terminal {
+    pub fn enter() -> io::Result<Terminal> {
+        enable_raw_mode()?;
+        if let Err(e) = execute!(io::stdout(), EnterAlternateScreen, crossterm::cursor::Hide) {
+            restore();
+            return Err(e);
+        }
+        match ratatui::Terminal::new(CrosstermBackend::new(io::stdout())) {
+            Ok(inner) => Ok(Terminal { inner }),
+            Err(e) => {
+                restore();
+                Err(e)
+            }
+        }
+    }
+
+    pub fn size(&self) -> (u16, u16) {
+        self.inner
+            .size()
+            .map(|s| (s.width, s.height))
+            .unwrap_or((80, 24))
+    }
+
+    pub fn draw(&mut self, paint: impl FnOnce(&mut Frame<'_>)) -> io::Result<()> {
+        self.inner.draw(paint).map(|_| ())
+    }
+}
+
+impl Drop for Terminal {
+    fn drop(&mut self) {
+        restore();
+    }
+}

@@ -1,0 +1,62 @@
+//! Drawing: `draw` reads the state (and nothing else) and paints one frame.
+//!
+//! - `layout`: where each pane goes at each terminal size
+//! - `panes`: one file per pane
+//! - `theme`: styles, loaded from TOML presets or files
+//! - `common`: pane frames, revision colours, ages
+
+pub mod common;
+pub mod layout;
+pub mod panes;
+pub mod theme;
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::Line;
+use ratatui::widgets::Paragraph;
+
+use crate::app::state::State;
+use crate::app::view::Mesh;
+use theme::Theme;
+
+pub fn draw(frame: &mut Frame<'_>, state: &State, theme: &Theme) {
+    let size = frame.area();
+    let mesh = Mesh::of(state);
+    let Some(areas) = layout::areas(size.width, size.height, &state.ui, mesh.revisions.len())
+    else {
+        let message = format!(
+            "Terminal too small ({}x{}): istio-cockpit needs at least {}x{}. Enlarge it, or press q to quit.",
+            size.width,
+            size.height,
+            layout::MIN_WIDTH,
+            layout::MIN_HEIGHT
+        );
+        frame.render_widget(
+            Paragraph::new(Line::from(message))
+                .style(theme.warn)
+                .wrap(ratatui::widgets::Wrap { trim: true }),
+            size,
+        );
+        return;
+    };
+    panes::control_planes::draw(frame, areas.control_planes, state, &mesh, theme);
+    panes::namespaces::draw(frame, areas.namespaces, state, &mesh, theme);
+    panes::pods::draw(frame, areas.pods, state, &mesh, theme);
+    if areas.logs.height > 0 {
+        panes::logs::draw(frame, areas.logs, state, &mesh, theme);
+    }
+    if let Some(area) = areas.cockpit_log {
+        panes::cockpit_log::draw(frame, area, theme);
+    }
+    panes::status_bar::draw(frame, areas.status, state, theme);
+    if state.ui.show_help {
+        panes::help::draw(
+            frame,
+            Rect {
+                height: size.height.saturating_sub(1),
+                ..size
+            },
+            theme,
+        );
+    }
+}

@@ -1,0 +1,56 @@
+//! `?`: every key, in a box over the panes.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph};
+
+use crate::ui::theme::Theme;
+
+pub const KEYS: &[(&str, &str)] = &[
+    (
+        "↑ ↓  j k",
+        "move the selection (PgUp PgDn, g G: page, ends)",
+    ),
+    ("Tab  Shift-Tab", "next / previous pane"),
+    (
+        "Enter",
+        "drill in: a namespace to its pods, a NACK line to its pod",
+    ),
+    (
+        "/",
+        "filter the focused table (Enter keeps it, Esc clears it)",
+    ),
+    ("n", "istiod logs: NACK lines only, on/off"),
+    ("f", "istiod logs: follow new lines, on/off"),
+    ("L", "the cockpit's own log, on/off"),
+    ("?", "this help (any key closes it)"),
+    ("q  Ctrl-C", "quit"),
+];
+
+pub fn draw(frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
+    let width = 76.min(area.width.saturating_sub(2));
+    let height = (KEYS.len() as u16 + 4).min(area.height.saturating_sub(2));
+    let popup = Rect {
+        x: area.x + (area.width - width) / 2,
+        y: area.y + (area.height - height) / 2,
+        width,
+        height,
+    };
+    let lines: Vec<Line<'_>> = KEYS
+        .iter()
+        .map(|(key, what)| {
+            Line::from(vec![
+                Span::styled(format!("{key:>15}  "), theme.key),
+                Span::styled(*what, theme.base),
+            ])
+        })
+        .collect();
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_type(BorderType::Double)
+        .border_style(theme.border_focused)
+        .title(Span::styled(" Keys ", theme.title));
+    frame.render_widget(Clear, popup);
+    frame.render_widget(Paragraph::new(lines).block(block).style(theme.base), popup);
+}

@@ -1,0 +1,80 @@
+//! The status bar: cluster and context, DRIVER or READ-ONLY, the health of every stream with
+//! the age of its last event, and the keys that matter now (or a notice).
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use crate::app::event::{Stream, StreamStatus};
+use crate::app::state::{Mode, Pane, State};
+use crate::ui::common::age;
+use crate::ui::theme::Theme;
+
+/// Streams that have been failing for this many seconds make the data "stale".
+pub fn stale_for(state: &State) -> Option<i64> {
+    state
+        .streams
+        .values()
+        .filter(|h| matches!(h.status, StreamStatus::Retrying(_)))
+        .map(|h| {
+            h.last_event
+                .map_or(0, |t| (state.now - t).num_seconds().max(0))
+        })
+        .max()
+}
+
+fn hints(state: &State) -> &'static str {
+    if state.ui.editing_filter().is_some() {
+        return "type to filter · Enter keep · Esc clear";
+    }
+    match state.ui.focus {
+        Pane::Logs => "n NACKs · f follow · Enter pod · / filter · Tab pane · ? keys · q quit",
+        Pane::Namespaces => "Enter pods · / filter · Tab pane · L log · ? keys · q quit",
+        _ => "↑↓ move · / filter · Tab pane · L log · ? keys · q quit",
+    }
+}
+
+pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
+    let mut spans = vec![Span::styled(
+        format!(" {} ", state.context),
+        theme.status_bar,
+    )];
+    spans.push(match &state.mode {
+        Mode::Driver => Span::styled(" DRIVER ", theme.driver),
+        Mode::ReadOnly(_) => Span::styled(" READ-ONLY ", theme.read_only),
+    });
+    let mut failing = Vec::new();
+    for stream in Stream::ALL {
+        match state.streams.get(&stream) {
+            Some(h) if matches!(h.status, StreamStatus::Retrying(_)) => failing.push(stream.name()),
+            None if stream != Stream::IstiodLogs => failing.push(stream.name()),
+            _ => {}
+        }
+    }
+    if let Some(stale) = stale_for(state) {
+        spans.push(Span::styled(
+            format!(" STALE {stale}s · reconnecting: {} ", failing.join(", ")),
+            theme.error,
+        ));
+    } else if !failing.is_empty() {
+        spans.push(Span::styled(
+            format!(" connecting: {} ", failing.join(", ")),
+            theme.warn,
+        ));
+    } else {
+        let newest = state.streams.values().filter_map(|h| h.last_event).max();
+        spans.push(Span::styled(
+            format!(" live · last event {} ago ", age(newest, state.now)),
+            theme.ok,
+        ));
+    }
+    match &state.ui.notice {
+        Some(notice) => spans.push(Span::styled(format!(" {notice} "), theme.warn)),
+        None => spans.push(Span::styled(format!(" {} ", hints(state)), theme.dim)),
+    }
+    frame.render_widget(
+        Paragraph::new(Line::from(spans)).style(theme.status_bar),
+        area,
+    );
+}
