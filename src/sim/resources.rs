@@ -188,7 +188,21 @@ pub static RESOURCES: &[ResourceDef] = &[
         &[],
         &[],
     ),
+    def(
+        "authorization.k8s.io",
+        "selfsubjectaccessreviews",
+        "selfsubjectaccessreview",
+        "SelfSubjectAccessReview",
+        false,
+        &[],
+        &[],
+    ),
 ];
+
+/// Resources that are computed per request and never stored.
+pub fn is_virtual(plural: &str) -> bool {
+    plural == "selfsubjectaccessreviews"
+}
 
 pub fn find(group: &str, version: &str, plural: &str) -> Option<&'static ResourceDef> {
     RESOURCES

@@ -22,6 +22,7 @@ pub const DEFAULT_HISTORY: usize = 50_000;
 const BROADCAST: usize = 32_768;
 
 pub type Key = (String, String);
+pub type ChangeReceiver = broadcast::Receiver<Arc<Change>>;
 
 #[derive(Debug, Clone)]
 pub struct Stored {
@@ -603,10 +604,10 @@ impl Store {
             object,
             previous,
         });
-        if inner.history.len() >= self.history_len {
-            if let Some(dropped) = inner.history.pop_front() {
-                inner.floor = dropped.rv;
-            }
+        if inner.history.len() >= self.history_len
+            && let Some(dropped) = inner.history.pop_front()
+        {
+            inner.floor = dropped.rv;
         }
         inner.history.push_back(change.clone());
         // Sending under the lock keeps the broadcast in resourceVersion order.
@@ -619,7 +620,7 @@ impl Store {
     pub fn watch_from(
         &self,
         from_rv: u64,
-    ) -> Result<(Vec<Arc<Change>>, broadcast::Receiver<Arc<Change>>), StoreError> {
+    ) -> Result<(Vec<Arc<Change>>, ChangeReceiver), StoreError> {
         let inner = self.inner.read().expect("store lock");
         let rx = self.tx.subscribe();
         if from_rv >= inner.rv {
@@ -731,7 +732,7 @@ pub fn encode_continue(rv: u64, key: &Key) -> String {
 }
 
 pub fn decode_continue(token: &str) -> Option<Key> {
-    if token.len() % 2 != 0 {
+    if !token.len().is_multiple_of(2) {
         return None;
     }
     let bytes: Option<Vec<u8>> = (0..token.len())

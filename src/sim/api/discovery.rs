@@ -96,12 +96,17 @@ fn subresource(r: &ResourceDef, sub: &str) -> Value {
 pub fn resource_list(group: &str) -> Option<Value> {
     let mut out = Vec::new();
     for r in resources::in_group(group) {
+        let verbs: &[&str] = if resources::is_virtual(r.plural) {
+            &["create"]
+        } else {
+            ALL_VERBS
+        };
         let mut v = json!({
             "name": r.plural,
             "singularName": r.singular,
             "namespaced": r.namespaced,
             "kind": r.kind,
-            "verbs": ALL_VERBS,
+            "verbs": verbs,
         });
         if !r.short_names.is_empty() {
             v["shortNames"] = json!(r.short_names);

@@ -245,9 +245,15 @@ pub fn verb(req: &Request) -> &'static str {
     }
 }
 
+/// What a role may do: the admin everything, the viewer get, list and watch.
+pub fn allowed(role: Role, verb: &str) -> bool {
+    role == Role::Admin || matches!(verb, "get" | "list" | "watch")
+}
+
 fn authorize(req: &Request) -> Result<(), ApiError> {
     let verb = verb(req);
-    if req.role == Role::Admin || matches!(verb, "get" | "list" | "watch") {
+    // Anyone may ask what they are allowed to do, as with Kubernetes' basic-user role.
+    if allowed(req.role, verb) || resources::is_virtual(req.target.def.plural) {
         return Ok(());
     }
     let resource = match &req.target.subresource {
@@ -275,6 +281,9 @@ fn authorize(req: &Request) -> Result<(), ApiError> {
 }
 
 async fn dispatch(ctx: &Arc<SimContext>, req: Request) -> Result<Response, ApiError> {
+    if req.target.def.plural == "selfsubjectaccessreviews" {
+        return access_review(&req);
+    }
     match (req.target.subresource.as_deref(), verb(&req)) {
         (Some("log"), "get") => logs::serve(ctx, &req).await,
         (Some("log"), v) => Err(ApiError::method_not_allowed(format!(
@@ -312,4 +321,30 @@ pub fn streaming_response(body: Body, content_type: &'static str) -> Response {
     resp.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     resp
+}
+
+/// SelfSubjectAccessReview: answers whether the caller may do `spec.resourceAttributes.verb`.
+fn access_review(req: &Request) -> Result<Response, ApiError> {
+    if verb(req) != "create" {
+        return Err(ApiError::method_not_allowed(
+            "selfsubjectaccessreviews only support create",
+        ));
+    }
+    let mut review: Value = serde_json::from_slice(&req.body)
+        .map_err(|e| ApiError::bad_request(format!("the request body is not valid JSON: {e}")))?;
+    let attrs = &review["spec"]["resourceAttributes"];
+    let asked = attrs["verb"].as_str().unwrap_or_default().to_string();
+    if asked.is_empty() {
+        return Err(ApiError::invalid(
+            "spec.resourceAttributes.verb is required",
+        ));
+    }
+    let ok = allowed(req.role, &asked);
+    review["status"] = serde_json::json!({
+        "allowed": ok,
+        "reason": if ok { "allowed by the simulator's role" } else { "the sim-viewer user may only get, list and watch" },
+    });
+    review["apiVersion"] = serde_json::json!("authorization.k8s.io/v1");
+    review["kind"] = serde_json::json!("SelfSubjectAccessReview");
+    Ok(json_response(StatusCode::CREATED, &review))
 }

@@ -24,6 +24,21 @@ fn dry_run(req: &Request) -> Result<bool, ApiError> {
 }
 
 fn parse_body(req: &Request) -> Result<Value, ApiError> {
+    let content_type = req.header("content-type");
+    let media = content_type.split(';').next().unwrap_or_default().trim();
+    if !(media.is_empty()
+        || media == "application/json"
+        || media.ends_with("+json")
+        || media.ends_with("+yaml"))
+    {
+        return Err(ApiError::new(
+            415,
+            "UnsupportedMediaType",
+            format!(
+                "the body of the request was in an unknown format - accepted media types include: application/json (got \"{content_type}\")"
+            ),
+        ));
+    }
     let value: Value = serde_json::from_slice(&req.body)
         .map_err(|e| ApiError::bad_request(format!("the request body is not valid JSON: {e}")))?;
     if !value.is_object() {
