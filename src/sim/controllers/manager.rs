@@ -15,7 +15,17 @@ use super::queue::{Work, WorkQueue};
 use super::scheduler::Scheduler;
 use super::{daemonset, deployment, gc, replicaset};
 use crate::sim::selector::{FieldSelector, LabelSelector};
-use crate::sim::store::{Change, ChangeType, Key};
+use crate::sim::store::{Change, ChangeType, Key, Stored};
+
+/// Whether a node change made room for pods: a schedulable node joined, or one was uncordoned.
+fn node_opened(change: &Change) -> bool {
+    let cordoned = |s: &Stored| s.value()["spec"]["unschedulable"].as_bool() == Some(true);
+    match (&change.previous, change.kind) {
+        (_, ChangeType::Added) => !cordoned(&change.object),
+        (Some(before), ChangeType::Modified) => cordoned(before) && !cordoned(&change.object),
+        _ => false,
+    }
+}
 
 /// Reconciles between two yields to the runtime, so a long resync does not hog a worker.
 const BATCH: usize = 64;
@@ -171,12 +181,14 @@ impl Manager {
             "daemonsets" if deleted => gc::collect(&self.env, "daemonsets", &change.object.value()),
             "daemonsets" => self.queue.push(Work::DaemonSet(key)),
             "pods" => self.observe_pod(change),
-            "nodes" if change.kind != ChangeType::Modified => {
-                for ds in self.keys("daemonsets") {
-                    self.queue.push(Work::DaemonSet(ds));
+            "nodes" => {
+                if change.kind != ChangeType::Modified {
+                    for ds in self.keys("daemonsets") {
+                        self.queue.push(Work::DaemonSet(ds));
+                    }
                 }
                 // Pods that found no node may find one now.
-                if change.kind == ChangeType::Added {
+                if node_opened(change) {
                     self.start_pending_pods();
                 }
             }

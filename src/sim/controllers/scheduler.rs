@@ -1,5 +1,6 @@
 //! The scheduler's one decision: which node a new pod runs on. Nodes are filled evenly, the
-//! node with the fewest pods first (ties by name), from counts kept in step with pod changes.
+//! node with the fewest pods first (ties by name), from counts kept in step with pod changes;
+//! cordoned nodes (`spec.unschedulable`) get no new pods.
 
 use std::collections::BTreeMap;
 
@@ -9,9 +10,15 @@ use crate::sim::selector::{FieldSelector, LabelSelector};
 use crate::sim::store::{Change, ChangeType, Store};
 
 #[derive(Debug, Default)]
+struct NodeSlot {
+    ip: String,
+    pods: usize,
+    cordoned: bool,
+}
+
+#[derive(Debug, Default)]
 pub struct Scheduler {
-    /// node name -> (InternalIP, pods bound to it)
-    nodes: BTreeMap<String, (String, usize)>,
+    nodes: BTreeMap<String, NodeSlot>,
 }
 
 fn internal_ip(node: &Value) -> String {
@@ -53,13 +60,14 @@ impl Scheduler {
         if name.is_empty() {
             return;
         }
-        let ip = internal_ip(node);
-        self.nodes.entry(name.to_string()).or_default().0 = ip;
+        let slot = self.nodes.entry(name.to_string()).or_default();
+        slot.ip = internal_ip(node);
+        slot.cordoned = node["spec"]["unschedulable"].as_bool() == Some(true);
     }
 
     fn count(&mut self, node: &str, delta: isize) {
-        if let Some(entry) = self.nodes.get_mut(node) {
-            entry.1 = entry.1.saturating_add_signed(delta);
+        if let Some(slot) = self.nodes.get_mut(node) {
+            slot.pods = slot.pods.saturating_add_signed(delta);
         }
     }
 
@@ -85,18 +93,20 @@ impl Scheduler {
         }
     }
 
-    /// Picks the least loaded node and counts the pod on it; `None` when there are no nodes.
+    /// Picks the least loaded schedulable node and counts the pod on it; `None` when there is
+    /// none.
     pub fn bind(&mut self) -> Option<(String, String)> {
-        let (name, (ip, pods)) = self
+        let (name, slot) = self
             .nodes
             .iter_mut()
-            .min_by(|a, b| a.1.1.cmp(&b.1.1).then_with(|| a.0.cmp(b.0)))?;
-        *pods += 1;
-        Some((name.clone(), ip.clone()))
+            .filter(|(_, slot)| !slot.cordoned)
+            .min_by(|a, b| a.1.pods.cmp(&b.1.pods).then_with(|| a.0.cmp(b.0)))?;
+        slot.pods += 1;
+        Some((name.clone(), slot.ip.clone()))
     }
 
     pub fn host_ip(&self, node: &str) -> Option<&str> {
-        self.nodes.get(node).map(|(ip, _)| ip.as_str())
+        self.nodes.get(node).map(|slot| slot.ip.as_str())
     }
 }
 
@@ -123,7 +133,14 @@ mod tests {
     }
 
     #[test]
-    fn without_nodes_nothing_is_bound() {
+    fn without_schedulable_nodes_nothing_is_bound() {
         assert_eq!(Scheduler::default().bind(), None);
+        let mut s = Scheduler::default();
+        let mut cordoned = node("a", "10.0.0.1");
+        cordoned["spec"]["unschedulable"] = json!(true);
+        s.add_node(&cordoned);
+        assert_eq!(s.bind(), None);
+        s.add_node(&node("a", "10.0.0.1"));
+        assert_eq!(s.bind().map(|b| b.0), Some("a".into()));
     }
 }
