@@ -108,6 +108,10 @@ pub struct SimArgs {
     /// `410 Expired` and must list again.
     #[arg(long, default_value_t = sim::store::DEFAULT_HISTORY, value_name = "N")]
     pub watch_history: usize,
+    /// Append one line per API request (`<verb> <method> <path>`) to this file: what a
+    /// client really asked for.
+    #[arg(long, value_name = "PATH")]
+    pub request_log: Option<PathBuf>,
 }
 
 impl SimArgs {
@@ -133,6 +137,7 @@ impl SimArgs {
                 ..sim::Timing::default()
             },
             watch_history: self.watch_history.max(1),
+            request_log: self.request_log.clone(),
             ..SimOptions::default()
         })
     }

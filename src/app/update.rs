@@ -55,10 +55,15 @@ pub fn update(state: &mut State, event: Event, viewport: Viewports) {
             true
         }
         Event::Stream(stream, status) => {
+            let now = state.now;
             let health = state.streams.entry(stream).or_insert(StreamHealth {
                 status: status.clone(),
                 last_event: None,
             });
+            // A (re)established stream is fresh data; a failing one keeps its last good time.
+            if status == StreamStatus::Connected {
+                health.last_event = Some(now);
+            }
             health.status = status;
             true
         }

@@ -3,4 +3,5 @@
 
 pub mod connect;
 pub mod istiod_logs;
+pub mod watch_loop;
 pub mod watchers;

@@ -68,6 +68,8 @@ pub struct SimContext {
     pub viewer_token: String,
     /// `host:port` the API answers on.
     pub server_address: String,
+    /// Where every API request is recorded, one line each, when asked for.
+    pub request_log: Option<std::sync::Mutex<std::fs::File>>,
 }
 
 #[derive(Debug, Clone)]
@@ -81,6 +83,8 @@ pub struct SimOptions {
     pub log_lines: usize,
     /// Changes kept for watches that resume from an older resourceVersion.
     pub watch_history: usize,
+    /// Append `<verb> <method> <path>` for every API request to this file.
+    pub request_log: Option<PathBuf>,
 }
 
 impl Default for SimOptions {
@@ -93,6 +97,7 @@ impl Default for SimOptions {
             timing: Timing::default(),
             log_lines: 5_000,
             watch_history: store::DEFAULT_HISTORY,
+            request_log: None,
         }
     }
 }
@@ -147,6 +152,16 @@ pub async fn start(opts: SimOptions) -> Result<RunningSim> {
         std::env::temp_dir().join(format!("istio-cockpit-sim-{}.kubeconfig", addr.port()))
     });
 
+    let request_log = match &opts.request_log {
+        Some(path) => Some(std::sync::Mutex::new(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .wrap_err_with(|| format!("cannot open the request log {}", path.display()))?,
+        )),
+        None => None,
+    };
     let store = Arc::new(Store::new(opts.watch_history));
     store.set_admission(Box::new(|view, resource, obj| {
         if resource == "pods" {
@@ -172,6 +187,7 @@ pub async fn start(opts: SimOptions) -> Result<RunningSim> {
         admin_token: token(),
         viewer_token: token(),
         server_address: addr.to_string(),
+        request_log,
     });
     let kubeconfig_text = kubeconfig::render(
         &api_url,

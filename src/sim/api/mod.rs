@@ -138,7 +138,21 @@ async fn route(
         return super::metrics_http::serve(&ctx, &segments[1..]).map_err(ApiError::not_found);
     }
     let role = role_of(&ctx, &headers)?;
-    let faults = ctx.faults.snapshot();
+    // The faults ConfigMap stays reachable whatever the faults, so they can be switched off.
+    let fault_switch = segments.as_slice()
+        == [
+            "api",
+            "v1",
+            "namespaces",
+            super::faults::NAMESPACE,
+            "configmaps",
+            super::faults::CONFIGMAP,
+        ];
+    let faults = if fault_switch {
+        Default::default()
+    } else {
+        ctx.faults.snapshot()
+    };
     if faults.api_latency_ms > 0 {
         tokio::time::sleep(Duration::from_millis(faults.api_latency_ms)).await;
     }
@@ -182,6 +196,13 @@ async fn route(
         body,
         role,
     };
+    if let Some(log) = &ctx.request_log {
+        use std::io::Write;
+        let line = format!("{} {} {}\n", verb(&request), request.method, uri);
+        if let Ok(mut file) = log.lock() {
+            let _ = file.write_all(line.as_bytes());
+        }
+    }
     authorize(&request)?;
     dispatch(&ctx, request).await
 }

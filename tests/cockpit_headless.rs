@@ -1,0 +1,140 @@
+//! The cockpit's real sources (kube-rs watchers, istiod log tails) and `update`, headless,
+//! against the simulator: a label changed with kubectl shows in the state and on screen.
+
+mod common;
+
+use std::time::Duration;
+
+use istio_cockpit::app::event::{Stream, StreamStatus};
+use istio_cockpit::app::state::{Mode, State};
+use istio_cockpit::cluster::connect::{self, Target};
+use istio_cockpit::cockpit::headless::Headless;
+use istio_cockpit::ui::theme::{Palette, Theme};
+
+fn row<'a>(screen: &'a str, namespace: &str) -> &'a str {
+    screen
+        .lines()
+        .find(|l| {
+            l.contains(&format!(" {namespace} "))
+                || l.contains(&format!("│{namespace} "))
+                || l.contains(&format!("┃{namespace} "))
+        })
+        .unwrap_or_else(|| panic!("no row for {namespace} in\n{screen}"))
+}
+
+fn synced(s: &State) -> bool {
+    s.namespaces.synced && s.pods.synced && s.webhooks.synced && !s.logs.is_empty()
+}
+
+async fn connect(sim: &common::Sim, context: &str) -> connect::Connection {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let target = Target {
+        kubeconfig: Some(sim.kubeconfig_path().to_path_buf()),
+        context: Some(context.into()),
+    };
+    connect::connect(&target)
+        .await
+        .expect("connect to the simulator")
+}
+
+#[tokio::test]
+async fn a_label_changed_with_kubectl_reaches_the_state_and_the_screen() {
+    let sim = common::Sim::start(&[]);
+    let conn = connect(&sim, "sim-admin").await;
+    let theme = Theme::builtin("default", Palette::TrueColor).unwrap();
+    let mut cockpit = Headless::start(&conn, Mode::Driver, 1000, 160, 50);
+    assert!(
+        cockpit.pump_until(Duration::from_secs(20), synced).await,
+        "no initial sync"
+    );
+    let before = cockpit.render(&theme);
+    assert!(
+        row(&before, "staging-web").contains("1-24-0 (default)"),
+        "{before}"
+    );
+    assert!(before.contains("1-25-0"), "both revisions are on screen");
+
+    sim.kubectl(&[
+        "label",
+        "ns",
+        "staging-web",
+        "istio.io/rev=1-25-0",
+        "istio-injection-",
+        "--overwrite",
+    ]);
+    let changed = cockpit
+        .pump_until(Duration::from_secs(10), |s| {
+            s.namespaces
+                .get(&"staging-web".to_string())
+                .is_some_and(|n| n.labels.get("istio.io/rev").map(String::as_str) == Some("1-25-0"))
+        })
+        .await;
+    assert!(changed, "the label change never reached the state");
+    let after = cockpit.render(&theme);
+    let line = row(&after, "staging-web");
+    assert!(
+        line.contains("1-25-0") && line.contains("migrating"),
+        "{line}"
+    );
+    assert!(!line.contains("(default)"), "{line}");
+}
+
+#[tokio::test]
+async fn api_errors_mark_streams_stale_and_they_recover() {
+    let sim = common::Sim::start(&[]);
+    let conn = connect(&sim, "sim-admin").await;
+    let mut cockpit = Headless::start(&conn, Mode::Driver, 1000, 120, 40);
+    assert!(cockpit.pump_until(Duration::from_secs(20), synced).await);
+    // Every API request fails and open watches are cut every second.
+    sim.kubectl(&[
+        "patch",
+        "configmap",
+        "faults",
+        "-n",
+        "sim-system",
+        "--type",
+        "merge",
+        "-p",
+        r#"{"data":{"api.error-rate":"1","watch.drop-seconds":"1"}}"#,
+    ]);
+    let failing = |s: &State| {
+        matches!(
+            s.streams.get(&Stream::Namespaces).map(|h| &h.status),
+            Some(StreamStatus::Retrying(_))
+        )
+    };
+    assert!(
+        cockpit.pump_until(Duration::from_secs(20), failing).await,
+        "no stream noticed the failures"
+    );
+    // The data stays on screen while the streams retry.
+    assert!(cockpit.state.namespaces.len() > 10);
+    let theme = Theme::builtin("mono", Palette::NoColor).unwrap();
+    let screen = cockpit.render(&theme);
+    assert!(screen.lines().last().unwrap().contains("STALE"), "{screen}");
+
+    // The faults ConfigMap itself is exempt, so the fault can be switched off.
+    sim.kubectl(&[
+        "patch",
+        "configmap",
+        "faults",
+        "-n",
+        "sim-system",
+        "--type",
+        "merge",
+        "-p",
+        r#"{"data":{"api.error-rate":null,"watch.drop-seconds":null}}"#,
+    ]);
+    let recovered = |s: &State| {
+        [Stream::Namespaces, Stream::Pods, Stream::Webhooks]
+            .iter()
+            .all(|id| {
+                matches!(
+                    s.streams.get(id).map(|h| &h.status),
+                    Some(StreamStatus::Connected)
+                )
+            })
+    };
+    let ok = cockpit.pump_until(Duration::from_secs(60), recovered).await;
+    assert!(ok, "streams did not recover: {:?}", cockpit.state.streams);
+}
