@@ -31,11 +31,14 @@ impl Backoff {
     }
 }
 
+/// Turns a Kubernetes object into what the cockpit keeps of it (None: not of interest).
+pub type Convert<K, T> = Box<dyn Fn(&K) -> Option<T> + Send + Sync>;
+
 pub struct Source<K, T> {
     pub api: Api<K>,
     pub labels: Option<String>,
     pub id: Stream,
-    pub to_info: Box<dyn Fn(&K) -> Option<T> + Send + Sync>,
+    pub to_info: Convert<K, T>,
     pub wrap: fn(Watch<T>) -> Event,
 }
 
