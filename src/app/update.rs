@@ -163,8 +163,15 @@ fn on_key(state: &mut State, key: KeyEvent, viewport: Viewports) {
     match key.code {
         KeyCode::Char('q') => state.quit = true,
         KeyCode::Char('?') => state.ui.show_help = true,
-        KeyCode::Tab => state.ui.focus = state.ui.focus.next(),
-        KeyCode::BackTab => state.ui.focus = state.ui.focus.previous(),
+        // Focus and the cockpit log change the layout: selections are refitted to it.
+        KeyCode::Tab => {
+            state.ui.focus = state.ui.focus.next();
+            refit(state, viewport);
+        }
+        KeyCode::BackTab => {
+            state.ui.focus = state.ui.focus.previous();
+            refit(state, viewport);
+        }
         KeyCode::Down | KeyCode::Char('j') => move_cursor(state, 1, viewport),
         KeyCode::Up | KeyCode::Char('k') => move_cursor(state, -1, viewport),
         KeyCode::PageDown => move_cursor(state, page, viewport),
@@ -189,7 +196,10 @@ fn on_key(state: &mut State, key: KeyEvent, viewport: Viewports) {
                 state.ui.log_cursor = view::visible_logs(state).last().map(|e| e.seq);
             }
         }
-        KeyCode::Char('L') => state.ui.show_cockpit_log = !state.ui.show_cockpit_log,
+        KeyCode::Char('L') => {
+            state.ui.show_cockpit_log = !state.ui.show_cockpit_log;
+            refit(state, viewport);
+        }
         KeyCode::Esc
             if state
                 .ui
@@ -293,10 +303,14 @@ fn move_cursor(state: &mut State, delta: isize, viewport: Viewports) {
 /// Enter: from a namespace to its pods, from a NACK line to the pod it names.
 fn drill(state: &mut State, viewport: Viewports) {
     match state.ui.focus {
-        Pane::ControlPlanes => state.ui.focus = Pane::Namespaces,
+        Pane::ControlPlanes => {
+            state.ui.focus = Pane::Namespaces;
+            refit(state, viewport);
+        }
         Pane::Namespaces => {
             if state.ui.selected_namespace.is_some() {
                 state.ui.focus = Pane::Pods;
+                refit(state, viewport);
             }
         }
         Pane::Pods => {}
@@ -331,5 +345,151 @@ fn drill(state: &mut State, viewport: Viewports) {
             state.ui.focus = Pane::Pods;
             refit(state, viewport);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use chrono::Utc;
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+    use super::*;
+    use crate::app::event::IstiodLogLine;
+    use crate::app::resources::NamespaceInfo;
+    use crate::app::state::Mode;
+
+    fn rows(_: &State, pane: Pane) -> usize {
+        if pane == Pane::Namespaces { 5 } else { 3 }
+    }
+
+    fn key(s: &mut State, code: KeyCode) {
+        update(s, Event::Key(KeyEvent::new(code, KeyModifiers::NONE)), rows);
+    }
+
+    fn with_namespaces(n: usize) -> State {
+        let mut s = State::new("ctx", Mode::Driver, 10, Utc::now());
+        update(&mut s, Event::Namespaces(Watch::Init), rows);
+        for i in 0..n {
+            let ns = NamespaceInfo {
+                name: format!("ns-{i:02}"),
+                labels: BTreeMap::new(),
+                annotations: BTreeMap::new(),
+                created: None,
+            };
+            update(&mut s, Event::Namespaces(Watch::InitApply(ns)), rows);
+        }
+        update(&mut s, Event::Namespaces(Watch::InitDone), rows);
+        s
+    }
+
+    #[test]
+    fn the_selection_stays_in_view_and_survives_updates() {
+        let mut s = with_namespaces(20);
+        for _ in 0..12 {
+            key(&mut s, KeyCode::Down);
+        }
+        assert_eq!(s.ui.selected_namespace.as_deref(), Some("ns-12"));
+        assert!(s.ui.namespaces.offset <= 12 && 12 < s.ui.namespaces.offset + 5);
+        // A namespace added before it keeps the same namespace selected.
+        let early = NamespaceInfo {
+            name: "aaa".into(),
+            labels: BTreeMap::new(),
+            annotations: BTreeMap::new(),
+            created: None,
+        };
+        update(&mut s, Event::Namespaces(Watch::Apply(early)), rows);
+        assert_eq!(s.ui.selected_namespace.as_deref(), Some("ns-12"));
+        assert_eq!(s.ui.namespaces.selected, 13);
+        key(&mut s, KeyCode::End);
+        assert_eq!(s.ui.selected_namespace.as_deref(), Some("ns-19"));
+        key(&mut s, KeyCode::Home);
+        assert_eq!(s.ui.selected_namespace.as_deref(), Some("aaa"));
+    }
+
+    #[test]
+    fn filters_keep_on_enter_and_clear_on_escape() {
+        let mut s = with_namespaces(20);
+        key(&mut s, KeyCode::Char('/'));
+        for c in "ns-1".chars() {
+            key(&mut s, KeyCode::Char(c));
+        }
+        // While typing, q is text, not quit.
+        key(&mut s, KeyCode::Char('q'));
+        assert!(!s.quit);
+        key(&mut s, KeyCode::Backspace);
+        key(&mut s, KeyCode::Enter);
+        assert_eq!(s.ui.filter(Pane::Namespaces), "ns-1");
+        assert_eq!(crate::app::view::visible_namespaces(&s).len(), 10);
+        assert_eq!(s.ui.selected_namespace.as_deref(), Some("ns-10"));
+        key(&mut s, KeyCode::Esc);
+        assert_eq!(s.ui.filter(Pane::Namespaces), "");
+        assert_eq!(crate::app::view::visible_namespaces(&s).len(), 20);
+        key(&mut s, KeyCode::Char('q'));
+        assert!(s.quit);
+    }
+
+    #[test]
+    fn moving_in_the_log_pauses_following_and_f_resumes() {
+        let mut s = with_namespaces(1);
+        for i in 0..6 {
+            let line = format!("2026-11-24T21:30:0{i}.000000Z\tinfo\tads\tline {i}");
+            update(
+                &mut s,
+                Event::IstiodLog(IstiodLogLine {
+                    pod: "istiod-x".into(),
+                    revision: "1-25-0".into(),
+                    line,
+                }),
+                rows,
+            );
+        }
+        s.ui.focus = Pane::Logs;
+        key(&mut s, KeyCode::Up);
+        assert!(!s.ui.follow);
+        assert_eq!(s.ui.log_cursor, Some(4));
+        key(&mut s, KeyCode::Char('f'));
+        assert!(s.ui.follow);
+        assert_eq!(s.ui.log_cursor, None);
+        key(&mut s, KeyCode::Char('f'));
+        assert!(!s.ui.follow);
+        assert_eq!(s.ui.log_cursor, Some(5));
+    }
+
+    #[test]
+    fn action_keys_say_why_they_do_nothing() {
+        let mut s = with_namespaces(1);
+        s.mode = Mode::ReadOnly("your user may not patch namespaces".into());
+        key(&mut s, KeyCode::Char('m'));
+        assert!(
+            s.ui.notice
+                .as_deref()
+                .unwrap()
+                .contains("may not patch namespaces")
+        );
+        key(&mut s, KeyCode::Down);
+        assert_eq!(s.ui.notice, None);
+    }
+
+    #[test]
+    fn stream_health_follows_connections_and_failures() {
+        let mut s = with_namespaces(1);
+        update(
+            &mut s,
+            Event::Stream(Stream::Pods, StreamStatus::Retrying("refused".into())),
+            rows,
+        );
+        assert!(matches!(
+            s.streams[&Stream::Pods].status,
+            StreamStatus::Retrying(_)
+        ));
+        update(
+            &mut s,
+            Event::Stream(Stream::Pods, StreamStatus::Connected),
+            rows,
+        );
+        assert_eq!(s.streams[&Stream::Pods].status, StreamStatus::Connected);
+        assert!(s.streams[&Stream::Pods].last_event.is_some());
     }
 }

@@ -75,7 +75,7 @@ pub fn areas(width: u16, height: u16, ui: &Ui, revisions: usize) -> Option<Areas
     let logs_rows = if ui.focus == Pane::Logs {
         rest.height * 3 / 5
     } else if roomy {
-        (rest.height * 3 / 10).max(6)
+        (rest.height * 2 / 5).max(6)
     } else {
         CHROME + 1
     };

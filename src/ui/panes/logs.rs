@@ -56,6 +56,23 @@ fn line<'a>(entry: &LogEntry, mesh: &Mesh, theme: &Theme, selected: bool) -> Lin
         Level::Error => "error",
         Level::Other => "     ",
     };
+    // A NACK's connection id is long; the pod it names is what matters, then Envoy's reason.
+    let message = match &entry.line.nack {
+        Some(nack) => {
+            let head = entry
+                .line
+                .message
+                .split("ACK ERROR")
+                .next()
+                .unwrap_or_default();
+            let proxy = nack
+                .proxy
+                .as_ref()
+                .map_or("?".to_string(), |p| format!("{}/{}", p.namespace, p.pod));
+            format!("{head}ACK ERROR {proxy} {}", nack.reason)
+        }
+        None => entry.line.message.clone(),
+    };
     let mut spans = vec![
         Span::styled(format!("{time} "), theme.dim),
         Span::styled(
@@ -63,7 +80,7 @@ fn line<'a>(entry: &LogEntry, mesh: &Mesh, theme: &Theme, selected: bool) -> Lin
             revision_style(theme, mesh, &entry.revision),
         ),
         Span::styled(format!("{level} {:<5} ", entry.line.scope), theme.dim),
-        Span::styled(entry.line.message.clone(), style),
+        Span::styled(message, style),
     ];
     if selected {
         for s in &mut spans {

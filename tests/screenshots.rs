@@ -1,0 +1,187 @@
+//! The README's pictures, drawn from the real cockpit on the simulated mesh:
+//!
+//! ```sh
+//! cargo test --test screenshots -- --ignored
+//! ```
+//!
+//! rewrites `screenshots/cockpit.svg` (the cockpit on the `search` namespace, which has a pod
+//! with a skewed sidecar) and `screenshots/nack-view.svg` (the NACK-only istiod log while
+//! 1-25-0 NACKs the proxies of `staging-web`). Plain `cargo test` skips it (it restarts a
+//! namespace and waits for NACKs) but runs the unit tests of the SVG writer.
+
+mod common;
+#[path = "common/svg.rs"]
+mod svg;
+
+use std::time::Duration;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use istio_cockpit::app::event::Event;
+use istio_cockpit::app::state::{Mode, Pane, State};
+use istio_cockpit::cluster::connect::{self, Target};
+use istio_cockpit::cockpit::headless::Headless;
+use istio_cockpit::ui::theme::{Palette, Theme};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+const WIDTH: u16 = 160;
+const HEIGHT: u16 = 48;
+const COCKPIT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/screenshots/cockpit.svg");
+const NACK_VIEW: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/screenshots/nack-view.svg");
+
+fn press(cockpit: &mut Headless, code: KeyCode) {
+    cockpit.apply(Event::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+}
+
+/// Moves the namespace selection to `name`, from the top of the list.
+fn select_namespace(cockpit: &mut Headless, name: &str) {
+    assert_eq!(cockpit.state.ui.focus, Pane::Namespaces);
+    press(cockpit, KeyCode::Home);
+    for _ in 0..cockpit.state.namespaces.len() {
+        if cockpit.state.ui.selected_namespace.as_deref() == Some(name) {
+            return;
+        }
+        press(cockpit, KeyCode::Down);
+    }
+    assert_eq!(
+        cockpit.state.ui.selected_namespace.as_deref(),
+        Some(name),
+        "{name} is not in the namespace list"
+    );
+}
+
+/// Every pod of `namespace` is ready and was injected by `revision`.
+fn all_on(state: &State, namespace: &str, revision: &str) -> bool {
+    let mut pods = state.pods_in(namespace).peekable();
+    pods.peek().is_some() && pods.all(|p| p.is_ready() && p.revision.as_deref() == Some(revision))
+}
+
+fn nack_lines(state: &State) -> usize {
+    state
+        .logs
+        .entries()
+        .filter(|e| e.line.nack.is_some())
+        .count()
+}
+
+/// Draws one frame and writes it to `path` as SVG.
+fn save(state: &State, theme: &Theme, path: &str, title: &str) {
+    let mut terminal =
+        Terminal::new(TestBackend::new(state.ui.width, state.ui.height)).expect("test backend");
+    terminal
+        .draw(|frame| istio_cockpit::ui::draw(frame, state, theme))
+        .expect("draw");
+    let picture = svg::to_svg(terminal.backend().buffer(), theme.base, title);
+    let dir = std::path::Path::new(path).parent().expect("a directory");
+    std::fs::create_dir_all(dir).expect("create screenshots/");
+    std::fs::write(path, picture).unwrap_or_else(|e| panic!("write {path}: {e}"));
+    eprintln!("wrote {path}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "regenerates screenshots/: cargo test --test screenshots -- --ignored"]
+async fn draw_the_readme_screenshots() {
+    let sim = common::Sim::start(&["--ready-after", "1"]);
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let target = Target {
+        kubeconfig: Some(sim.kubeconfig_path().to_path_buf()),
+        context: Some("sim-admin".into()),
+    };
+    let conn = connect::connect(&target)
+        .await
+        .expect("connect to the simulator");
+    let theme = Theme::builtin("default", Palette::TrueColor).expect("the default theme");
+    let mut cockpit = Headless::start(&conn, Mode::Driver, 1000, WIDTH, HEIGHT);
+
+    let synced =
+        |s: &State| s.namespaces.synced && s.pods.synced && s.webhooks.synced && !s.logs.is_empty();
+    assert!(
+        cockpit.pump_until(Duration::from_secs(30), synced).await,
+        "the cockpit never synced with the simulator"
+    );
+    // Enough istiod lines to fill the log pane, and every pod up; a picture without them is
+    // still a picture, so neither wait is fatal.
+    let settled = |s: &State| {
+        s.logs.len() >= 40
+            && s.pods
+                .values()
+                .all(|p| p.is_ready() || p.terminating || p.phase == "Succeeded")
+    };
+    cockpit.pump_until(Duration::from_secs(20), settled).await;
+
+    select_namespace(&mut cockpit, "search");
+    save(
+        &cockpit.state,
+        &theme,
+        COCKPIT,
+        "istio-cockpit on the simulated mesh: control planes, namespaces, the pods of search \
+         (one with a skewed sidecar) and the istiod logs",
+    );
+
+    // 1-25-0 logs NACKs only for proxies it serves: move staging-web to it first.
+    sim.kubectl(&[
+        "label",
+        "ns",
+        "staging-web",
+        "istio.io/rev=1-25-0",
+        "istio-injection-",
+        "--overwrite",
+    ]);
+    sim.kubectl(&["rollout", "restart", "deploy", "-n", "staging-web"]);
+    sim.kubectl(&[
+        "rollout",
+        "status",
+        "deploy",
+        "-n",
+        "staging-web",
+        "--timeout=60s",
+    ]);
+    assert!(
+        cockpit
+            .pump_until(Duration::from_secs(60), |s| all_on(
+                s,
+                "staging-web",
+                "1-25-0"
+            ))
+            .await,
+        "staging-web never showed up on 1-25-0"
+    );
+    sim.kubectl(&[
+        "patch",
+        "configmap",
+        "faults",
+        "-n",
+        "sim-system",
+        "--type",
+        "merge",
+        "-p",
+        r#"{"data":{"nacks.1-25-0":"600"}}"#,
+    ]);
+    assert!(
+        cockpit
+            .pump_until(Duration::from_secs(60), |s| !s.logs.nacks.is_empty())
+            .await,
+        "no NACK reached the cockpit"
+    );
+    // A screenful of NACKs, if they come within the time.
+    cockpit
+        .pump_until(Duration::from_secs(30), |s| nack_lines(s) >= 20)
+        .await;
+
+    select_namespace(&mut cockpit, "staging-web");
+    press(&mut cockpit, KeyCode::Tab);
+    press(&mut cockpit, KeyCode::Tab);
+    assert_eq!(cockpit.state.ui.focus, Pane::Logs);
+    press(&mut cockpit, KeyCode::Char('n'));
+    assert!(cockpit.state.ui.nack_only);
+    // Tab resizes the panes but does not scroll them; the next namespace or pod event does.
+    // A resize to the same size stands in for it, so staging-web is in view.
+    cockpit.apply(Event::Resize(WIDTH, HEIGHT));
+    save(
+        &cockpit.state,
+        &theme,
+        NACK_VIEW,
+        "istio-cockpit showing only the NACK lines of the istiod logs while istiod 1-25-0 \
+         rejects configuration for the proxies of staging-web",
+    );
+}
