@@ -27,21 +27,38 @@ pub fn update(state: &mut State, event: Event, viewport: Viewports) {
         }
         Event::Namespaces(w) => {
             mark(state, Stream::Namespaces, &w);
+            let listing = matches!(w, Watch::InitApply(_));
             let changed = state.namespaces.apply(w, |n| n.name.clone());
-            refit(state, viewport);
+            if !listing {
+                refit_namespaces(state, viewport);
+                refit_pods(state, viewport);
+            }
             changed
         }
         Event::Pods(w) => {
             mark(state, Stream::Pods, &w);
+            // Only a change in the namespace on screen can move the pods selection; a
+            // 50,000-pod list must not refit 50,000 times.
+            let affects_selection = match &w {
+                Watch::InitApply(_) | Watch::Init => false,
+                Watch::InitDone => true,
+                Watch::Apply(p) | Watch::Delete(p) => {
+                    state.ui.selected_namespace.as_deref() == Some(p.namespace.as_str())
+                }
+            };
             let changed = state
                 .pods
                 .apply(w, |p| (p.namespace.clone(), p.name.clone()));
-            refit(state, viewport);
+            if affects_selection {
+                refit_pods(state, viewport);
+            }
             changed
         }
         Event::Webhooks(w) => {
             mark(state, Stream::Webhooks, &w);
-            state.webhooks.apply(w, |h| h.name.clone())
+            let changed = state.webhooks.apply(w, |h| h.name.clone());
+            refit_control_planes(state, viewport);
+            changed
         }
         Event::DaemonSets(w) => {
             mark(state, Stream::DaemonSets, &w);
@@ -87,8 +104,14 @@ fn touch(state: &mut State, stream: Stream) {
     health.last_event = Some(now);
 }
 
-/// Keeps every selection valid and visible after the rows changed.
+/// Keeps every selection valid and visible after the rows or the layout changed.
 fn refit(state: &mut State, viewport: Viewports) {
+    refit_namespaces(state, viewport);
+    refit_pods(state, viewport);
+    refit_control_planes(state, viewport);
+}
+
+fn refit_namespaces(state: &mut State, viewport: Viewports) {
     let names: Vec<String> = view::visible_namespaces(state)
         .iter()
         .map(|n| n.name.clone())
@@ -114,7 +137,9 @@ fn refit(state: &mut State, viewport: Viewports) {
         }
     }
     state.ui.namespaces.fit(names.len(), height);
+}
 
+fn refit_pods(state: &mut State, viewport: Viewports) {
     let pods: Vec<String> = view::visible_pods(state)
         .iter()
         .map(|p| p.name.clone())
@@ -134,6 +159,9 @@ fn refit(state: &mut State, viewport: Viewports) {
         }
     }
     state.ui.pods.fit(pods.len(), height);
+}
+
+fn refit_control_planes(state: &mut State, viewport: Viewports) {
     let revisions = view::Mesh::of(state).revisions.len();
     let height = viewport(state, Pane::ControlPlanes);
     state.ui.control_planes.fit(revisions, height);

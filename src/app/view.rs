@@ -95,6 +95,18 @@ impl Mesh {
     }
 }
 
+/// Revisions with an injector: how many rows the control-plane pane needs, cheaply (the
+/// layout asks on every selection change, and must not walk every pod).
+pub fn revision_count(state: &State) -> usize {
+    let revisions: BTreeSet<&str> = state
+        .webhooks
+        .values()
+        .filter(|h| h.tag.is_none())
+        .map(|h| h.revision.as_str())
+        .collect();
+    revisions.len()
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Migration {
     /// No injected pods and no injection label.
