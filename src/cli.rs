@@ -63,6 +63,14 @@ pub struct ViewArgs {
     /// Without it, NO_COLOR picks mono and the terminal's colour depth is respected.
     #[arg(long, value_name = "NAME|PATH")]
     pub theme: Option<String>,
+    /// Send every write with dryRun=All: the API server checks it, nothing changes, and the
+    /// journal says so.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// The local journal of actions, one JSON object per line (default:
+    /// $XDG_STATE_HOME/istio-cockpit/journal.jsonl or ~/.local/state/istio-cockpit/journal.jsonl).
+    #[arg(long, value_name = "PATH")]
+    pub journal: Option<PathBuf>,
     /// istiod log lines kept in memory (the oldest are dropped).
     #[arg(long, default_value_t = 20_000, value_name = "N",
           value_parser = clap::value_parser!(u32).range(100..=2_000_000))]
@@ -191,6 +199,25 @@ fn theme(view: &ViewArgs) -> Result<Theme, String> {
     }
 }
 
+fn journal_file(view: &ViewArgs) -> Option<PathBuf> {
+    view.journal.clone().or_else(|| {
+        let base = std::env::var_os("XDG_STATE_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))?;
+        Some(base.join("istio-cockpit").join("journal.jsonl"))
+    })
+}
+
+fn cockpit_options(view: &ViewArgs, theme: Theme) -> cockpit::Options {
+    cockpit::Options {
+        read_only: view.read_only,
+        dry_run: view.dry_run,
+        journal_file: journal_file(view),
+        theme,
+        log_lines: view.log_lines as usize,
+    }
+}
+
 fn init_logging() {
     let _ = tui_logger::init_logger(log::LevelFilter::Info);
     tui_logger::set_default_level(log::LevelFilter::Info);
@@ -205,15 +232,7 @@ async fn run_cockpit(cluster: ClusterArgs, view: ViewArgs) -> Result<(), String>
     };
     let conn = connect::connect(&target).await?;
     log::info!("connected to {} ({})", conn.server, conn.context);
-    cockpit::run(
-        conn,
-        cockpit::Options {
-            read_only: view.read_only,
-            theme,
-            log_lines: view.log_lines as usize,
-        },
-    )
-    .await
+    cockpit::run(conn, cockpit_options(&view, theme)).await
 }
 
 async fn run_demo(args: DemoArgs) -> Result<(), String> {
@@ -232,17 +251,7 @@ async fn run_demo(args: DemoArgs) -> Result<(), String> {
         context: Some("sim-admin".into()),
     };
     let result = match connect::connect(&target).await {
-        Ok(conn) => {
-            cockpit::run(
-                conn,
-                cockpit::Options {
-                    read_only: args.view.read_only,
-                    theme,
-                    log_lines: args.view.log_lines as usize,
-                },
-            )
-            .await
-        }
+        Ok(conn) => cockpit::run(conn, cockpit_options(&args.view, theme)).await,
         Err(e) => Err(e),
     };
     sim.stop().await;

@@ -3,7 +3,9 @@
 use chrono::{DateTime, Utc};
 use crossterm::event::KeyEvent;
 
+use super::actions::Action;
 use super::pod::PodInfo;
+use super::records::{Driver, JournalEntry, UpgradeRecord};
 use super::resources::{DaemonSetInfo, NamespaceInfo, WebhookInfo};
 
 /// A watcher's stream, as kube-rs' watcher reports it: a (re)list is `Init`, its objects, then
@@ -24,15 +26,17 @@ pub enum Stream {
     Webhooks,
     DaemonSets,
     IstiodLogs,
+    Records,
 }
 
 impl Stream {
-    pub const ALL: [Stream; 5] = [
+    pub const ALL: [Stream; 6] = [
         Stream::Namespaces,
         Stream::Pods,
         Stream::Webhooks,
         Stream::DaemonSets,
         Stream::IstiodLogs,
+        Stream::Records,
     ];
 
     pub fn name(self) -> &'static str {
@@ -42,6 +46,7 @@ impl Stream {
             Stream::Webhooks => "webhooks",
             Stream::DaemonSets => "daemonsets",
             Stream::IstiodLogs => "istiod logs",
+            Stream::Records => "upgrade records",
         }
     }
 }
@@ -72,4 +77,57 @@ pub enum Event {
     DaemonSets(Watch<DaemonSetInfo>),
     IstiodLog(IstiodLogLine),
     Stream(Stream, StreamStatus),
+    /// The cockpit's objects in the cluster: upgrade record, journal, driver lease.
+    Records(Watch<Record>),
+    /// A write finished (or failed): what the executor reports back.
+    ActionDone {
+        action: Action,
+        result: Result<String, ActionError>,
+    },
+    /// This cockpit's hold on the driver lease changed.
+    Lease(LeaseStatus),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Record {
+    Upgrade(UpgradeRecord),
+    Journal(Vec<JournalEntry>),
+    Driver(Option<Driver>),
+}
+
+impl Record {
+    pub fn key(&self) -> &'static str {
+        match self {
+            Record::Upgrade(_) => "upgrade",
+            Record::Journal(_) => "journal",
+            Record::Driver(_) => "driver",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ActionError {
+    /// The object changed since the preview: preview again.
+    Conflict(String),
+    Forbidden(String),
+    Failed(String),
+}
+
+impl std::fmt::Display for ActionError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ActionError::Conflict(m) => {
+                write!(f, "changed since the preview ({m}): review it again")
+            }
+            ActionError::Forbidden(m) => write!(f, "refused by RBAC: {m}; nothing was changed"),
+            ActionError::Failed(m) => write!(f, "failed: {m}"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum LeaseStatus {
+    Held,
+    /// Someone else drives.
+    HeldBy(String),
 }

@@ -5,12 +5,15 @@
 //! - `view`: rows the panes show, derived on demand
 //! - `version`, `pod`, `resources`, `injection`, `istiod_log`: Istio's facts
 
+pub mod actions;
 pub mod collection;
+pub mod drive;
 pub mod event;
 pub mod injection;
 pub mod istiod_log;
 pub mod logs;
 pub mod pod;
+pub mod records;
 pub mod resources;
 pub mod state;
 pub mod update;

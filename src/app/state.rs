@@ -12,7 +12,10 @@ use super::resources::{DaemonSetInfo, NamespaceInfo, WebhookInfo};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Mode {
+    /// This cockpit holds the driver lease and may write.
     Driver,
+    /// It may write, but another cockpit (named) holds the lease: it watches until it takes over.
+    Follower(String),
     /// Why writing is impossible: `--read-only`, or the user's RBAC.
     ReadOnly(String),
 }
@@ -112,6 +115,8 @@ pub struct Ui {
     pub nack_only: bool,
     pub filters: BTreeMap<Pane, Filter>,
     pub show_cockpit_log: bool,
+    /// The journal of actions in place of the istiod logs.
+    pub show_journal: bool,
     pub show_help: bool,
     /// A one-line message for the user (e.g. why a key did nothing).
     pub notice: Option<String>,
@@ -133,6 +138,7 @@ impl Default for Ui {
             nack_only: false,
             filters: BTreeMap::new(),
             show_cockpit_log: false,
+            show_journal: false,
             show_help: false,
             notice: None,
         }
@@ -173,6 +179,18 @@ pub struct State {
     /// Something visible changed since the last frame.
     pub dirty: bool,
     pub quit: bool,
+    /// Who this cockpit is (`user@host`).
+    pub me: String,
+    /// Writes are sent with `dryRun=All`.
+    pub dry_run: bool,
+    /// The cockpit's records in the cluster: driver, upgrade phase, journal.
+    pub records: super::drive::Records,
+    /// The preview or question on screen, if any.
+    pub dialog: Option<super::drive::Dialog>,
+    /// Writes confirmed by the user, waiting for the executor. Drained by the loop.
+    pub commands: Vec<super::drive::Command>,
+    /// Namespaces being migrated or reverted, and towards which revision.
+    pub activity: BTreeMap<String, String>,
 }
 
 impl State {
@@ -195,6 +213,12 @@ impl State {
             ui: Ui::default(),
             dirty: true,
             quit: false,
+            me: String::new(),
+            dry_run: false,
+            records: Default::default(),
+            dialog: None,
+            commands: Vec::new(),
+            activity: BTreeMap::new(),
         }
     }
 

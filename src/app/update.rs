@@ -71,6 +71,23 @@ pub fn update(state: &mut State, event: Event, viewport: Viewports) {
             state.logs.push(&line.revision, &line.pod, &line.line);
             true
         }
+        Event::Records(w) => {
+            touch(state, Stream::Records);
+            super::drive::apply_record(state, w)
+        }
+        Event::ActionDone { action, result } => {
+            super::drive::on_result(state, action, result);
+            true
+        }
+        Event::Lease(status) => {
+            if !matches!(state.mode, super::state::Mode::ReadOnly(_)) {
+                state.mode = match status {
+                    super::event::LeaseStatus::Held => super::state::Mode::Driver,
+                    super::event::LeaseStatus::HeldBy(h) => super::state::Mode::Follower(h),
+                };
+            }
+            true
+        }
         Event::Stream(stream, status) => {
             let now = state.now;
             let health = state.streams.entry(stream).or_insert(StreamHealth {
@@ -85,6 +102,9 @@ pub fn update(state: &mut State, event: Event, viewport: Viewports) {
             true
         }
     };
+    if changed && !state.activity.is_empty() {
+        super::drive::settle_activity(state);
+    }
     state.dirty |= changed;
 }
 
@@ -176,6 +196,9 @@ fn on_key(state: &mut State, key: KeyEvent, viewport: Viewports) {
         state.quit = true;
         return;
     }
+    if super::drive::on_dialog_key(state, key) {
+        return;
+    }
     if let Some(pane) = state.ui.editing_filter() {
         edit_filter(state, pane, key, viewport);
         return;
@@ -238,15 +261,13 @@ fn on_key(state: &mut State, key: KeyEvent, viewport: Viewports) {
             state.ui.filters.remove(&state.ui.focus);
             refit(state, viewport);
         }
-        KeyCode::Char(c) if "mMrt>".contains(c) => {
-            state.ui.notice = Some(match &state.mode {
-                super::state::Mode::ReadOnly(why) => {
-                    format!("read-only ({why}): actions are unavailable")
-                }
-                super::state::Mode::Driver => {
-                    "upgrade actions are not available in this version yet".into()
-                }
-            });
+        KeyCode::Char('m') => super::drive::preview_migrate(state),
+        KeyCode::Char('r') => super::drive::preview_revert(state),
+        KeyCode::Char('t') => super::drive::preview_move_tag(state),
+        KeyCode::Char('D') => super::drive::preview_take_over(state),
+        KeyCode::Char('J') => {
+            state.ui.show_journal = !state.ui.show_journal;
+            refit(state, viewport);
         }
         _ => {}
     }

@@ -1,7 +1,8 @@
-//! Everything that talks to the cluster: connecting, watching, following istiod's logs.
-//! Reading only: nothing in this module writes.
+//! Everything that talks to the cluster: connecting, watching, following istiod's logs, and
+//! `writer`, the one place that writes (never built in read-only mode).
 
 pub mod connect;
 pub mod istiod_logs;
 pub mod watch_loop;
 pub mod watchers;
+pub mod writer;

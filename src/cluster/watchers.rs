@@ -3,14 +3,16 @@
 
 use k8s_openapi::api::admissionregistration::v1::MutatingWebhookConfiguration;
 use k8s_openapi::api::apps::v1::DaemonSet;
-use k8s_openapi::api::core::v1::{Namespace, Pod};
+use k8s_openapi::api::coordination::v1::Lease;
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Pod};
 use kube::{Api, Client};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::watch_loop::Source;
-use crate::app::event::{Event, Stream};
+use crate::app::event::{Event, Record, Stream};
 use crate::app::pod::PodInfo;
+use crate::app::records::{self, Driver, UpgradeRecord};
 use crate::app::resources::{DaemonSetInfo, NamespaceInfo, WebhookInfo};
 
 /// Starts every stream. They stop when the receiver is dropped.
@@ -46,7 +48,30 @@ pub fn spawn(client: &Client, tx: &mpsc::Sender<Event>) -> Vec<JoinHandle<()>> {
         }),
         wrap: Event::DaemonSets,
     };
+    let configmaps = Source {
+        api: Api::<ConfigMap>::namespaced(client.clone(), records::NAMESPACE),
+        labels: Some(records::MANAGED_BY.into()),
+        id: Stream::Records,
+        to_info: Box::new(|cm: &ConfigMap| match cm.metadata.name.as_deref()? {
+            records::UPGRADE => UpgradeRecord::from_configmap(cm).map(Record::Upgrade),
+            records::JOURNAL => Some(Record::Journal(records::journal_from_configmap(cm))),
+            _ => None,
+        }),
+        wrap: Event::Records,
+    };
+    let lease = Source {
+        api: Api::<Lease>::namespaced(client.clone(), records::NAMESPACE),
+        labels: Some(records::MANAGED_BY.into()),
+        id: Stream::Records,
+        to_info: Box::new(|l: &Lease| {
+            (l.metadata.name.as_deref()? == records::LEASE)
+                .then(|| Record::Driver(Driver::from_lease(l)))
+        }),
+        wrap: Event::Records,
+    };
     vec![
+        tokio::spawn(configmaps.run(tx.clone())),
+        tokio::spawn(lease.run(tx.clone())),
         tokio::spawn(namespaces.run(tx.clone())),
         tokio::spawn(pods.run(tx.clone())),
         tokio::spawn(webhooks.run(tx.clone())),

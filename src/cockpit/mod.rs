@@ -1,6 +1,7 @@
 //! The cockpit's loop: sources feed events into `update`; a frame is drawn only when something
 //! changed, at most once per frame interval. Also a headless form, for tests and benchmarks.
 
+pub mod executor;
 pub mod headless;
 pub mod terminal;
 
@@ -16,6 +17,7 @@ use crate::app::event::Event;
 use crate::app::state::{Mode, State};
 use crate::app::update::update;
 use crate::cluster::connect::{self, Connection};
+use crate::cluster::writer::{WriteError, Writer};
 use crate::cluster::{istiod_logs, watchers};
 use crate::ui::{self, layout, theme::Theme};
 
@@ -26,18 +28,37 @@ const BATCH: usize = 4096;
 
 pub struct Options {
     pub read_only: bool,
+    pub dry_run: bool,
+    pub journal_file: Option<std::path::PathBuf>,
     pub theme: Theme,
     pub log_lines: usize,
 }
 
-/// Decides DRIVER or READ-ONLY. `--read-only` never asks the server anything.
-pub async fn mode(conn: &Connection, read_only: bool) -> Mode {
-    if read_only {
-        return Mode::ReadOnly("--read-only".into());
+/// Decides DRIVER, FOLLOWER or READ-ONLY, and builds the writer only when writing is
+/// possible. `--read-only` never asks the server anything and never builds it.
+pub async fn mode(conn: &Connection, opts: &Options, who: &str) -> (Mode, Option<Writer>) {
+    if opts.read_only {
+        return (Mode::ReadOnly("--read-only".into()), None);
     }
-    match connect::may_write(&conn.client).await {
-        Ok(()) => Mode::Driver,
-        Err(why) => Mode::ReadOnly(why),
+    if let Err(why) = connect::may_write(&conn.client).await {
+        return (Mode::ReadOnly(why), None);
+    }
+    let writer = Writer::new(
+        conn.client.clone(),
+        opts.dry_run,
+        who.to_string(),
+        opts.journal_file.clone(),
+    );
+    match writer.hold_lease(false).await {
+        Ok(()) => (Mode::Driver, Some(writer)),
+        Err(WriteError::Conflict(holder)) => (
+            Mode::Follower(holder.trim_end_matches(" drives").to_string()),
+            Some(writer),
+        ),
+        Err(e) => (
+            Mode::ReadOnly(format!("cannot take the driver lease: {e}")),
+            None,
+        ),
     }
 }
 
@@ -60,12 +81,20 @@ fn from_terminal(event: TermEvent) -> Option<Event> {
 }
 
 pub async fn run(conn: Connection, opts: Options) -> Result<(), String> {
-    let mode = mode(&conn, opts.read_only).await;
+    let who = crate::app::records::identity();
+    let (mode, writer) = mode(&conn, &opts, &who).await;
     let (tx, mut rx) = mpsc::channel::<Event>(BATCH);
-    let tasks = start_sources(&conn, &tx);
+    let mut tasks = start_sources(&conn, &tx);
+    let commands = writer.map(|w| {
+        let (commands, handle) = executor::spawn(w, tx.clone());
+        tasks.push(handle);
+        commands
+    });
     let mut term =
         terminal::Terminal::enter().map_err(|e| format!("cannot take over the terminal: {e}"))?;
     let mut state = State::new(conn.context.clone(), mode, opts.log_lines, Utc::now());
+    state.me = who;
+    state.dry_run = opts.dry_run;
     let (w, h) = term.size();
     update(&mut state, Event::Resize(w, h), layout::table_rows);
     let mut keys = EventStream::new();
@@ -99,6 +128,11 @@ pub async fn run(conn: Connection, opts: Options) -> Result<(), String> {
             _ = tick.tick() => update(&mut state, Event::Tick(Utc::now()), layout::table_rows),
             _ = tokio::time::sleep_until(frame_due), if state.dirty => {}
             _ = async { match term_signal.as_mut() { Some(s) => { s.recv().await; } None => std::future::pending().await } } => break,
+        }
+        for command in state.commands.drain(..) {
+            if let Some(exec) = &commands {
+                let _ = exec.send(command).await;
+            }
         }
         if state.quit {
             break;

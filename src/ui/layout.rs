@@ -16,6 +16,7 @@ const CHROME: u16 = 3;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Areas {
+    pub phase_bar: Rect,
     pub control_planes: Rect,
     pub namespaces: Rect,
     pub pods: Rect,
@@ -63,6 +64,7 @@ pub fn areas(width: u16, height: u16, ui: &Ui, revisions: usize) -> Option<Areas
     }
     let mut rest = Rect::new(0, 0, width, height);
     let status = take_bottom(&mut rest, 1);
+    let phase_bar = take_top(&mut rest, 1);
     let wide = width >= WIDE && height >= 30;
     let roomy = width >= ROOMY && height >= 30;
     let control_full = (revisions.max(1) as u16 + CHROME).min(10);
@@ -128,6 +130,7 @@ pub fn areas(width: u16, height: u16, ui: &Ui, revisions: usize) -> Option<Areas
         (rest, pods)
     };
     Some(Areas {
+        phase_bar,
         control_planes,
         namespaces,
         pods,
@@ -161,10 +164,17 @@ mod tests {
         for (w, h) in [(80, 24), (120, 40), (200, 60), (250, 70)] {
             for focus in Pane::ORDER {
                 let a = areas(w, h, &ui(focus), 2).unwrap();
-                let covered: u32 = [a.control_planes, a.namespaces, a.pods, a.logs, a.status]
-                    .iter()
-                    .map(|r| u32::from(r.width) * u32::from(r.height))
-                    .sum();
+                let covered: u32 = [
+                    a.phase_bar,
+                    a.control_planes,
+                    a.namespaces,
+                    a.pods,
+                    a.logs,
+                    a.status,
+                ]
+                .iter()
+                .map(|r| u32::from(r.width) * u32::from(r.height))
+                .sum();
                 assert_eq!(covered, u32::from(w) * u32::from(h), "{w}x{h} {focus:?}");
             }
         }

@@ -39,16 +39,32 @@ pub fn draw(frame: &mut Frame<'_>, state: &State, theme: &Theme) {
         );
         return;
     };
+    panes::phase_bar::draw(frame, areas.phase_bar, state, &mesh, theme);
     panes::control_planes::draw(frame, areas.control_planes, state, &mesh, theme);
     panes::namespaces::draw(frame, areas.namespaces, state, &mesh, theme);
     panes::pods::draw(frame, areas.pods, state, &mesh, theme);
     if areas.logs.height > 0 {
-        panes::logs::draw(frame, areas.logs, state, &mesh, theme);
+        if state.ui.show_journal {
+            panes::journal::draw(frame, areas.logs, state, theme);
+        } else {
+            panes::logs::draw(frame, areas.logs, state, &mesh, theme);
+        }
     }
     if let Some(area) = areas.cockpit_log {
         panes::cockpit_log::draw(frame, area, theme);
     }
     panes::status_bar::draw(frame, areas.status, state, theme);
+    if let Some(dialog) = &state.dialog {
+        panes::dialog::draw(
+            frame,
+            Rect {
+                height: size.height.saturating_sub(1),
+                ..size
+            },
+            dialog,
+            theme,
+        );
+    }
     if state.ui.show_help {
         panes::help::draw(
             frame,

@@ -24,12 +24,17 @@ pub const KEYS: &[(&str, &str)] = &[
     ("n", "istiod logs: NACK lines only, on/off"),
     ("f", "istiod logs: follow new lines, on/off"),
     ("L", "the cockpit's own log, on/off"),
+    ("J", "the journal of actions, on/off"),
+    ("m", "migrate the selected namespace (preview, then y)"),
+    ("r", "revert the namespace; on control planes, the last tag"),
+    ("t", "move the next revision tag to the new revision"),
+    ("D", "take over driving from another cockpit"),
     ("?", "this help (any key closes it)"),
     ("q  Ctrl-C", "quit"),
 ];
 
 pub fn draw(frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
-    let width = 76.min(area.width.saturating_sub(2));
+    let width = 80.min(area.width.saturating_sub(2));
     let height = (KEYS.len() as u16 + 4).min(area.height.saturating_sub(2));
     let popup = Rect {
         x: area.x + (area.width - width) / 2,

@@ -2,8 +2,11 @@
 
 pub mod cockpit_log;
 pub mod control_planes;
+pub mod dialog;
 pub mod help;
+pub mod journal;
 pub mod logs;
 pub mod namespaces;
+pub mod phase_bar;
 pub mod pods;
 pub mod status_bar;

@@ -43,7 +43,13 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
     spans.push(match &state.mode {
         Mode::Driver => Span::styled(" DRIVER ", theme.driver),
         Mode::ReadOnly(_) => Span::styled(" READ-ONLY ", theme.read_only),
+        Mode::Follower(holder) => {
+            Span::styled(format!(" READ-ONLY · {holder} drives "), theme.read_only)
+        }
     });
+    if state.dry_run {
+        spans.push(Span::styled(" DRY RUN ", theme.warn));
+    }
     let mut failing = Vec::new();
     for stream in Stream::ALL {
         match state.streams.get(&stream) {

@@ -1,0 +1,523 @@
+//! Driving the upgrade from the keyboard: every action key builds a preview of the exact
+//! change, `y` confirms it into a command for the executor, and the result comes back as an
+//! event. Pure, like the rest of `app`.
+
+use std::collections::BTreeMap;
+
+use crossterm::event::{KeyCode, KeyEvent};
+
+use super::actions::{self, Action};
+use super::event::{ActionError, Record, Watch};
+use super::injection::{INJECTION, REV};
+use super::records::{Driver, JournalEntry, UpgradeRecord};
+use super::state::{Mode, Pane, State};
+use super::view::{self, Mesh};
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Records {
+    pub driver: Option<Driver>,
+    pub upgrade: Option<UpgradeRecord>,
+    pub journal: Vec<JournalEntry>,
+}
+
+/// A confirmed write for the executor. `expected` are the injection labels the user saw: the
+/// write is refused (and previewed again) if they changed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Command {
+    pub action: Action,
+    pub expected: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Dialog {
+    /// The exact change; `y` applies it. `restart_with` lists namespaces `Y` also restarts.
+    Confirm {
+        title: String,
+        lines: Vec<String>,
+        command: Command,
+        restart_with: Vec<String>,
+    },
+    /// A refusal or a result to read; any key closes it.
+    Info { title: String, lines: Vec<String> },
+}
+
+pub fn apply_record(state: &mut State, event: Watch<Record>) -> bool {
+    let (record, deleted) = match event {
+        Watch::Apply(r) | Watch::InitApply(r) => (r, false),
+        Watch::Delete(r) => (r, true),
+        Watch::Init | Watch::InitDone => return false,
+    };
+    match record {
+        Record::Upgrade(u) => state.records.upgrade = (!deleted).then_some(u),
+        Record::Journal(j) => state.records.journal = if deleted { Vec::new() } else { j },
+        Record::Driver(d) => state.records.driver = if deleted { None } else { d },
+    }
+    true
+}
+
+fn why_not(state: &State) -> Option<String> {
+    match &state.mode {
+        Mode::Driver => None,
+        Mode::ReadOnly(why) => Some(format!("read-only ({why}): actions are unavailable")),
+        Mode::Follower(holder) => Some(format!(
+            "{holder} drives this upgrade: press D to take over"
+        )),
+    }
+}
+
+fn notice(state: &mut State, text: impl Into<String>) {
+    state.ui.notice = Some(text.into());
+}
+
+fn dry_note(state: &State) -> Vec<String> {
+    if state.dry_run {
+        vec!["DRY RUN: sent with dryRun=All, nothing will change".into()]
+    } else {
+        Vec::new()
+    }
+}
+
+/// The namespace the action keys act on.
+fn selected_namespace(state: &State) -> Option<super::resources::NamespaceInfo> {
+    let name = state.ui.selected_namespace.as_ref()?;
+    state.namespaces.get(name).cloned()
+}
+
+fn confirm(
+    state: &mut State,
+    title: String,
+    mut lines: Vec<String>,
+    command: Command,
+    restart_with: Vec<String>,
+) {
+    lines.extend(dry_note(state));
+    lines.push(String::new());
+    lines.push(if restart_with.is_empty() {
+        "y apply · n or Esc cancel".into()
+    } else {
+        format!(
+            "y apply · Y apply and restart the {} namespaces · n or Esc cancel",
+            restart_with.len()
+        )
+    });
+    state.dialog = Some(Dialog::Confirm {
+        title,
+        lines,
+        command,
+        restart_with,
+    });
+}
+
+/// `m`: move the selected namespace to the new revision.
+pub fn preview_migrate(state: &mut State) {
+    if let Some(why) = why_not(state) {
+        return notice(state, why);
+    }
+    let mesh = Mesh::of(state);
+    let Some(to) = mesh.new.clone() else {
+        return notice(state, "there is no revision to migrate to");
+    };
+    let Some(ns) = selected_namespace(state) else {
+        return notice(state, "select a namespace first");
+    };
+    let row = view::namespace_row(state, &mesh, &ns);
+    if row.resolution.revision.is_none() && row.migration != view::Migration::OnOld {
+        return notice(
+            state,
+            format!("{} has no sidecar injection: nothing to migrate", ns.name),
+        );
+    }
+    let patch = actions::migrate_patch(&ns.labels, &ns.annotations, &to);
+    let mut lines = vec![format!(
+        "namespace {}: one patch, conditional on nothing having changed",
+        ns.name
+    )];
+    let after = actions::labels_after(&ns.labels, &patch);
+    let diff = actions::label_diff(
+        &actions::injection_labels(&ns.labels),
+        &actions::injection_labels(&after),
+    );
+    if diff.is_empty() {
+        lines.push(format!(
+            "labels already select {to}: only the restart remains"
+        ));
+    }
+    lines.extend(diff.into_iter().map(|d| format!("  {d}")));
+    if let Some(record) = patch["metadata"]["annotations"][actions::PREVIOUS].as_str() {
+        lines.push(format!("  annotation {} = {record}", actions::PREVIOUS));
+    }
+    let pods = row.pods;
+    lines.push(format!(
+        "then restart its workloads ({pods} pods), as kubectl rollout restart does"
+    ));
+    let command = Command {
+        action: Action::Migrate {
+            namespace: ns.name.clone(),
+            to: to.clone(),
+        },
+        expected: actions::injection_labels(&ns.labels),
+    };
+    confirm(
+        state,
+        format!("Migrate {} to {to}?", ns.name),
+        lines,
+        command,
+        Vec::new(),
+    );
+}
+
+/// `r`: revert the selected namespace, or (on the control planes) the last moved tag.
+pub fn preview_revert(state: &mut State) {
+    if let Some(why) = why_not(state) {
+        return notice(state, why);
+    }
+    if state.ui.focus == Pane::ControlPlanes {
+        return preview_revert_tag(state);
+    }
+    let Some(ns) = selected_namespace(state) else {
+        return notice(state, "select a namespace first");
+    };
+    let patch = match actions::revert_patch(&ns.labels, &ns.annotations) {
+        Ok(p) => p,
+        Err(e) => return notice(state, format!("{}: {e}", ns.name)),
+    };
+    let after = actions::labels_after(&ns.labels, &patch);
+    let mut lines = vec![format!(
+        "namespace {}: restore the labels recorded before the migration",
+        ns.name
+    )];
+    lines.extend(
+        actions::label_diff(
+            &actions::injection_labels(&ns.labels),
+            &actions::injection_labels(&after),
+        )
+        .into_iter()
+        .map(|d| format!("  {d}")),
+    );
+    lines.push(format!(
+        "  annotations {} and {} removed",
+        actions::PREVIOUS,
+        actions::MIGRATED_TO
+    ));
+    lines.push("then restart its workloads".into());
+    let command = Command {
+        action: Action::Revert {
+            namespace: ns.name.clone(),
+        },
+        expected: actions::injection_labels(&ns.labels),
+    };
+    confirm(
+        state,
+        format!("Revert {}?", ns.name),
+        lines,
+        command,
+        Vec::new(),
+    );
+}
+
+fn users_of_tag(state: &State, tag: &str) -> Vec<String> {
+    state
+        .namespaces
+        .values()
+        .filter(|ns| {
+            ns.labels.get(REV).is_some_and(|r| r == tag)
+                || (tag == "default" && ns.labels.get(INJECTION).is_some_and(|v| v == "enabled"))
+        })
+        .map(|ns| ns.name.clone())
+        .collect()
+}
+
+fn preview_tag(state: &mut State, tag: String, from: String, to: String, title: String) {
+    let users = users_of_tag(state, &tag);
+    let mut lines = vec![
+        format!("MutatingWebhookConfiguration istio-revision-tag-{tag}:"),
+        format!("  label istio.io/rev: {from} -> {to}"),
+        format!("  webhooks call istiod-{to} instead of istiod-{from}"),
+        format!("  annotation {} = {from}", actions::PREVIOUS_REVISION),
+        format!(
+            "namespaces using the tag ({}): {}",
+            users.len(),
+            if users.is_empty() {
+                "none".into()
+            } else {
+                users.join(", ")
+            }
+        ),
+        "their pods change revision only when restarted".into(),
+    ];
+    if tag == "default" {
+        lines.push("the default tag also serves istio-injection=enabled".into());
+    }
+    let command = Command {
+        action: Action::MoveTag { tag, from, to },
+        expected: BTreeMap::new(),
+    };
+    confirm(state, title, std::mem::take(&mut lines), command, users);
+}
+
+/// `t`: move the next tag that still points at an older revision to the new one.
+pub fn preview_move_tag(state: &mut State) {
+    if let Some(why) = why_not(state) {
+        return notice(state, why);
+    }
+    let mesh = Mesh::of(state);
+    let Some(to) = mesh.new.clone() else {
+        return notice(state, "there is no revision to move tags to");
+    };
+    let mut candidates: Vec<(&String, &String)> =
+        mesh.tags.iter().filter(|(_, rev)| **rev != to).collect();
+    // `default` last: it also serves every istio-injection=enabled namespace.
+    candidates.sort_by_key(|(tag, _)| (tag.as_str() == "default", tag.to_string()));
+    let Some((tag, from)) = candidates
+        .first()
+        .map(|(t, r)| (t.to_string(), r.to_string()))
+    else {
+        return notice(state, format!("every tag already points at {to}"));
+    };
+    preview_tag(
+        state,
+        tag.clone(),
+        from.clone(),
+        to.clone(),
+        format!("Move tag {tag} from {from} to {to}?"),
+    );
+}
+
+fn preview_revert_tag(state: &mut State) {
+    let last = state
+        .records
+        .journal
+        .iter()
+        .rev()
+        .find(|e| e.action == "move-tag" && e.result == "ok" && !e.dry_run)
+        .cloned();
+    let Some(entry) = last else {
+        return notice(state, "no tag has been moved: nothing to revert");
+    };
+    let tag = entry.target.trim_start_matches("tag/").to_string();
+    let mesh = Mesh::of(state);
+    let Some(now_on) = mesh.tags.get(&tag).cloned() else {
+        return notice(state, format!("tag {tag} no longer exists"));
+    };
+    let Some(back_to) = entry.change["from"].as_str().map(str::to_string) else {
+        return notice(
+            state,
+            format!("the journal does not say where tag {tag} pointed before"),
+        );
+    };
+    preview_tag(
+        state,
+        tag.clone(),
+        now_on.clone(),
+        back_to.clone(),
+        format!("Move tag {tag} back from {now_on} to {back_to}?"),
+    );
+}
+
+/// `D`: take the driver lease from another cockpit.
+pub fn preview_take_over(state: &mut State) {
+    let Mode::Follower(holder) = state.mode.clone() else {
+        return notice(
+            state,
+            match &state.mode {
+                Mode::Driver => "this cockpit already drives".to_string(),
+                Mode::ReadOnly(why) => format!("read-only ({why}): cannot drive"),
+                Mode::Follower(_) => unreachable!(),
+            },
+        );
+    };
+    let lines = vec![
+        format!("{holder} drives this upgrade now."),
+        "Taking over makes this cockpit the only one that writes; theirs becomes read-only.".into(),
+        "Agree it with them first.".into(),
+    ];
+    let command = Command {
+        action: Action::TakeOver,
+        expected: BTreeMap::new(),
+    };
+    confirm(
+        state,
+        "Take over driving?".into(),
+        lines,
+        command,
+        Vec::new(),
+    );
+}
+
+/// Keys while a dialog is open. Returns true when the key was consumed.
+pub fn on_dialog_key(state: &mut State, key: KeyEvent) -> bool {
+    let Some(dialog) = state.dialog.take() else {
+        return false;
+    };
+    match dialog {
+        Dialog::Info { .. } => {}
+        Dialog::Confirm {
+            command,
+            restart_with,
+            ..
+        } => match key.code {
+            KeyCode::Char('y') => queue(state, command, Vec::new()),
+            KeyCode::Char('Y') if !restart_with.is_empty() => queue(state, command, restart_with),
+            KeyCode::Char('n') | KeyCode::Esc => notice(state, "cancelled: nothing was changed"),
+            _ => {
+                // Anything else keeps the question open.
+                state.dialog = Some(Dialog::Confirm {
+                    title: String::new(),
+                    lines: Vec::new(),
+                    command,
+                    restart_with,
+                });
+                return reopen(state);
+            }
+        },
+    }
+    true
+}
+
+/// Keeps the dialog that was on screen: a stray key neither confirms nor cancels.
+fn reopen(state: &mut State) -> bool {
+    if let Some(Dialog::Confirm {
+        command,
+        restart_with,
+        ..
+    }) = state.dialog.take()
+    {
+        match &command.action {
+            Action::Migrate { .. } => preview_migrate(state),
+            Action::Revert { .. } => preview_revert(state),
+            Action::MoveTag { tag, from, to } => {
+                let (tag, from, to) = (tag.clone(), from.clone(), to.clone());
+                preview_tag(
+                    state,
+                    tag.clone(),
+                    from.clone(),
+                    to.clone(),
+                    format!("Move tag {tag} from {from} to {to}?"),
+                );
+            }
+            Action::TakeOver => preview_take_over(state),
+            _ => {
+                state.dialog = Some(Dialog::Confirm {
+                    title: "Confirm?".into(),
+                    lines: Vec::new(),
+                    command,
+                    restart_with,
+                });
+            }
+        }
+    }
+    true
+}
+
+fn queue(state: &mut State, command: Command, restart_with: Vec<String>) {
+    if let Action::Migrate { namespace, to } = &command.action {
+        state.activity.insert(namespace.clone(), to.clone());
+    }
+    if let Action::Revert { namespace } = &command.action {
+        state.activity.insert(namespace.clone(), "revert".into());
+    }
+    notice(
+        state,
+        format!(
+            "{} {}: sent…",
+            command.action.verb(),
+            command.action.target()
+        ),
+    );
+    state.commands.push(command);
+    for ns in restart_with {
+        state.commands.push(Command {
+            action: Action::Restart { namespace: ns },
+            expected: BTreeMap::new(),
+        });
+    }
+}
+
+pub fn on_result(state: &mut State, action: Action, result: Result<String, ActionError>) {
+    match result {
+        Ok(summary) => notice(state, summary),
+        Err(ActionError::Conflict(why)) => {
+            // Re-read (the watch has the fresh object) and show the new preview.
+            match &action {
+                Action::Migrate { namespace, .. } | Action::Revert { namespace } => {
+                    state.ui.selected_namespace = Some(namespace.clone());
+                    if matches!(action, Action::Migrate { .. }) {
+                        preview_migrate(state);
+                    } else {
+                        preview_revert(state);
+                    }
+                    if let Some(Dialog::Confirm { lines, .. }) = &mut state.dialog {
+                        lines.insert(
+                            0,
+                            format!("CHANGED SINCE THE PREVIEW: {why}. This is the new preview."),
+                        );
+                    }
+                }
+                _ => {
+                    state.dialog = Some(Dialog::Info {
+                        title: format!("{} not done", action.verb()),
+                        lines: vec![ActionError::Conflict(why).to_string()],
+                    })
+                }
+            }
+        }
+        Err(e) => {
+            if let Action::Migrate { namespace, .. } | Action::Revert { namespace } = &action {
+                state.activity.remove(namespace);
+            }
+            state.dialog = Some(Dialog::Info {
+                title: format!("{} {} failed", action.verb(), action.target()),
+                lines: vec![
+                    e.to_string(),
+                    "Repeating the action continues where it stopped.".into(),
+                ],
+            });
+        }
+    }
+}
+
+/// Drops finished migrations from the activity list: every pod on the target and ready.
+pub fn settle_activity(state: &mut State) {
+    let done: Vec<String> = state
+        .activity
+        .iter()
+        .filter(|(ns, target)| {
+            let pods: Vec<_> = state
+                .pods_in(ns)
+                .filter(|p| p.is_injected() || *target == "revert")
+                .collect();
+            !pods.is_empty()
+                && pods.iter().all(|p| {
+                    p.is_ready()
+                        && (*target == "revert" || p.revision.as_deref() == Some(target.as_str()))
+                })
+        })
+        .map(|(ns, _)| ns.clone())
+        .collect();
+    for ns in done {
+        state.activity.remove(&ns);
+    }
+}
+
+/// `staging-web: 3/5 pods on 1-25-0 and ready` for each namespace in progress.
+pub fn progress(state: &State) -> Vec<String> {
+    state
+        .activity
+        .iter()
+        .map(|(ns, target)| {
+            let pods: Vec<_> = state.pods_in(ns).collect();
+            let done = pods
+                .iter()
+                .filter(|p| {
+                    p.is_ready()
+                        && (target == "revert" || p.revision.as_deref() == Some(target.as_str()))
+                })
+                .count();
+            if target == "revert" {
+                format!("{ns}: reverting, {done}/{} pods ready", pods.len())
+            } else {
+                format!("{ns}: {done}/{} pods on {target} and ready", pods.len())
+            }
+        })
+        .collect()
+}
