@@ -521,3 +521,206 @@ pub fn progress(state: &State) -> Vec<String> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+    use crossterm::event::KeyModifiers;
+
+    use super::*;
+    use crate::app::event::Event;
+    use crate::app::resources::{NamespaceInfo, WebhookInfo};
+    use crate::app::update::update;
+
+    fn rows(_: &State, _: Pane) -> usize {
+        10
+    }
+
+    fn key(s: &mut State, c: char) {
+        update(
+            s,
+            Event::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)),
+            rows,
+        );
+    }
+
+    fn state() -> State {
+        let mut s = State::new("ctx", Mode::Driver, 10, Utc::now());
+        let hooks = [
+            ("inj-1-24-0", "1-24-0", None),
+            ("inj-1-25-0", "1-25-0", None),
+            ("tag-default", "1-24-0", Some("default")),
+            ("tag-stable", "1-24-0", Some("stable")),
+        ];
+        for (name, rev, tag) in hooks {
+            let hook = WebhookInfo {
+                name: name.into(),
+                revision: rev.into(),
+                tag: tag.map(str::to_string),
+            };
+            update(&mut s, Event::Webhooks(Watch::Apply(hook)), rows);
+        }
+        for (name, labels) in [
+            ("payments", vec![("istio-injection", "enabled")]),
+            ("checkout", vec![("istio.io/rev", "stable")]),
+        ] {
+            let ns = NamespaceInfo {
+                name: name.into(),
+                labels: labels
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+                annotations: BTreeMap::new(),
+                created: None,
+            };
+            update(&mut s, Event::Namespaces(Watch::Apply(ns)), rows);
+        }
+        s.ui.selected_namespace = Some("payments".into());
+        s
+    }
+
+    #[test]
+    fn migrate_previews_the_exact_change_and_y_queues_it() {
+        let mut s = state();
+        key(&mut s, 'm');
+        let Some(Dialog::Confirm {
+            title,
+            lines,
+            command,
+            ..
+        }) = s.dialog.clone()
+        else {
+            panic!("no preview: {:?}", s.ui.notice);
+        };
+        assert_eq!(title, "Migrate payments to 1-25-0?");
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains("label istio-injection: enabled -> (removed)"))
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains("label istio.io/rev: (none) -> 1-25-0"))
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains(r#"{"istio-injection":"enabled"}"#))
+        );
+        assert_eq!(
+            command.expected,
+            BTreeMap::from([("istio-injection".to_string(), "enabled".to_string())])
+        );
+        // A stray key neither applies nor cancels.
+        key(&mut s, 'x');
+        assert!(s.dialog.is_some() && s.commands.is_empty());
+        key(&mut s, 'y');
+        assert!(s.dialog.is_none());
+        assert_eq!(s.commands.len(), 1);
+        assert_eq!(
+            s.activity.get("payments").map(String::as_str),
+            Some("1-25-0")
+        );
+    }
+
+    #[test]
+    fn n_cancels_and_nothing_is_queued() {
+        let mut s = state();
+        key(&mut s, 'm');
+        key(&mut s, 'n');
+        assert!(s.dialog.is_none() && s.commands.is_empty());
+        assert!(
+            s.ui.notice
+                .as_deref()
+                .unwrap()
+                .contains("nothing was changed")
+        );
+    }
+
+    #[test]
+    fn only_the_driver_may_act() {
+        let mut s = state();
+        s.mode = Mode::Follower("alice@laptop".into());
+        key(&mut s, 'm');
+        assert!(s.dialog.is_none());
+        assert!(
+            s.ui.notice
+                .as_deref()
+                .unwrap()
+                .contains("alice@laptop drives")
+        );
+        key(&mut s, 'D');
+        assert!(
+            matches!(s.dialog, Some(Dialog::Confirm { ref command, .. }) if command.action == Action::TakeOver)
+        );
+    }
+
+    #[test]
+    fn revert_needs_the_record_and_tags_move_stable_first() {
+        let mut s = state();
+        key(&mut s, 'r');
+        assert!(s.dialog.is_none());
+        assert!(
+            s.ui.notice
+                .as_deref()
+                .unwrap()
+                .contains("nothing to revert")
+        );
+        key(&mut s, 't');
+        let Some(Dialog::Confirm {
+            title,
+            restart_with,
+            lines,
+            ..
+        }) = s.dialog.clone()
+        else {
+            panic!()
+        };
+        assert_eq!(title, "Move tag stable from 1-24-0 to 1-25-0?");
+        assert_eq!(restart_with, vec!["checkout".to_string()]);
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains("webhooks call istiod-1-25-0"))
+        );
+        key(&mut s, 'Y');
+        // The tag move, then a restart of the namespace that uses it.
+        assert_eq!(s.commands.len(), 2);
+        assert_eq!(
+            s.commands[1].action,
+            Action::Restart {
+                namespace: "checkout".into()
+            }
+        );
+    }
+
+    #[test]
+    fn a_conflict_shows_a_fresh_preview() {
+        let mut s = state();
+        let action = Action::Migrate {
+            namespace: "payments".into(),
+            to: "1-25-0".into(),
+        };
+        on_result(
+            &mut s,
+            action,
+            Err(ActionError::Conflict("labels changed".into())),
+        );
+        let Some(Dialog::Confirm { lines, .. }) = &s.dialog else {
+            panic!("no new preview")
+        };
+        assert!(lines[0].starts_with("CHANGED SINCE THE PREVIEW"));
+        on_result(
+            &mut s,
+            Action::Restart {
+                namespace: "x".into(),
+            },
+            Err(ActionError::Forbidden("patch deployments".into())),
+        );
+        let Some(Dialog::Info { lines, .. }) = &s.dialog else {
+            panic!()
+        };
+        assert!(lines[0].contains("nothing was changed"));
+    }
+}
