@@ -71,6 +71,11 @@ pub struct ViewArgs {
     /// $XDG_STATE_HOME/istio-cockpit/journal.jsonl or ~/.local/state/istio-cockpit/journal.jsonl).
     #[arg(long, value_name = "PATH")]
     pub journal: Option<PathBuf>,
+    /// The upgrade plan (TOML): from/to revisions, waves, tags, soak times, rollback
+    /// thresholds. Without it the plan is derived from the cluster: waves by the namespaces'
+    /// `tier` label. A bad file is an error naming the line and field; nothing runs.
+    #[arg(long, value_name = "FILE")]
+    pub plan: Option<PathBuf>,
     /// istiod log lines kept in memory (the oldest are dropped).
     #[arg(long, default_value_t = 20_000, value_name = "N",
           value_parser = clap::value_parser!(u32).range(100..=2_000_000))]
@@ -208,14 +213,19 @@ fn journal_file(view: &ViewArgs) -> Option<PathBuf> {
     })
 }
 
-fn cockpit_options(view: &ViewArgs, theme: Theme) -> cockpit::Options {
-    cockpit::Options {
+fn cockpit_options(view: &ViewArgs, theme: Theme) -> Result<cockpit::Options, String> {
+    let plan = match &view.plan {
+        Some(path) => Some(crate::plan::file::load(path).map_err(|e| format!("bad plan: {e}"))?),
+        None => None,
+    };
+    Ok(cockpit::Options {
+        plan,
         read_only: view.read_only,
         dry_run: view.dry_run,
         journal_file: journal_file(view),
         theme,
         log_lines: view.log_lines as usize,
-    }
+    })
 }
 
 fn init_logging() {
@@ -225,6 +235,7 @@ fn init_logging() {
 
 async fn run_cockpit(cluster: ClusterArgs, view: ViewArgs) -> Result<(), String> {
     let theme = theme(&view)?;
+    let options = cockpit_options(&view, theme)?;
     init_logging();
     let target = Target {
         kubeconfig: cluster.kubeconfig,
@@ -232,11 +243,12 @@ async fn run_cockpit(cluster: ClusterArgs, view: ViewArgs) -> Result<(), String>
     };
     let conn = connect::connect(&target).await?;
     log::info!("connected to {} ({})", conn.server, conn.context);
-    cockpit::run(conn, cockpit_options(&view, theme)).await
+    cockpit::run(conn, options).await
 }
 
 async fn run_demo(args: DemoArgs) -> Result<(), String> {
     let theme = theme(&args.view)?;
+    let options = cockpit_options(&args.view, theme)?;
     init_logging();
     let mut opts = args.sim.options()?;
     let dir = std::env::temp_dir().join(format!("istio-cockpit-demo-{}", std::process::id()));
@@ -251,7 +263,7 @@ async fn run_demo(args: DemoArgs) -> Result<(), String> {
         context: Some("sim-admin".into()),
     };
     let result = match connect::connect(&target).await {
-        Ok(conn) => cockpit::run(conn, cockpit_options(&args.view, theme)).await,
+        Ok(conn) => cockpit::run(conn, options).await,
         Err(e) => Err(e),
     };
     sim.stop().await;

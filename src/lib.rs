@@ -8,5 +8,6 @@ pub mod app;
 pub mod cli;
 pub mod cluster;
 pub mod cockpit;
+pub mod plan;
 pub mod sim;
 pub mod ui;

@@ -26,6 +26,21 @@ pub struct Records {
 pub struct Command {
     pub action: Action,
     pub expected: BTreeMap<String, String>,
+    /// For phase changes: the upgrade record to write.
+    pub record: Option<UpgradeRecord>,
+    /// Commands of one batch (`M`) stop at the first failure.
+    pub batch: Option<u64>,
+}
+
+impl Command {
+    pub fn new(action: Action, expected: BTreeMap<String, String>) -> Command {
+        Command {
+            action,
+            expected,
+            record: None,
+            batch: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -39,6 +54,14 @@ pub enum Dialog {
     },
     /// A refusal or a result to read; any key closes it.
     Info { title: String, lines: Vec<String> },
+    /// Overriding a gate: the user must type `expected` (the phase's name).
+    TypeToConfirm {
+        title: String,
+        lines: Vec<String>,
+        expected: String,
+        typed: String,
+        command: Command,
+    },
 }
 
 pub fn apply_record(state: &mut State, event: Watch<Record>) -> bool {
@@ -156,6 +179,8 @@ pub fn preview_migrate(state: &mut State) {
             to: to.clone(),
         },
         expected: actions::injection_labels(&ns.labels),
+        record: None,
+        batch: None,
     };
     confirm(
         state,
@@ -205,6 +230,8 @@ pub fn preview_revert(state: &mut State) {
             namespace: ns.name.clone(),
         },
         expected: actions::injection_labels(&ns.labels),
+        record: None,
+        batch: None,
     };
     confirm(
         state,
@@ -248,10 +275,7 @@ fn preview_tag(state: &mut State, tag: String, from: String, to: String, title: 
     if tag == "default" {
         lines.push("the default tag also serves istio-injection=enabled".into());
     }
-    let command = Command {
-        action: Action::MoveTag { tag, from, to },
-        expected: BTreeMap::new(),
-    };
+    let command = Command::new(Action::MoveTag { tag, from, to }, BTreeMap::new());
     confirm(state, title, std::mem::take(&mut lines), command, users);
 }
 
@@ -334,6 +358,8 @@ pub fn preview_take_over(state: &mut State) {
     let command = Command {
         action: Action::TakeOver,
         expected: BTreeMap::new(),
+        record: None,
+        batch: None,
     };
     confirm(
         state,
@@ -354,62 +380,79 @@ pub fn on_dialog_key(state: &mut State, key: KeyEvent) -> bool {
         Dialog::Confirm {
             command,
             restart_with,
-            ..
+            title,
+            lines,
         } => match key.code {
             KeyCode::Char('y') => queue(state, command, Vec::new()),
             KeyCode::Char('Y') if !restart_with.is_empty() => queue(state, command, restart_with),
             KeyCode::Char('n') | KeyCode::Esc => notice(state, "cancelled: nothing was changed"),
+            // Anything else neither applies nor cancels.
             _ => {
-                // Anything else keeps the question open.
                 state.dialog = Some(Dialog::Confirm {
-                    title: String::new(),
-                    lines: Vec::new(),
                     command,
                     restart_with,
+                    title,
+                    lines,
+                })
+            }
+        },
+        Dialog::TypeToConfirm {
+            title,
+            lines,
+            expected,
+            mut typed,
+            command,
+        } => match key.code {
+            KeyCode::Esc => notice(state, "cancelled: nothing was changed"),
+            KeyCode::Enter if typed == expected => queue(state, command, Vec::new()),
+            KeyCode::Enter => {
+                notice(state, format!("type exactly \"{expected}\" to override"));
+                state.dialog = Some(Dialog::TypeToConfirm {
+                    title,
+                    lines,
+                    expected,
+                    typed,
+                    command,
                 });
-                return reopen(state);
+            }
+            code => {
+                match code {
+                    KeyCode::Backspace => {
+                        typed.pop();
+                    }
+                    KeyCode::Char(c) => typed.push(c),
+                    _ => {}
+                }
+                state.dialog = Some(Dialog::TypeToConfirm {
+                    title,
+                    lines,
+                    expected,
+                    typed,
+                    command,
+                });
             }
         },
     }
     true
 }
 
-/// Keeps the dialog that was on screen: a stray key neither confirms nor cancels.
-fn reopen(state: &mut State) -> bool {
-    if let Some(Dialog::Confirm {
-        command,
-        restart_with,
-        ..
-    }) = state.dialog.take()
+fn queue(state: &mut State, command: Command, restart_with: Vec<String>) {
+    // The first migration starts the first wave's clock in the cluster's upgrade record.
+    if matches!(command.action, Action::Migrate { .. })
+        && let Some(start) = super::plan_flow::start_if_needed(state)
     {
-        match &command.action {
-            Action::Migrate { .. } => preview_migrate(state),
-            Action::Revert { .. } => preview_revert(state),
-            Action::MoveTag { tag, from, to } => {
-                let (tag, from, to) = (tag.clone(), from.clone(), to.clone());
-                preview_tag(
-                    state,
-                    tag.clone(),
-                    from.clone(),
-                    to.clone(),
-                    format!("Move tag {tag} from {from} to {to}?"),
-                );
-            }
-            Action::TakeOver => preview_take_over(state),
-            _ => {
-                state.dialog = Some(Dialog::Confirm {
-                    title: "Confirm?".into(),
-                    lines: Vec::new(),
-                    command,
-                    restart_with,
-                });
-            }
+        state.commands.push(start);
+    }
+    let rest_of_wave = if command.batch.is_some() {
+        std::mem::take(&mut state.wave_queue)
+    } else {
+        Vec::new()
+    };
+    for c in &rest_of_wave {
+        if let Action::Migrate { namespace, to } = &c.action {
+            state.activity.insert(namespace.clone(), to.clone());
         }
     }
-    true
-}
-
-fn queue(state: &mut State, command: Command, restart_with: Vec<String>) {
     if let Action::Migrate { namespace, to } = &command.action {
         state.activity.insert(namespace.clone(), to.clone());
     }
@@ -425,10 +468,13 @@ fn queue(state: &mut State, command: Command, restart_with: Vec<String>) {
         ),
     );
     state.commands.push(command);
+    state.commands.extend(rest_of_wave);
     for ns in restart_with {
         state.commands.push(Command {
             action: Action::Restart { namespace: ns },
             expected: BTreeMap::new(),
+            record: None,
+            batch: None,
         });
     }
 }

@@ -12,6 +12,7 @@ pub mod event;
 pub mod injection;
 pub mod istiod_log;
 pub mod logs;
+pub mod plan_flow;
 pub mod pod;
 pub mod records;
 pub mod resources;

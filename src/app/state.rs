@@ -191,6 +191,15 @@ pub struct State {
     pub commands: Vec<super::drive::Command>,
     /// Namespaces being migrated or reverted, and towards which revision.
     pub activity: BTreeMap<String, String>,
+    /// The upgrade plan: from `--plan`, completed by, or else derived from, the live state
+    /// once it is first complete.
+    pub plan: Option<crate::plan::model::Plan>,
+    /// The `--plan` file, until it can be resolved against the live state.
+    pub plan_file: Option<crate::plan::file::PlanFile>,
+    /// Why there is no plan, when there is none.
+    pub plan_problem: Option<String>,
+    /// The rest of a wave (`M`) once its first namespace is confirmed.
+    pub wave_queue: Vec<super::drive::Command>,
 }
 
 impl State {
@@ -219,6 +228,10 @@ impl State {
             dialog: None,
             commands: Vec::new(),
             activity: BTreeMap::new(),
+            plan: None,
+            plan_file: None,
+            plan_problem: None,
+            wave_queue: Vec::new(),
         }
     }
 

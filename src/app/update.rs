@@ -105,7 +105,31 @@ pub fn update(state: &mut State, event: Event, viewport: Viewports) {
     if changed && !state.activity.is_empty() {
         super::drive::settle_activity(state);
     }
+    if changed && state.plan.is_none() && state.plan_problem.is_none() {
+        settle_plan(state);
+    }
     state.dirty |= changed;
+}
+
+/// Once the live state is complete, the plan is derived (or the `--plan` file completed).
+fn settle_plan(state: &mut State) {
+    let complete = state.namespaces.synced && state.pods.synced && state.webhooks.synced;
+    if !complete {
+        return;
+    }
+    let derived = crate::plan::derive::derive(state);
+    match state.plan_file.take() {
+        Some(file) => match crate::plan::file::resolve(file, derived) {
+            Ok(plan) => state.plan = Some(plan),
+            Err(e) => state.plan_problem = Some(format!("the plan cannot be used: {e}")),
+        },
+        None => match derived {
+            Some(plan) => state.plan = Some(plan),
+            None => {
+                state.plan_problem = Some("nothing to upgrade: a single istiod revision".into())
+            }
+        },
+    }
 }
 
 fn mark<T>(state: &mut State, stream: Stream, event: &Watch<T>) {
@@ -265,6 +289,8 @@ fn on_key(state: &mut State, key: KeyEvent, viewport: Viewports) {
         KeyCode::Char('r') => super::drive::preview_revert(state),
         KeyCode::Char('t') => super::drive::preview_move_tag(state),
         KeyCode::Char('D') => super::drive::preview_take_over(state),
+        KeyCode::Char('>') => super::plan_flow::preview_advance(state),
+        KeyCode::Char('M') => super::plan_flow::preview_wave(state),
         KeyCode::Char('J') => {
             state.ui.show_journal = !state.ui.show_journal;
             refit(state, viewport);

@@ -142,11 +142,20 @@ pub fn spawn(
     let handle = tokio::spawn(async move {
         let mut renew = tokio::time::interval(Duration::from_secs(10));
         let mut holding: Option<bool> = None;
+        // A batch (`M`: every namespace of a wave) stops at its first failure.
+        let mut failed_batch: Option<u64> = None;
         loop {
             tokio::select! {
                 command = rx.recv() => {
                     let Some(command) = command else { return };
-                    let result = run_one(&writer, &command).await.map_err(to_action_error);
+                    let result = if command.batch.is_some() && command.batch == failed_batch {
+                        Err(ActionError::Failed("skipped: an earlier step of this wave failed".into()))
+                    } else {
+                        run_one(&writer, &command).await.map_err(to_action_error)
+                    };
+                    if result.is_err() && command.batch.is_some() {
+                        failed_batch = command.batch;
+                    }
                     if matches!(command.action, Action::TakeOver) && result.is_ok() {
                         holding = Some(true);
                         let _ = events.send(Event::Lease(LeaseStatus::Held)).await;

@@ -32,6 +32,8 @@ pub struct Options {
     pub journal_file: Option<std::path::PathBuf>,
     pub theme: Theme,
     pub log_lines: usize,
+    /// The `--plan` file, already read and checked.
+    pub plan: Option<crate::plan::file::PlanFile>,
 }
 
 /// Decides DRIVER, FOLLOWER or READ-ONLY, and builds the writer only when writing is
@@ -95,6 +97,7 @@ pub async fn run(conn: Connection, opts: Options) -> Result<(), String> {
     let mut state = State::new(conn.context.clone(), mode, opts.log_lines, Utc::now());
     state.me = who;
     state.dry_run = opts.dry_run;
+    state.plan_file = opts.plan.clone();
     let (w, h) = term.size();
     update(&mut state, Event::Resize(w, h), layout::table_rows);
     let mut keys = EventStream::new();

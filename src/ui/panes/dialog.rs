@@ -9,8 +9,16 @@ use crate::app::drive::Dialog;
 use crate::ui::theme::Theme;
 
 pub fn draw(frame: &mut Frame<'_>, area: Rect, dialog: &Dialog, theme: &Theme) {
+    let typing = match dialog {
+        Dialog::TypeToConfirm {
+            expected, typed, ..
+        } => Some((expected, typed)),
+        _ => None,
+    };
     let (title, lines, info) = match dialog {
-        Dialog::Confirm { title, lines, .. } => (title, lines, false),
+        Dialog::Confirm { title, lines, .. } | Dialog::TypeToConfirm { title, lines, .. } => {
+            (title, lines, false)
+        }
         Dialog::Info { title, lines } => (title, lines, true),
     };
     let mut body: Vec<Line<'_>> = lines
@@ -26,6 +34,16 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, dialog: &Dialog, theme: &Theme) {
             Line::from(Span::styled(l.clone(), style))
         })
         .collect();
+    if let Some((expected, typed)) = typing {
+        body.push(Line::from(""));
+        body.push(Line::from(vec![
+            Span::styled(
+                format!("type \"{expected}\" and Enter to override, Esc to cancel: "),
+                theme.key,
+            ),
+            Span::styled(format!("{typed}▏"), theme.filter),
+        ]));
+    }
     if info {
         body.push(Line::from(""));
         body.push(Line::from(Span::styled("any key closes this", theme.dim)));

@@ -6,15 +6,20 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use crate::app::drive;
 use crate::app::state::State;
 use crate::app::view::Mesh;
+use crate::app::{drive, plan_flow};
+use crate::plan::gates::GateStatus;
 use crate::ui::common::{age, revision_style};
 use crate::ui::theme::Theme;
 
 pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, mesh: &Mesh, theme: &Theme) {
     let mut spans = vec![Span::styled(" Upgrade ", theme.title)];
-    match (&mesh.old, &mesh.new) {
+    let (from, to) = match &state.plan {
+        Some(plan) => (Some(plan.from.clone()), Some(plan.to.clone())),
+        None => (mesh.old.clone(), mesh.new.clone()),
+    };
+    match (&from, &to) {
         (Some(old), Some(new)) if old != new => {
             spans.push(Span::styled(old.clone(), revision_style(theme, mesh, old)));
             spans.push(Span::styled(" → ", theme.dim));
@@ -22,14 +27,42 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, mesh: &Mesh, theme
         }
         _ => spans.push(Span::styled("nothing to upgrade: one revision", theme.dim)),
     }
-    let phase = state
-        .records
-        .upgrade
-        .as_ref()
-        .map(|u| u.phase.clone())
-        .filter(|p| !p.is_empty())
-        .unwrap_or_else(|| "not started".into());
-    spans.push(Span::styled(format!(" · phase: {phase}"), theme.base));
+    // What is moving right now comes first: it is what the driver watches.
+    for p in drive::progress(state) {
+        spans.push(Span::styled(format!(" · {p}"), theme.warn));
+    }
+    match (&state.plan, plan_flow::current_gates(state)) {
+        (Some(plan), Some((phase, gates))) => {
+            let phases = plan.phases();
+            let index = phases.iter().position(|p| *p == phase).unwrap_or(0) + 1;
+            let started = plan_flow::started(state, plan, phase).is_some();
+            let name = plan.phase_name(phase);
+            let shown = if started {
+                name
+            } else {
+                format!("{name} (not started)")
+            };
+            spans.push(Span::styled(
+                format!(" · phase {index}/{}: {shown}", phases.len()),
+                theme.title,
+            ));
+            for gate in gates {
+                let (mark, style) = match gate.status {
+                    GateStatus::Pass => ("✓", theme.ok),
+                    GateStatus::Fail(_) => ("✗", theme.error),
+                    GateStatus::Unknown(_) => ("?", theme.warn),
+                };
+                spans.push(Span::styled(format!(" {mark} {}", gate.name), style));
+            }
+        }
+        _ => {
+            let why = state
+                .plan_problem
+                .clone()
+                .unwrap_or_else(|| "plan: waiting for the cluster's state".into());
+            spans.push(Span::styled(format!(" · {why}"), theme.dim));
+        }
+    }
     if let Some(d) = &state.records.driver {
         let style = if d.expired(state.now) {
             theme.dim
@@ -49,9 +82,6 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, mesh: &Mesh, theme
             ),
             style,
         ));
-    }
-    for p in drive::progress(state) {
-        spans.push(Span::styled(format!(" · {p}"), theme.warn));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)).style(theme.base), area);
 }

@@ -1,0 +1,272 @@
+//! The plan on screen and its keys: the current phase and its gates, `>` to advance (only when
+//! the gates pass, or by typing the phase's name), `M` to migrate a whole wave.
+
+use std::collections::BTreeMap;
+
+use super::actions::{self, Action};
+use super::drive::{Command, Dialog};
+use super::records::UpgradeRecord;
+use super::state::{Mode, State};
+use crate::plan::gates::{self, Gate, GateInput};
+use crate::plan::model::{Phase, Plan};
+
+/// The phase the cluster's upgrade record names; the first wave when nothing is recorded.
+pub fn current_phase(state: &State, plan: &Plan) -> Phase {
+    state
+        .records
+        .upgrade
+        .as_ref()
+        .filter(|u| u.from == plan.from && u.to == plan.to)
+        .and_then(|u| plan.phase_named(&u.phase))
+        .unwrap_or(Phase::Wave(0))
+}
+
+pub fn started(state: &State, plan: &Plan, phase: Phase) -> Option<chrono::DateTime<chrono::Utc>> {
+    let record = state.records.upgrade.as_ref()?;
+    record.started.get(&plan.phase_name(phase)).copied()
+}
+
+/// The gates of the current phase.
+pub fn current_gates(state: &State) -> Option<(Phase, Vec<Gate>)> {
+    let plan = state.plan.as_ref()?;
+    let phase = current_phase(state, plan);
+    let input = GateInput {
+        state,
+        plan,
+        phase,
+        started: started(state, plan, phase),
+        now: state.now,
+    };
+    Some((phase, gates::evaluate(&input)))
+}
+
+/// The record after entering `phase` now.
+fn record_for(state: &State, plan: &Plan, phase: Phase) -> UpgradeRecord {
+    let mut record = state
+        .records
+        .upgrade
+        .clone()
+        .filter(|u| u.from == plan.from && u.to == plan.to)
+        .unwrap_or_default();
+    record.from = plan.from.clone();
+    record.to = plan.to.clone();
+    let name = plan.phase_name(phase);
+    record.started.entry(name.clone()).or_insert(state.now);
+    record.phase = name;
+    record
+}
+
+fn refuse(state: &mut State) -> bool {
+    let why = match &state.mode {
+        Mode::Driver => None,
+        Mode::ReadOnly(why) => Some(format!("read-only ({why}): actions are unavailable")),
+        Mode::Follower(holder) => Some(format!(
+            "{holder} drives this upgrade: press D to take over"
+        )),
+    };
+    if let Some(why) = why {
+        state.ui.notice = Some(why);
+        return true;
+    }
+    if state.plan.is_none() {
+        state.ui.notice = Some(
+            state
+                .plan_problem
+                .clone()
+                .unwrap_or_else(|| "no plan yet: waiting for the cluster's state".into()),
+        );
+        return true;
+    }
+    false
+}
+
+/// The command that starts the plan's first phase, when nothing is recorded yet: migrations
+/// begin the first wave's clock.
+pub fn start_if_needed(state: &State) -> Option<Command> {
+    let plan = state.plan.as_ref()?;
+    let recorded = state
+        .records
+        .upgrade
+        .as_ref()
+        .is_some_and(|u| u.from == plan.from && u.to == plan.to);
+    if recorded {
+        return None;
+    }
+    let first = Phase::Wave(0);
+    let mut command = Command::new(
+        Action::Advance {
+            from: "not started".into(),
+            to: plan.phase_name(first),
+            overridden: false,
+        },
+        BTreeMap::new(),
+    );
+    command.record = Some(record_for(state, plan, first));
+    Some(command)
+}
+
+/// `>`: advance when every gate passes; otherwise name the failing gates and offer the override.
+pub fn preview_advance(state: &mut State) {
+    if refuse(state) {
+        return;
+    }
+    let plan = state.plan.clone().expect("checked");
+    let Some((phase, gates)) = current_gates(state) else {
+        return;
+    };
+    let Some(next) = plan.next(phase) else {
+        state.ui.notice = Some("the upgrade is done".into());
+        return;
+    };
+    let (from, to) = (plan.phase_name(phase), plan.phase_name(next));
+    let mut command = Command::new(
+        Action::Advance {
+            from: from.clone(),
+            to: to.clone(),
+            overridden: false,
+        },
+        BTreeMap::new(),
+    );
+    command.record = Some(record_for(state, &plan, next));
+    let lines: Vec<String> = gates
+        .iter()
+        .map(|g| {
+            let mark = match g.status {
+                gates::GateStatus::Pass => "✓",
+                gates::GateStatus::Fail(_) => "✗",
+                gates::GateStatus::Unknown(_) => "?",
+            };
+            format!("{mark} {g}")
+        })
+        .collect();
+    if gates::all_pass(&gates) {
+        let mut lines = lines;
+        lines.insert(0, format!("every gate of {from} passes:"));
+        lines.push(format!(
+            "the upgrade record in {} says {to} from now",
+            super::records::NAMESPACE
+        ));
+        lines.push(String::new());
+        lines.push("y apply · n or Esc cancel".into());
+        state.dialog = Some(Dialog::Confirm {
+            title: format!("Advance to {to}?"),
+            lines,
+            command,
+            restart_with: Vec::new(),
+        });
+        return;
+    }
+    let mut lines = lines;
+    lines.insert(
+        0,
+        format!("{from} cannot end yet; failing or unknown gates:"),
+    );
+    lines.push(String::new());
+    lines.push("Overriding skips the gates and is journalled as an override.".into());
+    if let Action::Advance { overridden, .. } = &mut command.action {
+        *overridden = true;
+    }
+    state.dialog = Some(Dialog::TypeToConfirm {
+        title: format!("Cannot advance to {to}"),
+        lines,
+        expected: from,
+        typed: String::new(),
+        command,
+    });
+}
+
+/// `M`: migrate every namespace of the current wave not yet on the new revision, one after
+/// another, stopping at the first failure.
+pub fn preview_wave(state: &mut State) {
+    if refuse(state) {
+        return;
+    }
+    let plan = state.plan.clone().expect("checked");
+    let Phase::Wave(i) = current_phase(state, &plan) else {
+        state.ui.notice = Some("the waves are done: M migrates the namespaces of a wave".into());
+        return;
+    };
+    let namespaces: Vec<&super::resources::NamespaceInfo> = state.namespaces.values().collect();
+    let names = plan.wave_namespaces(i, &namespaces);
+    let pending: Vec<String> = names
+        .into_iter()
+        .filter(|n| {
+            let on_target = state
+                .namespaces
+                .get(n)
+                .is_some_and(|ns| ns.labels.get("istio.io/rev") == Some(&plan.to));
+            let pods_done = state
+                .pods_in(n)
+                .filter(|p| p.is_injected())
+                .all(|p| p.revision.as_deref() == Some(plan.to.as_str()) && p.is_ready());
+            !(on_target && pods_done)
+        })
+        .collect();
+    if pending.is_empty() {
+        state.ui.notice = Some(format!(
+            "every namespace of {} is on {}",
+            plan.phase_name(Phase::Wave(i)),
+            plan.to
+        ));
+        return;
+    }
+    let batch = state.now.timestamp_millis() as u64;
+    let mut lines = vec![format!(
+        "{}: migrate {} namespaces to {}, one after another:",
+        plan.phase_name(Phase::Wave(i)),
+        pending.len(),
+        plan.to
+    )];
+    for n in &pending {
+        let labels = state
+            .namespaces
+            .get(n)
+            .map(|ns| actions::injection_labels(&ns.labels))
+            .unwrap_or_default();
+        let shown = labels
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(",");
+        lines.push(format!(
+            "  {n} ({shown} -> istio.io/rev={}), then restart",
+            plan.to
+        ));
+    }
+    lines.push(
+        "each is one conditional patch recording the old labels; the first failure stops the rest"
+            .into(),
+    );
+    lines.push(String::new());
+    lines.push("y apply · n or Esc cancel".into());
+    // The confirmed dialog queues the first; the rest follow in the same batch.
+    let mut first = None;
+    let mut rest = Vec::new();
+    for n in pending {
+        let expected = state
+            .namespaces
+            .get(&n)
+            .map(|ns| actions::injection_labels(&ns.labels))
+            .unwrap_or_default();
+        let mut c = Command::new(
+            Action::Migrate {
+                namespace: n,
+                to: plan.to.clone(),
+            },
+            expected,
+        );
+        c.batch = Some(batch);
+        if first.is_none() {
+            first = Some(c);
+        } else {
+            rest.push(c);
+        }
+    }
+    state.wave_queue = rest;
+    state.dialog = Some(Dialog::Confirm {
+        title: format!("Migrate {} ?", plan.phase_name(Phase::Wave(i))),
+        lines,
+        command: first.expect("pending is not empty"),
+        restart_with: Vec::new(),
+    });
+}

@@ -1,0 +1,527 @@
+//! The gates of each phase: what must hold, read from the live state, before the upgrade may
+//! leave it. Metric gates (latency, errors, convergence) join these with the metrics work.
+
+use std::fmt;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use crate::app::resources::NamespaceInfo;
+use crate::app::state::State;
+use crate::app::view::Mesh;
+
+use super::duration;
+use super::model::{NamespaceSelector, Phase, Plan};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum GateStatus {
+    Pass,
+    /// Known not to hold; the text says what is missing.
+    Fail(String),
+    /// Cannot be told yet; the text says why. Blocks like a failure.
+    Unknown(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Gate {
+    pub name: String,
+    pub status: GateStatus,
+}
+
+impl fmt::Display for Gate {
+    /// `soak 30m: 12m of 30m`, or just the name when it passes.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.status {
+            GateStatus::Pass => write!(f, "{}", self.name),
+            GateStatus::Fail(why) => write!(f, "{}: {why}", self.name),
+            GateStatus::Unknown(why) => write!(f, "{}: unknown, {why}", self.name),
+        }
+    }
+}
+
+pub struct GateInput<'a> {
+    pub state: &'a State,
+    pub plan: &'a Plan,
+    pub phase: Phase,
+    /// When the current phase began (from the cluster's upgrade record).
+    pub started: Option<DateTime<Utc>>,
+    pub now: DateTime<Utc>,
+}
+
+/// How many namespaces or pods a failing gate names before it only counts the rest.
+const NAMED: usize = 3;
+
+/// The gates that must pass to leave `input.phase`, in the order the phase bar shows them.
+pub fn evaluate(input: &GateInput<'_>) -> Vec<Gate> {
+    let plan = input.plan;
+    let mesh = Mesh::of(input.state);
+    match input.phase {
+        Phase::Wave(i) => {
+            let Some(wave) = plan.waves.get(i) else {
+                return vec![gate(
+                    "phase",
+                    GateStatus::Fail(format!("the plan has no wave {}", i + 1)),
+                )];
+            };
+            let all: Vec<&NamespaceInfo> = input.state.namespaces.values().collect();
+            let names = plan.wave_namespaces(i, &all);
+            let empty = match &wave.selector {
+                NamespaceSelector::Names(_) => "none of its namespaces exists",
+                NamespaceSelector::Labels(_) => "no namespace labelled for sidecars matches",
+            };
+            vec![
+                gate(
+                    format!("namespaces on {}", plan.to),
+                    if names.is_empty() {
+                        GateStatus::Fail(empty.into())
+                    } else {
+                        namespaces_on(input.state, &mesh, &names, &plan.to)
+                    },
+                ),
+                soak(wave.soak, input),
+                no_nacks(input),
+                gate("no skew", no_skew(input.state, &mesh, &names)),
+            ]
+        }
+        Phase::MoveTags => vec![gate(format!("tags on {}", plan.to), tags_on(plan, &mesh))],
+        Phase::Soak => vec![soak(plan.tag_soak, input)],
+        Phase::Decommission => vec![
+            gate(
+                format!("nothing on {}", plan.from),
+                nothing_on(input.state, &mesh, &plan.from),
+            ),
+            kept(plan.keep_old, input),
+        ],
+        Phase::Done => Vec::new(),
+    }
+}
+
+/// True when every gate passes; an unknown gate blocks like a failing one.
+pub fn all_pass(gates: &[Gate]) -> bool {
+    gates.iter().all(|g| g.status == GateStatus::Pass)
+}
+
+fn gate(name: impl Into<String>, status: GateStatus) -> Gate {
+    Gate {
+        name: name.into(),
+        status,
+    }
+}
+
+/// Names the first few items and counts the rest: `a; b; c; and 4 more`.
+fn few(items: &[String], separator: &str) -> String {
+    let mut text = items[..items.len().min(NAMED)].join(separator);
+    if items.len() > NAMED {
+        text.push_str(&format!("{separator}and {} more", items.len() - NAMED));
+    }
+    text
+}
+
+fn fail_if_any(problems: Vec<String>) -> GateStatus {
+    if problems.is_empty() {
+        GateStatus::Pass
+    } else {
+        GateStatus::Fail(few(&problems, "; "))
+    }
+}
+
+/// Every namespace's labels select `to`, and every injected pod in it runs `to` and is ready.
+fn namespaces_on(state: &State, mesh: &Mesh, names: &[String], to: &str) -> GateStatus {
+    let mut problems = Vec::new();
+    for name in names {
+        let Some(ns) = state.namespaces.get(name) else {
+            continue;
+        };
+        let mut issues = Vec::new();
+        match mesh.resolve(ns).revision {
+            Some(rev) if rev == to => {}
+            Some(rev) => issues.push(format!("labels select {rev}")),
+            None => issues.push("labels select no revision".to_string()),
+        }
+        let (mut injected, mut done) = (0, 0);
+        for pod in state.pods_in(name) {
+            if pod.istiod.is_some() || !pod.is_injected() {
+                continue;
+            }
+            injected += 1;
+            done += usize::from(pod.revision.as_deref() == Some(to) && pod.is_ready());
+        }
+        if done < injected {
+            issues.push(format!("{done} of {injected} pods ready on {to}"));
+        }
+        if !issues.is_empty() {
+            problems.push(format!("{name}: {}", issues.join(", ")));
+        }
+    }
+    fail_if_any(problems)
+}
+
+/// Time since the phase began against `needed`: `12m of 30m`.
+fn elapsed_status(needed: Duration, input: &GateInput<'_>) -> GateStatus {
+    let Some(started) = input.started else {
+        return GateStatus::Unknown("the phase's start time is not recorded".into());
+    };
+    // A start in the future (clocks apart) counts as just begun.
+    let elapsed = (input.now - started).to_std().unwrap_or(Duration::ZERO);
+    if elapsed >= needed {
+        GateStatus::Pass
+    } else {
+        GateStatus::Fail(format!(
+            "{} of {}",
+            duration::format_coarse(elapsed),
+            duration::format(needed)
+        ))
+    }
+}
+
+fn soak(needed: Duration, input: &GateInput<'_>) -> Gate {
+    gate(
+        format!("soak {}", duration::format(needed)),
+        elapsed_status(needed, input),
+    )
+}
+
+fn kept(needed: Duration, input: &GateInput<'_>) -> Gate {
+    gate(
+        format!("kept {}", duration::format(needed)),
+        elapsed_status(needed, input),
+    )
+}
+
+/// No NACK from the new revision's istiod since the phase began.
+fn no_nacks(input: &GateInput<'_>) -> Gate {
+    let to = &input.plan.to;
+    let status = match (input.state.logs.last_nack.get(to), input.started) {
+        (None, _) => GateStatus::Pass,
+        (Some(at), Some(started)) if *at >= started => {
+            GateStatus::Fail(format!("last NACK at {}", at.format("%H:%M:%S UTC")))
+        }
+        (Some(_), Some(_)) => GateStatus::Pass,
+        (Some(at), None) => GateStatus::Unknown(format!(
+            "last NACK at {}, and the phase's start time is not recorded",
+            at.format("%H:%M:%S UTC")
+        )),
+    };
+    gate(format!("no NACKs from {to}"), status)
+}
+
+/// No pod of the wave runs a proxy its istiod does not support.
+fn no_skew(state: &State, mesh: &Mesh, names: &[String]) -> GateStatus {
+    let mut problems = Vec::new();
+    for name in names {
+        for pod in state.pods_in(name) {
+            if let (Some((skew, control)), Some(proxy)) = (mesh.pod_skew(pod), pod.proxy) {
+                problems.push(format!(
+                    "{name}/{}: proxy {proxy} on istiod {control} ({})",
+                    pod.name,
+                    skew.describe()
+                ));
+            }
+        }
+    }
+    fail_if_any(problems)
+}
+
+/// Every tag the plan moves points at `to`.
+fn tags_on(plan: &Plan, mesh: &Mesh) -> GateStatus {
+    let problems = plan
+        .tags
+        .iter()
+        .filter_map(|tag| match mesh.tags.get(tag) {
+            Some(rev) if *rev == plan.to => None,
+            Some(rev) => Some(format!("{tag} on {rev}")),
+            None => Some(format!("no tag named {tag}")),
+        })
+        .collect();
+    fail_if_any(problems)
+}
+
+/// Nothing depends on the old control plane any more: no injected pod, no namespace label
+/// (directly or through a tag), no tag, and no ambient DaemonSet (ztunnel, istio-cni) of it.
+fn nothing_on(state: &State, mesh: &Mesh, from: &str) -> GateStatus {
+    let pods = state
+        .pods
+        .values()
+        .filter(|p| p.istiod.is_none() && p.revision.as_deref() == Some(from))
+        .count();
+    let namespaces: Vec<String> = state
+        .namespaces
+        .values()
+        .filter(|ns| mesh.resolve(ns).revision.as_deref() == Some(from))
+        .map(|ns| ns.name.clone())
+        .collect();
+    let tags: Vec<String> = mesh.tags_of(from).into_iter().map(str::to_string).collect();
+    let daemonsets: Vec<String> = state
+        .daemonsets
+        .values()
+        .filter(|d| d.revision.as_deref() == Some(from))
+        .map(|d| format!("{}/{}", d.namespace, d.name))
+        .collect();
+    let mut parts = Vec::new();
+    if pods > 0 {
+        parts.push(format!("{pods} {}", if pods == 1 { "pod" } else { "pods" }));
+    }
+    for (one, many, items) in [
+        ("namespace", "namespaces", namespaces),
+        ("tag", "tags", tags),
+        ("DaemonSet", "DaemonSets", daemonsets),
+    ] {
+        if !items.is_empty() {
+            let noun = if items.len() == 1 { one } else { many };
+            parts.push(format!("{noun} {}", few(&items, ", ")));
+        }
+    }
+    if parts.is_empty() {
+        GateStatus::Pass
+    } else {
+        GateStatus::Fail(parts.join("; "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Duration as Span;
+
+    use super::*;
+    use crate::plan::derive::derive;
+    use crate::plan::testing::{Cluster, at, demo, now};
+
+    fn gates(c: &Cluster, plan: &Plan, phase: Phase, started: Option<DateTime<Utc>>) -> Vec<Gate> {
+        evaluate(&GateInput {
+            state: &c.state,
+            plan,
+            phase,
+            started,
+            now: now(),
+        })
+    }
+
+    fn statuses(gates: &[Gate]) -> Vec<(&str, &GateStatus)> {
+        gates.iter().map(|g| (g.name.as_str(), &g.status)).collect()
+    }
+
+    fn fail(text: &str) -> GateStatus {
+        GateStatus::Fail(text.into())
+    }
+
+    fn minutes_ago(m: i64) -> Option<DateTime<Utc>> {
+        Some(now() - Span::minutes(m))
+    }
+
+    /// The demo with the staging wave finished: every staging pod on 1-25-0 and ready.
+    fn staging_done() -> Cluster {
+        let mut c = demo();
+        c.remove_pod("staging-web", "frontend-old-1").pod(
+            "staging-web",
+            "frontend-new-2",
+            "1-25-0",
+            "1.25.0",
+            true,
+        );
+        c
+    }
+
+    #[test]
+    fn a_wave_in_progress_names_what_is_missing() {
+        let c = demo();
+        let plan = derive(&c.state).unwrap();
+        let g = gates(&c, &plan, Phase::Wave(0), minutes_ago(4));
+        assert_eq!(
+            statuses(&g),
+            [
+                (
+                    "namespaces on 1-25-0",
+                    &fail("staging-web: 1 of 3 pods ready on 1-25-0")
+                ),
+                ("soak 10m", &fail("4m of 10m")),
+                ("no NACKs from 1-25-0", &GateStatus::Pass),
+                ("no skew", &GateStatus::Pass),
+            ]
+        );
+        assert!(!all_pass(&g));
+        assert_eq!(g[1].to_string(), "soak 10m: 4m of 10m");
+    }
+
+    #[test]
+    fn a_finished_soaked_wave_passes() {
+        let c = staging_done();
+        let plan = derive(&c.state).unwrap();
+        let g = gates(&c, &plan, Phase::Wave(0), minutes_ago(10));
+        assert!(all_pass(&g), "{g:?}");
+        assert_eq!(g[0].to_string(), "namespaces on 1-25-0");
+    }
+
+    #[test]
+    fn labels_still_on_the_old_revision_and_skewed_proxies_block_a_wave() {
+        let c = demo();
+        let plan = derive(&c.state).unwrap();
+        let g = gates(&c, &plan, Phase::Wave(1), minutes_ago(31));
+        assert_eq!(
+            g[0].status,
+            fail(
+                "notifications: labels select 1-24-0, 0 of 1 pods ready on 1-25-0; \
+                 search: labels select 1-24-0, 0 of 2 pods ready on 1-25-0"
+            )
+        );
+        assert_eq!(g[1].status, GateStatus::Pass);
+        assert_eq!(
+            g[3].status,
+            fail(
+                "search/search-api-1: proxy 1.22.4 on istiod 1.24.0 (proxy 2 minors behind its istiod)"
+            )
+        );
+    }
+
+    #[test]
+    fn long_lists_name_a_few_and_count_the_rest() {
+        let mut c = Cluster::new();
+        c.revision("1-24-0").revision("1-25-0");
+        for i in 0..5 {
+            let ns = format!("ns-{i}");
+            c.namespace(&ns, &[("istio-injection", "enabled"), ("tier", "staging")])
+                .pod(&ns, "web", "1-24-0", "1.24.0", true);
+        }
+        c.tag("default", "1-24-0");
+        let plan = derive(&c.state).unwrap();
+        let g = gates(&c, &plan, Phase::Wave(0), minutes_ago(1));
+        assert_eq!(
+            g[0].status,
+            fail(
+                "ns-0: labels select 1-24-0, 0 of 1 pods ready on 1-25-0; \
+                 ns-1: labels select 1-24-0, 0 of 1 pods ready on 1-25-0; \
+                 ns-2: labels select 1-24-0, 0 of 1 pods ready on 1-25-0; and 2 more"
+            )
+        );
+    }
+
+    #[test]
+    fn a_wave_that_selects_nothing_fails() {
+        let c = demo();
+        let mut plan = derive(&c.state).unwrap();
+        plan.waves[0].selector = NamespaceSelector::Names(vec!["gone".into()]);
+        plan.waves[1].selector = NamespaceSelector::Labels("tier=gold".into());
+        let g0 = gates(&c, &plan, Phase::Wave(0), minutes_ago(60));
+        assert_eq!(g0[0].status, fail("none of its namespaces exists"));
+        let g1 = gates(&c, &plan, Phase::Wave(1), minutes_ago(60));
+        assert_eq!(
+            g1[0].status,
+            fail("no namespace labelled for sidecars matches")
+        );
+        let g9 = gates(&c, &plan, Phase::Wave(9), minutes_ago(60));
+        assert_eq!(statuses(&g9), [("phase", &fail("the plan has no wave 10"))]);
+    }
+
+    #[test]
+    fn nacks_count_only_from_the_phase_start() {
+        let mut c = staging_done();
+        c.nack("1-25-0", "2026-11-24T21:25:00Z");
+        // Old revision NACKs are not the new revision's problem.
+        c.nack("1-24-0", "2026-11-24T21:29:00Z");
+        let plan = derive(&c.state).unwrap();
+        let nacks = |started| gates(&c, &plan, Phase::Wave(0), started)[2].status.clone();
+        assert_eq!(nacks(minutes_ago(30)), fail("last NACK at 21:25:00 UTC"));
+        // Exactly at the start counts: the NACK happened during the phase.
+        assert_eq!(
+            nacks(Some(at("2026-11-24T21:25:00Z"))),
+            fail("last NACK at 21:25:00 UTC")
+        );
+        assert_eq!(nacks(minutes_ago(4)), GateStatus::Pass);
+        assert_eq!(
+            nacks(None),
+            GateStatus::Unknown(
+                "last NACK at 21:25:00 UTC, and the phase's start time is not recorded".into()
+            )
+        );
+    }
+
+    #[test]
+    fn soak_arithmetic() {
+        let c = staging_done();
+        let plan = derive(&c.state).unwrap();
+        let soak = |started| gates(&c, &plan, Phase::Soak, started);
+        assert_eq!(soak(minutes_ago(29))[0].status, fail("29m of 30m"));
+        assert_eq!(
+            soak(Some(now() - Span::seconds(29 * 60 + 59)))[0].status,
+            fail("29m of 30m")
+        );
+        assert_eq!(
+            soak(Some(now() - Span::seconds(45)))[0].status,
+            fail("45s of 30m")
+        );
+        assert_eq!(soak(minutes_ago(30))[0].status, GateStatus::Pass);
+        assert_eq!(soak(minutes_ago(600))[0].status, GateStatus::Pass);
+        // A start ahead of the clock counts as just begun.
+        assert_eq!(soak(minutes_ago(-5))[0].status, fail("0s of 30m"));
+        let unknown = soak(None);
+        assert_eq!(
+            statuses(&unknown),
+            [(
+                "soak 30m",
+                &GateStatus::Unknown("the phase's start time is not recorded".into())
+            )]
+        );
+        assert!(!all_pass(&unknown));
+        assert_eq!(
+            unknown[0].to_string(),
+            "soak 30m: unknown, the phase's start time is not recorded"
+        );
+    }
+
+    #[test]
+    fn moving_tags_waits_for_every_tag_of_the_plan() {
+        let mut c = demo();
+        let mut plan = derive(&c.state).unwrap();
+        let g = gates(&c, &plan, Phase::MoveTags, minutes_ago(1));
+        assert_eq!(
+            statuses(&g),
+            [(
+                "tags on 1-25-0",
+                &fail("stable on 1-24-0; default on 1-24-0")
+            )]
+        );
+        c.tag("stable", "1-25-0").tag("default", "1-25-0");
+        assert!(all_pass(&gates(&c, &plan, Phase::MoveTags, None)));
+        plan.tags.push("canary".into());
+        assert_eq!(
+            gates(&c, &plan, Phase::MoveTags, None)[0].status,
+            fail("no tag named canary")
+        );
+    }
+
+    #[test]
+    fn decommission_waits_until_nothing_uses_the_old_revision_and_it_was_kept() {
+        let c = demo();
+        let plan = derive(&c.state).unwrap();
+        let g = gates(&c, &plan, Phase::Decommission, Some(now() - Span::hours(3)));
+        assert_eq!(
+            statuses(&g),
+            [
+                (
+                    "nothing on 1-24-0",
+                    &fail(
+                        "6 pods; namespaces checkout, notifications, search; \
+                         tags default, stable; DaemonSet istio-system/ztunnel"
+                    )
+                ),
+                ("kept 24h", &fail("3h of 24h")),
+            ]
+        );
+        let mut empty = Cluster::new();
+        empty
+            .revision("1-24-0")
+            .revision("1-25-0")
+            .tag("default", "1-25-0")
+            .namespace("shop", &[("istio-injection", "enabled")])
+            .pod("shop", "web-1", "1-25-0", "1.25.0", true)
+            .daemonset("ztunnel", "1-25-0");
+        let g = gates(
+            &empty,
+            &plan,
+            Phase::Decommission,
+            Some(now() - Span::hours(24)),
+        );
+        assert!(all_pass(&g), "{g:?}");
+        assert!(gates(&empty, &plan, Phase::Done, None).is_empty());
+        assert!(all_pass(&[]));
+    }
+}
