@@ -270,3 +270,100 @@ pub fn preview_wave(state: &mut State) {
         restart_with: Vec::new(),
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+    use super::*;
+    use crate::app::event::Event;
+    use crate::app::state::Pane;
+    use crate::app::update::update;
+    use crate::plan::testing;
+
+    fn rows(_: &State, _: Pane) -> usize {
+        10
+    }
+
+    fn press(s: &mut State, code: KeyCode) {
+        update(s, Event::Key(KeyEvent::new(code, KeyModifiers::NONE)), rows);
+    }
+
+    fn demo() -> State {
+        let mut s = testing::demo().state.clone();
+        s.plan = crate::plan::derive(&s);
+        assert!(s.plan.is_some(), "the demo has something to upgrade");
+        s
+    }
+
+    #[test]
+    fn a_refused_advance_names_its_gates_and_the_override_needs_the_phase_name() {
+        let mut s = demo();
+        press(&mut s, KeyCode::Char('>'));
+        let Some(Dialog::TypeToConfirm {
+            title,
+            lines,
+            expected,
+            ..
+        }) = s.dialog.clone()
+        else {
+            panic!("expected a refusal: {:?}", s.dialog);
+        };
+        assert_eq!(title, "Cannot advance to wave 2: non-critical");
+        assert_eq!(expected, "wave 1: staging");
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with("✗ namespaces on 1-25-0")),
+            "{lines:?}"
+        );
+        for c in "wave 1".chars() {
+            press(&mut s, KeyCode::Char(c));
+        }
+        press(&mut s, KeyCode::Enter);
+        assert!(s.commands.is_empty(), "a wrong name overrides nothing");
+        for c in ": staging".chars() {
+            press(&mut s, KeyCode::Char(c));
+        }
+        press(&mut s, KeyCode::Enter);
+        assert_eq!(s.commands.len(), 1);
+        let command = &s.commands[0];
+        assert!(matches!(
+            command.action,
+            Action::Advance {
+                overridden: true,
+                ..
+            }
+        ));
+        let record = command.record.clone().unwrap();
+        assert_eq!(record.phase, "wave 2: non-critical");
+        assert!(record.started.contains_key("wave 2: non-critical"));
+    }
+
+    #[test]
+    fn the_first_migration_starts_the_plan_and_m_queues_the_wave() {
+        let mut s = demo();
+        s.ui.selected_namespace = Some("search".into());
+        press(&mut s, KeyCode::Char('m'));
+        press(&mut s, KeyCode::Char('y'));
+        assert_eq!(s.commands.len(), 2);
+        assert_eq!(
+            s.commands[0].record.as_ref().unwrap().phase,
+            "wave 1: staging"
+        );
+        s.commands.clear();
+        // Pretend the record is in the cluster now: the wave's namespaces come in one batch.
+        s.records.upgrade = Some(record_for(&s, &s.plan.clone().unwrap(), Phase::Wave(1)));
+        press(&mut s, KeyCode::Char('M'));
+        let Some(Dialog::Confirm { title, .. }) = s.dialog.clone() else {
+            panic!("{:?}", s.ui.notice)
+        };
+        assert_eq!(title, "Migrate wave 2: non-critical ?");
+        press(&mut s, KeyCode::Char('y'));
+        let batches: Vec<Option<u64>> = s.commands.iter().map(|c| c.batch).collect();
+        assert!(
+            batches.len() >= 2 && batches.iter().all(|b| b.is_some() && *b == batches[0]),
+            "{batches:?}"
+        );
+    }
+}

@@ -13,7 +13,7 @@ pub mod gates;
 pub mod model;
 
 #[cfg(test)]
-mod testing;
+pub(crate) mod testing;
 
 pub use derive::derive;
 pub use file::{PlanError, PlanFile, load, parse, resolve};
