@@ -134,14 +134,16 @@ fn to_of(action: &Action) -> &str {
 }
 
 /// Starts the executor; commands go in, `ActionDone` and lease events come out.
+/// `driving`: whether this cockpit holds the lease now (only then does it renew it).
 pub fn spawn(
     writer: Writer,
+    driving: bool,
     events: mpsc::Sender<Event>,
 ) -> (mpsc::Sender<Command>, JoinHandle<()>) {
     let (tx, mut rx) = mpsc::channel::<Command>(64);
     let handle = tokio::spawn(async move {
         let mut renew = tokio::time::interval(Duration::from_secs(10));
-        let mut holding: Option<bool> = None;
+        let mut holding = Some(driving);
         // A batch (`M`: every namespace of a wave) stops at its first failure.
         let mut failed_batch: Option<u64> = None;
         loop {
@@ -165,6 +167,11 @@ pub fn spawn(
                     }
                 }
                 _ = renew.tick() => {
+                    // Only the driver renews; a follower never takes the lease by itself, not
+                    // even an expired one: taking over is the user's decision (D).
+                    if holding == Some(false) {
+                        continue;
+                    }
                     let status = match writer.hold_lease(false).await {
                         Ok(()) => LeaseStatus::Held,
                         Err(WriteError::Conflict(holder)) => LeaseStatus::HeldBy(holder.trim_end_matches(" drives").to_string()),

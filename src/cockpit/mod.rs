@@ -87,8 +87,9 @@ pub async fn run(conn: Connection, opts: Options) -> Result<(), String> {
     let (mode, writer) = mode(&conn, &opts, &who).await;
     let (tx, mut rx) = mpsc::channel::<Event>(BATCH);
     let mut tasks = start_sources(&conn, &tx);
+    let driving = mode == Mode::Driver;
     let commands = writer.map(|w| {
-        let (commands, handle) = executor::spawn(w, tx.clone());
+        let (commands, handle) = executor::spawn(w, driving, tx.clone());
         tasks.push(handle);
         commands
     });
