@@ -43,6 +43,22 @@ impl Command {
     }
 }
 
+/// A namespace on the move: towards which revision, and whether it is a revert.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Activity {
+    pub target: String,
+    pub reverting: bool,
+}
+
+impl Activity {
+    fn towards(target: &str, reverting: bool) -> Activity {
+        Activity {
+            target: target.to_string(),
+            reverting,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Dialog {
     /// The exact change; `y` applies it. `restart_with` lists namespaces `Y` also restarts.
@@ -450,14 +466,28 @@ fn queue(state: &mut State, command: Command, restart_with: Vec<String>) {
     };
     for c in &rest_of_wave {
         if let Action::Migrate { namespace, to } = &c.action {
-            state.activity.insert(namespace.clone(), to.clone());
+            state
+                .activity
+                .insert(namespace.clone(), Activity::towards(to, false));
         }
     }
     if let Action::Migrate { namespace, to } = &command.action {
-        state.activity.insert(namespace.clone(), to.clone());
+        state
+            .activity
+            .insert(namespace.clone(), Activity::towards(to, false));
     }
     if let Action::Revert { namespace } = &command.action {
-        state.activity.insert(namespace.clone(), "revert".into());
+        // A revert is done when the pods run whatever the restored labels select.
+        let target = state.namespaces.get(namespace).and_then(|ns| {
+            let previous = actions::recorded_labels(&ns.annotations)?;
+            let mesh = Mesh::of(state);
+            super::injection::resolve(&previous, &mesh.tags, &mesh.revisions).revision
+        });
+        if let Some(target) = target {
+            state
+                .activity
+                .insert(namespace.clone(), Activity::towards(&target, true));
+        }
     }
     notice(
         state,
@@ -522,21 +552,27 @@ pub fn on_result(state: &mut State, action: Action, result: Result<String, Actio
     }
 }
 
-/// Drops finished migrations from the activity list: every pod on the target and ready.
+/// The pods of a namespace that count for progress: injected, not on their way out.
+fn counted_pods<'a>(state: &'a State, ns: &str) -> Vec<&'a super::pod::PodInfo> {
+    state
+        .pods_in(ns)
+        .filter(|p| p.is_injected() && !p.terminating)
+        .collect()
+}
+
+/// Drops finished migrations and reverts from the activity list: every pod on the target
+/// revision and ready, and none of another revision left.
 pub fn settle_activity(state: &mut State) {
     let done: Vec<String> = state
         .activity
         .iter()
-        .filter(|(ns, target)| {
-            let pods: Vec<_> = state
-                .pods_in(ns)
-                .filter(|p| p.is_injected() || *target == "revert")
-                .collect();
+        .filter(|(ns, activity)| {
+            let pods = counted_pods(state, ns);
             !pods.is_empty()
                 && pods.iter().all(|p| {
-                    p.is_ready()
-                        && (*target == "revert" || p.revision.as_deref() == Some(target.as_str()))
+                    p.is_ready() && p.revision.as_deref() == Some(activity.target.as_str())
                 })
+                && state.pods_in(ns).all(|p| !p.terminating)
         })
         .map(|(ns, _)| ns.clone())
         .collect();
@@ -550,20 +586,22 @@ pub fn progress(state: &State) -> Vec<String> {
     state
         .activity
         .iter()
-        .map(|(ns, target)| {
-            let pods: Vec<_> = state.pods_in(ns).collect();
+        .map(|(ns, activity)| {
+            let pods = counted_pods(state, ns);
+            let target = &activity.target;
             let done = pods
                 .iter()
-                .filter(|p| {
-                    p.is_ready()
-                        && (target == "revert" || p.revision.as_deref() == Some(target.as_str()))
-                })
+                .filter(|p| p.is_ready() && p.revision.as_deref() == Some(target.as_str()))
                 .count();
-            if target == "revert" {
-                format!("{ns}: reverting, {done}/{} pods ready", pods.len())
+            let verb = if activity.reverting {
+                "reverting, "
             } else {
-                format!("{ns}: {done}/{} pods on {target} and ready", pods.len())
-            }
+                ""
+            };
+            format!(
+                "{ns}: {verb}{done}/{} pods on {target} and ready",
+                pods.len()
+            )
         })
         .collect()
 }
@@ -665,7 +703,7 @@ mod tests {
         assert!(s.dialog.is_none());
         assert_eq!(s.commands.len(), 1);
         assert_eq!(
-            s.activity.get("payments").map(String::as_str),
+            s.activity.get("payments").map(|a| a.target.as_str()),
             Some("1-25-0")
         );
     }

@@ -343,6 +343,16 @@ impl Writer {
             .get_opt(records::LEASE)
             .await
             .map_err(|e| classify(e, "reading the driver lease"))?;
+        if self.dry_run {
+            // A rehearsal writes nothing, the lease included: it drives only if nobody else does.
+            let holder = current.as_ref().and_then(records::Driver::from_lease);
+            return match holder {
+                Some(d) if d.holder != self.who && !d.expired(Utc::now()) && !force => {
+                    Err(WriteError::Conflict(format!("{} drives", d.holder)))
+                }
+                _ => Ok(()),
+            };
+        }
         let Some(mut lease) = current else {
             let lease = Lease {
                 metadata: ObjectMeta {
@@ -359,7 +369,6 @@ impl Writer {
                     ..LeaseSpec::default()
                 }),
             };
-            // The lease is taken even in a dry run: it says who drives, it changes no workload.
             let create = PostParams::default();
             return api
                 .create(&create, &lease)

@@ -120,9 +120,25 @@ async fn run_one(writer: &Writer, command: &Command) -> Result<String, WriteErro
             taken?;
             Ok(format!("{} drives now", writer.who))
         }
-        Action::Advance { .. } => Err(WriteError::Failed(
-            "this action is not carried out by the executor".into(),
-        )),
+        Action::Advance {
+            from,
+            to,
+            overridden,
+        } => {
+            let Some(record) = &command.record else {
+                return Err(WriteError::Failed("no upgrade record to write".into()));
+            };
+            let written = writer.record_upgrade(record).await;
+            let change = json!({"from": from, "to": to, "overridden": overridden, "record": written.clone().unwrap_or_default()});
+            journal(writer, &command.action, change, &written).await;
+            written?;
+            let how = if *overridden {
+                " (gates overridden)"
+            } else {
+                ""
+            };
+            Ok(format!("phase: {to}{how}{dry}"))
+        }
     }
 }
 
