@@ -598,8 +598,24 @@ pub fn progress(state: &State) -> Vec<String> {
             } else {
                 ""
             };
+            // Per workload (the pods' `app` label), so a stuck Deployment stands out.
+            let mut by_workload: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+            for p in &pods {
+                let entry = by_workload
+                    .entry(p.app.as_deref().unwrap_or("other"))
+                    .or_default();
+                entry.1 += 1;
+                if p.is_ready() && p.revision.as_deref() == Some(target.as_str()) {
+                    entry.0 += 1;
+                }
+            }
+            let workloads = by_workload
+                .iter()
+                .map(|(w, (d, n))| format!("{w} {d}/{n}"))
+                .collect::<Vec<_>>()
+                .join(", ");
             format!(
-                "{ns}: {verb}{done}/{} pods on {target} and ready",
+                "{ns}: {verb}{done}/{} pods on {target} and ready ({workloads})",
                 pods.len()
             )
         })
@@ -776,6 +792,54 @@ mod tests {
             Action::Restart {
                 namespace: "checkout".into()
             }
+        );
+    }
+
+    #[test]
+    fn progress_counts_each_workload_until_every_pod_is_on_the_target() {
+        let mut s = state();
+        let pod = |name: &str, app: &str, rev: &str, ready: bool| crate::app::pod::PodInfo {
+            namespace: "payments".into(),
+            name: name.into(),
+            phase: "Running".into(),
+            ready: if ready { 2 } else { 1 },
+            containers: 2,
+            restarts: 0,
+            created: None,
+            terminating: false,
+            revision: Some(rev.into()),
+            proxy: crate::app::version::Version::parse(rev),
+            istiod: None,
+            app: Some(app.into()),
+            cpu_millis: 0,
+            memory_mib: 0,
+        };
+        for p in [
+            pod("api-1", "api", "1-25-0", true),
+            pod("api-2", "api", "1-24-0", true),
+            pod("ledger-1", "ledger", "1-25-0", false),
+        ] {
+            update(&mut s, Event::Pods(Watch::Apply(p)), rows);
+        }
+        s.activity
+            .insert("payments".into(), Activity::towards("1-25-0", false));
+        assert_eq!(
+            progress(&s),
+            ["payments: 1/3 pods on 1-25-0 and ready (api 1/2, ledger 0/1)"]
+        );
+        update(
+            &mut s,
+            Event::Pods(Watch::Apply(pod("api-2", "api", "1-25-0", true))),
+            rows,
+        );
+        update(
+            &mut s,
+            Event::Pods(Watch::Apply(pod("ledger-1", "ledger", "1-25-0", true))),
+            rows,
+        );
+        assert!(
+            s.activity.is_empty(),
+            "settled once every pod is on the target and ready"
         );
     }
 
