@@ -459,18 +459,6 @@ fn queue(state: &mut State, command: Command, restart_with: Vec<String>) {
     {
         state.commands.push(start);
     }
-    let rest_of_wave = if command.batch.is_some() {
-        std::mem::take(&mut state.wave_queue)
-    } else {
-        Vec::new()
-    };
-    for c in &rest_of_wave {
-        if let Action::Migrate { namespace, to } = &c.action {
-            state
-                .activity
-                .insert(namespace.clone(), Activity::towards(to, false));
-        }
-    }
     if let Action::Migrate { namespace, to } = &command.action {
         state
             .activity
@@ -498,7 +486,6 @@ fn queue(state: &mut State, command: Command, restart_with: Vec<String>) {
         ),
     );
     state.commands.push(command);
-    state.commands.extend(rest_of_wave);
     for ns in restart_with {
         state.commands.push(Command {
             action: Action::Restart { namespace: ns },
@@ -509,9 +496,63 @@ fn queue(state: &mut State, command: Command, restart_with: Vec<String>) {
     }
 }
 
+/// After each namespace of a wave (`M`): the next one, unless a gate that must never fail
+/// mid-wave (NACKs from the new revision, unsupported skew) has failed.
+fn continue_wave(state: &mut State) {
+    if state.wave_queue.is_empty() {
+        return;
+    }
+    let breached: Vec<String> = super::plan_flow::current_gates(state)
+        .map(|(_, gates)| {
+            gates
+                .into_iter()
+                .filter(|g| {
+                    matches!(g.status, crate::plan::gates::GateStatus::Fail(_))
+                        && (g.name.starts_with("no NACKs") || g.name.starts_with("no skew"))
+                        && !state.wave_baseline.contains(&g.name)
+                })
+                .map(|g| g.to_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    if !breached.is_empty() {
+        let left: Vec<String> = state
+            .wave_queue
+            .drain(..)
+            .map(|c| c.action.target())
+            .collect();
+        state.dialog = Some(Dialog::Info {
+            title: "Wave stopped".into(),
+            lines: [
+                vec!["a gate broke during the wave:".to_string()],
+                breached,
+                vec![format!("not migrated: {}", left.join(", "))],
+            ]
+            .concat(),
+        });
+        return;
+    }
+    let next = state.wave_queue.remove(0);
+    if let Action::Migrate { namespace, to } = &next.action {
+        state
+            .activity
+            .insert(namespace.clone(), Activity::towards(to, false));
+    }
+    state.commands.push(next);
+}
+
 pub fn on_result(state: &mut State, action: Action, result: Result<String, ActionError>) {
+    if result.is_err() && !state.wave_queue.is_empty() {
+        // A wave stops at its first failure.
+        state.wave_queue.clear();
+    }
     match result {
-        Ok(summary) => notice(state, summary),
+        Ok(summary) => {
+            notice(state, summary);
+            if matches!(action, Action::Migrate { .. }) {
+                continue_wave(state);
+            }
+        }
         Err(ActionError::Conflict(why)) => {
             // Re-read (the watch has the fresh object) and show the new preview.
             match &action {

@@ -263,6 +263,15 @@ pub fn preview_wave(state: &mut State) {
         }
     }
     state.wave_queue = rest;
+    state.wave_baseline = current_gates(state)
+        .map(|(_, gates)| {
+            gates
+                .into_iter()
+                .filter(|g| !matches!(g.status, gates::GateStatus::Pass))
+                .map(|g| g.name)
+                .collect()
+        })
+        .unwrap_or_default();
     state.dialog = Some(Dialog::Confirm {
         title: format!("Migrate {} ?", plan.phase_name(Phase::Wave(i))),
         lines,
@@ -360,10 +369,48 @@ mod tests {
         };
         assert_eq!(title, "Migrate wave 2: non-critical ?");
         press(&mut s, KeyCode::Char('y'));
-        let batches: Vec<Option<u64>> = s.commands.iter().map(|c| c.batch).collect();
+        // One namespace at a time: the next goes when the previous one is done.
+        assert_eq!(s.commands.len(), 1);
+        let waiting = s.wave_queue.len();
+        assert!(waiting >= 1);
+        let queued = s.clone();
+        let first = s.commands.remove(0).action;
+        crate::app::drive::on_result(&mut s, first.clone(), Ok("done".into()));
+        assert_eq!(s.commands.len(), 1);
+        assert_eq!(s.wave_queue.len(), waiting - 1);
+
+        // A failure stops the rest of the wave.
+        let mut failed = queued.clone();
+        failed.commands.clear();
+        crate::app::drive::on_result(
+            &mut failed,
+            first.clone(),
+            Err(crate::app::event::ActionError::Failed("boom".into())),
+        );
+        assert!(failed.wave_queue.is_empty() && failed.commands.is_empty());
+
+        // So does a NACK from the new revision during the wave.
+        let mut nacked = queued;
+        nacked.commands.clear();
+        let at = (nacked.now + chrono::Duration::seconds(60)).format("%Y-%m-%dT%H:%M:%S%.6fZ");
+        let line = format!(
+            "{at}\twarn\tads\tADS:LDS: ACK ERROR sidecar~10.0.0.9~notifier-1.notifications~notifications.svc.cluster.local-1 Internal:bad"
+        );
+        update(
+            &mut nacked,
+            Event::IstiodLog(crate::app::event::IstiodLogLine {
+                pod: "istiod-1-25-0-a".into(),
+                revision: "1-25-0".into(),
+                line,
+            }),
+            rows,
+        );
+        crate::app::drive::on_result(&mut nacked, first, Ok("done".into()));
+        assert!(nacked.commands.is_empty() && nacked.wave_queue.is_empty());
         assert!(
-            batches.len() >= 2 && batches.iter().all(|b| b.is_some() && *b == batches[0]),
-            "{batches:?}"
+            matches!(&nacked.dialog, Some(Dialog::Info { title, .. }) if title == "Wave stopped"),
+            "{:?}",
+            nacked.dialog
         );
     }
 }

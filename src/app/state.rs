@@ -200,6 +200,8 @@ pub struct State {
     pub plan_problem: Option<String>,
     /// The rest of a wave (`M`) once its first namespace is confirmed.
     pub wave_queue: Vec<super::drive::Command>,
+    /// Gates already failing when the wave began: only new failures stop it.
+    pub wave_baseline: Vec<String>,
 }
 
 impl State {
@@ -232,6 +234,7 @@ impl State {
             plan_file: None,
             plan_problem: None,
             wave_queue: Vec::new(),
+            wave_baseline: Vec::new(),
         }
     }
 
