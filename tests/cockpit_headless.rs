@@ -86,17 +86,7 @@ async fn api_errors_mark_streams_stale_and_they_recover() {
     let mut cockpit = Headless::start(&conn, Mode::Driver, 1000, 120, 40);
     assert!(cockpit.pump_until(Duration::from_secs(20), synced).await);
     // Every API request fails and open watches are cut every second.
-    sim.kubectl(&[
-        "patch",
-        "configmap",
-        "faults",
-        "-n",
-        "sim-system",
-        "--type",
-        "merge",
-        "-p",
-        r#"{"data":{"api.error-rate":"1","watch.drop-seconds":"1"}}"#,
-    ]);
+    sim.set_faults(r#"{"data":{"api.error-rate":"1","watch.drop-seconds":"1"}}"#);
     let failing = |s: &State| {
         matches!(
             s.streams.get(&Stream::Namespaces).map(|h| &h.status),
@@ -114,17 +104,7 @@ async fn api_errors_mark_streams_stale_and_they_recover() {
     assert!(screen.lines().last().unwrap().contains("STALE"), "{screen}");
 
     // The faults ConfigMap itself is exempt, so the fault can be switched off.
-    sim.kubectl(&[
-        "patch",
-        "configmap",
-        "faults",
-        "-n",
-        "sim-system",
-        "--type",
-        "merge",
-        "-p",
-        r#"{"data":{"api.error-rate":null,"watch.drop-seconds":null}}"#,
-    ]);
+    sim.set_faults(r#"{"data":{"api.error-rate":null,"watch.drop-seconds":null}}"#);
     let recovered = |s: &State| {
         [Stream::Namespaces, Stream::Pods, Stream::Webhooks]
             .iter()

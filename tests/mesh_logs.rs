@@ -185,17 +185,7 @@ fn istiod_logs_follow_and_nack_and_its_metrics_go_through_the_pod_proxy() {
     ]);
 
     // NACKs at 600 a minute on the new revision: warn lines naming that pod.
-    sim.kubectl(&[
-        "patch",
-        "configmap",
-        "faults",
-        "-n",
-        "sim-system",
-        "--type",
-        "merge",
-        "-p",
-        r#"{"data":{"nacks.1-25-0":"600"}}"#,
-    ]);
+    sim.set_faults(r#"{"data":{"nacks.1-25-0":"600"}}"#);
     let new_pods: Vec<&String> = pods
         .iter()
         .filter(|(_, r)| r == "1-25-0")
@@ -306,17 +296,7 @@ fn istiod_logs_follow_and_nack_and_its_metrics_go_through_the_pod_proxy() {
     assert!(!wrong_path.status.success());
 
     // mTLS failures on the old revision: 503 UF,URX in the caller's istio-proxy log.
-    sim.kubectl(&[
-        "patch",
-        "configmap",
-        "faults",
-        "-n",
-        "sim-system",
-        "--type",
-        "merge",
-        "-p",
-        r#"{"data":{"mtls.1-24-0":"0.5"}}"#,
-    ]);
+    sim.set_faults(r#"{"data":{"mtls.1-24-0":"0.5"}}"#);
     let checkout = sim.kubectl(&[
         "get",
         "pods",

@@ -289,17 +289,7 @@ fn prometheus_scrapes_istiod_and_sidecars_through_the_generated_config() {
         prom.by("istio_io_rev", errors).values().all(|v| *v == 0.0),
         "5xx before any fault"
     );
-    sim.kubectl(&[
-        "patch",
-        "configmap",
-        "faults",
-        "-n",
-        "sim-system",
-        "--type",
-        "merge",
-        "-p",
-        r#"{"data":{"errors.1-24-0":"0.3"}}"#,
-    ]);
+    sim.set_faults(r#"{"data":{"errors.1-24-0":"0.3"}}"#);
     let failing = eventually(WAIT, || {
         prom.by("istio_io_rev", errors)
             .get("1-24-0")

@@ -146,17 +146,7 @@ async fn draw_the_readme_screenshots() {
             .await,
         "staging-web never showed up on 1-25-0"
     );
-    sim.kubectl(&[
-        "patch",
-        "configmap",
-        "faults",
-        "-n",
-        "sim-system",
-        "--type",
-        "merge",
-        "-p",
-        r#"{"data":{"nacks.1-25-0":"600"}}"#,
-    ]);
+    sim.set_faults(r#"{"data":{"nacks.1-25-0":"600"}}"#);
     assert!(
         cockpit
             .pump_until(Duration::from_secs(60), |s| !s.logs.nacks.is_empty())

@@ -97,6 +97,21 @@ impl Sim {
         String::from_utf8(out.stdout).expect("utf-8")
     }
 
+    /// Merges `patch` (a JSON merge patch of the ConfigMap) into the simulator's faults.
+    pub fn set_faults(&self, patch: &str) {
+        self.kubectl(&[
+            "patch",
+            "configmap",
+            "faults",
+            "-n",
+            "sim-system",
+            "--type",
+            "merge",
+            "-p",
+            patch,
+        ]);
+    }
+
     pub fn spawn_kubectl(&self, args: &[&str]) -> Child {
         self.kubectl_command("sim-admin", args)
             .stdout(Stdio::piped())
