@@ -8,6 +8,7 @@ pub mod app;
 pub mod cli;
 pub mod cluster;
 pub mod cockpit;
+pub mod metrics;
 pub mod plan;
 pub mod sim;
 pub mod ui;

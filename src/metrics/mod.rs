@@ -1,0 +1,49 @@
+//! The pure core of the metrics panes and rollback triggers: no I/O, no clocks.
+//!
+//! - `exposition`: the Prometheus text format that istiod (`:15014/metrics`) and sidecars
+//!   (`:15020/stats/prometheus`) serve, for the direct-scrape mode
+//! - `promql`: the answers of Prometheus' HTTP API (`/api/v1/query`, `/api/v1/query_range`)
+//! - `maths`: counter increases and rates between scrapes, histogram quantiles, the 5xx ratio,
+//!   and the sliding-window trigger that decides a breach
+//!
+//! Every "no data" case is an explicit value (`None`, `QueryError::Empty`,
+//! `TriggerState::Unknown`), never a zero that could pass for healthy.
+
+use std::collections::BTreeMap;
+
+pub mod exposition;
+pub mod maths;
+pub mod promql;
+
+/// A series' label set, ordered so that it can key maps and print the same way every time.
+pub type Labels = BTreeMap<String, String>;
+
+/// Reads a sample value as Prometheus writes it: Go's float syntax, including `+Inf`, `-Inf`
+/// and `NaN`.
+pub(crate) fn parse_float(text: &str) -> Option<f64> {
+    match text {
+        "+Inf" | "Inf" => Some(f64::INFINITY),
+        "-Inf" => Some(f64::NEG_INFINITY),
+        "NaN" => Some(f64::NAN),
+        _ if text.is_empty() || text.contains('_') => None,
+        _ => text.parse().ok(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_float;
+
+    #[test]
+    fn floats_read_as_go_writes_them() {
+        assert_eq!(parse_float("+Inf"), Some(f64::INFINITY));
+        assert_eq!(parse_float("-Inf"), Some(f64::NEG_INFINITY));
+        assert!(parse_float("NaN").is_some_and(f64::is_nan));
+        assert_eq!(parse_float("1.5e+06"), Some(1_500_000.0));
+        assert_eq!(parse_float("-0.25"), Some(-0.25));
+        assert_eq!(parse_float("3600000"), Some(3_600_000.0));
+        assert_eq!(parse_float(""), None);
+        assert_eq!(parse_float("1_000"), None);
+        assert_eq!(parse_float("fast"), None);
+    }
+}
