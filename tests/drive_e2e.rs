@@ -491,7 +491,18 @@ fn migrate_and_revert_a_namespace_that_used_istio_injection() {
             && s.contains("revert namespace/staging-web")
     });
     assert!(ok, "the journal pane does not show the actions:\n{screen}");
+    // A driver that quits hands the lease back, so a colleague can drive at once.
+    let lease = sim.kubectl(&["get", "lease", "-n", "istio-system", "-o", "name"]);
+    assert!(
+        lease.contains("istio-cockpit-driver"),
+        "the driver holds a lease: {lease}"
+    );
     term.keys(&["q"]);
+    let released = common::eventually(Duration::from_secs(10), || {
+        let out = sim.kubectl(&["get", "lease", "-n", "istio-system", "-o", "name"]);
+        (!out.contains("istio-cockpit-driver")).then_some(())
+    });
+    assert!(released.is_some(), "the lease was not released on quit");
 }
 
 #[test]

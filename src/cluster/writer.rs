@@ -335,6 +335,29 @@ impl Writer {
         ))
     }
 
+    /// Gives the lease up (a clean exit), so another cockpit may drive at once.
+    pub async fn release_lease(&self) {
+        if self.dry_run {
+            return;
+        }
+        let api: Api<Lease> = Api::namespaced(self.client.clone(), records::NAMESPACE);
+        let Ok(Some(lease)) = api.get_opt(records::LEASE).await else {
+            return;
+        };
+        if records::Driver::from_lease(&lease).is_some_and(|d| d.holder == self.who) {
+            let precondition = kube::api::DeleteParams {
+                preconditions: Some(kube::api::Preconditions {
+                    resource_version: lease.metadata.resource_version.clone(),
+                    uid: None,
+                }),
+                ..kube::api::DeleteParams::default()
+            };
+            if let Err(e) = api.delete(records::LEASE, &precondition).await {
+                log::warn!("could not release the driver lease: {e}");
+            }
+        }
+    }
+
     /// Takes or renews the driver lease. `force` takes it from another holder.
     pub async fn hold_lease(&self, force: bool) -> Result<(), WriteError> {
         let api: Api<Lease> = Api::namespaced(self.client.clone(), records::NAMESPACE);

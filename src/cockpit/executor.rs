@@ -165,7 +165,13 @@ pub fn spawn(
         loop {
             tokio::select! {
                 command = rx.recv() => {
-                    let Some(command) = command else { return };
+                    let Some(command) = command else {
+                        // The cockpit is closing: a driver hands the lease back.
+                        if holding == Some(true) {
+                            writer.release_lease().await;
+                        }
+                        return;
+                    };
                     let result = if command.batch.is_some() && command.batch == failed_batch {
                         Err(ActionError::Failed("skipped: an earlier step of this wave failed".into()))
                     } else {

@@ -35,8 +35,11 @@ impl Headless {
         Headless { state, rx, tasks }
     }
 
+    /// Handles one event. Headless cockpits carry out no writes: confirmed commands are
+    /// dropped.
     pub fn apply(&mut self, event: Event) {
         update(&mut self.state, event, layout::table_rows);
+        self.state.commands.clear();
     }
 
     /// Handles events until `done` holds or the time runs out; returns whether it held.
@@ -47,6 +50,7 @@ impl Headless {
                 Ok(Some(event)) => {
                     self.state.now = Utc::now();
                     update(&mut self.state, event, layout::table_rows);
+                    self.state.commands.clear();
                 }
                 _ => return done(&self.state),
             }

@@ -86,13 +86,15 @@ pub async fn run(conn: Connection, opts: Options) -> Result<(), String> {
     let who = crate::app::records::identity();
     let (mode, writer) = mode(&conn, &opts, &who).await;
     let (tx, mut rx) = mpsc::channel::<Event>(BATCH);
-    let mut tasks = start_sources(&conn, &tx);
+    let tasks = start_sources(&conn, &tx);
     let driving = mode == Mode::Driver;
-    let commands = writer.map(|w| {
-        let (commands, handle) = executor::spawn(w, driving, tx.clone());
-        tasks.push(handle);
-        commands
-    });
+    let (commands, executor) = match writer {
+        Some(w) => {
+            let (commands, handle) = executor::spawn(w, driving, tx.clone());
+            (Some(commands), Some(handle))
+        }
+        None => (None, None),
+    };
     let mut term =
         terminal::Terminal::enter().map_err(|e| format!("cannot take over the terminal: {e}"))?;
     let mut state = State::new(conn.context.clone(), mode, opts.log_lines, Utc::now());
@@ -153,6 +155,11 @@ pub async fn run(conn: Connection, opts: Options) -> Result<(), String> {
     drop(term);
     for t in tasks {
         t.abort();
+    }
+    // Closing the command channel lets the executor finish and release the lease.
+    drop(commands);
+    if let Some(executor) = executor {
+        let _ = tokio::time::timeout(Duration::from_secs(3), executor).await;
     }
     result
 }
