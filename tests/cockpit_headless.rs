@@ -118,3 +118,55 @@ async fn api_errors_mark_streams_stale_and_they_recover() {
     let ok = cockpit.pump_until(Duration::from_secs(60), recovered).await;
     assert!(ok, "streams did not recover: {:?}", cockpit.state.streams);
 }
+
+#[tokio::test]
+async fn control_plane_metrics_come_straight_from_istiod_through_the_pod_proxy() {
+    let sim = common::Sim::start(&[]);
+    let conn = connect(&sim, "sim-viewer").await;
+    let mut cockpit = Headless::start(&conn, Mode::ReadOnly("--read-only".into()), 1000, 200, 60);
+    let read = cockpit
+        .pump_until(Duration::from_secs(30), |s| {
+            synced(s)
+                && s.metrics.back().is_some_and(|m| {
+                    m.revisions.contains_key("1-24-0") && m.revisions.contains_key("1-25-0")
+                })
+        })
+        .await;
+    assert!(
+        read,
+        "no metrics reading within 30 s: {:?}",
+        cockpit.state.metrics.back()
+    );
+    let latest = cockpit.state.metrics.back().unwrap().clone();
+    assert!(latest.errors.is_empty(), "{:?}", latest.errors);
+    // Connected proxies agree with the pods the cockpit sees on each revision.
+    let on_old = cockpit
+        .state
+        .pods
+        .values()
+        .filter(|p| p.revision.as_deref() == Some("1-24-0") && p.is_ready())
+        .count() as f64;
+    let proxies: f64 = latest.revisions["1-24-0"].proxies.values().sum();
+    assert_eq!(proxies, on_old);
+    assert!(
+        latest.revisions["1-24-0"]
+            .pushes_per_s
+            .values()
+            .sum::<f64>()
+            > 0.0
+    );
+    cockpit.apply(istio_cockpit::app::event::Event::Key(
+        crossterm::event::KeyEvent::new(
+            crossterm::event::KeyCode::Char('P'),
+            crossterm::event::KeyModifiers::NONE,
+        ),
+    ));
+    let theme = Theme::builtin("mono", Palette::NoColor).unwrap();
+    let screen = cockpit.render(&theme);
+    assert!(
+        screen
+            .contains("Control-plane metrics · istiod scraped through the API server's pod proxy"),
+        "{screen}"
+    );
+    assert!(screen.contains("CONVERGENCE P99"), "{screen}");
+}

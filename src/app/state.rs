@@ -117,6 +117,8 @@ pub struct Ui {
     pub show_cockpit_log: bool,
     /// The journal of actions in place of the istiod logs.
     pub show_journal: bool,
+    /// The metrics pane in place of the istiod logs.
+    pub show_metrics: bool,
     pub show_help: bool,
     /// A one-line message for the user (e.g. why a key did nothing).
     pub notice: Option<String>,
@@ -139,6 +141,7 @@ impl Default for Ui {
             filters: BTreeMap::new(),
             show_cockpit_log: false,
             show_journal: false,
+            show_metrics: false,
             show_help: false,
             notice: None,
         }
@@ -202,6 +205,8 @@ pub struct State {
     pub wave_queue: Vec<super::drive::Command>,
     /// Gates already failing when the wave began: only new failures stop it.
     pub wave_baseline: Vec<String>,
+    /// The control plane's metrics, newest last, bounded.
+    pub metrics: std::collections::VecDeque<super::event::ControlPlaneMetrics>,
 }
 
 impl State {
@@ -235,6 +240,7 @@ impl State {
             plan_problem: None,
             wave_queue: Vec::new(),
             wave_baseline: Vec::new(),
+            metrics: std::collections::VecDeque::new(),
         }
     }
 

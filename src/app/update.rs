@@ -79,6 +79,14 @@ pub fn update(state: &mut State, event: Event, viewport: Viewports) {
             super::drive::on_result(state, action, result);
             true
         }
+        Event::Metrics(m) => {
+            // Twenty minutes of readings at one every five seconds.
+            if state.metrics.len() >= 240 {
+                state.metrics.pop_front();
+            }
+            state.metrics.push_back(m);
+            true
+        }
         Event::Lease(status) => {
             if !matches!(state.mode, super::state::Mode::ReadOnly(_)) {
                 state.mode = match status {
@@ -293,6 +301,12 @@ fn on_key(state: &mut State, key: KeyEvent, viewport: Viewports) {
         KeyCode::Char('M') => super::plan_flow::preview_wave(state),
         KeyCode::Char('J') => {
             state.ui.show_journal = !state.ui.show_journal;
+            state.ui.show_metrics = false;
+            refit(state, viewport);
+        }
+        KeyCode::Char('P') => {
+            state.ui.show_metrics = !state.ui.show_metrics;
+            state.ui.show_journal = false;
             refit(state, viewport);
         }
         _ => {}

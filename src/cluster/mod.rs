@@ -3,6 +3,7 @@
 
 pub mod connect;
 pub mod istiod_logs;
+pub mod metrics_source;
 pub mod watch_loop;
 pub mod watchers;
 pub mod writer;

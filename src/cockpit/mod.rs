@@ -71,6 +71,7 @@ pub fn start_sources(
 ) -> Vec<tokio::task::JoinHandle<()>> {
     let mut tasks = watchers::spawn(&conn.client, tx);
     tasks.push(istiod_logs::spawn(&conn.client, tx));
+    tasks.push(crate::cluster::metrics_source::spawn(&conn.client, tx));
     tasks
 }
 

@@ -46,6 +46,8 @@ pub fn draw(frame: &mut Frame<'_>, state: &State, theme: &Theme) {
     if areas.logs.height > 0 {
         if state.ui.show_journal {
             panes::journal::draw(frame, areas.logs, state, theme);
+        } else if state.ui.show_metrics {
+            panes::metrics::draw(frame, areas.logs, state, &mesh, theme);
         } else {
             panes::logs::draw(frame, areas.logs, state, &mesh, theme);
         }

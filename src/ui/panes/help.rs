@@ -25,6 +25,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ("f", "istiod logs: follow new lines, on/off"),
     ("L", "the cockpit's own log, on/off"),
     ("J", "the journal of actions, on/off"),
+    ("P", "control-plane metrics, on/off"),
     ("m", "migrate the selected namespace (preview, then y)"),
     ("r", "revert the namespace; on control planes, the last tag"),
     ("t", "move the next revision tag to the new revision"),

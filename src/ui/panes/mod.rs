@@ -6,6 +6,7 @@ pub mod dialog;
 pub mod help;
 pub mod journal;
 pub mod logs;
+pub mod metrics;
 pub mod namespaces;
 pub mod phase_bar;
 pub mod pods;
