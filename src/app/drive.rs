@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use crossterm::event::{KeyCode, KeyEvent};
 
 use super::actions::{self, Action};
+use super::activity::Activity;
 use super::event::{ActionError, Record, Watch};
 use super::injection::{INJECTION, REV};
 use super::records::{Driver, JournalEntry, UpgradeRecord};
@@ -39,22 +40,6 @@ impl Command {
             expected,
             record: None,
             batch: None,
-        }
-    }
-}
-
-/// A namespace on the move: towards which revision, and whether it is a revert.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Activity {
-    pub target: String,
-    pub reverting: bool,
-}
-
-impl Activity {
-    fn towards(target: &str, reverting: bool) -> Activity {
-        Activity {
-            target: target.to_string(),
-            reverting,
         }
     }
 }
@@ -593,82 +578,13 @@ pub fn on_result(state: &mut State, action: Action, result: Result<String, Actio
     }
 }
 
-/// The pods of a namespace that count for progress: injected, not on their way out.
-fn counted_pods<'a>(state: &'a State, ns: &str) -> Vec<&'a super::pod::PodInfo> {
-    state
-        .pods_in(ns)
-        .filter(|p| p.is_injected() && !p.terminating)
-        .collect()
-}
-
-/// Drops finished migrations and reverts from the activity list: every pod on the target
-/// revision and ready, and none of another revision left.
-pub fn settle_activity(state: &mut State) {
-    let done: Vec<String> = state
-        .activity
-        .iter()
-        .filter(|(ns, activity)| {
-            let pods = counted_pods(state, ns);
-            !pods.is_empty()
-                && pods.iter().all(|p| {
-                    p.is_ready() && p.revision.as_deref() == Some(activity.target.as_str())
-                })
-                && state.pods_in(ns).all(|p| !p.terminating)
-        })
-        .map(|(ns, _)| ns.clone())
-        .collect();
-    for ns in done {
-        state.activity.remove(&ns);
-    }
-}
-
-/// `staging-web: 3/5 pods on 1-25-0 and ready` for each namespace in progress.
-pub fn progress(state: &State) -> Vec<String> {
-    state
-        .activity
-        .iter()
-        .map(|(ns, activity)| {
-            let pods = counted_pods(state, ns);
-            let target = &activity.target;
-            let done = pods
-                .iter()
-                .filter(|p| p.is_ready() && p.revision.as_deref() == Some(target.as_str()))
-                .count();
-            let verb = if activity.reverting {
-                "reverting, "
-            } else {
-                ""
-            };
-            // Per workload (the pods' `app` label), so a stuck Deployment stands out.
-            let mut by_workload: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
-            for p in &pods {
-                let entry = by_workload
-                    .entry(p.app.as_deref().unwrap_or("other"))
-                    .or_default();
-                entry.1 += 1;
-                if p.is_ready() && p.revision.as_deref() == Some(target.as_str()) {
-                    entry.0 += 1;
-                }
-            }
-            let workloads = by_workload
-                .iter()
-                .map(|(w, (d, n))| format!("{w} {d}/{n}"))
-                .collect::<Vec<_>>()
-                .join(", ");
-            format!(
-                "{ns}: {verb}{done}/{} pods on {target} and ready ({workloads})",
-                pods.len()
-            )
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use chrono::Utc;
     use crossterm::event::KeyModifiers;
 
     use super::*;
+    use crate::app::activity::progress;
     use crate::app::event::Event;
     use crate::app::resources::{NamespaceInfo, WebhookInfo};
     use crate::app::update::update;

@@ -6,6 +6,7 @@
 //! - `version`, `pod`, `resources`, `injection`, `istiod_log`: Istio's facts
 
 pub mod actions;
+pub mod activity;
 pub mod collection;
 pub mod drive;
 pub mod event;

@@ -193,7 +193,7 @@ pub struct State {
     /// Writes confirmed by the user, waiting for the executor. Drained by the loop.
     pub commands: Vec<super::drive::Command>,
     /// Namespaces being migrated or reverted, and towards which revision.
-    pub activity: BTreeMap<String, super::drive::Activity>,
+    pub activity: BTreeMap<String, super::activity::Activity>,
     /// The upgrade plan: from `--plan`, completed by, or else derived from, the live state
     /// once it is first complete.
     pub plan: Option<crate::plan::model::Plan>,

@@ -111,7 +111,7 @@ pub fn update(state: &mut State, event: Event, viewport: Viewports) {
         }
     };
     if changed && !state.activity.is_empty() {
-        super::drive::settle_activity(state);
+        super::activity::settle_activity(state);
     }
     if changed && state.plan.is_none() && state.plan_problem.is_none() {
         settle_plan(state);

@@ -8,7 +8,7 @@ use ratatui::widgets::Paragraph;
 
 use crate::app::state::State;
 use crate::app::view::Mesh;
-use crate::app::{drive, plan_flow};
+use crate::app::{activity, plan_flow};
 use crate::plan::gates::GateStatus;
 use crate::ui::common::{age, revision_style};
 use crate::ui::theme::Theme;
@@ -28,7 +28,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, mesh: &Mesh, theme
         _ => spans.push(Span::styled("nothing to upgrade: one revision", theme.dim)),
     }
     // What is moving right now comes first: it is what the driver watches.
-    for p in drive::progress(state) {
+    for p in activity::progress(state) {
         spans.push(Span::styled(format!(" · {p}"), theme.warn));
     }
     match (&state.plan, plan_flow::current_gates(state)) {
