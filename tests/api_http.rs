@@ -46,6 +46,16 @@ impl Http {
         )
     }
 
+    /// Opens a watch (the query string included in `path`).
+    async fn watch(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .expect("watch request")
+    }
+
     async fn get(&self, path: &str) -> (u16, Value) {
         self.send(reqwest::Method::GET, path, "application/json", Vec::new())
             .await
@@ -234,15 +244,8 @@ async fn watch_from_a_forgotten_version_is_an_expired_error_event() {
     let sim = common::Sim::start(&[]);
     let http = Http::new(&sim);
     let resp = http
-        .client
-        .get(format!(
-            "{}/api/v1/namespaces?watch=true&resourceVersion=1",
-            sim.api
-        ))
-        .bearer_auth(&http.token)
-        .send()
-        .await
-        .unwrap();
+        .watch("/api/v1/namespaces?watch=true&resourceVersion=1")
+        .await;
     assert_eq!(resp.status().as_u16(), 200);
     let (events, ended) = read_events(resp, Duration::from_secs(5), |_| false).await;
     assert!(ended, "the stream should end after the error");
@@ -277,15 +280,10 @@ async fn watches_send_bookmarks_and_resume_without_gaps() {
         assert_eq!(code, 200);
     }
     let resp = http
-        .client
-        .get(format!(
-            "{}/api/v1/namespaces?watch=true&allowWatchBookmarks=true&resourceVersion={rv}",
-            sim.api
+        .watch(&format!(
+            "/api/v1/namespaces?watch=true&allowWatchBookmarks=true&resourceVersion={rv}"
         ))
-        .bearer_auth(&http.token)
-        .send()
-        .await
-        .unwrap();
+        .await;
     let (events, _) = read_events(resp, Duration::from_secs(12), |e| e["type"] == "BOOKMARK").await;
     let steps: Vec<&str> = events
         .iter()
@@ -311,15 +309,8 @@ async fn label_selected_watches_see_objects_enter_and_leave() {
     let sim = common::Sim::start(&[]);
     let http = Http::new(&sim);
     let resp = http
-        .client
-        .get(format!(
-            "{}/api/v1/namespaces?watch=true&labelSelector=istio.io%2Frev%3D1-25-0",
-            sim.api
-        ))
-        .bearer_auth(&http.token)
-        .send()
-        .await
-        .unwrap();
+        .watch("/api/v1/namespaces?watch=true&labelSelector=istio.io%2Frev%3D1-25-0")
+        .await;
     let patch = |labels: Value| {
         json!({"metadata": {"labels": labels}})
             .to_string()
@@ -360,15 +351,8 @@ async fn the_drop_fault_cuts_open_watches() {
     let sim = common::Sim::start(&[]);
     let http = Http::new(&sim);
     let resp = http
-        .client
-        .get(format!(
-            "{}/api/v1/namespaces/default/configmaps?watch=true",
-            sim.api
-        ))
-        .bearer_auth(&http.token)
-        .send()
-        .await
-        .unwrap();
+        .watch("/api/v1/namespaces/default/configmaps?watch=true")
+        .await;
     let patch = json!({"data": {"watch.drop-seconds": "1"}})
         .to_string()
         .into_bytes();

@@ -1,9 +1,11 @@
 //! Pieces every pane uses: the pane frame, revision colours, ages.
 
 use chrono::{DateTime, Utc};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Borders};
+use ratatui::widgets::{Block, BorderType, Borders, Row, Table};
 
 use super::theme::Theme;
 use crate::app::state::{Pane, State};
@@ -79,4 +81,25 @@ pub fn fit(text: &str, width: usize) -> String {
         s.push('…');
         s
     }
+}
+
+/// Draws a table whose columns were chosen for its width: `(column, header, width)`.
+pub fn render_columns<C>(
+    frame: &mut Frame<'_>,
+    area: Rect,
+    columns: &[(C, &str, Constraint)],
+    rows: Vec<Row<'_>>,
+    block: Block<'_>,
+    theme: &Theme,
+) {
+    let header =
+        Row::new(columns.iter().map(|(_, h, _)| *h).collect::<Vec<_>>()).style(theme.header);
+    let widths: Vec<Constraint> = columns.iter().map(|(_, _, w)| *w).collect();
+    frame.render_widget(
+        Table::new(rows, widths)
+            .header(header)
+            .block(block)
+            .style(theme.base),
+        area,
+    );
 }

@@ -4,11 +4,11 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Row, Table};
+use ratatui::widgets::{Cell, Row};
 
 use crate::app::state::{Pane, State};
 use crate::app::view::{self, Mesh, Migration, NO_SIDECAR, NamespaceRow};
-use crate::ui::common::{fit, pane_block, revision_style};
+use crate::ui::common::{fit, pane_block, render_columns, revision_style};
 use crate::ui::theme::Theme;
 
 #[derive(Clone, Copy, PartialEq)]
@@ -156,14 +156,5 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, mesh: &Mesh, theme
             }
         })
         .collect();
-    let header =
-        Row::new(columns.iter().map(|(_, h, _)| *h).collect::<Vec<_>>()).style(theme.header);
-    let widths: Vec<Constraint> = columns.iter().map(|(_, _, w)| *w).collect();
-    frame.render_widget(
-        Table::new(rows, widths)
-            .header(header)
-            .block(block)
-            .style(theme.base),
-        area,
-    );
+    render_columns(frame, area, &columns, rows, block, theme);
 }
