@@ -128,7 +128,7 @@ async fn control_plane_metrics_come_straight_from_istiod_through_the_pod_proxy()
         .pump_until(Duration::from_secs(30), |s| {
             synced(s)
                 && s.metrics.back().is_some_and(|m| {
-                    m.revisions.contains_key("1-24-0") && m.revisions.contains_key("1-25-0")
+                    m.control_plane.contains_key("1-24-0") && m.control_plane.contains_key("1-25-0")
                 })
         })
         .await;
@@ -146,10 +146,10 @@ async fn control_plane_metrics_come_straight_from_istiod_through_the_pod_proxy()
         .values()
         .filter(|p| p.revision.as_deref() == Some("1-24-0") && p.is_ready())
         .count() as f64;
-    let proxies: f64 = latest.revisions["1-24-0"].proxies.values().sum();
+    let proxies: f64 = latest.control_plane["1-24-0"].proxies.values().sum();
     assert_eq!(proxies, on_old);
     assert!(
-        latest.revisions["1-24-0"]
+        latest.control_plane["1-24-0"]
             .pushes_per_s
             .values()
             .sum::<f64>()

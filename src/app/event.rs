@@ -86,18 +86,8 @@ pub enum Event {
     },
     /// This cockpit's hold on the driver lease changed.
     Lease(LeaseStatus),
-    /// A new reading of the control plane's metrics.
-    Metrics(ControlPlaneMetrics),
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct ControlPlaneMetrics {
-    pub at: DateTime<Utc>,
-    /// Where the numbers come from, as the pane says it.
-    pub source: String,
-    pub revisions: std::collections::BTreeMap<String, crate::metrics::control_plane::Rates>,
-    /// What could not be read this round.
-    pub errors: Vec<String>,
+    /// A new round of metrics.
+    Metrics(crate::metrics::reading::Reading),
 }
 
 #[derive(Debug, Clone, PartialEq)]

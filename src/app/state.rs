@@ -205,8 +205,8 @@ pub struct State {
     pub wave_queue: Vec<super::drive::Command>,
     /// Gates already failing when the wave began: only new failures stop it.
     pub wave_baseline: Vec<String>,
-    /// The control plane's metrics, newest last, bounded.
-    pub metrics: std::collections::VecDeque<super::event::ControlPlaneMetrics>,
+    /// Rounds of metrics, newest last, bounded.
+    pub metrics: std::collections::VecDeque<crate::metrics::reading::Reading>,
 }
 
 impl State {

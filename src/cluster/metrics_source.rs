@@ -12,9 +12,10 @@ use kube::{Api, Client};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use crate::app::event::{ControlPlaneMetrics, Event};
+use crate::app::event::Event;
 use crate::metrics::control_plane::{self, Totals};
 use crate::metrics::exposition::{self, Scrape};
+use crate::metrics::reading::Reading;
 
 pub const EVERY: Duration = Duration::from_secs(5);
 pub const SOURCE: &str = "istiod scraped through the API server's pod proxy";
@@ -94,10 +95,11 @@ pub fn spawn(client: &Client, tx: &mpsc::Sender<Event>) -> JoinHandle<()> {
                 // Rates need two scrapes.
                 continue;
             }
-            let metrics = ControlPlaneMetrics {
+            let metrics = Reading {
                 at: chrono::Utc::now(),
                 source: SOURCE.into(),
-                revisions,
+                control_plane: revisions,
+                data_plane: BTreeMap::new(),
                 errors,
             };
             if tx.send(Event::Metrics(metrics)).await.is_err() {

@@ -76,7 +76,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, mesh: &Mesh, theme
     let trend_width = 30;
     let mut rows: Vec<Row<'_>> = Vec::new();
     for rev in &mesh.revisions {
-        let Some(r) = latest.revisions.get(rev) else {
+        let Some(r) = latest.control_plane.get(rev) else {
             rows.push(Row::new(vec![
                 Cell::from(rev.clone()).style(revision_style(theme, mesh, rev)),
                 Cell::from("unknown: not scraped").style(theme.warn),
@@ -99,7 +99,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, mesh: &Mesh, theme
         let history: Vec<Option<f64>> = state
             .metrics
             .iter()
-            .map(|m| m.revisions.get(rev).and_then(|r| r.convergence_p99))
+            .map(|m| m.control_plane.get(rev).and_then(|r| r.convergence_p99))
             .collect();
         rows.push(Row::new(vec![
             Cell::from(rev.clone()).style(revision_style(theme, mesh, rev)),
