@@ -27,6 +27,7 @@
 //! xds_rejects = 0
 //! mtls_errors = 0
 //! convergence_p99 = "5s"
+//! convergence_p99_for = "1m"
 //! auto_rollback = false
 //! ```
 
@@ -57,7 +58,7 @@ const TOP_FIELDS: &str =
 const WAVE_FIELDS: &str = "name, namespaces, selector, soak";
 const ROLLBACK_FIELDS: &str = "p99_latency_increase, p99_latency_for, error_ratio, \
                                error_ratio_for, xds_rejects, mtls_errors, convergence_p99, \
-                               auto_rollback";
+                               convergence_p99_for, auto_rollback";
 
 /// What is wrong with a plan, and where: `line` counts from 1 (0 when the problem has no
 /// line, e.g. the file cannot be read); `field` is the setting's path, e.g. `waves[1].soak`
@@ -414,6 +415,7 @@ impl Doc<'_> {
                     }
                     t.convergence_p99_seconds = limit.as_secs_f64();
                 }
+                "convergence_p99_for" => t.convergence_p99_for = self.duration(value, f)?,
                 "auto_rollback" => match value.get_ref() {
                     DeValue::Boolean(b) => t.auto_rollback = *b,
                     _ => return Err(self.expected(value, f, "true or false")),
@@ -461,6 +463,7 @@ error_ratio_for = "5m"
 xds_rejects = 3
 mtls_errors = 1
 convergence_p99 = "2500ms"
+convergence_p99_for = "30s"
 auto_rollback = true
 "#;
 
@@ -525,6 +528,7 @@ auto_rollback = true
                 xds_rejects: 3,
                 mtls_errors: 1,
                 convergence_p99_seconds: 2.5,
+                convergence_p99_for: Duration::from_secs(30),
                 auto_rollback: true,
             }
         );

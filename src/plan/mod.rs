@@ -4,6 +4,7 @@
 //! - `derive`: the plan proposed from the live cluster when no `--plan` file is given
 //! - `file`: the `--plan` TOML file: parsing with line-accurate errors, completion, writing
 //! - `gates`: what must hold before the upgrade leaves a phase
+//! - `triggers`: the rollback triggers: thresholds judged against the metrics, with baselines
 //! - `duration`: `90s`, `30m`, `1h30m` as plans write durations
 
 pub mod derive;
@@ -11,6 +12,7 @@ pub mod duration;
 pub mod file;
 pub mod gates;
 pub mod model;
+pub mod triggers;
 
 #[cfg(test)]
 pub(crate) mod testing;

@@ -46,12 +46,16 @@ pub struct Thresholds {
     /// Share of 5xx responses: 0.01 is 1%.
     pub error_ratio: f64,
     pub error_ratio_for: Duration,
-    /// More xDS rejections than this is a breach (0: any rejection).
+    /// More xDS rejections per minute from the new revision than this is a breach, at once
+    /// (0: any rejection).
     pub xds_rejects: u64,
-    /// More mTLS errors than this is a breach (0: any error).
+    /// More mTLS or certificate failures per minute in a namespace on the new revision than
+    /// this is a breach, at once (0: any failure).
     pub mtls_errors: u64,
-    /// p99 of `pilot_proxy_convergence_time` above this many seconds is a breach.
+    /// p99 of the new revision's `pilot_proxy_convergence_time` above this many seconds ...
     pub convergence_p99_seconds: f64,
+    /// ... for this long is a breach.
+    pub convergence_p99_for: Duration,
     /// Revert the current wave without asking when a trigger fires.
     pub auto_rollback: bool,
 }
@@ -66,6 +70,7 @@ impl Default for Thresholds {
             xds_rejects: 0,
             mtls_errors: 0,
             convergence_p99_seconds: 5.0,
+            convergence_p99_for: MINUTE,
             auto_rollback: false,
         }
     }
