@@ -31,6 +31,8 @@ pub struct Command {
     pub record: Option<UpgradeRecord>,
     /// Commands of one batch (`M`) stop at the first failure.
     pub batch: Option<u64>,
+    /// Why, when the cockpit acted by itself (`auto_rollback`) or for a trigger: journalled.
+    pub reason: Option<String>,
 }
 
 impl Command {
@@ -40,6 +42,7 @@ impl Command {
             expected,
             record: None,
             batch: None,
+            reason: None,
         }
     }
 }
@@ -52,6 +55,13 @@ pub enum Dialog {
         lines: Vec<String>,
         command: Command,
         restart_with: Vec<String>,
+    },
+    /// Several changes at once (reverting the namespaces a rollback trigger names); `y`
+    /// applies them all, one after another.
+    ConfirmAll {
+        title: String,
+        lines: Vec<String>,
+        commands: Vec<Command>,
     },
     /// A refusal or a result to read; any key closes it.
     Info { title: String, lines: Vec<String> },
@@ -182,6 +192,7 @@ pub fn preview_migrate(state: &mut State) {
         expected: actions::injection_labels(&ns.labels),
         record: None,
         batch: None,
+        reason: None,
     };
     confirm(
         state,
@@ -203,10 +214,21 @@ pub fn preview_revert(state: &mut State) {
     let Some(ns) = selected_namespace(state) else {
         return notice(state, "select a namespace first");
     };
-    let patch = match actions::revert_patch(&ns.labels, &ns.annotations) {
-        Ok(p) => p,
-        Err(e) => return notice(state, format!("{}: {e}", ns.name)),
-    };
+    match revert_of(&ns) {
+        Ok((command, lines)) => confirm(
+            state,
+            format!("Revert {}?", ns.name),
+            lines,
+            command,
+            Vec::new(),
+        ),
+        Err(e) => notice(state, format!("{}: {e}", ns.name)),
+    }
+}
+
+/// The revert of one namespace: the command and the lines that show exactly what it changes.
+pub fn revert_of(ns: &super::resources::NamespaceInfo) -> Result<(Command, Vec<String>), String> {
+    let patch = actions::revert_patch(&ns.labels, &ns.annotations)?;
     let after = actions::labels_after(&ns.labels, &patch);
     let mut lines = vec![format!(
         "namespace {}: restore the labels recorded before the migration",
@@ -226,21 +248,13 @@ pub fn preview_revert(state: &mut State) {
         actions::MIGRATED_TO
     ));
     lines.push("then restart its workloads".into());
-    let command = Command {
-        action: Action::Revert {
+    let command = Command::new(
+        Action::Revert {
             namespace: ns.name.clone(),
         },
-        expected: actions::injection_labels(&ns.labels),
-        record: None,
-        batch: None,
-    };
-    confirm(
-        state,
-        format!("Revert {}?", ns.name),
-        lines,
-        command,
-        Vec::new(),
+        actions::injection_labels(&ns.labels),
     );
+    Ok((command, lines))
 }
 
 fn users_of_tag(state: &State, tag: &str) -> Vec<String> {
@@ -361,6 +375,7 @@ pub fn preview_take_over(state: &mut State) {
         expected: BTreeMap::new(),
         record: None,
         batch: None,
+        reason: None,
     };
     confirm(
         state,
@@ -394,6 +409,25 @@ pub fn on_dialog_key(state: &mut State, key: KeyEvent) -> bool {
                     restart_with,
                     title,
                     lines,
+                })
+            }
+        },
+        Dialog::ConfirmAll {
+            title,
+            lines,
+            commands,
+        } => match key.code {
+            KeyCode::Char('y') => {
+                for command in commands {
+                    queue(state, command, Vec::new());
+                }
+            }
+            KeyCode::Char('n') | KeyCode::Esc => notice(state, "cancelled: nothing was changed"),
+            _ => {
+                state.dialog = Some(Dialog::ConfirmAll {
+                    title,
+                    lines,
+                    commands,
                 })
             }
         },
@@ -437,7 +471,7 @@ pub fn on_dialog_key(state: &mut State, key: KeyEvent) -> bool {
     true
 }
 
-fn queue(state: &mut State, command: Command, restart_with: Vec<String>) {
+pub(crate) fn queue(state: &mut State, command: Command, restart_with: Vec<String>) {
     // The first migration starts the first wave's clock in the cluster's upgrade record.
     if matches!(command.action, Action::Migrate { .. })
         && let Some(start) = super::plan_flow::start_if_needed(state)
@@ -477,6 +511,7 @@ fn queue(state: &mut State, command: Command, restart_with: Vec<String>) {
             expected: BTreeMap::new(),
             record: None,
             batch: None,
+            reason: None,
         });
     }
 }
@@ -487,7 +522,7 @@ fn continue_wave(state: &mut State) {
     if state.wave_queue.is_empty() {
         return;
     }
-    let breached: Vec<String> = super::plan_flow::current_gates(state)
+    let mut breached: Vec<String> = super::plan_flow::current_gates(state)
         .map(|(_, gates)| {
             gates
                 .into_iter()
@@ -500,6 +535,8 @@ fn continue_wave(state: &mut State) {
                 .collect()
         })
         .unwrap_or_default();
+    // A rollback trigger over its threshold for its duration stops the wave too.
+    breached.extend(super::rollback::breaches(state).map(|f| format!("breached: {f}")));
     if !breached.is_empty() {
         let left: Vec<String> = state
             .wave_queue

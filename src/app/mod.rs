@@ -3,6 +3,7 @@
 //! - `event`, `update`: everything that changes the state, and the one function that does it
 //! - `state`, `collection`, `logs`: the state itself
 //! - `view`: rows the panes show, derived on demand
+//! - `drive`, `plan_flow`, `activity`, `rollback`: driving the upgrade, and rolling it back
 //! - `version`, `pod`, `resources`, `injection`, `istiod_log`: Istio's facts
 
 pub mod actions;
@@ -17,6 +18,7 @@ pub mod plan_flow;
 pub mod pod;
 pub mod records;
 pub mod resources;
+pub mod rollback;
 pub mod state;
 pub mod update;
 pub mod version;

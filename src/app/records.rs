@@ -32,6 +32,9 @@ pub struct JournalEntry {
     /// `ok`, or the error.
     pub result: String,
     pub dry_run: bool,
+    /// Why the cockpit did it, when it was not a key press alone (e.g. a rollback trigger).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub why: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]

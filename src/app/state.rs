@@ -207,6 +207,12 @@ pub struct State {
     pub wave_baseline: Vec<String>,
     /// Rounds of metrics, newest last, bounded.
     pub metrics: std::collections::VecDeque<crate::metrics::reading::Reading>,
+    /// Baselines and rollback triggers, fed by the metrics.
+    pub guard: crate::plan::triggers::Guard,
+    /// The triggers as last judged.
+    pub findings: Vec<crate::plan::triggers::Finding>,
+    /// Namespaces `auto_rollback` has sent back, until they leave the new revision.
+    pub auto_rolled_back: std::collections::BTreeSet<String>,
 }
 
 impl State {
@@ -241,6 +247,9 @@ impl State {
             wave_queue: Vec::new(),
             wave_baseline: Vec::new(),
             metrics: std::collections::VecDeque::new(),
+            guard: Default::default(),
+            findings: Vec::new(),
+            auto_rolled_back: Default::default(),
         }
     }
 

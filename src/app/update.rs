@@ -23,6 +23,7 @@ pub fn update(state: &mut State, event: Event, viewport: Viewports) {
         }
         Event::Tick(now) => {
             state.now = now;
+            super::rollback::refresh(state);
             true
         }
         Event::Namespaces(w) => {
@@ -84,6 +85,7 @@ pub fn update(state: &mut State, event: Event, viewport: Viewports) {
             if state.metrics.len() >= 240 {
                 state.metrics.pop_front();
             }
+            super::rollback::observe(state, &m);
             state.metrics.push_back(m);
             true
         }
@@ -299,6 +301,7 @@ fn on_key(state: &mut State, key: KeyEvent, viewport: Viewports) {
         KeyCode::Char('D') => super::drive::preview_take_over(state),
         KeyCode::Char('>') => super::plan_flow::preview_advance(state),
         KeyCode::Char('M') => super::plan_flow::preview_wave(state),
+        KeyCode::Char('X') => super::rollback::preview(state),
         KeyCode::Char('J') => {
             state.ui.show_journal = !state.ui.show_journal;
             state.ui.show_metrics = false;

@@ -24,6 +24,7 @@ fn to_action_error(e: WriteError) -> ActionError {
 
 async fn journal(
     writer: &Writer,
+    why: Option<&str>,
     action: &Action,
     change: serde_json::Value,
     result: &Result<serde_json::Value, WriteError>,
@@ -39,6 +40,7 @@ async fn journal(
             Err(e) => e.to_string(),
         },
         dry_run: writer.dry_run,
+        why: why.map(str::to_string),
     };
     if let Err(e) = writer.journal(&entry).await {
         log::warn!("journal: {e}");
@@ -56,6 +58,7 @@ async fn run_one(writer: &Writer, command: &Command) -> Result<String, WriteErro
             };
             journal(
                 writer,
+                command.reason.as_deref(),
                 &command.action,
                 labels.clone().unwrap_or_default(),
                 &labels,
@@ -68,6 +71,7 @@ async fn run_one(writer: &Writer, command: &Command) -> Result<String, WriteErro
             let restarted = writer.restart(namespace).await;
             journal(
                 writer,
+                command.reason.as_deref(),
                 &restart,
                 restarted.clone().unwrap_or_default(),
                 &restarted,
@@ -87,6 +91,7 @@ async fn run_one(writer: &Writer, command: &Command) -> Result<String, WriteErro
             let restarted = writer.restart(namespace).await;
             journal(
                 writer,
+                command.reason.as_deref(),
                 &command.action,
                 restarted.clone().unwrap_or_default(),
                 &restarted,
@@ -99,7 +104,14 @@ async fn run_one(writer: &Writer, command: &Command) -> Result<String, WriteErro
             let moved = writer.move_tag(tag, from, to).await;
             let change =
                 json!({"from": from, "to": to, "patch": moved.clone().unwrap_or_default()});
-            journal(writer, &command.action, change, &moved).await;
+            journal(
+                writer,
+                command.reason.as_deref(),
+                &command.action,
+                change,
+                &moved,
+            )
+            .await;
             moved?;
             Ok(format!(
                 "tag {tag} now points at {to}{dry}; restart its namespaces to move their pods"
@@ -112,6 +124,7 @@ async fn run_one(writer: &Writer, command: &Command) -> Result<String, WriteErro
                 .map(|_| json!({"holder": writer.who}));
             journal(
                 writer,
+                command.reason.as_deref(),
                 &command.action,
                 taken.clone().unwrap_or_default(),
                 &taken,
@@ -130,7 +143,14 @@ async fn run_one(writer: &Writer, command: &Command) -> Result<String, WriteErro
             };
             let written = writer.record_upgrade(record).await;
             let change = json!({"from": from, "to": to, "overridden": overridden, "record": written.clone().unwrap_or_default()});
-            journal(writer, &command.action, change, &written).await;
+            journal(
+                writer,
+                command.reason.as_deref(),
+                &command.action,
+                change,
+                &written,
+            )
+            .await;
             written?;
             let how = if *overridden {
                 " (gates overridden)"

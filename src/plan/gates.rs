@@ -81,10 +81,14 @@ pub fn evaluate(input: &GateInput<'_>) -> Vec<Gate> {
                 soak(wave.soak, input),
                 no_nacks(input),
                 gate("no skew", no_skew(input.state, &mesh, &names)),
+                triggers(input.state),
             ]
         }
-        Phase::MoveTags => vec![gate(format!("tags on {}", plan.to), tags_on(plan, &mesh))],
-        Phase::Soak => vec![soak(plan.tag_soak, input)],
+        Phase::MoveTags => vec![
+            gate(format!("tags on {}", plan.to), tags_on(plan, &mesh)),
+            triggers(input.state),
+        ],
+        Phase::Soak => vec![soak(plan.tag_soak, input), triggers(input.state)],
         Phase::Decommission => vec![
             gate(
                 format!("nothing on {}", plan.from),
@@ -154,6 +158,51 @@ fn namespaces_on(state: &State, mesh: &Mesh, names: &[String], to: &str) -> Gate
         }
     }
     fail_if_any(problems)
+}
+
+/// The name of the metrics gate, which `M` also watches mid-wave.
+pub const TRIGGERS: &str = "rollback triggers";
+
+/// No rollback trigger over its threshold, and every one of them measured: missing, stale or
+/// broken metrics make the gate unknown, never a pass.
+fn triggers(state: &State) -> Gate {
+    let status = match state.metrics.back() {
+        None => GateStatus::Unknown("no metrics yet".into()),
+        Some(r) if r.is_down() && (state.now - r.at).num_seconds() < 30 => {
+            GateStatus::Unknown(format!(
+                "metrics unavailable: {}",
+                r.errors.first().map_or("", |e| e.as_str())
+            ))
+        }
+        Some(_) => {
+            let over: Vec<String> = state
+                .findings
+                .iter()
+                .filter(|f| {
+                    matches!(
+                        f.state,
+                        crate::metrics::maths::TriggerState::Breached { .. }
+                            | crate::metrics::maths::TriggerState::Pending { .. }
+                    )
+                })
+                .map(ToString::to_string)
+                .collect();
+            let unknown: Vec<String> = state
+                .findings
+                .iter()
+                .filter(|f| f.is_unknown())
+                .map(ToString::to_string)
+                .collect();
+            if !over.is_empty() {
+                GateStatus::Fail(few(&over, "; "))
+            } else if !unknown.is_empty() {
+                GateStatus::Unknown(few(&unknown, "; "))
+            } else {
+                GateStatus::Pass
+            }
+        }
+    };
+    gate(TRIGGERS, status)
 }
 
 /// Time since the phase began against `needed`: `12m of 30m`.
@@ -308,6 +357,54 @@ mod tests {
         Some(now() - Span::minutes(m))
     }
 
+    fn healthy(p99_ms: f64) -> crate::metrics::reading::Traffic {
+        crate::metrics::reading::Traffic {
+            requests_per_s: 10.0,
+            error_ratio: Some(0.0),
+            p99_ms: Some(p99_ms),
+            mtls_failures_per_s: 0.0,
+            sampled_pods: None,
+        }
+    }
+
+    /// Healthy numbers for staging-web and the new istiod, with a baseline from before the
+    /// move, judged as the cockpit judges them.
+    fn measured(c: &mut Cluster, plan: &Plan) {
+        use crate::metrics::reading::Reading;
+        c.state.plan = Some(plan.clone());
+        c.state.now = now();
+        let mut before = Reading {
+            at: now() - Span::seconds(10),
+            source: "test".into(),
+            control_plane: Default::default(),
+            data_plane: Default::default(),
+            errors: Vec::new(),
+        };
+        before
+            .data_plane
+            .entry("staging-web".into())
+            .or_default()
+            .insert("1-24-0".into(), healthy(100.0));
+        c.state.guard.observe(&before, plan, &|_| false);
+        let mut after = before.clone();
+        after.at = now();
+        after.data_plane.clear();
+        after
+            .data_plane
+            .entry("staging-web".into())
+            .or_default()
+            .insert("1-25-0".into(), healthy(105.0));
+        after.control_plane.insert(
+            "1-25-0".into(),
+            crate::metrics::control_plane::Rates {
+                convergence_p99: Some(0.2),
+                ..Default::default()
+            },
+        );
+        crate::app::rollback::observe(&mut c.state, &after);
+        c.state.metrics.push_back(after);
+    }
+
     /// The demo with the staging wave finished: every staging pod on 1-25-0 and ready.
     fn staging_done() -> Cluster {
         let mut c = demo();
@@ -336,6 +433,7 @@ mod tests {
                 ("soak 10m", &fail("4m of 10m")),
                 ("no NACKs from 1-25-0", &GateStatus::Pass),
                 ("no skew", &GateStatus::Pass),
+                (TRIGGERS, &GateStatus::Unknown("no metrics yet".into())),
             ]
         );
         assert!(!all_pass(&g));
@@ -344,11 +442,47 @@ mod tests {
 
     #[test]
     fn a_finished_soaked_wave_passes() {
-        let c = staging_done();
+        let mut c = staging_done();
         let plan = derive(&c.state).unwrap();
+        measured(&mut c, &plan);
         let g = gates(&c, &plan, Phase::Wave(0), minutes_ago(10));
         assert!(all_pass(&g), "{g:?}");
         assert_eq!(g[0].to_string(), "namespaces on 1-25-0");
+    }
+
+    #[test]
+    fn a_breached_or_unmeasured_trigger_holds_the_wave() {
+        let mut c = staging_done();
+        let mut plan = derive(&c.state).unwrap();
+        plan.thresholds.error_ratio_for = std::time::Duration::ZERO;
+        measured(&mut c, &plan);
+        let mut bad = c.state.metrics.back().unwrap().clone();
+        bad.data_plane
+            .get_mut("staging-web")
+            .unwrap()
+            .get_mut("1-25-0")
+            .unwrap()
+            .error_ratio = Some(0.2);
+        crate::app::rollback::observe(&mut c.state, &bad);
+        c.state.metrics.push_back(bad);
+        let g = gates(&c, &plan, Phase::Wave(0), minutes_ago(10));
+        assert_eq!(
+            g[4].to_string(),
+            "rollback triggers: staging-web: 5xx ratio 20% for 0s, limit 1.0% for 0s"
+        );
+        // A source that answers nothing: unknown, however good the last numbers were.
+        let mut down = c.state.metrics.back().unwrap().clone();
+        down.control_plane.clear();
+        down.data_plane.clear();
+        down.errors = vec!["Prometheus at http://127.0.0.1:9: connection refused".into()];
+        c.state.metrics.push_back(down);
+        let g = gates(&c, &plan, Phase::Wave(0), minutes_ago(10));
+        assert_eq!(
+            g[4].status,
+            GateStatus::Unknown(
+                "metrics unavailable: Prometheus at http://127.0.0.1:9: connection refused".into()
+            )
+        );
     }
 
     #[test]
@@ -454,11 +588,11 @@ mod tests {
         assert_eq!(soak(minutes_ago(-5))[0].status, fail("0s of 30m"));
         let unknown = soak(None);
         assert_eq!(
-            statuses(&unknown),
-            [(
+            statuses(&unknown)[0],
+            (
                 "soak 30m",
                 &GateStatus::Unknown("the phase's start time is not recorded".into())
-            )]
+            )
         );
         assert!(!all_pass(&unknown));
         assert_eq!(
@@ -473,13 +607,14 @@ mod tests {
         let mut plan = derive(&c.state).unwrap();
         let g = gates(&c, &plan, Phase::MoveTags, minutes_ago(1));
         assert_eq!(
-            statuses(&g),
-            [(
+            statuses(&g)[0],
+            (
                 "tags on 1-25-0",
                 &fail("stable on 1-24-0; default on 1-24-0")
-            )]
+            )
         );
         c.tag("stable", "1-25-0").tag("default", "1-25-0");
+        measured(&mut c, &plan);
         assert!(all_pass(&gates(&c, &plan, Phase::MoveTags, None)));
         plan.tags.push("canary".into());
         assert_eq!(

@@ -16,9 +16,9 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, dialog: &Dialog, theme: &Theme) {
         _ => None,
     };
     let (title, lines, info) = match dialog {
-        Dialog::Confirm { title, lines, .. } | Dialog::TypeToConfirm { title, lines, .. } => {
-            (title, lines, false)
-        }
+        Dialog::Confirm { title, lines, .. }
+        | Dialog::ConfirmAll { title, lines, .. }
+        | Dialog::TypeToConfirm { title, lines, .. } => (title, lines, false),
         Dialog::Info { title, lines } => (title, lines, true),
     };
     let mut body: Vec<Line<'_>> = lines
