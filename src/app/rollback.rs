@@ -199,3 +199,178 @@ fn auto_rollback(state: &mut State) {
         log::warn!("auto rollback of {}: {reason}", sent.join(", "));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use chrono::Duration as Span;
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+    use super::*;
+    use crate::app::event::{Event, Watch};
+    use crate::app::resources::NamespaceInfo;
+    use crate::app::update::update;
+    use crate::metrics::reading::Traffic;
+    use crate::plan::testing::{Cluster, now};
+
+    fn traffic(p99: f64) -> Traffic {
+        Traffic {
+            requests_per_s: 10.0,
+            error_ratio: Some(0.0),
+            p99_ms: Some(p99),
+            mtls_failures_per_s: 0.0,
+            sampled_pods: None,
+        }
+    }
+
+    fn reading(seconds: i64, rev: &str, p99: f64) -> Reading {
+        let mut r = Reading {
+            at: now() + Span::seconds(seconds),
+            source: "test".into(),
+            control_plane: BTreeMap::new(),
+            data_plane: BTreeMap::new(),
+            errors: Vec::new(),
+        };
+        r.data_plane
+            .entry("shop".into())
+            .or_default()
+            .insert(rev.into(), traffic(p99));
+        r
+    }
+
+    /// `shop` seen at 100 ms on 1-24-0, then migrated by the cockpit (labels recorded) and
+    /// running 1-25-0 at `p99` ms for 20 s; the latency trigger wants 10 s.
+    fn breached(p99: f64, auto: bool) -> State {
+        let mut c = Cluster::new();
+        c.revision("1-24-0")
+            .revision("1-25-0")
+            .tag("default", "1-24-0");
+        c.namespace("shop", &[("istio-injection", "enabled")]);
+        c.pod("shop", "web-1", "1-24-0", "1.24.0", true);
+        let mut plan = crate::plan::derive(&c.state).unwrap();
+        plan.thresholds.p99_latency_for = std::time::Duration::from_secs(10);
+        plan.thresholds.auto_rollback = auto;
+        let mut s = c.state;
+        s.plan = Some(plan);
+        for t in [0, 5] {
+            observe(&mut s, &reading(t, "1-24-0", 100.0));
+        }
+        let mut annotations = BTreeMap::new();
+        annotations.insert(
+            actions::PREVIOUS.to_string(),
+            r#"{"istio-injection":"enabled"}"#.to_string(),
+        );
+        let ns = NamespaceInfo {
+            name: "shop".into(),
+            labels: [("istio.io/rev".to_string(), "1-25-0".to_string())].into(),
+            annotations,
+            created: None,
+        };
+        update(&mut s, Event::Namespaces(Watch::Apply(ns)), |_, _| 20);
+        let mut c = Cluster { state: s };
+        c.remove_pod("shop", "web-1")
+            .pod("shop", "web-2", "1-25-0", "1.25.0", true);
+        let mut s = c.state;
+        for t in [10, 15, 20, 25, 30] {
+            s.now = now() + Span::seconds(t);
+            observe(&mut s, &reading(t, "1-25-0", p99));
+        }
+        s
+    }
+
+    fn key(s: &mut State, c: char) {
+        let k = KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE);
+        update(s, Event::Key(k), |_, _| 20);
+    }
+
+    #[test]
+    fn x_previews_the_revert_of_the_breached_namespace_and_y_sends_it_with_the_reason() {
+        let mut s = breached(400.0, false);
+        assert_eq!(affected(&s), ["shop"]);
+        key(&mut s, 'X');
+        let Some(Dialog::ConfirmAll { title, lines, .. }) = s.dialog.clone() else {
+            panic!("{:?}", s.dialog);
+        };
+        assert_eq!(title, "Revert shop?");
+        let text = lines.join("\n");
+        assert!(
+            text.contains(
+                "breached: shop: p99 latency 400 ms (+300% over 100 ms) for 20s, limit +50% for 10s"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("  label istio-injection: (none) -> enabled"),
+            "{text}"
+        );
+        assert!(
+            text.contains("  label istio.io/rev: 1-25-0 -> (removed)"),
+            "{text}"
+        );
+        assert!(s.commands.is_empty(), "nothing is sent before y");
+        key(&mut s, 'y');
+        assert_eq!(s.commands.len(), 1);
+        assert_eq!(s.commands[0].action.target(), "namespace/shop");
+        assert!(
+            s.commands[0]
+                .reason
+                .as_deref()
+                .is_some_and(|r| r.starts_with("rollback trigger: shop: p99 latency 400 ms")),
+            "{:?}",
+            s.commands[0].reason
+        );
+    }
+
+    #[test]
+    fn nothing_breached_or_not_driving_means_x_does_nothing() {
+        let mut s = breached(120.0, false);
+        key(&mut s, 'X');
+        assert!(s.dialog.is_none());
+        assert_eq!(
+            s.ui.notice.as_deref(),
+            Some("no rollback trigger is breached")
+        );
+        let mut s = breached(400.0, false);
+        s.mode = Mode::ReadOnly("--read-only".into());
+        key(&mut s, 'X');
+        assert!(s.dialog.is_none() && s.commands.is_empty());
+    }
+
+    #[test]
+    fn auto_rollback_sends_the_revert_once_with_the_reason() {
+        let mut s = breached(400.0, true);
+        let reverts: Vec<_> = s
+            .commands
+            .iter()
+            .filter(|c| c.action.verb() == "revert")
+            .collect();
+        assert_eq!(reverts.len(), 1, "{:?}", s.commands);
+        assert!(
+            reverts[0]
+                .reason
+                .as_deref()
+                .is_some_and(|r| r.starts_with("auto_rollback: shop: p99 latency")),
+            "{:?}",
+            reverts[0].reason
+        );
+        assert!(s.ui.notice.as_deref().unwrap().starts_with("AUTO ROLLBACK"));
+        // Judged again and again while the revert runs: sent once.
+        for t in 31..40 {
+            s.now = now() + Span::seconds(t);
+            refresh(&mut s);
+        }
+        let count = s
+            .commands
+            .iter()
+            .filter(|c| c.action.verb() == "revert")
+            .count();
+        assert_eq!(count, 1);
+        // A follower never acts by itself.
+        let mut f = breached(400.0, false);
+        f.mode = Mode::Follower("someone".into());
+        f.plan.as_mut().unwrap().thresholds.auto_rollback = true;
+        refresh(&mut f);
+        assert!(f.commands.is_empty());
+    }
+}
