@@ -274,14 +274,15 @@ async fn run_demo(args: DemoArgs) -> Result<(), String> {
 async fn run_sim(args: SimArgs) -> Result<(), String> {
     let opts = args.options()?;
     let sim = sim::start(opts).await.map_err(|e| one_line(&e))?;
+    // Listen for SIGTERM before saying "ready", so a stop sent right after is handled.
+    let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
     println!("{}", sim.ready_line());
-    wait_for_shutdown_signal().await;
+    wait_for_shutdown_signal(term).await;
     sim.stop().await;
     Ok(())
 }
 
-async fn wait_for_shutdown_signal() {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+async fn wait_for_shutdown_signal(mut term: Option<tokio::signal::unix::Signal>) {
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
         _ = async {

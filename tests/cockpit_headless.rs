@@ -165,8 +165,8 @@ async fn control_plane_metrics_come_straight_from_istiod_through_the_pod_proxy()
     let screen = cockpit.render(&theme);
     assert!(
         screen
-            .contains("Control-plane metrics · istiod scraped through the API server's pod proxy"),
+            .contains("Metrics · istiod scraped through the API server's pod proxy"),
         "{screen}"
     );
-    assert!(screen.contains("CONVERGENCE P99"), "{screen}");
+    assert!(screen.contains("CONVERGENCE TREND"), "{screen}");
 }

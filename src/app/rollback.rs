@@ -38,6 +38,7 @@ pub fn observe(state: &mut State, reading: &Reading) {
 pub fn refresh(state: &mut State) {
     let Some(plan) = state.plan.as_ref() else {
         state.findings.clear();
+        state.ui.breach_banner = false;
         return;
     };
     let moved = namespaces_on(state, &plan.to);
@@ -62,6 +63,8 @@ fn judge(state: &mut State, moved: &BTreeSet<String>) {
     };
     state.findings = state.guard.evaluate(plan, state.now, &required, moved);
     state.auto_rolled_back.retain(|ns| moved.contains(ns));
+    let breached = breaches(state).next().is_some();
+    state.ui.breach_banner = breached;
     if plan.thresholds.auto_rollback {
         auto_rollback(state);
     }

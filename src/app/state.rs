@@ -122,6 +122,8 @@ pub struct Ui {
     pub show_help: bool,
     /// A one-line message for the user (e.g. why a key did nothing).
     pub notice: Option<String>,
+    /// A rollback trigger is breached: the banner takes a row.
+    pub breach_banner: bool,
 }
 
 impl Default for Ui {
@@ -144,6 +146,7 @@ impl Default for Ui {
             show_metrics: false,
             show_help: false,
             notice: None,
+            breach_banner: false,
         }
     }
 }

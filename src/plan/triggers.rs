@@ -127,8 +127,8 @@ fn held(since: f64, last: f64) -> String {
 
 #[derive(Debug, Clone, Default)]
 struct BaselineTracker {
-    /// `(at, p99 ms, 5xx ratio, requests/s)` of readings before the move, newest last.
-    recent: VecDeque<(DateTime<Utc>, Option<f64>, Option<f64>, f64)>,
+    /// Readings of the old traffic before the move, newest last.
+    recent: VecDeque<(DateTime<Utc>, Traffic)>,
 }
 
 impl BaselineTracker {
@@ -136,15 +136,14 @@ impl BaselineTracker {
         if self.recent.len() == BASELINE_READINGS {
             self.recent.pop_front();
         }
-        self.recent
-            .push_back((at, t.p99_ms, t.error_ratio, t.requests_per_s));
+        self.recent.push_back((at, t.clone()));
     }
 
     fn baseline(&self) -> Option<Baseline> {
         let (at, ..) = *self.recent.back()?;
-        let p99s: Vec<f64> = self.recent.iter().filter_map(|r| r.1).collect();
-        let ratios: Vec<f64> = self.recent.iter().filter_map(|r| r.2).collect();
-        let rps: Vec<f64> = self.recent.iter().map(|r| r.3).collect();
+        let p99s: Vec<f64> = self.recent.iter().filter_map(|r| r.1.p99_ms).collect();
+        let ratios: Vec<f64> = self.recent.iter().filter_map(|r| r.1.error_ratio).collect();
+        let rps: Vec<f64> = self.recent.iter().map(|r| r.1.requests_per_s).collect();
         Some(Baseline {
             p99_ms: median(p99s),
             error_ratio: median(ratios),
@@ -161,7 +160,7 @@ fn median(mut values: Vec<f64>) -> Option<f64> {
     }
     values.sort_by(f64::total_cmp);
     let mid = values.len() / 2;
-    Some(if values.len() % 2 == 0 {
+    Some(if values.len().is_multiple_of(2) {
         (values[mid - 1] + values[mid]) / 2.0
     } else {
         values[mid]

@@ -17,6 +17,8 @@ const CHROME: u16 = 3;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Areas {
     pub phase_bar: Rect,
+    /// The rollback banner, while a trigger is breached.
+    pub banner: Option<Rect>,
     pub control_planes: Rect,
     pub namespaces: Rect,
     pub pods: Rect,
@@ -65,6 +67,7 @@ pub fn areas(width: u16, height: u16, ui: &Ui, revisions: usize) -> Option<Areas
     let mut rest = Rect::new(0, 0, width, height);
     let status = take_bottom(&mut rest, 1);
     let phase_bar = take_top(&mut rest, 1);
+    let banner = ui.breach_banner.then(|| take_top(&mut rest, 1));
     let wide = width >= WIDE && height >= 30;
     let roomy = width >= ROOMY && height >= 30;
     let control_full = (revisions.max(1) as u16 + CHROME).min(10);
@@ -131,6 +134,7 @@ pub fn areas(width: u16, height: u16, ui: &Ui, revisions: usize) -> Option<Areas
     };
     Some(Areas {
         phase_bar,
+        banner,
         control_planes,
         namespaces,
         pods,
@@ -166,6 +170,7 @@ mod tests {
                 let a = areas(w, h, &ui(focus), 2).unwrap();
                 let covered: u32 = [
                     a.phase_bar,
+                    a.banner.unwrap_or_default(),
                     a.control_planes,
                     a.namespaces,
                     a.pods,
@@ -191,5 +196,21 @@ mod tests {
         let wide = areas(200, 60, &ui(Pane::Pods), 2).unwrap();
         assert_eq!(wide.namespaces.y, wide.pods.y, "side by side when wide");
         assert!(areas(80, 15, &ui(Pane::Pods), 2).is_none());
+    }
+
+    #[test]
+    fn the_banner_takes_a_row_under_the_phase_bar() {
+        let mut alert = ui(Pane::Namespaces);
+        alert.breach_banner = true;
+        let a = areas(120, 40, &alert, 2).unwrap();
+        let banner = a.banner.unwrap();
+        assert_eq!((banner.y, banner.height, banner.width), (1, 1, 120));
+        assert_eq!(a.control_planes.y, 2);
+        assert!(
+            areas(120, 40, &ui(Pane::Namespaces), 2)
+                .unwrap()
+                .banner
+                .is_none()
+        );
     }
 }

@@ -40,6 +40,9 @@ pub fn draw(frame: &mut Frame<'_>, state: &State, theme: &Theme) {
         return;
     };
     panes::phase_bar::draw(frame, areas.phase_bar, state, &mesh, theme);
+    if let Some(area) = areas.banner {
+        panes::banner::draw(frame, area, state, theme);
+    }
     panes::control_planes::draw(frame, areas.control_planes, state, &mesh, theme);
     panes::namespaces::draw(frame, areas.namespaces, state, &mesh, theme);
     panes::pods::draw(frame, areas.pods, state, &mesh, theme);

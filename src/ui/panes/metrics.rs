@@ -1,6 +1,7 @@
-//! Control-plane metrics per revision: pushes and rejects per second, proxy convergence p99
-//! with its trend, connected proxies by version, and where the numbers come from. What could
-//! not be read shows as unknown, never as zero.
+//! The metrics pane: where the numbers come from and whether it answers; per revision, pushes
+//! and rejects per second, proxy convergence p99 with its trend and connected proxies by
+//! version; then per namespace the traffic table (`traffic`). What could not be read shows as
+//! unknown, never as zero, and a source that stopped answering greys its last numbers.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
@@ -40,46 +41,169 @@ fn seconds(v: Option<f64>) -> String {
     }
 }
 
-pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, mesh: &Mesh, theme: &Theme) {
-    let latest = state.metrics.back();
-    let title = match latest {
-        Some(m) => format!(
-            " Control-plane metrics · {} · {} ago (P to close) ",
-            m.source,
-            age(Some(m.at), state.now)
-        ),
-        None => {
-            " Control-plane metrics · waiting for two scrapes, 5 s apart (P to close) ".to_string()
-        }
+/// What the title says about the source: where from, how fresh, and whether it answers.
+fn title(state: &State) -> (String, bool) {
+    let Some(latest) = state.metrics.back() else {
+        return (
+            " Metrics · waiting for the first numbers (P to close) ".to_string(),
+            false,
+        );
     };
+    let sampled: usize = latest
+        .data_plane
+        .values()
+        .flat_map(|r| r.values())
+        .filter_map(|t| t.sampled_pods)
+        .sum();
+    let sample = if sampled > 0 {
+        format!(" · sidecars sampled: {sampled} pods")
+    } else {
+        String::new()
+    };
+    let down = latest.is_down();
+    let state_word = if down { " · UNAVAILABLE" } else { "" };
+    (
+        format!(
+            " Metrics · {}{sample}{state_word} · {} ago (P to close) ",
+            latest.source,
+            age(Some(latest.at), state.now)
+        ),
+        down,
+    )
+}
+
+pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, mesh: &Mesh, theme: &Theme) {
+    let (title, down) = title(state);
     let block = Block::default()
         .borders(Borders::ALL)
-        .border_style(theme.border)
-        .title(Span::styled(title, theme.title));
-    let Some(latest) = latest else {
-        frame.render_widget(
-            Paragraph::new(Line::from(Span::styled("no reading yet", theme.dim))).block(block),
-            area,
-        );
+        .border_style(if down { theme.error } else { theme.border })
+        .title(Span::styled(
+            title,
+            if down { theme.error } else { theme.title },
+        ));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    // A source that answers nothing: its errors, then the last numbers it gave, greyed.
+    let latest = state.metrics.back();
+    let shown = state.metrics.iter().rev().find(|m| !m.is_down());
+    let mut lines: Vec<Line<'_>> = Vec::new();
+    if let Some(latest) = latest {
+        for e in latest.errors.iter().take(2) {
+            lines.push(Line::from(Span::styled(format!("error: {e}"), theme.error)));
+        }
+        if down {
+            lines.push(Line::from(Span::styled(
+                match shown {
+                    Some(m) => format!(
+                        "no current numbers: every trigger is unknown; the last numbers, {} old, are greyed below",
+                        age(Some(m.at), state.now)
+                    ),
+                    None => "no numbers at all yet: every trigger is unknown".to_string(),
+                },
+                theme.warn,
+            )));
+        }
+    } else {
+        lines.push(Line::from(Span::styled(
+            "no reading yet: rates need two rounds, 5 s apart",
+            theme.dim,
+        )));
+    }
+    let notes = (lines.len() as u16).min(inner.height);
+    frame.render_widget(
+        Paragraph::new(lines),
+        Rect {
+            height: notes,
+            ..inner
+        },
+    );
+    let Some(reading) = shown else {
         return;
     };
-    let header = Row::new([
+    let rest = Rect {
+        y: inner.y + notes,
+        height: inner.height - notes,
+        ..inner
+    };
+    let cp_rows = control_plane_rows(state, mesh, reading, down, theme);
+    let cp_height = (cp_rows.len() as u16 + 1).min(rest.height);
+    frame.render_widget(
+        Table::new(cp_rows, control_plane_widths())
+            .header(control_plane_header(theme))
+            .style(theme.base),
+        Rect {
+            height: cp_height,
+            ..rest
+        },
+    );
+    let below = rest.height.saturating_sub(cp_height + 1);
+    if below < 2 {
+        return;
+    }
+    let traffic_area = Rect {
+        y: rest.y + cp_height + 1,
+        height: below,
+        ..rest
+    };
+    let rows = super::traffic::rows(state, mesh, reading, down, below as usize - 1, theme);
+    let table = if rows.is_empty() {
+        Table::new(
+            vec![Row::new(vec![Cell::from(Span::styled(
+                "no data-plane numbers yet",
+                theme.dim,
+            ))])],
+            [Constraint::Fill(1)],
+        )
+    } else {
+        Table::new(rows, super::traffic::widths()).header(super::traffic::header(theme))
+    };
+    frame.render_widget(table.style(theme.base), traffic_area);
+}
+
+fn control_plane_header(theme: &Theme) -> Row<'static> {
+    Row::new([
         "REVISION",
         "PROXIES",
         "PUSHES/S",
         "BY TYPE",
         "REJECTS/S",
-        "CONVERGENCE P99",
-        "TREND",
+        "CONV P99",
+        "CONVERGENCE TREND",
     ])
-    .style(theme.header);
-    let trend_width = 30;
-    let mut rows: Vec<Row<'_>> = Vec::new();
+    .style(theme.header)
+}
+
+const TREND: usize = 24;
+
+fn control_plane_widths() -> [Constraint; 7] {
+    [
+        Constraint::Length(10),
+        Constraint::Length(22),
+        Constraint::Length(9),
+        Constraint::Length(36),
+        Constraint::Length(10),
+        Constraint::Length(9),
+        Constraint::Length(TREND as u16),
+    ]
+}
+
+fn control_plane_rows<'a>(
+    state: &State,
+    mesh: &Mesh,
+    reading: &crate::metrics::reading::Reading,
+    stale: bool,
+    theme: &Theme,
+) -> Vec<Row<'a>> {
+    let limit = state
+        .plan
+        .as_ref()
+        .map_or(5.0, |p| p.thresholds.convergence_p99_seconds);
+    let mut rows = Vec::new();
     for rev in &mesh.revisions {
-        let Some(r) = latest.control_plane.get(rev) else {
+        let Some(r) = reading.control_plane.get(rev) else {
             rows.push(Row::new(vec![
                 Cell::from(rev.clone()).style(revision_style(theme, mesh, rev)),
-                Cell::from("unknown: not scraped").style(theme.warn),
+                Cell::from("unknown: no numbers").style(theme.warn),
             ]));
             continue;
         };
@@ -93,6 +217,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, mesh: &Mesh, theme
         let by_type = r
             .pushes_per_s
             .iter()
+            .filter(|(_, v)| **v > 0.0)
             .map(|(t, v)| format!("{t} {v:.1}"))
             .collect::<Vec<_>>()
             .join(" ");
@@ -101,6 +226,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, mesh: &Mesh, theme
             .iter()
             .map(|m| m.control_plane.get(rev).and_then(|r| r.convergence_p99))
             .collect();
+        let live = |s| if stale { theme.dim } else { s };
         rows.push(Row::new(vec![
             Cell::from(rev.clone()).style(revision_style(theme, mesh, rev)),
             Cell::from(if proxies.is_empty() {
@@ -110,41 +236,20 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, mesh: &Mesh, theme
             }),
             Cell::from(format!("{total:.1}")),
             Cell::from(by_type).style(theme.dim),
-            Cell::from(format!("{:.2}", r.rejects_per_s)).style(if r.rejects_per_s > 0.0 {
+            Cell::from(format!("{:.2}", r.rejects_per_s)).style(live(if r.rejects_per_s > 0.0 {
                 theme.nack
             } else {
                 theme.ok
-            }),
-            Cell::from(seconds(r.convergence_p99)).style(match r.convergence_p99 {
+            })),
+            Cell::from(seconds(r.convergence_p99)).style(live(match r.convergence_p99 {
                 None => theme.warn,
-                Some(s) if s > 5.0 => theme.error,
+                Some(s) if s > limit => theme.error,
                 Some(_) => theme.ok,
-            }),
-            Cell::from(sparkline(&history, trend_width)).style(theme.dim),
+            })),
+            Cell::from(sparkline(&history, TREND)).style(theme.dim),
         ]));
     }
-    for e in latest.errors.iter().take(2) {
-        rows.push(Row::new(vec![
-            Cell::from("error").style(theme.error),
-            Cell::from(e.clone()).style(theme.error),
-        ]));
-    }
-    let widths = [
-        Constraint::Length(10),
-        Constraint::Length(22),
-        Constraint::Length(9),
-        Constraint::Length(36),
-        Constraint::Length(10),
-        Constraint::Length(16),
-        Constraint::Length(trend_width as u16),
-    ];
-    frame.render_widget(
-        Table::new(rows, widths)
-            .header(header)
-            .block(block)
-            .style(theme.base),
-        area,
-    );
+    rows
 }
 
 #[cfg(test)]

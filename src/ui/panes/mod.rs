@@ -1,5 +1,6 @@
 //! One file per pane.
 
+pub mod banner;
 pub mod cockpit_log;
 pub mod control_planes;
 pub mod dialog;
@@ -11,3 +12,4 @@ pub mod namespaces;
 pub mod phase_bar;
 pub mod pods;
 pub mod status_bar;
+pub mod traffic;

@@ -1,0 +1,49 @@
+//! The rollback banner: while a trigger is breached, one line under the phase bar names what,
+//! where, by how much against which limit, and the key that reverts it.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use crate::app::rollback;
+use crate::app::state::{Mode, State};
+use crate::ui::theme::Theme;
+
+pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
+    let breaches: Vec<String> = rollback::breaches(state).map(|f| f.to_string()).collect();
+    if breaches.is_empty() {
+        return;
+    }
+    let mut spans = vec![Span::styled(" ROLLBACK TRIGGER ", theme.error.reversed())];
+    spans.push(Span::styled(format!(" {}", breaches[0]), theme.error));
+    if breaches.len() > 1 {
+        spans.push(Span::styled(
+            format!(" · and {} more (P: metrics)", breaches.len() - 1),
+            theme.error,
+        ));
+    }
+    let affected = rollback::affected(state);
+    let auto = state
+        .plan
+        .as_ref()
+        .is_some_and(|p| p.thresholds.auto_rollback);
+    let action = match (&state.mode, affected.is_empty()) {
+        (_, true) if !state.auto_rolled_back.is_empty() => format!(
+            "auto rollback sent: {}",
+            state
+                .auto_rolled_back
+                .iter()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        (_, true) => "reverting".into(),
+        (Mode::Driver, false) if auto => "auto rollback pending".into(),
+        (Mode::Driver, false) => format!("X revert {}", affected.join(", ")),
+        (Mode::Follower(holder), false) => format!("{holder} drives: D to take over"),
+        (Mode::ReadOnly(_), false) => "read-only: tell the driver".into(),
+    };
+    spans.push(Span::styled(format!(" · {action}"), theme.key));
+    frame.render_widget(Paragraph::new(Line::from(spans)).style(theme.base), area);
+}
