@@ -164,8 +164,7 @@ async fn control_plane_metrics_come_straight_from_istiod_through_the_pod_proxy()
     let theme = Theme::builtin("mono", Palette::NoColor).unwrap();
     let screen = cockpit.render(&theme);
     assert!(
-        screen
-            .contains("Metrics · istiod scraped through the API server's pod proxy"),
+        screen.contains("Metrics · istiod scraped through the API server's pod proxy"),
         "{screen}"
     );
     assert!(screen.contains("CONVERGENCE TREND"), "{screen}");

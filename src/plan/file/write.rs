@@ -57,7 +57,10 @@ pub fn to_toml(plan: &Plan) -> String {
         "convergence_p99 = {}",
         dur(Duration::from_secs_f64(t.convergence_p99_seconds))
     ));
-    line(format!("convergence_p99_for = {}", dur(t.convergence_p99_for)));
+    line(format!(
+        "convergence_p99_for = {}",
+        dur(t.convergence_p99_for)
+    ));
     line(format!("auto_rollback = {}", t.auto_rollback));
     out
 }
