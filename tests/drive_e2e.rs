@@ -1,6 +1,8 @@
 //! Driving an upgrade end to end: the real cockpit in tmux against the real simulator, keys
 //! pressed as a person would, and the cluster checked afterwards with kubectl as `sim-admin`.
 
+#[path = "common/cockpit_term.rs"]
+mod cockpit_term;
 mod common;
 #[path = "common/tmux.rs"]
 mod tmux;
@@ -9,91 +11,15 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use cockpit_term::*;
 use common::{Sim, eventually};
 use serde_json::Value;
-use tmux::Tmux;
-
-const BIN: &str = env!("CARGO_BIN_EXE_istio-cockpit");
-const WIDTH: u16 = 160;
-const HEIGHT: u16 = 45;
-/// The longest any single wait may take.
-const LONG: Duration = Duration::from_secs(60);
-/// How long the screen may take to answer a key.
-const SHORT: Duration = Duration::from_secs(15);
 
 const PREVIOUS: &str = "istio-cockpit.io/previous-injection";
 const MIGRATED_TO: &str = "istio-cockpit.io/migrated-to";
 
 // ---------------------------------------------------------------------------------------------
-// The cockpit in a terminal.
-
-/// The shell line that runs the cockpit on the simulator. `env` goes before the binary
-/// (`USER=someone-else`); the trailing sleep keeps the pane readable after an exit.
-fn cockpit_line(sim: &Sim, env: &str, context: &str, journal: &Path, extra: &str) -> String {
-    format!(
-        "{env} {BIN} --kubeconfig {} --context {context} --journal {} {extra}; echo EXITED=$?; sleep 120",
-        sim.kubeconfig_path().display(),
-        journal.display(),
-    )
-}
-
-/// Starts a cockpit and waits until it shows the mesh and its mode.
-fn open_cockpit(line: &str) -> Tmux {
-    let term = Tmux::start(WIDTH, HEIGHT, line);
-    let (ok, screen) = term.wait_for(LONG, |s| {
-        s.contains("staging-web")
-            && s.contains("1-25-0")
-            && (status_bar(s).contains("DRIVER") || status_bar(s).contains("READ-ONLY"))
-    });
-    assert!(
-        ok,
-        "the cockpit never showed the mesh and its mode:\n{screen}"
-    );
-    term
-}
-
-/// The last non-empty line of the screen: the status bar.
-fn status_bar(screen: &str) -> &str {
-    screen
-        .lines()
-        .rev()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or("")
-}
-
-/// The first line of the screen: the phase bar, with the namespaces moving right now.
-fn phase_bar(screen: &str) -> &str {
-    screen.lines().next().unwrap_or("")
-}
-
-/// Filters the namespaces with `/name Enter`, which selects the first match, and waits until
-/// the pods pane lists that namespace.
-fn select_namespace(term: &Tmux, name: &str) {
-    term.keys(&["/"]);
-    let chars: Vec<String> = name.chars().map(String::from).collect();
-    let chars: Vec<&str> = chars.iter().map(String::as_str).collect();
-    term.keys(&chars);
-    term.keys(&["Enter"]);
-    let title = format!("Pods {name} ·");
-    let (ok, screen) = term.wait_for(SHORT, |s| s.contains(&title));
-    assert!(ok, "{name} was not selected (no `{title}`):\n{screen}");
-}
-
-/// Presses `key` and waits for a dialog whose title is `title`.
-fn open_dialog(term: &Tmux, key: &str, title: &str) -> String {
-    term.keys(&[key]);
-    let (ok, screen) = term.wait_for(SHORT, |s| s.contains(title));
-    assert!(ok, "`{key}` did not open `{title}`:\n{screen}");
-    screen
-}
-
-/// The screen line of a namespace's row in the Namespaces pane.
-fn namespace_row<'a>(screen: &'a str, name: &str) -> Option<&'a str> {
-    let (focused, plain) = (format!("┃{name} "), format!("│{name} "));
-    screen
-        .lines()
-        .find(|l| l.contains(&focused) || l.contains(&plain))
-}
+// The cockpit's process.
 
 /// The pid of the cockpit process (not the shell around it) whose arguments include `marker`.
 fn cockpit_pid(marker: &str) -> Option<u32> {

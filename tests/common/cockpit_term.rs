@@ -1,0 +1,85 @@
+//! The real cockpit in a terminal (tmux) on the simulator: starting it, reading its status
+//! and phase bars, selecting a namespace, opening dialogs.
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::time::Duration;
+
+use crate::common::Sim;
+use crate::tmux::Tmux;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_istio-cockpit");
+pub const WIDTH: u16 = 160;
+pub const HEIGHT: u16 = 45;
+/// The longest any single wait may take.
+pub const LONG: Duration = Duration::from_secs(60);
+/// How long the screen may take to answer a key.
+pub const SHORT: Duration = Duration::from_secs(15);
+
+/// The shell line that runs the cockpit on the simulator. `env` goes before the binary
+/// (`USER=someone-else`); the trailing sleep keeps the pane readable after an exit.
+pub fn cockpit_line(sim: &Sim, env: &str, context: &str, journal: &Path, extra: &str) -> String {
+    format!(
+        "{env} {BIN} --kubeconfig {} --context {context} --journal {} {extra}; echo EXITED=$?; sleep 120",
+        sim.kubeconfig_path().display(),
+        journal.display(),
+    )
+}
+
+/// Starts a cockpit and waits until it shows the mesh and its mode.
+pub fn open_cockpit(line: &str) -> Tmux {
+    let term = Tmux::start(WIDTH, HEIGHT, line);
+    let (ok, screen) = term.wait_for(LONG, |s| {
+        s.contains("staging-web")
+            && s.contains("1-25-0")
+            && (status_bar(s).contains("DRIVER") || status_bar(s).contains("READ-ONLY"))
+    });
+    assert!(
+        ok,
+        "the cockpit never showed the mesh and its mode:\n{screen}"
+    );
+    term
+}
+
+/// The last non-empty line of the screen: the status bar.
+pub fn status_bar(screen: &str) -> &str {
+    screen
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+}
+
+/// The first line of the screen: the phase bar, with the namespaces moving right now.
+pub fn phase_bar(screen: &str) -> &str {
+    screen.lines().next().unwrap_or("")
+}
+
+/// Filters the namespaces with `/name Enter`, which selects the first match, and waits until
+/// the pods pane lists that namespace.
+pub fn select_namespace(term: &Tmux, name: &str) {
+    term.keys(&["/"]);
+    let chars: Vec<String> = name.chars().map(String::from).collect();
+    let chars: Vec<&str> = chars.iter().map(String::as_str).collect();
+    term.keys(&chars);
+    term.keys(&["Enter"]);
+    let title = format!("Pods {name} ·");
+    let (ok, screen) = term.wait_for(SHORT, |s| s.contains(&title));
+    assert!(ok, "{name} was not selected (no `{title}`):\n{screen}");
+}
+
+/// Presses `key` and waits for a dialog whose title is `title`.
+pub fn open_dialog(term: &Tmux, key: &str, title: &str) -> String {
+    term.keys(&[key]);
+    let (ok, screen) = term.wait_for(SHORT, |s| s.contains(title));
+    assert!(ok, "`{key}` did not open `{title}`:\n{screen}");
+    screen
+}
+
+/// The screen line of a namespace's row in the Namespaces pane.
+pub fn namespace_row<'a>(screen: &'a str, name: &str) -> Option<&'a str> {
+    let (focused, plain) = (format!("┃{name} "), format!("│{name} "));
+    screen
+        .lines()
+        .find(|l| l.contains(&focused) || l.contains(&plain))
+}
