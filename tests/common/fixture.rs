@@ -34,7 +34,13 @@ fn ns(name: &str, labels: &[(&str, &str)]) -> NamespaceInfo {
     }
 }
 
-fn pod(ns: &str, name: &str, revision: Option<&str>, proxy: Option<&str>, ready: bool) -> PodInfo {
+pub fn pod(
+    ns: &str,
+    name: &str,
+    revision: Option<&str>,
+    proxy: Option<&str>,
+    ready: bool,
+) -> PodInfo {
     let containers = if proxy.is_some() { 2 } else { 1 };
     PodInfo {
         namespace: ns.into(),

@@ -28,21 +28,23 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
         .plan
         .as_ref()
         .is_some_and(|p| p.thresholds.auto_rollback);
-    let action = match (&state.mode, affected.is_empty()) {
-        (_, true) if !state.auto_rolled_back.is_empty() => format!(
-            "auto rollback sent: {}",
-            state
-                .auto_rolled_back
-                .iter()
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        (_, true) => "reverting".into(),
-        (Mode::Driver, false) if auto => "auto rollback pending".into(),
-        (Mode::Driver, false) => format!("X revert {}", affected.join(", ")),
-        (Mode::Follower(holder), false) => format!("{holder} drives: D to take over"),
-        (Mode::ReadOnly(_), false) => "read-only: tell the driver".into(),
+    let reverting: Vec<&str> = state
+        .activity
+        .iter()
+        .filter(|(_, a)| a.reverting)
+        .map(|(ns, _)| ns.as_str())
+        .collect();
+    let action = if !affected.is_empty() {
+        match &state.mode {
+            Mode::Driver if auto => "auto rollback pending".to_string(),
+            Mode::Driver => format!("X revert {}", affected.join(", ")),
+            Mode::Follower(holder) => format!("{holder} drives: D to take over"),
+            Mode::ReadOnly(_) => "read-only: tell the driver".into(),
+        }
+    } else if !reverting.is_empty() {
+        format!("reverting {}", reverting.join(", "))
+    } else {
+        "nothing the cockpit migrated to revert: act by hand".into()
     };
     spans.push(Span::styled(format!(" · {action}"), theme.key));
     frame.render_widget(Paragraph::new(Line::from(spans)).style(theme.base), area);
