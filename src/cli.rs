@@ -9,6 +9,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use crate::cluster::connect::{self, Target};
+use crate::cluster::prometheus_source::{PrometheusAuth, PrometheusTarget};
 use crate::cockpit::{self, terminal};
 use crate::sim::{self, SimOptions, scenario};
 use crate::ui::theme::{Palette, Theme};
@@ -80,6 +81,88 @@ pub struct ViewArgs {
     #[arg(long, default_value_t = 20_000, value_name = "N",
           value_parser = clap::value_parser!(u32).range(100..=2_000_000))]
     pub log_lines: u32,
+    /// The Prometheus to read control-plane and traffic metrics from (http or https; a path
+    /// prefix is kept). Without it, the plan's prometheus_service, else a Service whose name
+    /// contains "prometheus" in istio-system or monitoring, is asked through the API server;
+    /// when none answers, istiod is scraped directly through the API server (control plane
+    /// only, no traffic numbers).
+    #[arg(long, value_name = "URL", value_parser = check_prometheus_url)]
+    pub prometheus: Option<String>,
+    /// Bearer token sent to --prometheus.
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "PROMETHEUS_TOKEN",
+        hide_env_values = true
+    )]
+    pub prometheus_token: Option<String>,
+    /// User for basic authentication to --prometheus; the password is read from
+    /// $PROMETHEUS_PASSWORD (never from the command line, where `ps` would show it).
+    #[arg(long, value_name = "USER", requires = "prometheus")]
+    pub prometheus_user: Option<String>,
+}
+
+/// Refuses a bad URL while the arguments are parsed, before the terminal is taken.
+fn check_prometheus_url(text: &str) -> Result<String, String> {
+    prometheus_url(text).map(|_| text.to_string())
+}
+
+fn prometheus_url(text: &str) -> Result<reqwest::Url, String> {
+    let url = reqwest::Url::parse(text)
+        .map_err(|e| format!("{e}; expected a URL like http://prometheus.monitoring:9090"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(
+            "expected an http:// or https:// URL with a host, like http://prometheus.monitoring:9090"
+                .into(),
+        );
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(
+            "keep credentials out of the URL (the process list shows it): use \
+                    --prometheus-user with $PROMETHEUS_PASSWORD, or $PROMETHEUS_TOKEN"
+                .into(),
+        );
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err("expected the Prometheus base URL, without ?query or #fragment".into());
+    }
+    Ok(url)
+}
+
+impl ViewArgs {
+    /// The Prometheus given on the command line with its credentials, or None to look for one.
+    pub fn prometheus_target(&self) -> Result<Option<PrometheusTarget>, String> {
+        self.prometheus_target_with(std::env::var("PROMETHEUS_PASSWORD").ok())
+    }
+
+    fn prometheus_target_with(
+        &self,
+        password: Option<String>,
+    ) -> Result<Option<PrometheusTarget>, String> {
+        let Some(text) = &self.prometheus else {
+            return Ok(None);
+        };
+        let url = prometheus_url(text).map_err(|e| format!("--prometheus {text:?}: {e}"))?;
+        let token = self.prometheus_token.clone().filter(|t| !t.is_empty());
+        let auth = match (token, &self.prometheus_user) {
+            (Some(_), Some(_)) => {
+                return Err(
+                    "--prometheus-user and --prometheus-token (or $PROMETHEUS_TOKEN) \
+                            both given: use one (unset PROMETHEUS_TOKEN for basic authentication)"
+                        .into(),
+                );
+            }
+            (Some(token), None) => PrometheusAuth::Bearer(token),
+            (None, Some(user)) => PrometheusAuth::Basic {
+                user: user.clone(),
+                password: password.filter(|p| !p.is_empty()).ok_or_else(|| {
+                    "--prometheus-user needs the password in $PROMETHEUS_PASSWORD".to_string()
+                })?,
+            },
+            (None, None) => PrometheusAuth::None,
+        };
+        Ok(Some(PrometheusTarget::Url { url, auth }))
+    }
 }
 
 #[derive(Args, Debug, Clone)]
@@ -291,5 +374,98 @@ async fn wait_for_shutdown_signal(mut term: Option<tokio::signal::unix::Signal>)
                 None => std::future::pending::<()>().await,
             }
         } => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn view(args: &[&str]) -> Result<ViewArgs, String> {
+        let cli =
+            Cli::try_parse_from([&["istio-cockpit"], args].concat()).map_err(|e| e.to_string())?;
+        Ok(cli.view)
+    }
+
+    #[test]
+    fn prometheus_url_and_credentials() {
+        let v = view(&[
+            "--prometheus",
+            "https://mon.example.com/prom",
+            "--prometheus-token",
+            "t0k",
+        ])
+        .unwrap();
+        let Some(PrometheusTarget::Url { url, auth }) = v.prometheus_target_with(None).unwrap()
+        else {
+            panic!("no target")
+        };
+        assert_eq!(url.as_str(), "https://mon.example.com/prom");
+        assert_eq!(auth, PrometheusAuth::Bearer("t0k".into()));
+
+        let v = view(&[
+            "--prometheus",
+            "http://10.0.0.5:9090",
+            "--prometheus-user",
+            "ops",
+        ])
+        .unwrap();
+        let err = v.prometheus_target_with(None).unwrap_err();
+        assert!(err.contains("PROMETHEUS_PASSWORD"), "{err}");
+        let Some(PrometheusTarget::Url { auth, .. }) =
+            v.prometheus_target_with(Some("pw".into())).unwrap()
+        else {
+            panic!("no target")
+        };
+        assert_eq!(
+            auth,
+            PrometheusAuth::Basic {
+                user: "ops".into(),
+                password: "pw".into()
+            }
+        );
+
+        let both = view(&[
+            "--prometheus",
+            "http://p:9090",
+            "--prometheus-user",
+            "ops",
+            "--prometheus-token",
+            "t",
+        ])
+        .unwrap();
+        assert!(both.prometheus_target_with(Some("pw".into())).is_err());
+        assert_eq!(view(&[]).unwrap().prometheus_target_with(None), Ok(None));
+        // The demo takes the same flag.
+        let cli = Cli::try_parse_from([
+            "istio-cockpit",
+            "demo",
+            "--prometheus",
+            "http://127.0.0.1:9090",
+        ])
+        .unwrap();
+        let Some(Command::Demo(demo)) = cli.command else {
+            panic!("not demo")
+        };
+        assert!(demo.view.prometheus.is_some());
+    }
+
+    #[test]
+    fn a_bad_prometheus_url_is_refused_while_parsing() {
+        for (bad, says) in [
+            ("prometheus:9090", "http:// or https://"),
+            ("not a url", "expected a URL"),
+            ("ftp://p:9090", "http:// or https://"),
+            ("http://ops:pw@p:9090", "credentials"),
+            ("http://p:9090/api/v1/query?query=up", "base URL"),
+        ] {
+            let err = view(&["--prometheus", bad]).unwrap_err();
+            assert!(
+                err.contains("--prometheus") && err.contains(says),
+                "{bad}: {err}"
+            );
+        }
+        let err = view(&["--prometheus-user", "ops"]).unwrap_err();
+        assert!(err.contains("--prometheus <URL>"), "{err}");
     }
 }

@@ -4,6 +4,8 @@
 pub mod connect;
 pub mod istiod_logs;
 pub mod metrics_source;
+pub mod prometheus_discovery;
+pub mod prometheus_source;
 pub mod watch_loop;
 pub mod watchers;
 pub mod writer;

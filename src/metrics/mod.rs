@@ -4,6 +4,7 @@
 //! - `exposition`: the Prometheus text format that istiod (`:15014/metrics`) and sidecars
 //!   (`:15020/stats/prometheus`) serve, for the direct-scrape mode
 //! - `promql`: the answers of Prometheus' HTTP API (`/api/v1/query`, `/api/v1/query_range`)
+//! - `queries`: the PromQL asked every round and how its answers become a `Reading`
 //! - `reading`: one round of numbers from any source, control plane and data plane
 //! - `maths`: counter increases and rates between scrapes, histogram quantiles, the 5xx ratio,
 //!   and the sliding-window trigger that decides a breach
@@ -17,6 +18,7 @@ pub mod control_plane;
 pub mod exposition;
 pub mod maths;
 pub mod promql;
+pub mod queries;
 pub mod reading;
 
 /// A series' label set, ordered so that it can key maps and print the same way every time.

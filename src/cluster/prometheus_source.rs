@@ -1,0 +1,352 @@
+//! Control-plane and traffic numbers from a Prometheus, every few seconds: the queries of
+//! `metrics::queries`, asked at once, either straight at a URL or through the API server's
+//! service proxy (with the kubeconfig's credentials; only GETs, so read-only users can).
+//!
+//! A Prometheus that is slow, down or not a Prometheus gives a round without numbers and an
+//! error that says what came back; the next round tries again.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+use axum::http::Request;
+use kube::Client;
+use kube::client::Body;
+use reqwest::Url;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use crate::app::event::Event;
+use crate::metrics::promql::{QueryError, decode};
+use crate::metrics::queries::{self, Answer, Failure, Query};
+use crate::metrics::reading::Reading;
+
+pub use super::prometheus_discovery::discover;
+
+pub const EVERY: Duration = Duration::from_secs(5);
+/// Each query, answer included, must be back within this; a round then never overruns.
+pub const TIMEOUT: Duration = Duration::from_secs(4);
+
+#[derive(Clone, PartialEq)]
+pub enum PrometheusAuth {
+    None,
+    Bearer(String),
+    Basic { user: String, password: String },
+}
+
+// Credentials stay out of logs and panic messages.
+impl fmt::Debug for PrometheusAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PrometheusAuth::None => f.write_str("None"),
+            PrometheusAuth::Bearer(_) => f.write_str("Bearer(..)"),
+            PrometheusAuth::Basic { user, .. } => write!(f, "Basic({user}, ..)"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum PrometheusTarget {
+    /// `--prometheus URL`, reached directly.
+    Url { url: Url, auth: PrometheusAuth },
+    /// A Service in the cluster, reached through the API server's service proxy.
+    Service {
+        namespace: String,
+        name: String,
+        port: u16,
+    },
+}
+
+impl PrometheusTarget {
+    /// Where the numbers come from, as the metrics pane says it.
+    pub fn describe(&self) -> String {
+        match self {
+            // Poller::http says the same.
+            PrometheusTarget::Url { url, .. } => format!("Prometheus at {url}"),
+            PrometheusTarget::Service {
+                namespace, name, ..
+            } => format!("Prometheus {namespace}/{name} through the API server"),
+        }
+    }
+}
+
+enum Transport {
+    Http {
+        client: reqwest::Client,
+        query_url: Url,
+        auth: PrometheusAuth,
+    },
+    ApiServer {
+        client: Client,
+        query_path: String,
+    },
+}
+
+/// Asks one Prometheus.
+pub struct Poller {
+    transport: Transport,
+    source: String,
+}
+
+impl Poller {
+    pub fn new(client: Client, target: PrometheusTarget) -> Result<Poller, String> {
+        let source = target.describe();
+        match target {
+            PrometheusTarget::Url { url, auth } => Poller::http(url, auth),
+            PrometheusTarget::Service {
+                namespace,
+                name,
+                port,
+            } => Ok(Poller {
+                transport: Transport::ApiServer {
+                    client,
+                    query_path: format!(
+                        "/api/v1/namespaces/{namespace}/services/{name}:{port}/proxy/api/v1/query"
+                    ),
+                },
+                source,
+            }),
+        }
+    }
+
+    /// A Prometheus at a URL; a path after the host is kept as a prefix
+    /// (`https://host/prometheus/` asks `https://host/prometheus/api/v1/query`).
+    pub fn http(url: Url, auth: PrometheusAuth) -> Result<Poller, String> {
+        let source = format!("Prometheus at {url}");
+        let mut base = url;
+        if !base.path().ends_with('/') {
+            base.set_path(&format!("{}/", base.path()));
+        }
+        let query_url = base
+            .join("api/v1/query")
+            .map_err(|e| format!("{source}: cannot build the query URL: {e}"))?;
+        // reqwest panics when it builds a TLS client and no crypto provider is installed;
+        // the binary installs ring's at start, this covers any other caller.
+        if rustls::crypto::CryptoProvider::get_default().is_none() {
+            let _ = rustls::crypto::ring::default_provider().install_default();
+        }
+        let client = reqwest::Client::builder()
+            .build()
+            .map_err(|e| format!("{source}: cannot build an HTTP client: {}", chain(&e)))?;
+        Ok(Poller {
+            transport: Transport::Http {
+                client,
+                query_url,
+                auth,
+            },
+            source,
+        })
+    }
+
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// One instant query, at Prometheus' current time.
+    pub async fn query(&self, promql: &str) -> Answer {
+        match tokio::time::timeout(TIMEOUT, self.fetch(promql)).await {
+            Ok(answer) => answer,
+            Err(_) => Err(Failure::Fetch(format!(
+                "no answer within {} s",
+                TIMEOUT.as_secs()
+            ))),
+        }
+    }
+
+    async fn fetch(&self, promql: &str) -> Answer {
+        match &self.transport {
+            Transport::Http {
+                client,
+                query_url,
+                auth,
+            } => {
+                let mut url = query_url.clone();
+                url.query_pairs_mut().append_pair("query", promql);
+                let request = match auth {
+                    PrometheusAuth::None => client.get(url),
+                    PrometheusAuth::Bearer(token) => client.get(url).bearer_auth(token),
+                    PrometheusAuth::Basic { user, password } => {
+                        client.get(url).basic_auth(user, Some(password))
+                    }
+                };
+                let response = request
+                    .send()
+                    .await
+                    .map_err(|e| Failure::Fetch(chain(&e.without_url())))?;
+                let status = response.status().as_u16();
+                let body = response
+                    .bytes()
+                    .await
+                    .map_err(|e| Failure::Fetch(chain(&e.without_url())))?;
+                judge(status, &body, false)
+            }
+            Transport::ApiServer { client, query_path } => {
+                let query: String = form_urlencoded::Serializer::new(String::new())
+                    .append_pair("query", promql)
+                    .finish();
+                let request = Request::get(format!("{query_path}?{query}"))
+                    .body(Body::from(Vec::new()))
+                    .map_err(|e| Failure::Fetch(e.to_string()))?;
+                let response = client
+                    .send(request)
+                    .await
+                    .map_err(|e| Failure::Fetch(format!("the API server: {e}")))?;
+                let status = response.status().as_u16();
+                let body = response
+                    .into_body()
+                    .collect_bytes()
+                    .await
+                    .map_err(|e| Failure::Fetch(format!("the API server: {e}")))?;
+                judge(status, &body, true)
+            }
+        }
+    }
+
+    /// One round: every query at once.
+    pub async fn read(&self) -> Reading {
+        let asks = Query::ALL.map(|q| async move { (q, self.query(&q.promql()).await) });
+        let answers: BTreeMap<Query, Answer> =
+            futures::future::join_all(asks).await.into_iter().collect();
+        queries::reading(answers, self.source.clone(), chrono::Utc::now())
+    }
+}
+
+/// A body that is not Prometheus JSON is reported with the status and how it starts (or, from
+/// the API server itself, the message of its `Status`: no endpoints, forbidden, ...).
+fn judge(status: u16, body: &[u8], through_api_server: bool) -> Answer {
+    match decode(body) {
+        Err(QueryError::Malformed(_)) => {
+            let status_message = through_api_server
+                .then(|| kubernetes_status_message(body))
+                .flatten();
+            Err(Failure::Fetch(match status_message {
+                Some(message) => format!("the API server answered HTTP {status}: {message}"),
+                None => format!(
+                    "HTTP {status}, not a Prometheus answer: {:?}",
+                    first_chars(body, 80)
+                ),
+            }))
+        }
+        other => other.map_err(Failure::from),
+    }
+}
+
+fn kubernetes_status_message(body: &[u8]) -> Option<String> {
+    let doc: serde_json::Value = serde_json::from_slice(body).ok()?;
+    (doc.get("kind")?.as_str()? == "Status")
+        .then(|| doc.get("message")?.as_str().map(str::to_string))
+        .flatten()
+}
+
+fn first_chars(body: &[u8], n: usize) -> String {
+    let text = String::from_utf8_lossy(&body[..body.len().min(4 * n)]);
+    let mut start: String = text.chars().take(n).collect();
+    if text.chars().count() > n || body.len() > 4 * n {
+        start.push('…');
+    }
+    start
+}
+
+/// An error and its causes on one line ("error sending request: client error (Connect):
+/// tcp connect error: Connection refused (os error 111)").
+fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let text = c.to_string();
+        if !parts.last().is_some_and(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        cause = c.source();
+    }
+    parts.join(": ")
+}
+
+/// Polls `target` every `EVERY` and sends each round, until the receiver goes away.
+pub fn spawn(client: Client, target: PrometheusTarget, tx: mpsc::Sender<Event>) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let source = target.describe();
+        let poller = match Poller::new(client, target) {
+            Ok(p) => p,
+            Err(e) => {
+                let reading = Reading {
+                    at: chrono::Utc::now(),
+                    source,
+                    control_plane: BTreeMap::new(),
+                    data_plane: BTreeMap::new(),
+                    errors: vec![e],
+                };
+                let _ = tx.send(Event::Metrics(reading)).await;
+                return;
+            }
+        };
+        let mut tick = tokio::time::interval(EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let reading = poller.read().await;
+            if tx.send(Event::Metrics(reading)).await.is_err() {
+                return;
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn garbage_is_named_by_status_and_first_bytes() {
+        let html = b"<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head></html>";
+        let Err(Failure::Fetch(why)) = judge(502, html, false) else {
+            panic!("accepted HTML")
+        };
+        assert!(
+            why.starts_with("HTTP 502, not a Prometheus answer: \"<!DOCTYPE html>\\n<html>"),
+            "{why}"
+        );
+        let long = "x".repeat(500);
+        let Err(Failure::Fetch(why)) = judge(200, long.as_bytes(), false) else {
+            panic!("accepted garbage")
+        };
+        assert!(why.ends_with("…\"") && why.chars().count() < 120, "{why}");
+        // Prometheus' own refusals keep their meaning.
+        let refused = br#"{"status":"error","errorType":"bad_data","error":"parse error"}"#;
+        assert!(matches!(
+            judge(400, refused, false),
+            Err(Failure::Query(QueryError::Api { .. }))
+        ));
+        let status = br#"{"kind":"Status","apiVersion":"v1","status":"Failure","message":"no endpoints available for service \"prometheus\"","code":503}"#;
+        let Err(Failure::Fetch(why)) = judge(503, status, true) else {
+            panic!("accepted a Status")
+        };
+        assert_eq!(
+            why,
+            "the API server answered HTTP 503: no endpoints available for service \"prometheus\""
+        );
+    }
+
+    #[test]
+    fn a_path_prefix_is_kept_and_credentials_are_not_shown() {
+        let url = Url::parse("https://mon.example.com/prometheus").unwrap();
+        let poller = Poller::http(url, PrometheusAuth::Bearer("s3cret".into())).unwrap();
+        let Transport::Http { query_url, .. } = &poller.transport else {
+            panic!("not HTTP")
+        };
+        assert_eq!(
+            query_url.as_str(),
+            "https://mon.example.com/prometheus/api/v1/query"
+        );
+        assert_eq!(
+            poller.source(),
+            "Prometheus at https://mon.example.com/prometheus"
+        );
+        let auth = PrometheusAuth::Basic {
+            user: "ops".into(),
+            password: "s3cret".into(),
+        };
+        assert!(!format!("{auth:?}").contains("s3cret"));
+        assert!(!format!("{:?}", PrometheusAuth::Bearer("s3cret".into())).contains("s3cret"));
+    }
+}

@@ -1,0 +1,662 @@
+//! The PromQL the cockpit asks a Prometheus every round, and how the decoded answers become
+//! one `Reading`.
+//!
+//! Every series is keyed by the target labels Prometheus' pod relabelling adds: `istio_io_rev`
+//! (istiod's `istio.io/rev` pod label, or the injector's `istio.io/rev` annotation on a
+//! sidecar) and, for the data plane, `namespace` (of the pod that reported).
+//!
+//! No answer never turns into a healthy number:
+//! - a query that fails leaves its numbers unknown (`None`; `NaN` for the two counters the
+//!   `Reading` holds as plain numbers, rejects/s and mTLS failures/s) and says why in `errors`;
+//! - an empty answer is zero only where the query that matched nothing is a subset of one that
+//!   did answer for the same key: no 5xx series where requests were counted means 0 5xx/s, no
+//!   mTLS failure series means none. Without requests there is no error ratio and no p99.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+
+use super::Labels;
+use super::control_plane::Rates;
+use super::promql::{QueryError, QueryResult};
+use super::reading::{Reading, Traffic};
+
+/// The range every rate and quantile is taken over: at least four scrapes at Istio's usual
+/// 15 s interval, short enough to show a change within a minute.
+pub const WINDOW: &str = "1m";
+
+/// What the cockpit asks, one query each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Query {
+    Pushes,
+    Rejects,
+    Convergence,
+    Proxies,
+    Requests,
+    ServerErrors,
+    Latency,
+    MtlsFailures,
+}
+
+/// Inbound requests, as the serving pod's proxy counts them.
+const INBOUND: &str = r#"reporter="destination""#;
+
+/// Calls a pod's proxy could not connect for: Envoy's `UF` (upstream connection failure),
+/// alone or with `URX` once retries ran out, answered locally with a 503. A failed mTLS
+/// handshake (a peer that does not trust the caller's certificate, or the reverse) shows
+/// exactly so; Envoy cannot tell it from an upstream that refuses connections, which during an
+/// upgrade is just as worth seeing. `=~` is anchored, so `UF,URX` and `UF` match and flags
+/// that merely contain the letters do not.
+const CONNECT_FAILURES: &str =
+    r#"reporter="source",response_code="503",response_flags=~"UF|UF,URX""#;
+
+impl Query {
+    pub const ALL: [Query; 8] = [
+        Query::Pushes,
+        Query::Rejects,
+        Query::Convergence,
+        Query::Proxies,
+        Query::Requests,
+        Query::ServerErrors,
+        Query::Latency,
+        Query::MtlsFailures,
+    ];
+
+    /// What the numbers are, as an error message names them.
+    pub fn purpose(self) -> &'static str {
+        match self {
+            Query::Pushes => "control plane pushes",
+            Query::Rejects => "control plane rejects",
+            Query::Convergence => "control plane convergence p99",
+            Query::Proxies => "control plane proxies",
+            Query::Requests => "data plane requests",
+            Query::ServerErrors => "data plane 5xx",
+            Query::Latency => "data plane p99",
+            Query::MtlsFailures => "data plane mTLS failures",
+        }
+    }
+
+    pub fn promql(self) -> String {
+        let w = WINDOW;
+        match self {
+            Query::Pushes => format!("sum by (istio_io_rev, type) (rate(pilot_xds_pushes[{w}]))"),
+            // istiod writes its reject counter only once it is non-zero: every revision whose
+            // istiod is scraped (its always-present build info) reads 0 without one.
+            Query::Rejects => format!(
+                "sum by (istio_io_rev) (rate(pilot_total_xds_rejects[{w}])) \
+                 or (sum by (istio_io_rev) (istio_build{{component=\"pilot\"}}) * 0)"
+            ),
+            Query::Convergence => format!(
+                "histogram_quantile(0.99, sum by (istio_io_rev, le) \
+                 (rate(pilot_proxy_convergence_time_bucket[{w}])))"
+            ),
+            Query::Proxies => "sum by (istio_io_rev, version) (pilot_xds)".to_string(),
+            Query::Requests => format!(
+                "sum by (namespace, istio_io_rev) (rate(istio_requests_total{{{INBOUND}}}[{w}]))"
+            ),
+            Query::ServerErrors => format!(
+                "sum by (namespace, istio_io_rev) \
+                 (rate(istio_requests_total{{{INBOUND},response_code=~\"5..\"}}[{w}]))"
+            ),
+            Query::Latency => format!(
+                "histogram_quantile(0.99, sum by (namespace, istio_io_rev, le) \
+                 (rate(istio_request_duration_milliseconds_bucket{{{INBOUND}}}[{w}])))"
+            ),
+            Query::MtlsFailures => format!(
+                "sum by (namespace, istio_io_rev) \
+                 (rate(istio_requests_total{{{CONNECT_FAILURES}}}[{w}]))"
+            ),
+        }
+    }
+}
+
+/// Why a query has no result.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Failure {
+    /// No Prometheus answer came back: connection refused, timeout, an error page.
+    Fetch(String),
+    /// Prometheus answered, with an error or with no series.
+    Query(QueryError),
+}
+
+impl From<QueryError> for Failure {
+    fn from(e: QueryError) -> Failure {
+        Failure::Query(e)
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Failure::Fetch(why) => f.write_str(why),
+            Failure::Query(e) => e.fmt(f),
+        }
+    }
+}
+
+pub type Answer = Result<QueryResult, Failure>;
+
+/// One round's answers turned into a `Reading`. A query missing from `answers` counts as not
+/// asked, like a failed one. When no query got any answer, the one error says the source is
+/// not answering.
+pub fn reading(mut answers: BTreeMap<Query, Answer>, source: String, at: DateTime<Utc>) -> Reading {
+    let unreachable = Query::ALL
+        .iter()
+        .map(|q| answers.get(q))
+        .all(|a| matches!(a, None | Some(Err(Failure::Fetch(_)))));
+    if unreachable {
+        let why = Query::ALL
+            .iter()
+            .find_map(|q| match answers.get(q) {
+                Some(Err(Failure::Fetch(why))) => Some(why.clone()),
+                _ => None,
+            })
+            .unwrap_or_else(|| "nothing was asked".into());
+        return Reading {
+            at,
+            errors: vec![format!("no usable answer from {source}: {why}")],
+            source,
+            control_plane: BTreeMap::new(),
+            data_plane: BTreeMap::new(),
+        };
+    }
+    let mut errors = Vec::new();
+    let mut take = |q: Query, keys: &[&str]| {
+        let answer = answers
+            .remove(&q)
+            .unwrap_or_else(|| Err(Failure::Fetch("not asked".into())));
+        rows(q, answer, keys, &mut errors)
+    };
+    const REV: &str = "istio_io_rev";
+    let pushes = take(Query::Pushes, &[REV, "type"]);
+    let rejects = take(Query::Rejects, &[REV]);
+    let convergence = take(Query::Convergence, &[REV]);
+    let proxies = take(Query::Proxies, &[REV, "version"]);
+    let requests = take(Query::Requests, &["namespace", REV]);
+    let server_errors = take(Query::ServerErrors, &["namespace", REV]);
+    let latency = take(Query::Latency, &["namespace", REV]);
+    let mtls = take(Query::MtlsFailures, &["namespace", REV]);
+    let control_plane = control_plane(pushes, rejects, convergence, proxies);
+    let data_plane = data_plane(requests, server_errors, latency, mtls);
+    if control_plane.is_empty() && errors.is_empty() {
+        errors.push(
+            "control plane: this Prometheus has no istiod series with an istio_io_rev label \
+             (does it scrape istiod on :15014 and copy the pods' istio.io/rev label?)"
+                .to_string(),
+        );
+    }
+    Reading {
+        at,
+        source,
+        control_plane,
+        data_plane,
+        errors,
+    }
+}
+
+/// A series' key (the values of the labels asked for) and its value.
+type Row = (Vec<String>, f64);
+
+/// The rows of an instant vector, or None when the query has no usable answer (the reason
+/// goes to `errors`). An empty answer is no rows. The first key label is required: series
+/// without it cannot be placed and are reported; the others default to `unknown`.
+fn rows(q: Query, answer: Answer, keys: &[&str], errors: &mut Vec<String>) -> Option<Vec<Row>> {
+    let series = match answer {
+        Ok(QueryResult::Vector(series)) => series,
+        Ok(QueryResult::Matrix(_)) => {
+            errors.push(format!(
+                "{}: expected an instant vector, got a range vector",
+                q.purpose()
+            ));
+            return None;
+        }
+        Ok(QueryResult::Scalar(..)) => {
+            errors.push(format!(
+                "{}: expected an instant vector, got a scalar",
+                q.purpose()
+            ));
+            return None;
+        }
+        Err(Failure::Query(QueryError::Empty(_))) => return Some(Vec::new()),
+        Err(e) => {
+            errors.push(format!("{}: {e}", q.purpose()));
+            return None;
+        }
+    };
+    let mut unplaced = 0;
+    let mut out = Vec::with_capacity(series.len());
+    for (labels, _, value) in series {
+        match key(&labels, keys) {
+            Some(k) => out.push((k, value)),
+            None => unplaced += 1,
+        }
+    }
+    if unplaced > 0 {
+        errors.push(format!(
+            "{}: {unplaced} series without the labels {} (Prometheus' pod relabelling must \
+             add namespace and istio_io_rev)",
+            q.purpose(),
+            keys.join(", ")
+        ));
+    }
+    Some(out)
+}
+
+/// Only the label that names the revision is required to be there; `namespace` too for the
+/// data plane. Grouping labels that a series lacks (`type`, `version`) read `unknown`.
+fn key(labels: &Labels, keys: &[&str]) -> Option<Vec<String>> {
+    keys.iter()
+        .map(|k| match labels.get(*k).filter(|v| !v.is_empty()) {
+            Some(v) => Some(v.clone()),
+            None if matches!(*k, "namespace" | "istio_io_rev") => None,
+            None => Some("unknown".to_string()),
+        })
+        .collect()
+}
+
+fn by_first(rows: &[Row]) -> BTreeMap<&str, f64> {
+    rows.iter().map(|(k, v)| (k[0].as_str(), *v)).collect()
+}
+
+fn control_plane(
+    pushes: Option<Vec<Row>>,
+    rejects: Option<Vec<Row>>,
+    convergence: Option<Vec<Row>>,
+    proxies: Option<Vec<Row>>,
+) -> BTreeMap<String, Rates> {
+    // The rejects answer lists every revision whose istiod is scraped now. Rates over the
+    // window still show an istiod removed less than a minute ago; that one is left out.
+    let revisions: BTreeSet<String> = match &rejects {
+        Some(rows) => rows.iter().map(|(k, _)| k[0].clone()).collect(),
+        None => [&pushes, &convergence, &proxies]
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|(k, _)| k[0].clone())
+            .collect(),
+    };
+    let rejects = rejects.as_deref().map(by_first);
+    let convergence = convergence.as_deref().map(by_first);
+    let grouped = |rows: &Option<Vec<Row>>, rev: &str| -> BTreeMap<String, f64> {
+        rows.iter()
+            .flatten()
+            .filter(|(k, _)| k[0] == rev)
+            .map(|(k, v)| (k[1].clone(), *v))
+            .collect()
+    };
+    revisions
+        .into_iter()
+        .map(|rev| {
+            let rates = Rates {
+                pushes_per_s: grouped(&pushes, &rev),
+                rejects_per_s: rejects.as_ref().map_or(f64::NAN, |r| {
+                    r.get(rev.as_str()).copied().unwrap_or(f64::NAN)
+                }),
+                convergence_p99: convergence
+                    .as_ref()
+                    .and_then(|c| c.get(rev.as_str()).copied())
+                    .filter(|v| !v.is_nan()),
+                proxies: grouped(&proxies, &rev),
+            };
+            (rev, rates)
+        })
+        .collect()
+}
+
+type NsRev = (String, String);
+
+fn by_ns_rev(rows: &[Row]) -> BTreeMap<NsRev, f64> {
+    rows.iter()
+        .map(|(k, v)| ((k[0].clone(), k[1].clone()), *v))
+        .collect()
+}
+
+fn data_plane(
+    requests: Option<Vec<Row>>,
+    server_errors: Option<Vec<Row>>,
+    latency: Option<Vec<Row>>,
+    mtls: Option<Vec<Row>>,
+) -> BTreeMap<String, BTreeMap<String, Traffic>> {
+    // Without the request rates there is nothing to put a ratio or a latency against.
+    let Some(requests) = requests.as_deref().map(by_ns_rev) else {
+        return BTreeMap::new();
+    };
+    let server_errors = server_errors.as_deref().map(by_ns_rev);
+    let latency = latency.as_deref().map(by_ns_rev);
+    let mtls = mtls.as_deref().map(by_ns_rev);
+    let keys: BTreeSet<&NsRev> = requests
+        .keys()
+        .chain(mtls.iter().flat_map(|m| m.keys()))
+        .collect();
+    let mut out: BTreeMap<String, BTreeMap<String, Traffic>> = BTreeMap::new();
+    for key in keys {
+        // Both queries answered, so a pod pair missing from one of them had none of it.
+        let requests_per_s = requests.get(key).copied().unwrap_or(0.0);
+        let error_ratio = match &server_errors {
+            Some(e) if requests_per_s > 0.0 => {
+                Some((e.get(key).copied().unwrap_or(0.0) / requests_per_s).clamp(0.0, 1.0))
+            }
+            _ => None,
+        };
+        let p99_ms = latency
+            .as_ref()
+            .and_then(|l| l.get(key).copied())
+            .filter(|v| !v.is_nan() && requests_per_s > 0.0);
+        let mtls_failures_per_s = mtls
+            .as_ref()
+            .map_or(f64::NAN, |m| m.get(key).copied().unwrap_or(0.0));
+        out.entry(key.0.clone()).or_default().insert(
+            key.1.clone(),
+            Traffic {
+                requests_per_s,
+                error_ratio,
+                p99_ms,
+                mtls_failures_per_s,
+                sampled_pods: None,
+            },
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::promql::decode;
+
+    fn answer(body: &str) -> Answer {
+        decode(body.as_bytes()).map_err(Failure::from)
+    }
+
+    /// An instant-vector answer with one series per `(labels, value)`.
+    fn vector(series: &[(&[(&str, &str)], &str)]) -> Answer {
+        let result: Vec<String> = series
+            .iter()
+            .map(|(labels, value)| {
+                let metric: Vec<String> = labels
+                    .iter()
+                    .map(|(k, v)| format!("\"{k}\":\"{v}\""))
+                    .collect();
+                format!(
+                    "{{\"metric\":{{{}}},\"value\":[1730000000.5,\"{value}\"]}}",
+                    metric.join(",")
+                )
+            })
+            .collect();
+        answer(&format!(
+            "{{\"status\":\"success\",\"data\":{{\"resultType\":\"vector\",\"result\":[{}]}}}}",
+            result.join(",")
+        ))
+    }
+
+    fn empty() -> Answer {
+        answer(r#"{"status":"success","data":{"resultType":"vector","result":[]}}"#)
+    }
+
+    const OLD: &str = "1-24-0";
+    const NEW: &str = "1-25-0";
+
+    fn healthy_round() -> BTreeMap<Query, Answer> {
+        BTreeMap::from([
+            (
+                Query::Pushes,
+                vector(&[
+                    (&[("istio_io_rev", OLD), ("type", "eds")], "12.5"),
+                    (&[("istio_io_rev", OLD), ("type", "cds")], "0.5"),
+                    (&[("istio_io_rev", NEW), ("type", "eds")], "0"),
+                ]),
+            ),
+            (
+                Query::Rejects,
+                vector(&[
+                    (&[("istio_io_rev", OLD)], "0"),
+                    (&[("istio_io_rev", NEW)], "0.2"),
+                ]),
+            ),
+            (
+                Query::Convergence,
+                vector(&[
+                    (&[("istio_io_rev", OLD)], "0.35"),
+                    (&[("istio_io_rev", NEW)], "NaN"),
+                ]),
+            ),
+            (
+                Query::Proxies,
+                vector(&[
+                    (&[("istio_io_rev", OLD), ("version", "1.24.0")], "40"),
+                    (&[("istio_io_rev", OLD), ("version", "1.22.4")], "1"),
+                ]),
+            ),
+            (
+                Query::Requests,
+                vector(&[
+                    (&[("namespace", "checkout"), ("istio_io_rev", OLD)], "20"),
+                    (&[("namespace", "checkout"), ("istio_io_rev", NEW)], "5"),
+                    (&[("namespace", "payments"), ("istio_io_rev", OLD)], "0"),
+                ]),
+            ),
+            (
+                Query::ServerErrors,
+                vector(&[(&[("namespace", "checkout"), ("istio_io_rev", NEW)], "0.5")]),
+            ),
+            (
+                Query::Latency,
+                vector(&[
+                    (&[("namespace", "checkout"), ("istio_io_rev", OLD)], "48.2"),
+                    (&[("namespace", "checkout"), ("istio_io_rev", NEW)], "310"),
+                    (&[("namespace", "payments"), ("istio_io_rev", OLD)], "NaN"),
+                ]),
+            ),
+            (
+                Query::MtlsFailures,
+                vector(&[(&[("namespace", "frontend"), ("istio_io_rev", NEW)], "1.5")]),
+            ),
+        ])
+    }
+
+    fn read(answers: BTreeMap<Query, Answer>) -> Reading {
+        reading(
+            answers,
+            "Prometheus at http://prom:9090/".into(),
+            Utc::now(),
+        )
+    }
+
+    #[test]
+    fn several_revisions_land_in_their_places() {
+        let r = read(healthy_round());
+        assert_eq!(r.errors, Vec::<String>::new());
+        assert!(!r.is_down());
+        let old = &r.control_plane[OLD];
+        assert_eq!(
+            old.pushes_per_s,
+            BTreeMap::from([("cds".into(), 0.5), ("eds".into(), 12.5)])
+        );
+        assert_eq!(old.rejects_per_s, 0.0);
+        assert_eq!(old.convergence_p99, Some(0.35));
+        assert_eq!(old.proxies.values().sum::<f64>(), 41.0);
+        let new = &r.control_plane[NEW];
+        assert_eq!(new.rejects_per_s, 0.2);
+        // No pushes in the window: histogram_quantile answers NaN, which is unknown.
+        assert_eq!(new.convergence_p99, None);
+        assert!(new.proxies.is_empty());
+
+        let old = r.traffic("checkout", OLD).unwrap();
+        assert_eq!(old.requests_per_s, 20.0);
+        // No 5xx series while requests were counted: no errors, not unknown.
+        assert_eq!(old.error_ratio, Some(0.0));
+        assert_eq!(old.p99_ms, Some(48.2));
+        assert_eq!(old.mtls_failures_per_s, 0.0);
+        assert_eq!(old.sampled_pods, None);
+        assert_eq!(r.traffic("checkout", NEW).unwrap().error_ratio, Some(0.1));
+        // Series exist but nothing was served in the window: no ratio, no latency.
+        let idle = r.traffic("payments", OLD).unwrap();
+        assert_eq!((idle.error_ratio, idle.p99_ms), (None, None));
+        // A namespace that only calls out still shows its failed connections.
+        let caller = r.traffic("frontend", NEW).unwrap();
+        assert_eq!(caller.mtls_failures_per_s, 1.5);
+        assert_eq!((caller.requests_per_s, caller.error_ratio), (0.0, None));
+    }
+
+    #[test]
+    fn a_failed_query_leaves_its_numbers_unknown_and_names_itself() {
+        let mut answers = healthy_round();
+        answers.insert(
+            Query::Latency,
+            answer(r#"{"status":"error","errorType":"timeout","error":"query timed out in expression evaluation"}"#),
+        );
+        answers.insert(
+            Query::ServerErrors,
+            Err(Failure::Fetch("timed out after 4 s".into())),
+        );
+        answers.insert(Query::MtlsFailures, answer("<html>bad gateway</html>"));
+        answers.insert(
+            Query::Rejects,
+            Err(Failure::Fetch("connection reset".into())),
+        );
+        let r = read(answers);
+        assert_eq!(r.errors.len(), 4, "{:?}", r.errors);
+        assert!(
+            r.errors
+                .iter()
+                .any(|e| e.starts_with("data plane p99: Prometheus refused the query (timeout)"))
+        );
+        assert!(
+            r.errors
+                .contains(&"data plane 5xx: timed out after 4 s".to_string())
+        );
+        assert!(
+            r.errors
+                .iter()
+                .any(|e| e.starts_with("data plane mTLS failures: not a Prometheus answer"))
+        );
+        assert!(
+            r.errors
+                .contains(&"control plane rejects: connection reset".to_string())
+        );
+        let t = r.traffic("checkout", OLD).unwrap();
+        assert_eq!(t.requests_per_s, 20.0);
+        assert_eq!((t.error_ratio, t.p99_ms), (None, None));
+        assert!(t.mtls_failures_per_s.is_nan());
+        // The revisions still come from the other answers; their rejects are unknown.
+        assert_eq!(r.control_plane.len(), 2);
+        assert!(r.control_plane.values().all(|c| c.rejects_per_s.is_nan()));
+        assert!(!r.is_down());
+    }
+
+    #[test]
+    fn absent_requests_never_become_healthy_numbers() {
+        let mut answers = healthy_round();
+        answers.insert(
+            Query::Requests,
+            Err(Failure::Fetch("timed out after 4 s".into())),
+        );
+        let r = read(answers);
+        // 5xx, latency and mTLS answers alone do not make a namespace look served and healthy.
+        assert!(r.data_plane.is_empty());
+        assert_eq!(
+            r.errors,
+            vec!["data plane requests: timed out after 4 s".to_string()]
+        );
+
+        // No inbound requests anywhere and no failures: nothing to show, nothing wrong.
+        let mut answers = healthy_round();
+        for q in [
+            Query::Requests,
+            Query::ServerErrors,
+            Query::Latency,
+            Query::MtlsFailures,
+        ] {
+            answers.insert(q, empty());
+        }
+        let r = read(answers);
+        assert!(r.data_plane.is_empty() && r.errors.is_empty());
+    }
+
+    #[test]
+    fn rejects_list_the_revisions_up_now() {
+        let mut answers = healthy_round();
+        // 1-23-0's istiod went away 20 s ago: its rates linger, its build info does not.
+        answers.insert(
+            Query::Pushes,
+            vector(&[
+                (&[("istio_io_rev", OLD), ("type", "eds")], "1"),
+                (&[("istio_io_rev", "1-23-0"), ("type", "eds")], "3"),
+            ]),
+        );
+        let r = read(answers);
+        assert_eq!(r.control_plane.keys().collect::<Vec<_>>(), [OLD, NEW]);
+        assert!(r.control_plane[NEW].pushes_per_s.is_empty());
+    }
+
+    #[test]
+    fn unplaceable_series_and_wrong_shapes_are_errors() {
+        let mut answers = healthy_round();
+        answers.insert(
+            Query::Requests,
+            vector(&[
+                (&[("namespace", "checkout"), ("istio_io_rev", OLD)], "20"),
+                (&[("namespace", "checkout")], "7"),
+            ]),
+        );
+        answers.insert(
+            Query::Proxies,
+            answer(
+                r#"{"status":"success","data":{"resultType":"scalar","result":[1730000000,"3"]}}"#,
+            ),
+        );
+        let r = read(answers);
+        assert_eq!(r.errors.len(), 2, "{:?}", r.errors);
+        assert!(r.errors[0].starts_with("control plane proxies: expected an instant vector"));
+        assert!(r.errors[1].starts_with(
+            "data plane requests: 1 series without the labels namespace, istio_io_rev"
+        ));
+        assert_eq!(r.traffic("checkout", OLD).unwrap().requests_per_s, 20.0);
+        assert!(r.control_plane[OLD].proxies.is_empty());
+    }
+
+    #[test]
+    fn nothing_answered_is_one_error_and_no_numbers() {
+        let answers = Query::ALL
+            .iter()
+            .map(|q| (*q, Err(Failure::Fetch("connection refused".into()))))
+            .collect();
+        let r = read(answers);
+        assert!(r.is_down());
+        assert_eq!(
+            r.errors,
+            vec![
+                "no usable answer from Prometheus at http://prom:9090/: connection refused"
+                    .to_string()
+            ]
+        );
+        // A Prometheus that answers but holds no istiod series says so.
+        let answers = Query::ALL.iter().map(|q| (*q, empty())).collect();
+        let r = read(answers);
+        assert_eq!(r.errors.len(), 1);
+        assert!(r.errors[0].contains("no istiod series"), "{:?}", r.errors);
+    }
+
+    #[test]
+    fn the_queries_use_the_window_and_the_right_reporter() {
+        for q in Query::ALL {
+            let text = q.promql();
+            assert!(text.contains("istio_io_rev"), "{text}");
+            if q != Query::Proxies {
+                assert!(text.contains(&format!("[{WINDOW}]")), "{text}");
+            }
+        }
+        assert!(
+            Query::Requests
+                .promql()
+                .contains(r#"reporter="destination""#)
+        );
+        assert!(
+            Query::MtlsFailures
+                .promql()
+                .contains(r#"reporter="source""#)
+        );
+        assert!(Query::Rejects.promql().contains(" or "));
+    }
+}
