@@ -302,6 +302,7 @@ fn cockpit_options(view: &ViewArgs, theme: Theme) -> Result<cockpit::Options, St
         None => None,
     };
     Ok(cockpit::Options {
+        prometheus: view.prometheus_target()?,
         plan,
         read_only: view.read_only,
         dry_run: view.dry_run,

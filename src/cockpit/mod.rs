@@ -34,6 +34,9 @@ pub struct Options {
     pub log_lines: usize,
     /// The `--plan` file, already read and checked.
     pub plan: Option<crate::plan::file::PlanFile>,
+    /// `--prometheus`; without it the metrics come from a Prometheus found in the cluster,
+    /// else straight from istiod and a sample of sidecars.
+    pub prometheus: Option<crate::cluster::prometheus_source::PrometheusTarget>,
 }
 
 /// Decides DRIVER, FOLLOWER or READ-ONLY, and builds the writer only when writing is

@@ -236,7 +236,14 @@ fn control_plane_rows<'a>(
             }),
             Cell::from(format!("{total:.1}")),
             Cell::from(by_type).style(theme.dim),
-            Cell::from(format!("{:.2}", r.rejects_per_s)).style(live(if r.rejects_per_s > 0.0 {
+            Cell::from(if r.rejects_per_s.is_nan() {
+                "?".to_string()
+            } else {
+                format!("{:.2}", r.rejects_per_s)
+            })
+            .style(live(if r.rejects_per_s.is_nan() {
+                theme.warn
+            } else if r.rejects_per_s > 0.0 {
                 theme.nack
             } else {
                 theme.ok
