@@ -3,6 +3,7 @@
 //! - `event`, `update`: everything that changes the state, and the one function that does it
 //! - `state`, `collection`, `logs`: the state itself
 //! - `view`: rows the panes show, derived on demand
+//! - `metrics_sample`: which sidecars to scrape when there is no Prometheus
 //! - `version`, `pod`, `resources`, `injection`, `istiod_log`: Istio's facts
 
 pub mod actions;
@@ -13,6 +14,7 @@ pub mod event;
 pub mod injection;
 pub mod istiod_log;
 pub mod logs;
+pub mod metrics_sample;
 pub mod plan_flow;
 pub mod pod;
 pub mod records;
