@@ -4,6 +4,7 @@
 pub mod connect;
 pub mod istiod_logs;
 pub mod metrics_source;
+pub mod pod_proxy;
 pub mod watch_loop;
 pub mod watchers;
 pub mod writer;

@@ -71,7 +71,13 @@ pub fn start_sources(
 ) -> Vec<tokio::task::JoinHandle<()>> {
     let mut tasks = watchers::spawn(&conn.client, tx);
     tasks.push(istiod_logs::spawn(&conn.client, tx));
-    tasks.push(crate::cluster::metrics_source::spawn(&conn.client, tx));
+    // wiring: the sidecars to sample come from the app loop; none until it feeds them.
+    let (_sample, sample) = tokio::sync::watch::channel(Vec::new());
+    tasks.push(crate::cluster::metrics_source::spawn(
+        &conn.client,
+        sample,
+        tx,
+    ));
     tasks
 }
 
