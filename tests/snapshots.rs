@@ -202,7 +202,8 @@ mod metrics {
             rejects_per_s: 0.0,
             convergence_p99: Some(p99),
             proxies: proxies.iter().map(|(v, n)| (v.to_string(), *n)).collect(),
-            ..Rates::default()
+            cpu_cores: Some(pushes / 10.0),
+            memory_bytes: Some(pushes * 128.0 * 1024.0 * 1024.0),
         }
     }
 

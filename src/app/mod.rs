@@ -4,6 +4,7 @@
 //! - `state`, `collection`, `logs`: the state itself
 //! - `view`: rows the panes show, derived on demand
 //! - `drive`, `plan_flow`, `activity`, `rollback`: driving the upgrade, and rolling it back
+//! - `metrics_sample`: which sidecars to scrape when there is no Prometheus
 //! - `version`, `pod`, `resources`, `injection`, `istiod_log`: Istio's facts
 
 pub mod actions;
@@ -14,6 +15,7 @@ pub mod event;
 pub mod injection;
 pub mod istiod_log;
 pub mod logs;
+pub mod metrics_sample;
 pub mod plan_flow;
 pub mod pod;
 pub mod records;

@@ -1,53 +1,46 @@
-//! The control plane's numbers without any Prometheus: every few seconds, each istiod pod's
-//! `:15014/metrics` read through the API server's pod proxy (no port-forward), parsed, summed
-//! per revision, and turned into rates between scrapes.
+//! The numbers without any Prometheus: every few seconds, each istiod pod's `:15014/metrics`
+//! and a small sample of sidecars' `:15020/stats/prometheus` (the pods the app chose, see
+//! `app::metrics_sample`), read through the API server's pod proxy, parsed, and turned into
+//! rates between scrapes: the control plane per revision, inbound traffic per namespace and
+//! revision.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 
-use axum::http::Request;
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::ListParams;
 use kube::{Api, Client};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
+use tokio::time::Instant;
 
+use super::pod_proxy::{self, PagePath};
 use crate::app::event::Event;
+use crate::app::metrics_sample::SampleTarget;
 use crate::metrics::control_plane::{self, Totals};
-use crate::metrics::exposition::{self, Scrape};
+use crate::metrics::data_plane::{self, LastScrapes, Place, PodIncrease};
 use crate::metrics::reading::Reading;
 
 pub const EVERY: Duration = Duration::from_secs(5);
+/// A round gives up what it has not read by then, so it never runs into the next one.
+const ROUND: Duration = Duration::from_secs(4);
 pub const SOURCE: &str = "istiod scraped through the API server's pod proxy";
 
-async fn scrape(client: &Client, ns: &str, pod: &str) -> Result<Scrape, String> {
-    let path = format!("/api/v1/namespaces/{ns}/pods/{pod}:15014/proxy/metrics");
-    let request = Request::get(&path)
-        .body(Vec::new())
-        .map_err(|e| e.to_string())?;
-    let text = client
-        .request_text(request)
-        .await
-        .map_err(|e| format!("{pod}: {e}"))?;
-    exposition::parse(&text).map_err(|e| format!("{pod}: unreadable metrics: {e}"))
-}
-
-/// One round: every running istiod pod's page, summed per revision.
-async fn round(client: &Client) -> (BTreeMap<String, Totals>, Vec<String>) {
+/// The running istiod pods' pages, keyed by revision.
+async fn istiod_pages(client: &Client) -> Result<Vec<(String, PagePath)>, String> {
     let pods: Api<Pod> = Api::all(client.clone());
-    let list = match pods.list(&ListParams::default().labels("app=istiod")).await {
-        Ok(l) => l,
-        Err(e) => return (BTreeMap::new(), vec![format!("listing istiod pods: {e}")]),
+    let params = ListParams::default().labels("app=istiod");
+    let list = match tokio::time::timeout(pod_proxy::TIMEOUT, pods.list(&params)).await {
+        Ok(Ok(list)) => list,
+        Ok(Err(e)) => return Err(format!("listing istiod pods: {e}")),
+        Err(_) => return Err("listing istiod pods: no answer in time".into()),
     };
-    let mut pages: BTreeMap<String, Vec<Scrape>> = BTreeMap::new();
-    let mut errors = Vec::new();
+    let mut pages = Vec::new();
     for pod in list.items {
         let running = pod.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running");
         if !running || pod.metadata.deletion_timestamp.is_some() {
             continue;
         }
-        let ns = pod.metadata.namespace.clone().unwrap_or_default();
-        let name = pod.metadata.name.clone().unwrap_or_default();
         let revision = pod
             .metadata
             .labels
@@ -55,54 +48,150 @@ async fn round(client: &Client) -> (BTreeMap<String, Totals>, Vec<String>) {
             .and_then(|l| l.get("istio.io/rev"))
             .cloned()
             .unwrap_or_else(|| "default".into());
-        match scrape(client, &ns, &name).await {
-            Ok(page) => pages.entry(revision).or_default().push(page),
+        let path = PagePath {
+            namespace: pod.metadata.namespace.clone().unwrap_or_default(),
+            pod: pod.metadata.name.clone().unwrap_or_default(),
+            port: 15014,
+            path: "metrics",
+        };
+        pages.push((revision, path));
+    }
+    Ok(pages)
+}
+
+/// Every running istiod pod's page, summed per revision.
+async fn istiods(
+    client: &Client,
+    deadline: Instant,
+    errors: &mut Vec<String>,
+) -> BTreeMap<String, Totals> {
+    let pages = match istiod_pages(client).await {
+        Ok(pages) => pages,
+        Err(e) => {
+            errors.push(e);
+            return BTreeMap::new();
+        }
+    };
+    let mut by_revision: BTreeMap<String, Vec<_>> = BTreeMap::new();
+    for (revision, result) in pod_proxy::fetch_all(client, pages, deadline).await {
+        match result {
+            Ok((_, scrape)) => by_revision.entry(revision).or_default().push(scrape),
             Err(e) => errors.push(e),
         }
     }
-    let totals = pages
+    by_revision
         .iter()
-        .map(|(rev, p)| (rev.clone(), control_plane::totals(p)))
-        .collect();
-    (totals, errors)
+        .map(|(rev, pages)| (rev.clone(), control_plane::totals(pages)))
+        .collect()
 }
 
-pub fn spawn(client: &Client, tx: &mpsc::Sender<Event>) -> JoinHandle<()> {
+/// The sampled sidecars' pages: what each pod counted since its previous scrape. Pods no
+/// longer sampled are forgotten; a pod that failed keeps its previous scrape for next time.
+async fn sidecars(
+    client: &Client,
+    targets: &[SampleTarget],
+    last: &mut LastScrapes,
+    clock: Instant,
+    deadline: Instant,
+    errors: &mut Vec<String>,
+) -> Vec<(SampleTarget, PodIncrease)> {
+    let pages = targets
+        .iter()
+        .map(|t| {
+            let path = PagePath {
+                namespace: t.namespace.clone(),
+                pod: t.pod.clone(),
+                port: 15020,
+                path: "stats/prometheus",
+            };
+            (t.clone(), path)
+        })
+        .collect();
+    let mut increases = Vec::new();
+    for (t, result) in pod_proxy::fetch_all(client, pages, deadline).await {
+        match result {
+            Ok((at, scrape)) => {
+                let at = at.duration_since(clock).as_secs_f64();
+                if let Some(inc) = last.record(&t.namespace, &t.pod, at, scrape) {
+                    increases.push((t, inc));
+                }
+            }
+            Err(e) => errors.push(e),
+        }
+    }
+    let wanted: HashSet<(&str, &str)> = targets
+        .iter()
+        .map(|t| (t.namespace.as_str(), t.pod.as_str()))
+        .collect();
+    last.retain(|ns, pod| wanted.contains(&(ns, pod)));
+    increases
+}
+
+/// Scrapes every `EVERY`, sampling the sidecars `targets` holds at the start of each round,
+/// and sends a `Reading` from the second round on (rates need two scrapes), or at once when
+/// something failed.
+pub fn spawn(
+    client: &Client,
+    targets: watch::Receiver<Vec<SampleTarget>>,
+    tx: &mpsc::Sender<Event>,
+) -> JoinHandle<()> {
     let (client, tx) = (client.clone(), tx.clone());
     tokio::spawn(async move {
-        let mut previous: Option<(tokio::time::Instant, BTreeMap<String, Totals>)> = None;
+        let clock = Instant::now();
+        let mut last = LastScrapes::default();
+        let mut previous: BTreeMap<String, (Instant, Totals)> = BTreeMap::new();
+        let mut first = true;
         let mut tick = tokio::time::interval(EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            let (totals, errors) = round(&client).await;
-            let now = tokio::time::Instant::now();
-            let revisions = match &previous {
-                Some((then, before)) => {
+            let sample = targets.borrow().clone();
+            let deadline = Instant::now() + ROUND;
+            let (mut errors, mut sidecar_errors) = (Vec::new(), Vec::new());
+            let (istiod, sampled) = tokio::join!(
+                istiods(&client, deadline, &mut errors),
+                sidecars(
+                    &client,
+                    &sample,
+                    &mut last,
+                    clock,
+                    deadline,
+                    &mut sidecar_errors
+                ),
+            );
+            errors.append(&mut sidecar_errors);
+            let now = Instant::now();
+            // Rates only against the revision's own previous reading: a revision missing from
+            // a round (its scrapes failed) keeps its last one instead of counting from zero.
+            let mut control_plane = BTreeMap::new();
+            for (rev, after) in istiod {
+                if let Some((then, before)) = previous.get(&rev) {
                     let seconds = now.duration_since(*then).as_secs_f64();
-                    totals
-                        .iter()
-                        .filter_map(|(rev, after)| {
-                            let before = before.get(rev).cloned().unwrap_or_default();
-                            Some((rev.clone(), control_plane::rates(&before, after, seconds)?))
-                        })
-                        .collect()
+                    if let Some(rates) = control_plane::rates(before, &after, seconds) {
+                        control_plane.insert(rev.clone(), rates);
+                    }
                 }
-                None => BTreeMap::new(),
-            };
-            let first = previous.is_none();
-            previous = Some((now, totals));
-            if first && errors.is_empty() {
-                // Rates need two scrapes.
+                previous.insert(rev, (now, after));
+            }
+            // Rates need two scrapes: a first round without errors has nothing to say.
+            if std::mem::replace(&mut first, false) && errors.is_empty() {
                 continue;
             }
-            let metrics = Reading {
+            let data_plane = data_plane::traffic(sampled.iter().map(|(t, inc)| {
+                let place = Place {
+                    namespace: &t.namespace,
+                    revision: &t.revision,
+                };
+                (place, inc)
+            }));
+            let reading = Reading {
                 at: chrono::Utc::now(),
                 source: SOURCE.into(),
-                control_plane: revisions,
-                data_plane: BTreeMap::new(),
+                control_plane,
+                data_plane,
                 errors,
             };
-            if tx.send(Event::Metrics(metrics)).await.is_err() {
+            if tx.send(Event::Metrics(reading)).await.is_err() {
                 return;
             }
         }

@@ -3,7 +3,9 @@
 
 pub mod connect;
 pub mod istiod_logs;
+pub mod metrics;
 pub mod metrics_source;
+pub mod pod_proxy;
 pub mod prometheus_discovery;
 pub mod prometheus_source;
 pub mod watch_loop;

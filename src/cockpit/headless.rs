@@ -17,7 +17,7 @@ use crate::ui::{self, layout, theme::Theme};
 pub struct Headless {
     pub state: State,
     rx: mpsc::Receiver<Event>,
-    tasks: Vec<tokio::task::JoinHandle<()>>,
+    sources: Option<super::Sources>,
 }
 
 impl Headless {
@@ -28,11 +28,26 @@ impl Headless {
         width: u16,
         height: u16,
     ) -> Headless {
+        Headless::start_with(conn, mode, log_lines, (width, height), Default::default())
+    }
+
+    /// Like `start`, with the metrics from where `metrics` says.
+    pub fn start_with(
+        conn: &Connection,
+        mode: Mode,
+        log_lines: usize,
+        (width, height): (u16, u16),
+        metrics: super::MetricsChoice,
+    ) -> Headless {
         let (tx, rx) = mpsc::channel(4096);
-        let tasks = super::start_sources(conn, &tx);
+        let sources = super::Sources::start(conn, &tx, metrics);
         let mut state = State::new(conn.context.clone(), mode, log_lines, Utc::now());
         update(&mut state, Event::Resize(width, height), layout::table_rows);
-        Headless { state, rx, tasks }
+        Headless {
+            state,
+            rx,
+            sources: Some(sources),
+        }
     }
 
     /// Handles one event. Headless cockpits carry out no writes: confirmed commands are
@@ -51,6 +66,9 @@ impl Headless {
                     self.state.now = Utc::now();
                     update(&mut self.state, event, layout::table_rows);
                     self.state.commands.clear();
+                    if let Some(sources) = &mut self.sources {
+                        sources.resample(&self.state);
+                    }
                 }
                 _ => return done(&self.state),
             }
@@ -66,8 +84,8 @@ impl Headless {
 
 impl Drop for Headless {
     fn drop(&mut self) {
-        for t in &self.tasks {
-            t.abort();
+        if let Some(sources) = self.sources.take() {
+            sources.stop();
         }
     }
 }

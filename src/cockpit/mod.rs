@@ -14,6 +14,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use crate::app::event::Event;
+use crate::app::metrics_sample::{self, SampleTarget};
 use crate::app::state::{Mode, State};
 use crate::app::update::update;
 use crate::cluster::connect::{self, Connection};
@@ -67,15 +68,64 @@ pub async fn mode(conn: &Connection, opts: &Options, who: &str) -> (Mode, Option
     }
 }
 
-/// Starts every source of cluster events.
-pub fn start_sources(
-    conn: &Connection,
-    tx: &mpsc::Sender<Event>,
-) -> Vec<tokio::task::JoinHandle<()>> {
-    let mut tasks = watchers::spawn(&conn.client, tx);
-    tasks.push(istiod_logs::spawn(&conn.client, tx));
-    tasks.push(crate::cluster::metrics_source::spawn(&conn.client, tx));
-    tasks
+/// Where the metrics come from: `--prometheus`, and the plan's Prometheus Service.
+#[derive(Debug, Clone, Default)]
+pub struct MetricsChoice {
+    pub prometheus: Option<crate::cluster::prometheus_source::PrometheusTarget>,
+    pub plan_service: Option<String>,
+}
+
+/// The running sources of cluster events, and the sidecars the direct scrape samples.
+pub struct Sources {
+    pub tasks: Vec<tokio::task::JoinHandle<()>>,
+    sample: tokio::sync::watch::Sender<Vec<SampleTarget>>,
+    sampled_at: Option<Instant>,
+}
+
+impl Sources {
+    /// Starts every source of cluster events.
+    pub fn start(conn: &Connection, tx: &mpsc::Sender<Event>, metrics: MetricsChoice) -> Sources {
+        let mut tasks = watchers::spawn(&conn.client, tx);
+        tasks.push(istiod_logs::spawn(&conn.client, tx));
+        let (sample, targets) = tokio::sync::watch::channel(Vec::new());
+        tasks.push(crate::cluster::metrics::spawn(
+            &conn.client,
+            metrics.prometheus,
+            metrics.plan_service,
+            targets,
+            tx,
+        ));
+        Sources {
+            tasks,
+            sample,
+            sampled_at: None,
+        }
+    }
+
+    /// Tells the direct scrape which sidecars to sample, at most once a second.
+    pub fn resample(&mut self, state: &State) {
+        if self
+            .sampled_at
+            .is_some_and(|at| at.elapsed() < Duration::from_secs(1))
+        {
+            return;
+        }
+        self.sampled_at = Some(Instant::now());
+        let targets = metrics_sample::targets(state);
+        self.sample.send_if_modified(|current| {
+            let changed = *current != targets;
+            if changed {
+                *current = targets;
+            }
+            changed
+        });
+    }
+
+    pub fn stop(self) {
+        for t in self.tasks {
+            t.abort();
+        }
+    }
 }
 
 fn from_terminal(event: TermEvent) -> Option<Event> {
@@ -90,7 +140,14 @@ pub async fn run(conn: Connection, opts: Options) -> Result<(), String> {
     let who = crate::app::records::identity();
     let (mode, writer) = mode(&conn, &opts, &who).await;
     let (tx, mut rx) = mpsc::channel::<Event>(BATCH);
-    let tasks = start_sources(&conn, &tx);
+    let metrics = MetricsChoice {
+        prometheus: opts.prometheus.clone(),
+        plan_service: opts
+            .plan
+            .as_ref()
+            .and_then(|p| p.prometheus_service.clone()),
+    };
+    let mut sources = Sources::start(&conn, &tx, metrics);
     let driving = mode == Mode::Driver;
     let (commands, executor) = match writer {
         Some(w) => {
@@ -135,7 +192,10 @@ pub async fn run(conn: Connection, opts: Options) -> Result<(), String> {
                 }
                 None => break,
             },
-            _ = tick.tick() => update(&mut state, Event::Tick(Utc::now()), layout::table_rows),
+            _ = tick.tick() => {
+                update(&mut state, Event::Tick(Utc::now()), layout::table_rows);
+                sources.resample(&state);
+            }
             _ = tokio::time::sleep_until(frame_due), if state.dirty => {}
             _ = async { match term_signal.as_mut() { Some(s) => { s.recv().await; } None => std::future::pending().await } } => break,
         }
@@ -157,9 +217,7 @@ pub async fn run(conn: Connection, opts: Options) -> Result<(), String> {
         }
     }
     drop(term);
-    for t in tasks {
-        t.abort();
-    }
+    sources.stop();
     // Closing the command channel lets the executor finish and release the lease.
     drop(commands);
     if let Some(executor) = executor {

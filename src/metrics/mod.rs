@@ -1,6 +1,8 @@
 //! The pure core of the metrics panes and rollback triggers: no I/O, no clocks.
 //!
 //! - `control_plane`: istiod's pushes, rejects, convergence and proxies per revision
+//! - `data_plane`: inbound traffic per namespace and revision from a sample of sidecars'
+//!   pages, for the direct-scrape mode
 //! - `exposition`: the Prometheus text format that istiod (`:15014/metrics`) and sidecars
 //!   (`:15020/stats/prometheus`) serve, for the direct-scrape mode
 //! - `promql`: the answers of Prometheus' HTTP API (`/api/v1/query`, `/api/v1/query_range`)
@@ -15,6 +17,7 @@
 use std::collections::BTreeMap;
 
 pub mod control_plane;
+pub mod data_plane;
 pub mod exposition;
 pub mod maths;
 pub mod promql;

@@ -37,6 +37,8 @@ pub enum Query {
     ServerErrors,
     Latency,
     MtlsFailures,
+    Cpu,
+    Memory,
 }
 
 /// Inbound requests, as the serving pod's proxy counts them.
@@ -52,7 +54,7 @@ const CONNECT_FAILURES: &str =
     r#"reporter="source",response_code="503",response_flags=~"UF|UF,URX""#;
 
 impl Query {
-    pub const ALL: [Query; 8] = [
+    pub const ALL: [Query; 10] = [
         Query::Pushes,
         Query::Rejects,
         Query::Convergence,
@@ -61,6 +63,8 @@ impl Query {
         Query::ServerErrors,
         Query::Latency,
         Query::MtlsFailures,
+        Query::Cpu,
+        Query::Memory,
     ];
 
     /// What the numbers are, as an error message names them.
@@ -74,6 +78,8 @@ impl Query {
             Query::ServerErrors => "data plane 5xx",
             Query::Latency => "data plane p99",
             Query::MtlsFailures => "data plane mTLS failures",
+            Query::Cpu => "istiod CPU",
+            Query::Memory => "istiod memory",
         }
     }
 
@@ -107,6 +113,12 @@ impl Query {
                 "sum by (namespace, istio_io_rev) \
                  (rate(istio_requests_total{{{CONNECT_FAILURES}}}[{w}]))"
             ),
+            Query::Cpu => format!(
+                "sum by (istio_io_rev) (rate(process_cpu_seconds_total{{app=\"istiod\"}}[{w}]))"
+            ),
+            Query::Memory => {
+                "sum by (istio_io_rev) (process_resident_memory_bytes{app=\"istiod\"})".to_string()
+            }
         }
     }
 }
@@ -177,7 +189,21 @@ pub fn reading(mut answers: BTreeMap<Query, Answer>, source: String, at: DateTim
     let server_errors = take(Query::ServerErrors, &["namespace", REV]);
     let latency = take(Query::Latency, &["namespace", REV]);
     let mtls = take(Query::MtlsFailures, &["namespace", REV]);
-    let control_plane = control_plane(pushes, rejects, convergence, proxies);
+    // Process figures are extras: where a Prometheus lacks them they stay unknown, unreported.
+    let mut extra = |q: Query| {
+        let answer = answers
+            .remove(&q)
+            .unwrap_or_else(|| Err(Failure::Fetch("not asked".into())));
+        rows(q, answer, &[REV], &mut Vec::new())
+    };
+    let (cpu, memory) = (extra(Query::Cpu), extra(Query::Memory));
+    let mut control_plane = control_plane(pushes, rejects, convergence, proxies);
+    let cpu = cpu.as_deref().map(by_first).unwrap_or_default();
+    let memory = memory.as_deref().map(by_first).unwrap_or_default();
+    for (rev, rates) in &mut control_plane {
+        rates.cpu_cores = cpu.get(rev.as_str()).copied();
+        rates.memory_bytes = memory.get(rev.as_str()).copied();
+    }
     let data_plane = data_plane(requests, server_errors, latency, mtls);
     if control_plane.is_empty() && errors.is_empty() {
         errors.push(
@@ -298,6 +324,8 @@ fn control_plane(
                     .and_then(|c| c.get(rev.as_str()).copied())
                     .filter(|v| !v.is_nan()),
                 proxies: grouped(&proxies, &rev),
+                cpu_cores: None,
+                memory_bytes: None,
             };
             (rev, rates)
         })
@@ -643,7 +671,7 @@ mod tests {
         for q in Query::ALL {
             let text = q.promql();
             assert!(text.contains("istio_io_rev"), "{text}");
-            if q != Query::Proxies {
+            if !matches!(q, Query::Proxies | Query::Memory) {
                 assert!(text.contains(&format!("[{WINDOW}]")), "{text}");
             }
         }

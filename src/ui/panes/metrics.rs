@@ -168,6 +168,8 @@ fn control_plane_header(theme: &Theme) -> Row<'static> {
         "BY TYPE",
         "REJECTS/S",
         "CONV P99",
+        "CPU",
+        "MEMORY",
         "CONVERGENCE TREND",
     ])
     .style(theme.header)
@@ -175,7 +177,7 @@ fn control_plane_header(theme: &Theme) -> Row<'static> {
 
 const TREND: usize = 24;
 
-fn control_plane_widths() -> [Constraint; 7] {
+fn control_plane_widths() -> [Constraint; 9] {
     [
         Constraint::Length(10),
         Constraint::Length(22),
@@ -183,6 +185,8 @@ fn control_plane_widths() -> [Constraint; 7] {
         Constraint::Length(36),
         Constraint::Length(10),
         Constraint::Length(9),
+        Constraint::Length(6),
+        Constraint::Length(8),
         Constraint::Length(TREND as u16),
     ]
 }
@@ -253,6 +257,11 @@ fn control_plane_rows<'a>(
                 Some(s) if s > limit => theme.error,
                 Some(_) => theme.ok,
             })),
+            Cell::from(r.cpu_cores.map_or("?".into(), |c| format!("{c:.2}"))),
+            Cell::from(
+                r.memory_bytes
+                    .map_or("?".into(), |m| format!("{:.0}Mi", m / (1024.0 * 1024.0))),
+            ),
             Cell::from(sparkline(&history, TREND)).style(theme.dim),
         ]));
     }

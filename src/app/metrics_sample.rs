@@ -1,0 +1,308 @@
+//! Which sidecars to scrape when there is no Prometheus: a small sample where the upgrade is
+//! happening. The current wave's namespaces first, then namespaces on the move or labelled
+//! for the plan's new revision, then the namespace on screen; in each, a few ready pods per
+//! revision, always the first by name, so the same pods are scraped round after round and
+//! their counters can be turned into rates.
+//!
+//! It reads pods only through `pods_in` for the namespaces it picks: with 50,000 pods the
+//! choice must not walk them all.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::injection;
+use super::plan_flow::current_phase;
+use super::pod::PodInfo;
+use super::resources::NamespaceInfo;
+use super::state::State;
+use crate::plan::model::{Phase, Plan};
+
+/// Pods sampled per namespace and revision.
+pub const PODS_PER_REVISION: usize = 3;
+/// Namespaces sampled at most.
+pub const MAX_NAMESPACES: usize = 16;
+/// Pods sampled at most, in all.
+pub const MAX_PODS: usize = 48;
+
+/// One sidecar to scrape.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SampleTarget {
+    pub namespace: String,
+    pub pod: String,
+    /// The revision that injected it: where its numbers are added.
+    pub revision: String,
+}
+
+/// The sidecars to scrape this round, in priority order.
+pub fn targets(state: &State) -> Vec<SampleTarget> {
+    let mut out = Vec::new();
+    let mut seen: BTreeSet<&str> = BTreeSet::new();
+    let mut namespaces = 0;
+    for ns in candidates(state) {
+        if namespaces == MAX_NAMESPACES || out.len() == MAX_PODS {
+            break;
+        }
+        let Some(ns) = state.namespaces.get(&ns).map(|n| n.name.as_str()) else {
+            continue;
+        };
+        if !seen.insert(ns) {
+            continue;
+        }
+        let before = out.len();
+        sample_namespace(state, ns, MAX_PODS - out.len(), &mut out);
+        if out.len() > before {
+            namespaces += 1;
+        }
+    }
+    out
+}
+
+/// Up to `room` pods of one namespace: the first `PODS_PER_REVISION` ready injected pods of
+/// each revision, by name.
+fn sample_namespace(state: &State, ns: &str, room: usize, out: &mut Vec<SampleTarget>) {
+    let mut taken: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut left = room;
+    for pod in state.pods_in(ns).filter(|p| scrapable(p)) {
+        if left == 0 {
+            return;
+        }
+        let Some(revision) = pod.revision.as_deref() else {
+            continue;
+        };
+        let n = taken.entry(revision).or_default();
+        if *n == PODS_PER_REVISION {
+            continue;
+        }
+        *n += 1;
+        left -= 1;
+        out.push(SampleTarget {
+            namespace: ns.to_string(),
+            pod: pod.name.clone(),
+            revision: revision.to_string(),
+        });
+    }
+}
+
+/// A pod whose sidecar serves its page: injected, running and ready.
+fn scrapable(pod: &PodInfo) -> bool {
+    pod.is_injected() && pod.phase == "Running" && pod.is_ready()
+}
+
+/// Namespace names in priority order, possibly repeated and possibly gone.
+fn candidates(state: &State) -> Vec<String> {
+    let mut names = Vec::new();
+    if let Some(plan) = &state.plan {
+        if let Phase::Wave(i) = current_phase(state, plan) {
+            let all: Vec<&NamespaceInfo> = state.namespaces.values().collect();
+            names.extend(plan.wave_namespaces(i, &all));
+        }
+        names.extend(on_target(state, plan));
+    }
+    names.extend(state.ui.selected_namespace.clone());
+    names
+}
+
+/// Namespaces likely to have pods on the plan's `to` revision, told from per-namespace data
+/// rather than from every pod: those being migrated or reverted right now, then those whose
+/// labels select `to` (directly or through a tag), in name order.
+fn on_target(state: &State, plan: &Plan) -> Vec<String> {
+    let mut tags = BTreeMap::new();
+    let mut revisions = Vec::new();
+    for hook in state.webhooks.values() {
+        match &hook.tag {
+            Some(tag) => {
+                tags.insert(tag.clone(), hook.revision.clone());
+            }
+            None => revisions.push(hook.revision.clone()),
+        }
+    }
+    let moving = state.activity.keys().cloned();
+    let labelled = state.namespaces.values().filter_map(|ns| {
+        let selected = injection::resolve(&ns.labels, &tags, &revisions).revision;
+        (selected.as_deref() == Some(plan.to.as_str())).then(|| ns.name.clone())
+    });
+    moving.chain(labelled).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::app::activity::Activity;
+    use crate::app::records::UpgradeRecord;
+    use crate::plan::model::{NamespaceSelector, Thresholds, Wave};
+    use crate::plan::testing::Cluster;
+
+    fn plan(waves: &[&[&str]]) -> Plan {
+        Plan {
+            from: "1-24-0".into(),
+            to: "1-25-0".into(),
+            waves: waves
+                .iter()
+                .enumerate()
+                .map(|(i, names)| Wave {
+                    name: format!("w{}", i + 1),
+                    selector: NamespaceSelector::Names(
+                        names.iter().map(|n| n.to_string()).collect(),
+                    ),
+                    soak: Duration::from_secs(60),
+                })
+                .collect(),
+            tags: vec!["default".into()],
+            tag_soak: Duration::from_secs(60),
+            keep_old: Duration::from_secs(60),
+            thresholds: Thresholds::default(),
+            prometheus_service: None,
+            derived: false,
+        }
+    }
+
+    /// `n` ready pods `<prefix>-<i>` of `revision` in `ns`.
+    fn pods(c: &mut Cluster, ns: &str, prefix: &str, revision: &str, n: usize) {
+        let version = revision.replace('-', ".");
+        for i in 0..n {
+            c.pod(ns, &format!("{prefix}-{i:02}"), revision, &version, true);
+        }
+    }
+
+    fn cluster() -> Cluster {
+        let mut c = Cluster::new();
+        c.revision("1-24-0")
+            .revision("1-25-0")
+            .tag("default", "1-24-0")
+            .tag("canary", "1-25-0");
+        c
+    }
+
+    fn namespaces(targets: &[SampleTarget]) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for t in targets {
+            if out.last() != Some(&t.namespace.as_str()) {
+                out.push(&t.namespace);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn three_ready_injected_pods_per_revision_by_name() {
+        let mut c = cluster();
+        c.namespace("shop", &[("istio-injection", "enabled")]);
+        pods(&mut c, "shop", "web", "1-24-0", 5);
+        pods(&mut c, "shop", "api", "1-25-0", 2);
+        c.pod("shop", "aaa-not-ready", "1-24-0", "1.24.0", false)
+            .bare_pod("shop", "aaa-bare");
+        c.state.ui.selected_namespace = Some("shop".into());
+        let got = targets(&c.state);
+        let names: Vec<(&str, &str)> = got
+            .iter()
+            .map(|t| (t.pod.as_str(), t.revision.as_str()))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("api-00", "1-25-0"),
+                ("api-01", "1-25-0"),
+                ("web-00", "1-24-0"),
+                ("web-01", "1-24-0"),
+                ("web-02", "1-24-0"),
+            ]
+        );
+        // Stable: the same pods again; a pod gone is replaced by the next by name.
+        assert_eq!(targets(&c.state), got);
+        c.remove_pod("shop", "web-01");
+        let again: Vec<String> = targets(&c.state).into_iter().map(|t| t.pod).collect();
+        assert_eq!(again, ["api-00", "api-01", "web-00", "web-02", "web-03"]);
+    }
+
+    #[test]
+    fn the_wave_comes_first_then_namespaces_on_the_new_revision_then_the_selection() {
+        let mut c = cluster();
+        for ns in ["a-wave", "b-wave"] {
+            c.namespace(ns, &[("istio-injection", "enabled")]);
+            pods(&mut c, ns, "p", "1-24-0", 1);
+        }
+        c.namespace("c-canary", &[("istio.io/rev", "canary")])
+            .namespace("d-direct", &[("istio.io/rev", "1-25-0")])
+            .namespace("e-moving", &[("istio-injection", "enabled")])
+            .namespace("f-selected", &[("istio-injection", "enabled")])
+            .namespace("g-unrelated", &[("istio-injection", "enabled")]);
+        for ns in [
+            "c-canary",
+            "d-direct",
+            "e-moving",
+            "f-selected",
+            "g-unrelated",
+        ] {
+            pods(&mut c, ns, "p", "1-25-0", 1);
+        }
+        let mut s = c.state.clone();
+        s.plan = Some(plan(&[&["g-unrelated"], &["b-wave", "a-wave"]]));
+        s.records.upgrade = Some(UpgradeRecord {
+            from: "1-24-0".into(),
+            to: "1-25-0".into(),
+            phase: "wave 2: w2".into(),
+            started: BTreeMap::new(),
+        });
+        s.activity
+            .insert("e-moving".into(), Activity::towards("1-24-0", true));
+        s.ui.selected_namespace = Some("f-selected".into());
+        assert_eq!(
+            namespaces(&targets(&s)),
+            [
+                "a-wave",
+                "b-wave",
+                "e-moving",
+                "c-canary",
+                "d-direct",
+                "f-selected"
+            ]
+        );
+        // Without a recorded phase the first wave is current.
+        s.records.upgrade = None;
+        assert_eq!(namespaces(&targets(&s))[0], "g-unrelated");
+        // Without a plan only the selected namespace is sampled.
+        s.plan = None;
+        assert_eq!(namespaces(&targets(&s)), ["f-selected"]);
+        s.ui.selected_namespace = None;
+        assert!(targets(&s).is_empty());
+    }
+
+    #[test]
+    fn bounded_in_namespaces_and_pods() {
+        let mut c = cluster();
+        // 30 namespaces on the new revision, one pod each: 16 namespaces.
+        for i in 0..30 {
+            let ns = format!("ns-{i:02}");
+            c.namespace(&ns, &[("istio.io/rev", "1-25-0")]);
+            pods(&mut c, &ns, "p", "1-25-0", 1);
+        }
+        // An empty namespace does not use up a place.
+        c.namespace("ns-00-empty", &[("istio.io/rev", "1-25-0")]);
+        let mut s = c.state.clone();
+        s.plan = Some(plan(&[&["nowhere"]]));
+        let got = targets(&s);
+        assert_eq!(got.len(), MAX_NAMESPACES);
+        assert_eq!(namespaces(&got)[..2], ["ns-00", "ns-01"]);
+        assert_eq!(namespaces(&got).last(), Some(&"ns-15"));
+
+        // 20 namespaces with 10 pods on each of two revisions: 48 pods, 8 namespaces.
+        let mut c = cluster();
+        for i in 0..20 {
+            let ns = format!("big-{i:02}");
+            c.namespace(&ns, &[("istio.io/rev", "1-25-0")]);
+            pods(&mut c, &ns, "old", "1-24-0", 10);
+            pods(&mut c, &ns, "new", "1-25-0", 10);
+        }
+        let mut s = c.state.clone();
+        s.plan = Some(plan(&[&["nowhere"]]));
+        let got = targets(&s);
+        assert_eq!(got.len(), MAX_PODS);
+        assert_eq!(namespaces(&got).len(), 8);
+        let mut per: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+        for t in &got {
+            *per.entry((&t.namespace, &t.revision)).or_default() += 1;
+        }
+        assert!(per.values().all(|n| *n == PODS_PER_REVISION), "{per:?}");
+    }
+}
