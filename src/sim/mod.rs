@@ -2,7 +2,7 @@
 //! that behave like Kubernetes and Istio, istiod logs, and metrics for Prometheus.
 //!
 //! - `store`: objects, resourceVersions, watch history
-//! - `api`: the HTTP surface (discovery, list/watch/get, writes, logs, pod proxy)
+//! - `api`: the HTTP surface (discovery, list/watch/get, writes, logs, pod and service proxies)
 //! - `scenario`: the objects a run starts with
 //! - `controllers`: Deployments, ReplicaSets, DaemonSets, the kubelet's pod lifecycle
 //! - `injection`: sidecar injection through the revision and tag webhooks

@@ -86,6 +86,22 @@ impl Sim {
             .expect("run kubectl")
     }
 
+    /// Runs kubectl in `context` with `input` on its stdin; the output whatever the status.
+    pub fn kubectl_stdin(&self, context: &str, args: &[&str], input: &[u8]) -> Output {
+        use std::io::Write;
+        let mut child = self
+            .kubectl_command(context, args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn kubectl");
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin.write_all(input).expect("write kubectl's stdin");
+        drop(stdin);
+        child.wait_with_output().expect("wait for kubectl")
+    }
+
     /// Runs kubectl as `sim-admin`, asserts success and returns stdout.
     pub fn kubectl(&self, args: &[&str]) -> String {
         let out = self.kubectl_output(args);

@@ -7,6 +7,7 @@ mod logs;
 mod proxy;
 mod read;
 mod scale;
+mod service_proxy;
 pub mod status;
 pub mod table;
 mod watch;
@@ -56,6 +57,8 @@ pub struct Target {
 
 pub struct Request {
     pub method: Method,
+    /// As it arrived, for the raw query string a proxy passes on.
+    pub uri: Uri,
     pub target: Target,
     pub query: HashMap<String, String>,
     pub headers: HeaderMap,
@@ -190,6 +193,7 @@ async fn route(
     let target = parse_target(&segments)?;
     let request = Request {
         method,
+        uri,
         target,
         query,
         headers,
@@ -198,7 +202,7 @@ async fn route(
     };
     if let Some(log) = &ctx.request_log {
         use std::io::Write;
-        let line = format!("{} {} {}\n", verb(&request), request.method, uri);
+        let line = format!("{} {} {}\n", verb(&request), request.method, request.uri);
         if let Ok(mut file) = log.lock() {
             let _ = file.write_all(line.as_bytes());
         }
@@ -310,6 +314,9 @@ async fn dispatch(ctx: &Arc<SimContext>, req: Request) -> Result<Response, ApiEr
         (Some("log"), v) => Err(ApiError::method_not_allowed(format!(
             "{v} is not supported on pods/log"
         ))),
+        (Some("proxy"), _) if req.target.def.plural == "services" => {
+            service_proxy::serve(ctx, &req).await
+        }
         (Some("proxy"), _) => proxy::serve(ctx, &req),
         (Some("scale"), "get") => scale::get(ctx, &req),
         (Some("scale"), "update") => scale::write(ctx, &req, None),
