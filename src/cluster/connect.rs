@@ -63,6 +63,9 @@ pub async fn connect(target: &Target) -> Result<Connection, String> {
         .map_err(|e| format!("the kubeconfig's context {context:?} is not usable: {e}"))?;
     client_config.connect_timeout = Some(Duration::from_secs(5));
     client_config.read_timeout = Some(Duration::from_secs(300));
+    // No hidden retries of 429/503/504: they can hold a request for minutes. The watch loops
+    // re-list on their own and show it, and a metrics round reports what failed.
+    client_config.default_retry = false;
     let server = client_config.cluster_url.to_string();
     let client = Client::try_from(client_config)
         .map_err(|e| format!("cannot build a client for {server}: {e}"))?;

@@ -116,6 +116,7 @@ pub fn rows<'a>(
         }
     }
     let selected = state.ui.selected_namespace.as_deref();
+    let wave = current_wave(state);
     let mut names: Vec<&str> = latest
         .data_plane
         .keys()
@@ -130,6 +131,7 @@ pub fn rows<'a>(
         (
             rank(by_ns.get(ns).map_or(&[][..], Vec::as_slice)),
             Some(*ns) != selected,
+            !wave.iter().any(|w| w == ns),
             std::cmp::Reverse((busy * 1000.0) as u64),
             ns.to_string(),
         )
@@ -213,6 +215,20 @@ pub fn rows<'a>(
     }
     rows.truncate(limit);
     rows
+}
+
+/// The namespaces of the wave under way, which the driver watches most.
+fn current_wave(state: &State) -> Vec<String> {
+    let Some(plan) = state.plan.as_ref() else {
+        return Vec::new();
+    };
+    match crate::app::plan_flow::current_phase(state, plan) {
+        crate::plan::model::Phase::Wave(i) => {
+            let all: Vec<_> = state.namespaces.values().collect();
+            plan.wave_namespaces(i, &all)
+        }
+        _ => Vec::new(),
+    }
 }
 
 fn rps(t: &Traffic) -> String {
