@@ -6,7 +6,8 @@
 //!
 //! rewrites `screenshots/cockpit.svg` (the cockpit on the `search` namespace, which has a pod
 //! with a skewed sidecar) and `screenshots/nack-view.svg` (the NACK-only istiod log while
-//! 1-25-0 NACKs the proxies of `staging-web`). Plain `cargo test` skips it (it restarts a
+//! 1-25-0 NACKs the proxies of `staging-web`) and `screenshots/rollback.svg` (the rollback
+//! banner and the metrics pane once 1-25-0 is also slow). Plain `cargo test` skips it (it restarts a
 //! namespace and waits for NACKs) but runs the unit tests of the SVG writer.
 
 mod common;
@@ -28,6 +29,7 @@ const WIDTH: u16 = 160;
 const HEIGHT: u16 = 48;
 const COCKPIT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/screenshots/cockpit.svg");
 const NACK_VIEW: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/screenshots/nack-view.svg");
+const METRICS_VIEW: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/screenshots/rollback.svg");
 
 fn press(cockpit: &mut Headless, code: KeyCode) {
     cockpit.apply(Event::Key(KeyEvent::new(code, KeyModifiers::NONE)));
@@ -118,6 +120,21 @@ async fn draw_the_readme_screenshots() {
          (one with a skewed sidecar) and the istiod logs",
     );
 
+    // The latency trigger needs staging-web's traffic before the move; a short duration
+    // keeps the wait for the picture short.
+    assert!(
+        cockpit
+            .pump_until(Duration::from_secs(60), |s| s
+                .guard
+                .baseline("staging-web")
+                .is_some())
+            .await,
+        "no baseline for staging-web"
+    );
+    if let Some(plan) = cockpit.state.plan.as_mut() {
+        plan.thresholds.p99_latency_for = Duration::from_secs(10);
+    }
+
     // 1-25-0 logs NACKs only for proxies it serves: move staging-web to it first.
     sim.kubectl(&[
         "label",
@@ -173,5 +190,27 @@ async fn draw_the_readme_screenshots() {
         NACK_VIEW,
         "istio-cockpit showing only the NACK lines of the istiod logs while istiod 1-25-0 \
          rejects configuration for the proxies of staging-web",
+    );
+
+    // Slow the new revision down: the latency trigger fires for staging-web.
+    sim.set_faults(r#"{"data":{"latency.1-25-0":"300"}}"#);
+    let latency_breached = |s: &State| {
+        s.findings
+            .iter()
+            .any(|f| f.is_breached() && f.to_string().starts_with("staging-web: p99 latency"))
+    };
+    assert!(
+        cockpit
+            .pump_until(Duration::from_secs(90), latency_breached)
+            .await,
+        "the latency trigger never fired: {:#?}",
+        cockpit.state.findings
+    );
+    press(&mut cockpit, KeyCode::Char('P'));
+    save(
+        &cockpit.state,
+        &theme,
+        METRICS_VIEW,
+        "istio-cockpit's rollback banner and metrics pane: staging-web is slower on 1-25-0 than          its baseline, and istiod 1-25-0 rejects configuration",
     );
 }

@@ -249,3 +249,112 @@ pub fn state(width: u16, height: u16) -> State {
     // Streams report their last event at the fixed clock.
     s
 }
+
+/// Numbers for the metrics pane and the rollback banner.
+pub mod metrics {
+    use std::collections::BTreeMap;
+
+    use chrono::Duration;
+    use istio_cockpit::app::event::{Event, Watch};
+    use istio_cockpit::app::state::State;
+    use istio_cockpit::app::update::update;
+    use istio_cockpit::metrics::control_plane::Rates;
+    use istio_cockpit::metrics::reading::{Reading, Traffic};
+    use istio_cockpit::ui::layout;
+
+    use super::{self as fixture, now};
+
+    fn traffic(rps: f64, p99: f64, ratio: f64) -> Traffic {
+        Traffic {
+            requests_per_s: rps,
+            error_ratio: Some(ratio),
+            p99_ms: Some(p99),
+            mtls_failures_per_s: 0.0,
+            sampled_pods: None,
+        }
+    }
+
+    fn istiod(pushes: f64, p99: f64, proxies: &[(&str, f64)]) -> Rates {
+        Rates {
+            pushes_per_s: [
+                ("cds".to_string(), pushes / 2.0),
+                ("eds".to_string(), pushes / 2.0),
+            ]
+            .into(),
+            rejects_per_s: 0.0,
+            convergence_p99: Some(p99),
+            proxies: proxies.iter().map(|(v, n)| (v.to_string(), *n)).collect(),
+            cpu_cores: Some(pushes / 10.0),
+            memory_bytes: Some(pushes * 128.0 * 1024.0 * 1024.0),
+        }
+    }
+
+    fn feed(s: &mut State, seconds_ago: i64, search: (&str, f64)) {
+        let mut r = Reading {
+            at: now() - Duration::seconds(seconds_ago),
+            source: "Prometheus at http://127.0.0.1:9090".into(),
+            control_plane: BTreeMap::new(),
+            data_plane: BTreeMap::new(),
+            errors: Vec::new(),
+        };
+        let wobble = (seconds_ago % 15) as f64;
+        r.control_plane.insert(
+            "1-24-0".into(),
+            istiod(
+                4.0 + wobble / 10.0,
+                0.08 + wobble / 100.0,
+                &[("1.24.0", 9.0), ("1.22.4", 1.0)],
+            ),
+        );
+        r.control_plane.insert(
+            "1-25-0".into(),
+            istiod(1.5, 0.05 + wobble / 200.0, &[("1.25.0", 3.0)]),
+        );
+        let ns = |r: &mut Reading, name: &str, rev: &str, t: Traffic| {
+            r.data_plane
+                .entry(name.into())
+                .or_default()
+                .insert(rev.into(), t);
+        };
+        ns(
+            &mut r,
+            "search",
+            search.0,
+            traffic(42.0, search.1 + wobble, 0.002),
+        );
+        ns(
+            &mut r,
+            "staging-web",
+            "1-25-0",
+            traffic(18.5, 35.0 + wobble, 0.0),
+        );
+        ns(
+            &mut r,
+            "payments",
+            "1-24-0",
+            traffic(120.0, 61.0 + wobble, 0.031),
+        );
+        update(s, Event::Metrics(r), layout::table_rows);
+    }
+
+    /// `search` measured on 1-24-0, moved to 1-25-0, and 320 ms slower there for 2m30s.
+    pub fn breached(width: u16, height: u16) -> State {
+        let mut s = fixture::state(width, height);
+        for ago in (155..=300).rev().step_by(5) {
+            feed(&mut s, ago, ("1-24-0", 100.0));
+        }
+        for old in ["search-api-5f7b9-4wpdd", "search-api-5f7b9-kd82m"] {
+            let pod = fixture::pod("search", old, Some("1-24-0"), Some("1.24.0"), true);
+            update(&mut s, Event::Pods(Watch::Delete(pod)), layout::table_rows);
+        }
+        for new in ["search-api-7d2c1-9xk2p", "search-api-7d2c1-q4w8n"] {
+            let pod = fixture::pod("search", new, Some("1-25-0"), Some("1.25.0"), true);
+            update(&mut s, Event::Pods(Watch::Apply(pod)), layout::table_rows);
+        }
+        for ago in (0..=150).rev().step_by(5) {
+            feed(&mut s, ago, ("1-25-0", 420.0));
+        }
+        update(&mut s, Event::Tick(now()), layout::table_rows);
+        s
+    }
+}
