@@ -84,8 +84,8 @@ pub struct ViewArgs {
     /// The Prometheus to read control-plane and traffic metrics from (http or https; a path
     /// prefix is kept). Without it, the plan's prometheus_service, else a Service whose name
     /// contains "prometheus" in istio-system or monitoring, is asked through the API server;
-    /// when none answers, istiod is scraped directly through the API server (control plane
-    /// only, no traffic numbers).
+    /// when none answers, istiod and a sample of sidecars (the current wave's first) are
+    /// scraped directly through the API server's pod proxy.
     #[arg(long, value_name = "URL", value_parser = check_prometheus_url)]
     pub prometheus: Option<String>,
     /// Bearer token sent to --prometheus.
