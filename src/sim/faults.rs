@@ -21,6 +21,8 @@ pub struct FaultSet {
     pub api_error_rate: f64,
     pub api_latency_ms: u64,
     pub watch_drop_seconds: u64,
+    /// Pod updates per second, spread over every pod: load for a watcher (`churn.pods-per-second`).
+    pub churn_pods_per_second: f64,
 }
 
 impl FaultSet {
@@ -53,6 +55,10 @@ impl FaultSet {
                     Some(n) => set.watch_drop_seconds = n as u64,
                     None => bad("expected seconds (a number >= 0)"),
                 },
+                Some(("churn", "pods-per-second")) => match number.filter(|n| *n <= 10_000.0) {
+                    Some(n) => set.churn_pods_per_second = n,
+                    None => bad("expected pod updates per second, 0 to 10000"),
+                },
                 Some((kind @ ("latency" | "errors" | "nacks" | "mtls"), rev))
                     if !rev.is_empty() =>
                 {
@@ -78,7 +84,7 @@ impl FaultSet {
                     target.insert(rev.to_string(), v);
                 }
                 _ => bad(
-                    "unknown key (known: latency.<rev>, errors.<rev>, nacks.<rev>, mtls.<rev>, api.error-rate, api.latency-ms, watch.drop-seconds)",
+                    "unknown key (known: latency.<rev>, errors.<rev>, nacks.<rev>, mtls.<rev>, api.error-rate, api.latency-ms, watch.drop-seconds, churn.pods-per-second)",
                 ),
             }
         }
@@ -116,6 +122,7 @@ mod tests {
             "api.error-rate": "0.2",
             "api.latency-ms": "40",
             "watch.drop-seconds": "5",
+            "churn.pods-per-second": "100",
             "errors.1-24-0": "7",
             "frobnicate": "1",
             "latency.x": "fast",
@@ -133,6 +140,7 @@ mod tests {
             ),
             (0.2, 40, 5)
         );
+        assert_eq!(set.churn_pods_per_second, 100.0);
         assert_eq!(problems.len(), 3, "{problems:?}");
         assert!(problems.iter().any(|p| p.contains("frobnicate")));
     }

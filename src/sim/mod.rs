@@ -9,6 +9,7 @@
 //! - `mesh`: traffic, istiod and sidecar metrics, istiod logs, shaped by `faults`
 
 pub mod api;
+pub mod churn;
 pub mod controllers;
 pub mod fault_watcher;
 pub mod faults;
@@ -216,6 +217,7 @@ pub async fn start(opts: SimOptions) -> Result<RunningSim> {
     fault_watcher::apply_current(&ctx);
     tokio::spawn(fault_watcher::run(ctx.clone()));
     controllers::spawn(ctx.clone());
+    tokio::spawn(churn::run(ctx.clone()));
     ctx.mesh.clone().spawn();
 
     let (shutdown, stopped) = tokio::sync::watch::channel(false);
