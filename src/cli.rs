@@ -40,9 +40,32 @@ pub struct Cli {
 pub enum Command {
     /// Open the cockpit on the built-in simulated mesh: try it, rehearse an upgrade.
     Demo(DemoArgs),
+    /// Measure the cockpit on the simulated mesh at scale (start, event-to-screen latency,
+    /// frame time, CPU, memory, log ingest, terminal bytes) beside kubectl on the same mesh.
+    Bench(BenchArgs),
     /// Serve the simulated mesh: a Kubernetes API server with Istio on it, for kubectl,
     /// the cockpit and Prometheus.
     Sim(SimArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct BenchArgs {
+    /// Application namespaces in the simulated mesh.
+    #[arg(long, default_value_t = 2_000, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub namespaces: u32,
+    /// Pods in each of them.
+    #[arg(long, default_value_t = 25, value_name = "M",
+          value_parser = clap::value_parser!(u32).range(1..=500))]
+    pub pods_per_namespace: u32,
+    /// Seconds each steady-state measurement runs (idle CPU, churn CPU, log ingest, terminal
+    /// bytes).
+    #[arg(long, default_value_t = 10, value_name = "S",
+          value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub seconds: u64,
+    /// Print one JSON object (every figure named with its unit) instead of the table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -255,6 +278,7 @@ pub fn main() -> ExitCode {
         match cli.command {
             Some(Command::Sim(args)) => run_sim(args).await,
             Some(Command::Demo(args)) => run_demo(args).await,
+            Some(Command::Bench(args)) => run_bench(args).await,
             None => run_cockpit(cli.cluster, cli.view).await,
         }
     });
@@ -353,6 +377,21 @@ async fn run_demo(args: DemoArgs) -> Result<(), String> {
     sim.stop().await;
     let _ = std::fs::remove_dir_all(&dir);
     result
+}
+
+async fn run_bench(args: BenchArgs) -> Result<(), String> {
+    let report = crate::bench::run(crate::bench::Options {
+        namespaces: args.namespaces,
+        pods_per_namespace: args.pods_per_namespace,
+        seconds: args.seconds,
+    })
+    .await?;
+    if args.json {
+        println!("{}", report.json());
+    } else {
+        print!("{}", report.table());
+    }
+    Ok(())
 }
 
 async fn run_sim(args: SimArgs) -> Result<(), String> {

@@ -3,8 +3,10 @@
 //! - `cli`: command-line parsing and the entry point of each command
 //! - `sim`: the simulated mesh (a Kubernetes API server with Istio on it) used by `sim`,
 //!   `demo` and every test
+//! - `bench`: the cockpit measured at scale on the simulated mesh
 
 pub mod app;
+pub mod bench;
 pub mod cli;
 pub mod cluster;
 pub mod cockpit;

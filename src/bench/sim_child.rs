@@ -1,0 +1,69 @@
+//! The simulated mesh in its own process, so that the cockpit's CPU and memory are measured
+//! alone: this same binary's `sim` command, stopped when dropped.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct SimChild {
+    child: Child,
+    pub kubeconfig: PathBuf,
+    /// From the start of the process until it said it was ready.
+    pub ready_after: Duration,
+}
+
+impl SimChild {
+    pub fn start(
+        namespaces: u32,
+        pods_per_namespace: u32,
+        dir: &std::path::Path,
+    ) -> Result<SimChild, String> {
+        let exe = std::env::current_exe().map_err(|e| format!("cannot find this program: {e}"))?;
+        let kubeconfig = dir.join("kubeconfig");
+        let started = Instant::now();
+        let mut child = Command::new(exe)
+            .args(["sim", "--namespaces", &namespaces.to_string()])
+            .args(["--pods-per-namespace", &pods_per_namespace.to_string()])
+            .args(["--ready-after", "1"])
+            .arg("--kubeconfig-out")
+            .arg(&kubeconfig)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("cannot start the simulated mesh: {e}"))?;
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut first = String::new();
+        let read = BufReader::new(stdout).read_line(&mut first);
+        if !matches!(read, Ok(n) if n > 0) || !first.starts_with("ready ") {
+            let _ = child.kill();
+            let status = child.wait().ok();
+            return Err(format!(
+                "the simulated mesh did not start ({status:?}); try `istio-cockpit sim` with the same sizes"
+            ));
+        }
+        Ok(SimChild {
+            child,
+            kubeconfig,
+            ready_after: started.elapsed(),
+        })
+    }
+}
+
+impl Drop for SimChild {
+    fn drop(&mut self) {
+        // SAFETY: kill only sends a signal to our own child.
+        unsafe {
+            libc::kill(self.child.id() as i32, libc::SIGTERM);
+        }
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
