@@ -18,7 +18,6 @@ use crate::cockpit::Sources;
 use crate::ui::{self, layout, theme::Theme};
 
 const FRAME: Duration = Duration::from_millis(33);
-const BATCH: usize = 4096;
 
 pub struct Driver<B: Backend> {
     pub state: State,
@@ -135,15 +134,9 @@ impl<B: Backend> Driver<B> {
             let frame_due = self.last_frame + FRAME;
             let dirty = self.state.dirty;
             tokio::select! {
-                Some(event) = self.events.recv() => {
-                    self.apply(event);
-                    for _ in 0..BATCH {
-                        match self.events.try_recv() {
-                            Ok(event) => self.apply(event),
-                            Err(_) => break,
-                        }
-                    }
-                }
+                // As `cockpit::run`: keys, then the clock, then events; the deadline first.
+                biased;
+                _ = tokio::time::sleep_until(deadline) => return Outcome::TimedOut,
                 Some((pressed, key)) = self.keys.recv() => {
                     self.apply(Event::Key(key));
                     self.key_waits.push(pressed.elapsed());
@@ -153,8 +146,15 @@ impl<B: Backend> Driver<B> {
                     self.sources.resample(&self.state);
                     self.next_tick += Duration::from_secs(1);
                 }
+                Some(event) = self.events.recv() => {
+                    self.apply(event);
+                    let (state, events) = (&mut self.state, &mut self.events);
+                    crate::cockpit::drain_batch(events, |event| {
+                        update(state, event, layout::table_rows);
+                        state.commands.clear();
+                    });
+                }
                 _ = tokio::time::sleep_until(frame_due), if dirty => {}
-                _ = tokio::time::sleep_until(deadline) => return Outcome::TimedOut,
             }
             if self.state.dirty && Instant::now() >= self.last_frame + FRAME {
                 self.draw();

@@ -24,8 +24,25 @@ use crate::ui::{self, layout, theme::Theme};
 
 /// At most this often a frame is drawn (30 per second).
 const FRAME: Duration = Duration::from_millis(33);
-/// Events handled before a frame may be drawn, so a flood cannot starve the screen or keys.
-const BATCH: usize = 4096;
+/// Events handled before a frame may be drawn or a key read, so a flood cannot starve the
+/// screen or keys: at most this many, and for at most `BATCH_TIME`.
+pub const BATCH: usize = 4096;
+pub const BATCH_TIME: Duration = Duration::from_millis(8);
+
+/// Handles the events already waiting, within `BATCH` and `BATCH_TIME`.
+pub fn drain_batch(rx: &mut mpsc::Receiver<Event>, mut handle: impl FnMut(Event)) {
+    let until = std::time::Instant::now() + BATCH_TIME;
+    for i in 0..BATCH {
+        // Reading the clock every few events is enough to keep to the time.
+        if i % 64 == 63 && std::time::Instant::now() >= until {
+            break;
+        }
+        match rx.try_recv() {
+            Ok(event) => handle(event),
+            Err(_) => break,
+        }
+    }
+}
 
 pub struct Options {
     pub read_only: bool,
@@ -173,15 +190,8 @@ pub async fn run(conn: Connection, opts: Options) -> Result<(), String> {
     loop {
         let frame_due = last_frame + FRAME;
         tokio::select! {
-            Some(event) = rx.recv() => {
-                update(&mut state, event, layout::table_rows);
-                for _ in 0..BATCH {
-                    match rx.try_recv() {
-                        Ok(event) => update(&mut state, event, layout::table_rows),
-                        Err(_) => break,
-                    }
-                }
-            }
+            // Keys first, then the clock: a flood of events must never keep either waiting.
+            biased;
             key = keys.next() => match key {
                 Some(Ok(e)) => if let Some(event) = from_terminal(e) {
                     update(&mut state, event, layout::table_rows);
@@ -192,12 +202,16 @@ pub async fn run(conn: Connection, opts: Options) -> Result<(), String> {
                 }
                 None => break,
             },
+            _ = async { match term_signal.as_mut() { Some(s) => { s.recv().await; } None => std::future::pending().await } } => break,
             _ = tick.tick() => {
                 update(&mut state, Event::Tick(Utc::now()), layout::table_rows);
                 sources.resample(&state);
             }
+            Some(event) = rx.recv() => {
+                update(&mut state, event, layout::table_rows);
+                drain_batch(&mut rx, |event| update(&mut state, event, layout::table_rows));
+            }
             _ = tokio::time::sleep_until(frame_due), if state.dirty => {}
-            _ = async { match term_signal.as_mut() { Some(s) => { s.recv().await; } None => std::future::pending().await } } => break,
         }
         for command in state.commands.drain(..) {
             if let Some(exec) = &commands {
