@@ -47,9 +47,7 @@ pub fn update(state: &mut State, event: Event, viewport: Viewports) {
                     state.ui.selected_namespace.as_deref() == Some(p.namespace.as_str())
                 }
             };
-            let changed = state
-                .pods
-                .apply(w, |p| (p.namespace.clone(), p.name.clone()));
+            let changed = super::tally::apply(&mut state.pods, &mut state.pod_tally, w);
             if affects_selection {
                 refit_pods(state, viewport);
             }

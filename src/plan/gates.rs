@@ -143,12 +143,12 @@ fn namespaces_on(state: &State, mesh: &Mesh, names: &[String], to: &str) -> Gate
             None => issues.push("labels select no revision".to_string()),
         }
         let (mut injected, mut done) = (0, 0);
-        for pod in state.pods_in(name) {
-            if pod.istiod.is_some() || !pod.is_injected() {
-                continue;
+        let tally = state.pod_tally.namespace(name);
+        for (revision, _, count) in tally.into_iter().flat_map(|t| t.injected()) {
+            injected += count.pods;
+            if revision == Some(to) {
+                done += count.ready;
             }
-            injected += 1;
-            done += usize::from(pod.revision.as_deref() == Some(to) && pod.is_ready());
         }
         if done < injected {
             issues.push(format!("{done} of {injected} pods ready on {to}"));
@@ -258,6 +258,17 @@ fn no_nacks(input: &GateInput<'_>) -> Gate {
 fn no_skew(state: &State, mesh: &Mesh, names: &[String]) -> GateStatus {
     let mut problems = Vec::new();
     for name in names {
+        // Only a namespace whose counts show a skewed proxy has pods worth naming; istiod's
+        // own pods are not in those counts, so their namespace is always looked at.
+        let may_skew = state.pod_tally.namespace(name).is_some_and(|t| {
+            t.istiod > 0
+                || t.mix
+                    .keys()
+                    .any(|(rev, proxy)| mesh.skew_of(rev.as_deref(), *proxy).is_some())
+        });
+        if !may_skew {
+            continue;
+        }
         for pod in state.pods_in(name) {
             if let (Some((skew, control)), Some(proxy)) = (mesh.pod_skew(pod), pod.proxy) {
                 problems.push(format!(
@@ -288,11 +299,14 @@ fn tags_on(plan: &Plan, mesh: &Mesh) -> GateStatus {
 /// Nothing depends on the old control plane any more: no injected pod, no namespace label
 /// (directly or through a tag), no tag, and no ambient DaemonSet (ztunnel, istio-cni) of it.
 fn nothing_on(state: &State, mesh: &Mesh, from: &str) -> GateStatus {
-    let pods = state
-        .pods
+    let pods: usize = state
+        .pod_tally
+        .namespaces
         .values()
-        .filter(|p| p.istiod.is_none() && p.revision.as_deref() == Some(from))
-        .count();
+        .flat_map(|t| t.injected())
+        .filter(|(revision, _, _)| *revision == Some(from))
+        .map(|(_, _, count)| count.pods)
+        .sum();
     let namespaces: Vec<String> = state
         .namespaces
         .values()
