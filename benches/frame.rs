@@ -30,6 +30,13 @@ fn frames(c: &mut Criterion) {
         })
     });
     state.ui.show_journal = false;
+    state.ui.show_metrics = true;
+    group.bench_function("full_screen_metrics", |b| {
+        b.iter(|| {
+            terminal.draw(|f| ui::draw(f, &state, &theme)).unwrap();
+        })
+    });
+    state.ui.show_metrics = false;
 
     // Each pane drawn where the full screen puts it, with the mesh computed once outside.
     let mesh = Mesh::of(&state);
