@@ -1,7 +1,7 @@
 //! The cockpit's state and the pure logic behind it.
 //!
 //! - `event`, `update`: everything that changes the state, and the one function that does it
-//! - `state`, `collection`, `logs`: the state itself
+//! - `state`, `collection`, `logs`: the state itself; `tally`: counts of its pods, kept as they change
 //! - `view`: rows the panes show, derived on demand
 //! - `drive`, `plan_flow`, `activity`, `rollback`: driving the upgrade, and rolling it back
 //! - `metrics_sample`: which sidecars to scrape when there is no Prometheus
@@ -22,6 +22,7 @@ pub mod records;
 pub mod resources;
 pub mod rollback;
 pub mod state;
+pub mod tally;
 pub mod update;
 pub mod version;
 pub mod view;

@@ -13,13 +13,17 @@ use crate::plan::triggers::{Finding, Scope};
 
 /// Namespaces with injected pods on `revision`, from the cluster's state.
 fn namespaces_on(state: &State, revision: &str) -> BTreeSet<String> {
-    let mut names = BTreeSet::new();
-    for pod in state.pods.values() {
-        if pod.istiod.is_none() && pod.revision.as_deref() == Some(revision) {
-            names.insert(pod.namespace.clone());
-        }
-    }
-    names
+    state
+        .pod_tally
+        .namespaces
+        .iter()
+        .filter(|(_, t)| {
+            t.mix
+                .keys()
+                .any(|(rev, _)| rev.as_deref() == Some(revision))
+        })
+        .map(|(name, _)| name.clone())
+        .collect()
 }
 
 /// Takes in a round of metrics: baselines and triggers move on, findings are judged again.

@@ -176,6 +176,8 @@ pub struct State {
     pub mode: Mode,
     pub namespaces: Collection<String, NamespaceInfo>,
     pub pods: Collection<(String, String), PodInfo>,
+    /// Counts of `pods`, kept in step by `update`.
+    pub pod_tally: super::tally::PodTally,
     pub webhooks: Collection<String, WebhookInfo>,
     pub daemonsets: Collection<(String, String), DaemonSetInfo>,
     pub logs: LogBuffer,
@@ -230,6 +232,7 @@ impl State {
             mode,
             namespaces: Collection::default(),
             pods: Collection::default(),
+            pod_tally: Default::default(),
             webhooks: Collection::default(),
             daemonsets: Collection::default(),
             logs: LogBuffer::new(log_capacity),

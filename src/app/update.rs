@@ -47,9 +47,7 @@ pub fn update(state: &mut State, event: Event, viewport: Viewports) {
                     state.ui.selected_namespace.as_deref() == Some(p.namespace.as_str())
                 }
             };
-            let changed = state
-                .pods
-                .apply(w, |p| (p.namespace.clone(), p.name.clone()));
+            let changed = super::tally::apply(&mut state.pods, &mut state.pod_tally, w);
             if affects_selection {
                 refit_pods(state, viewport);
             }
@@ -166,31 +164,26 @@ fn refit(state: &mut State, viewport: Viewports) {
 }
 
 fn refit_namespaces(state: &mut State, viewport: Viewports) {
-    let names: Vec<String> = view::visible_namespaces(state)
-        .iter()
-        .map(|n| n.name.clone())
-        .collect();
-    let height = viewport(state, Pane::Namespaces);
-    match state
+    // Borrowed, not cloned: every namespace event comes through here.
+    let names = view::visible_namespaces(state);
+    let len = names.len();
+    let position = state
         .ui
         .selected_namespace
         .as_ref()
-        .and_then(|s| names.iter().position(|n| n == s))
-    {
+        .and_then(|s| names.iter().position(|n| n.name == *s));
+    let fallback = match position {
+        Some(_) => None,
+        None => names
+            .get(state.ui.namespaces.selected.min(len.saturating_sub(1)))
+            .map(|n| n.name.clone()),
+    };
+    let height = viewport(state, Pane::Namespaces);
+    match position {
         Some(i) => state.ui.namespaces.selected = i,
-        None => {
-            state.ui.selected_namespace = names
-                .get(
-                    state
-                        .ui
-                        .namespaces
-                        .selected
-                        .min(names.len().saturating_sub(1)),
-                )
-                .cloned()
-        }
+        None => state.ui.selected_namespace = fallback,
     }
-    state.ui.namespaces.fit(names.len(), height);
+    state.ui.namespaces.fit(len, height);
 }
 
 fn refit_pods(state: &mut State, viewport: Viewports) {

@@ -38,18 +38,15 @@ impl Mesh {
             }
         }
         let mut versions = BTreeMap::new();
-        let mut served: BTreeMap<&str, usize> = BTreeMap::new();
-        for pod in state.pods.values() {
+        for pod in istiod_pods(state) {
             if let Some((rev, version)) = &pod.istiod {
                 revisions.insert(rev.clone());
                 if let Some(v) = version {
                     versions.insert(rev.clone(), *v);
                 }
             }
-            if let Some(rev) = &pod.revision {
-                *served.entry(rev.as_str()).or_default() += 1;
-            }
         }
+        let served = &state.pod_tally.served;
         for rev in &revisions {
             if !versions.contains_key(rev)
                 && let Some(v) = Version::parse(rev)
@@ -62,7 +59,7 @@ impl Mesh {
         let old = served
             .iter()
             .filter(|(r, _)| revisions.iter().any(|x| x == *r))
-            .max_by_key(|(r, n)| (**n, std::cmp::Reverse(versions.get(**r).copied())))
+            .max_by_key(|(r, n)| (**n, std::cmp::Reverse(versions.get(r.as_str()).copied())))
             .map(|(r, _)| r.to_string());
         let new = revisions.last().cloned();
         Mesh {
@@ -88,11 +85,29 @@ impl Mesh {
 
     /// The skew problem of a pod against the istiod of its revision, if any.
     pub fn pod_skew(&self, pod: &PodInfo) -> Option<(Skew, Version)> {
-        let proxy = pod.proxy?;
-        let control = self.versions.get(pod.revision.as_ref()?)?;
+        self.skew_of(pod.revision.as_deref(), pod.proxy)
+    }
+
+    /// The skew problem of a proxy injected by `revision`, if any.
+    pub fn skew_of(
+        &self,
+        revision: Option<&str>,
+        proxy: Option<Version>,
+    ) -> Option<(Skew, Version)> {
+        let proxy = proxy?;
+        let control = self.versions.get(revision?)?;
         let s = skew(*control, proxy);
         s.is_violation().then_some((s, *control))
     }
+}
+
+/// The istiod pods, in key order, without walking the others.
+fn istiod_pods(state: &State) -> impl Iterator<Item = &PodInfo> {
+    state
+        .pod_tally
+        .istiod
+        .iter()
+        .filter_map(|key| state.pods.get(key))
 }
 
 /// Revisions with an injector: how many rows the control-plane pane needs, cheaply (the
@@ -161,22 +176,19 @@ pub fn namespace_row(state: &State, mesh: &Mesh, ns: &NamespaceInfo) -> Namespac
     let mut by_revision: BTreeMap<String, usize> = BTreeMap::new();
     let mut versions: BTreeMap<Version, usize> = BTreeMap::new();
     let (mut pods, mut ready, mut skewed, mut uninjected) = (0, 0, 0, 0);
-    for pod in state.pods_in(&ns.name) {
-        if pod.istiod.is_some() {
-            continue;
+    let tally = state.pod_tally.namespace(&ns.name);
+    for ((revision, proxy), count) in tally.into_iter().flat_map(|t| &t.mix) {
+        pods += count.pods;
+        ready += count.ready;
+        let rev = revision.clone().unwrap_or_else(|| NO_SIDECAR.to_string());
+        *by_revision.entry(rev).or_default() += count.pods;
+        match proxy {
+            Some(v) => *versions.entry(*v).or_default() += count.pods,
+            None => uninjected += count.pods,
         }
-        pods += 1;
-        ready += usize::from(pod.is_ready());
-        let rev = pod
-            .revision
-            .clone()
-            .unwrap_or_else(|| NO_SIDECAR.to_string());
-        *by_revision.entry(rev).or_default() += 1;
-        match pod.proxy {
-            Some(v) => *versions.entry(v).or_default() += 1,
-            None => uninjected += 1,
+        if mesh.skew_of(revision.as_deref(), *proxy).is_some() {
+            skewed += count.pods;
         }
-        skewed += usize::from(mesh.pod_skew(pod).is_some());
     }
     let mut warnings: Vec<String> = resolution.problems.iter().map(|p| p.describe()).collect();
     if skewed > 0 {
@@ -270,7 +282,12 @@ pub fn control_plane_rows(state: &State, mesh: &Mesh) -> Vec<ControlPlaneRow> {
             )
         })
         .collect();
-    for pod in state.pods.values() {
+    for (rev, n) in &state.pod_tally.served {
+        if let Some(row) = rows.get_mut(rev.as_str()) {
+            row.pods += n;
+        }
+    }
+    for pod in istiod_pods(state) {
         if let Some((rev, _)) = &pod.istiod
             && let Some(row) = rows.get_mut(rev.as_str())
         {
@@ -278,10 +295,12 @@ pub fn control_plane_rows(state: &State, mesh: &Mesh) -> Vec<ControlPlaneRow> {
             row.istiod_ready += usize::from(pod.is_ready());
             row.cpu_millis += u64::from(pod.cpu_millis);
             row.memory_mib += u64::from(pod.memory_mib);
-        } else if let Some(rev) = &pod.revision
-            && let Some(row) = rows.get_mut(rev.as_str())
-        {
-            row.pods += 1;
+            // Counted among the istiod pods of its row, not among the pods it serves.
+            if let Some(served) = &pod.revision
+                && let Some(row) = rows.get_mut(served.as_str())
+            {
+                row.pods -= 1;
+            }
         }
     }
     for ns in state.namespaces.values() {

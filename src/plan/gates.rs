@@ -121,6 +121,35 @@ fn few(items: &[String], separator: &str) -> String {
     text
 }
 
+/// Problems of a gate over many namespaces: only the ones the gate names are written out, so
+/// a wave of thousands of namespaces costs no more than counting them.
+#[derive(Default)]
+struct Problems {
+    named: Vec<String>,
+    count: usize,
+}
+
+impl Problems {
+    fn push(&mut self, describe: impl FnOnce() -> String) {
+        if self.named.len() < NAMED {
+            self.named.push(describe());
+        }
+        self.count += 1;
+    }
+
+    /// The same text `few` writes for the full list.
+    fn status(self) -> GateStatus {
+        if self.count == 0 {
+            return GateStatus::Pass;
+        }
+        let mut text = self.named.join("; ");
+        if self.count > NAMED {
+            text.push_str(&format!("; and {} more", self.count - NAMED));
+        }
+        GateStatus::Fail(text)
+    }
+}
+
 fn fail_if_any(problems: Vec<String>) -> GateStatus {
     if problems.is_empty() {
         GateStatus::Pass
@@ -131,33 +160,38 @@ fn fail_if_any(problems: Vec<String>) -> GateStatus {
 
 /// Every namespace's labels select `to`, and every injected pod in it runs `to` and is ready.
 fn namespaces_on(state: &State, mesh: &Mesh, names: &[String], to: &str) -> GateStatus {
-    let mut problems = Vec::new();
+    let mut problems = Problems::default();
     for name in names {
         let Some(ns) = state.namespaces.get(name) else {
             continue;
         };
-        let mut issues = Vec::new();
-        match mesh.resolve(ns).revision {
-            Some(rev) if rev == to => {}
-            Some(rev) => issues.push(format!("labels select {rev}")),
-            None => issues.push("labels select no revision".to_string()),
-        }
+        let selected = mesh.resolve(ns).revision;
         let (mut injected, mut done) = (0, 0);
-        for pod in state.pods_in(name) {
-            if pod.istiod.is_some() || !pod.is_injected() {
-                continue;
+        let tally = state.pod_tally.namespace(name);
+        for (revision, _, count) in tally.into_iter().flat_map(|t| t.injected()) {
+            injected += count.pods;
+            if revision == Some(to) {
+                done += count.ready;
             }
-            injected += 1;
-            done += usize::from(pod.revision.as_deref() == Some(to) && pod.is_ready());
         }
-        if done < injected {
-            issues.push(format!("{done} of {injected} pods ready on {to}"));
+        let labelled = selected.as_deref() == Some(to);
+        if labelled && done >= injected {
+            continue;
         }
-        if !issues.is_empty() {
-            problems.push(format!("{name}: {}", issues.join(", ")));
-        }
+        problems.push(|| {
+            let mut issues = Vec::new();
+            match &selected {
+                Some(rev) if rev == to => {}
+                Some(rev) => issues.push(format!("labels select {rev}")),
+                None => issues.push("labels select no revision".to_string()),
+            }
+            if done < injected {
+                issues.push(format!("{done} of {injected} pods ready on {to}"));
+            }
+            format!("{name}: {}", issues.join(", "))
+        });
     }
-    fail_if_any(problems)
+    problems.status()
 }
 
 /// The name of the metrics gate, which `M` also watches mid-wave.
@@ -258,6 +292,17 @@ fn no_nacks(input: &GateInput<'_>) -> Gate {
 fn no_skew(state: &State, mesh: &Mesh, names: &[String]) -> GateStatus {
     let mut problems = Vec::new();
     for name in names {
+        // Only a namespace whose counts show a skewed proxy has pods worth naming; istiod's
+        // own pods are not in those counts, so their namespace is always looked at.
+        let may_skew = state.pod_tally.namespace(name).is_some_and(|t| {
+            t.istiod > 0
+                || t.mix
+                    .keys()
+                    .any(|(rev, proxy)| mesh.skew_of(rev.as_deref(), *proxy).is_some())
+        });
+        if !may_skew {
+            continue;
+        }
         for pod in state.pods_in(name) {
             if let (Some((skew, control)), Some(proxy)) = (mesh.pod_skew(pod), pod.proxy) {
                 problems.push(format!(
@@ -288,11 +333,14 @@ fn tags_on(plan: &Plan, mesh: &Mesh) -> GateStatus {
 /// Nothing depends on the old control plane any more: no injected pod, no namespace label
 /// (directly or through a tag), no tag, and no ambient DaemonSet (ztunnel, istio-cni) of it.
 fn nothing_on(state: &State, mesh: &Mesh, from: &str) -> GateStatus {
-    let pods = state
-        .pods
+    let pods: usize = state
+        .pod_tally
+        .namespaces
         .values()
-        .filter(|p| p.istiod.is_none() && p.revision.as_deref() == Some(from))
-        .count();
+        .flat_map(|t| t.injected())
+        .filter(|(revision, _, _)| *revision == Some(from))
+        .map(|(_, _, count)| count.pods)
+        .sum();
     let namespaces: Vec<String> = state
         .namespaces
         .values()

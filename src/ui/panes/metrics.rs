@@ -225,9 +225,11 @@ fn control_plane_rows<'a>(
             .map(|(t, v)| format!("{t} {v:.1}"))
             .collect::<Vec<_>>()
             .join(" ");
+        // The sparkline shows only the newest TREND values.
         let history: Vec<Option<f64>> = state
             .metrics
             .iter()
+            .skip(state.metrics.len().saturating_sub(TREND))
             .map(|m| m.control_plane.get(rev).and_then(|r| r.convergence_p99))
             .collect();
         let live = |s| if stale { theme.dim } else { s };

@@ -2,7 +2,7 @@
 //! requests/s, 5xx ratio and p99 latency, against the baseline captured before the move, with
 //! the trend of p99 and the namespace's triggers. Breached namespaces come first.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use ratatui::layout::Constraint;
 use ratatui::style::Style;
@@ -123,7 +123,9 @@ pub fn rows<'a>(
         .map(String::as_str)
         .chain(by_ns.keys().copied())
         .collect();
-    names.sort_by_key(|ns| {
+    let wave: BTreeSet<&str> = wave.iter().map(String::as_str).collect();
+    // Each key once: a wave can list thousands of namespaces.
+    names.sort_by_cached_key(|ns| {
         let busy = latest
             .data_plane
             .get(*ns)
@@ -131,7 +133,7 @@ pub fn rows<'a>(
         (
             rank(by_ns.get(ns).map_or(&[][..], Vec::as_slice)),
             Some(*ns) != selected,
-            !wave.iter().any(|w| w == ns),
+            !wave.contains(ns),
             std::cmp::Reverse((busy * 1000.0) as u64),
             ns.to_string(),
         )
@@ -168,6 +170,7 @@ pub fn rows<'a>(
             let history: Vec<Option<f64>> = state
                 .metrics
                 .iter()
+                .skip(state.metrics.len().saturating_sub(TREND))
                 .map(|m| m.traffic(ns, rev).and_then(|t| t.p99_ms))
                 .collect();
             let style = |s: Style| if stale { theme.dim } else { s };

@@ -1,0 +1,49 @@
+//! What the panes and the phase bar derive from the state on every frame, at full scale.
+
+mod common;
+
+use std::hint::black_box;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use istio_cockpit::app::view::{self, Mesh};
+use istio_cockpit::app::{activity, plan_flow};
+use istio_cockpit::ui::layout;
+
+fn derived(c: &mut Criterion) {
+    let state = common::state();
+    let mesh = Mesh::of(&state);
+    let mut group = c.benchmark_group("view");
+    group.bench_function("mesh", |b| b.iter(|| Mesh::of(black_box(&state))));
+    let rows = layout::table_rows(&state, istio_cockpit::app::state::Pane::Namespaces);
+    group.bench_function("namespace_rows_visible", |b| {
+        b.iter(|| {
+            view::visible_namespaces(&state)
+                .into_iter()
+                .skip(state.ui.namespaces.offset)
+                .take(rows)
+                .map(|ns| view::namespace_row(&state, &mesh, ns))
+                .collect::<Vec<_>>()
+        })
+    });
+    group.bench_function("namespace_rows_all", |b| {
+        b.iter(|| {
+            view::visible_namespaces(&state)
+                .into_iter()
+                .map(|ns| view::namespace_row(&state, &mesh, ns))
+                .collect::<Vec<_>>()
+        })
+    });
+    group.bench_function("control_plane_rows", |b| {
+        b.iter(|| view::control_plane_rows(black_box(&state), &mesh))
+    });
+    group.bench_function("gates", |b| {
+        b.iter(|| plan_flow::current_gates(black_box(&state)))
+    });
+    group.bench_function("activity_progress", |b| {
+        b.iter(|| activity::progress(black_box(&state)))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, derived);
+criterion_main!(benches);
