@@ -89,7 +89,7 @@ pub fn apply_record(state: &mut State, event: Watch<Record>) -> bool {
     true
 }
 
-fn why_not(state: &State) -> Option<String> {
+pub(crate) fn why_not(state: &State) -> Option<String> {
     match &state.mode {
         Mode::Driver => None,
         Mode::ReadOnly(why) => Some(format!("read-only ({why}): actions are unavailable")),

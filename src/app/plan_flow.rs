@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use super::actions::{self, Action};
 use super::drive::{Command, Dialog};
 use super::records::UpgradeRecord;
-use super::state::{Mode, State};
+use super::state::State;
 use crate::plan::gates::{self, Gate, GateInput};
 use crate::plan::model::{Phase, Plan};
 
@@ -57,14 +57,7 @@ fn record_for(state: &State, plan: &Plan, phase: Phase) -> UpgradeRecord {
 }
 
 fn refuse(state: &mut State) -> bool {
-    let why = match &state.mode {
-        Mode::Driver => None,
-        Mode::ReadOnly(why) => Some(format!("read-only ({why}): actions are unavailable")),
-        Mode::Follower(holder) => Some(format!(
-            "{holder} drives this upgrade: press D to take over"
-        )),
-    };
-    if let Some(why) = why {
+    if let Some(why) = super::drive::why_not(state) {
         state.ui.notice = Some(why);
         return true;
     }

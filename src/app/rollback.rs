@@ -116,14 +116,7 @@ pub fn affected(state: &State) -> Vec<String> {
 
 /// `X`: preview reverting every namespace the breaches affect.
 pub fn preview(state: &mut State) {
-    let why = match &state.mode {
-        Mode::Driver => None,
-        Mode::ReadOnly(why) => Some(format!("read-only ({why}): actions are unavailable")),
-        Mode::Follower(holder) => Some(format!(
-            "{holder} drives this upgrade: press D to take over"
-        )),
-    };
-    if let Some(why) = why {
+    if let Some(why) = drive::why_not(state) {
         state.ui.notice = Some(why);
         return;
     }
