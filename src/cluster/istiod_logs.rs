@@ -49,16 +49,10 @@ pub fn spawn(client: &Client, tx: &mpsc::Sender<Event>) -> JoinHandle<()> {
                     continue;
                 }
             };
-            let running = pod.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running");
             let k = key(&pod);
-            if running && pod.metadata.deletion_timestamp.is_none() && !tails.contains_key(&k) {
-                let revision = pod
-                    .metadata
-                    .labels
-                    .as_ref()
-                    .and_then(|l| l.get("istio.io/rev"))
-                    .cloned()
-                    .unwrap_or_else(|| "default".into());
+            if let Some(revision) = serving_revision(&pod)
+                && !tails.contains_key(&k)
+            {
                 tails.insert(
                     k.clone(),
                     tokio::spawn(tail(client.clone(), k, revision, tx.clone())),
@@ -69,6 +63,22 @@ pub fn spawn(client: &Client, tx: &mpsc::Sender<Event>) -> JoinHandle<()> {
             t.abort();
         }
     })
+}
+
+/// The revision of an istiod pod that is running and not on its way out (its `istio.io/rev`
+/// label; `default` without one).
+pub(crate) fn serving_revision(pod: &Pod) -> Option<String> {
+    let running = pod.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running");
+    if !running || pod.metadata.deletion_timestamp.is_some() {
+        return None;
+    }
+    let labels = pod.metadata.labels.as_ref();
+    Some(
+        labels
+            .and_then(|l| l.get("istio.io/rev"))
+            .cloned()
+            .unwrap_or_else(|| "default".into()),
+    )
 }
 
 fn key(pod: &Pod) -> (String, String) {

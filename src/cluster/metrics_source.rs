@@ -37,17 +37,9 @@ async fn istiod_pages(client: &Client) -> Result<Vec<(String, PagePath)>, String
     };
     let mut pages = Vec::new();
     for pod in list.items {
-        let running = pod.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running");
-        if !running || pod.metadata.deletion_timestamp.is_some() {
+        let Some(revision) = super::istiod_logs::serving_revision(&pod) else {
             continue;
-        }
-        let revision = pod
-            .metadata
-            .labels
-            .as_ref()
-            .and_then(|l| l.get("istio.io/rev"))
-            .cloned()
-            .unwrap_or_else(|| "default".into());
+        };
         let path = PagePath {
             namespace: pod.metadata.namespace.clone().unwrap_or_default(),
             pod: pod.metadata.name.clone().unwrap_or_default(),
