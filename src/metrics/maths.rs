@@ -325,13 +325,7 @@ impl Trigger {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn labels(pairs: &[(&str, &str)]) -> Labels {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use crate::metrics::labels;
 
     fn sample(name: &str, pairs: &[(&str, &str)], value: f64) -> Sample {
         Sample {

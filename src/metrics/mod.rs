@@ -39,6 +39,15 @@ pub(crate) fn parse_float(text: &str) -> Option<f64> {
     }
 }
 
+/// A label set from pairs, for tests.
+#[cfg(test)]
+pub(crate) fn labels(pairs: &[(&str, &str)]) -> Labels {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::parse_float;

@@ -185,13 +185,7 @@ fn labels(item: &Value) -> Result<Labels, QueryError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn labels(pairs: &[(&str, &str)]) -> Labels {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use crate::metrics::labels;
 
     #[test]
     fn vector_with_nan_and_infinities() {
