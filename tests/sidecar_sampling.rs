@@ -10,9 +10,9 @@ use std::time::Duration;
 use istio_cockpit::app::event::Event;
 use istio_cockpit::app::metrics_sample::SampleTarget;
 use istio_cockpit::app::pod::PodInfo;
+use istio_cockpit::app::pod_fields::PodFields;
 use istio_cockpit::cluster::metrics_source;
 use istio_cockpit::metrics::reading::{Reading, Traffic};
-use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, ListParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
@@ -37,7 +37,7 @@ async fn client(sim: &common::Sim) -> Client {
 
 /// Up to three ready pods of `NAMESPACE` injected by `REVISION`, by name.
 async fn targets(client: &Client) -> Vec<SampleTarget> {
-    let pods: Api<Pod> = Api::namespaced(client.clone(), NAMESPACE);
+    let pods: Api<PodFields> = Api::namespaced(client.clone(), NAMESPACE);
     let list = pods.list(&ListParams::default()).await.expect("list pods");
     let mut infos: Vec<PodInfo> = list.items.iter().map(PodInfo::from_pod).collect();
     infos.sort_by(|a, b| a.name.cmp(&b.name));

@@ -18,6 +18,7 @@ pub mod logs;
 pub mod metrics_sample;
 pub mod plan_flow;
 pub mod pod;
+pub mod pod_fields;
 pub mod records;
 pub mod resources;
 pub mod rollback;

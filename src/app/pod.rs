@@ -1,8 +1,8 @@
 //! What the cockpit keeps of a pod: the revision that injected it (from its annotations, never
 //! from labels) and the proxy version (from the `istio-proxy` image).
 
+use super::pod_fields::{PodFields, Spec};
 use chrono::{DateTime, Utc};
-use k8s_openapi::api::core::v1::Pod;
 
 use super::version::Version;
 
@@ -40,7 +40,7 @@ impl PodInfo {
         !self.terminating && self.containers > 0 && self.ready == self.containers
     }
 
-    pub fn from_pod(pod: &Pod) -> PodInfo {
+    pub fn from_pod(pod: &PodFields) -> PodInfo {
         let meta = &pod.metadata;
         let annotations = meta.annotations.as_ref();
         let labels = meta.labels.as_ref();
@@ -52,7 +52,7 @@ impl PodInfo {
             .and_then(|s| {
                 s.containers
                     .iter()
-                    .chain(s.init_containers.iter().flatten())
+                    .chain(&s.init_containers)
                     .find(|c| c.name == "istio-proxy")
                     .and_then(|c| c.image.clone())
             })
@@ -88,7 +88,6 @@ impl PodInfo {
             .map(|s| {
                 s.init_containers
                     .iter()
-                    .flatten()
                     .filter(|c| c.restart_policy.as_deref() == Some("Always"))
                     .map(|c| c.name.as_str())
                     .collect()
@@ -96,11 +95,11 @@ impl PodInfo {
             .unwrap_or_default();
         let statuses = status
             .into_iter()
-            .flat_map(|s| s.container_statuses.iter().flatten())
+            .flat_map(|s| &s.container_statuses)
             .chain(
                 status
                     .into_iter()
-                    .flat_map(|s| s.init_container_statuses.iter().flatten())
+                    .flat_map(|s| &s.init_container_statuses)
                     .filter(|c| native_sidecars.contains(&c.name.as_str())),
             );
         let (mut ready, mut restarts) = (0u16, 0u32);
@@ -139,15 +138,15 @@ pub fn jiff_to_chrono(t: &k8s_openapi::jiff::Timestamp) -> Option<DateTime<Utc>>
     DateTime::from_timestamp(t.as_second(), t.subsec_nanosecond().max(0) as u32)
 }
 
-fn requests(spec: &k8s_openapi::api::core::v1::PodSpec) -> (u32, u32) {
+fn requests(spec: &Spec) -> (u32, u32) {
     let mut cpu = 0;
     let mut mem = 0;
     for c in &spec.containers {
         let Some(req) = c.resources.as_ref().and_then(|r| r.requests.as_ref()) else {
             continue;
         };
-        cpu += req.get("cpu").map_or(0, |q| cpu_millis(&q.0));
-        mem += req.get("memory").map_or(0, |q| memory_mib(&q.0));
+        cpu += req.cpu.as_deref().map_or(0, cpu_millis);
+        mem += req.memory.as_deref().map_or(0, memory_mib);
     }
     (cpu, mem)
 }
@@ -184,7 +183,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn pod(v: serde_json::Value) -> Pod {
+    fn pod(v: serde_json::Value) -> PodFields {
         serde_json::from_value(v).unwrap()
     }
 

@@ -4,7 +4,7 @@
 use k8s_openapi::api::admissionregistration::v1::MutatingWebhookConfiguration;
 use k8s_openapi::api::apps::v1::DaemonSet;
 use k8s_openapi::api::coordination::v1::Lease;
-use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Pod};
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
 use kube::{Api, Client};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -12,6 +12,7 @@ use tokio::task::JoinHandle;
 use super::watch_loop::Source;
 use crate::app::event::{Event, Record, Stream};
 use crate::app::pod::PodInfo;
+use crate::app::pod_fields::PodFields;
 use crate::app::records::{self, Driver, UpgradeRecord};
 use crate::app::resources::{DaemonSetInfo, NamespaceInfo, WebhookInfo};
 
@@ -25,10 +26,10 @@ pub fn spawn(client: &Client, tx: &mpsc::Sender<Event>) -> Vec<JoinHandle<()>> {
         wrap: Event::Namespaces,
     };
     let pods = Source {
-        api: Api::<Pod>::all(client.clone()),
+        api: Api::<PodFields>::all(client.clone()),
         labels: None,
         id: Stream::Pods,
-        to_info: Box::new(|p: &Pod| Some(PodInfo::from_pod(p))),
+        to_info: Box::new(|p: &PodFields| Some(PodInfo::from_pod(p))),
         wrap: Event::Pods,
     };
     let webhooks = Source {
