@@ -2,10 +2,11 @@
 //!
 //! - `event`, `update`: everything that changes the state, and the one function that does it
 //! - `state`, `collection`, `logs`: the state itself; `tally`: counts of its pods, kept as they change
-//! - `view`: rows the panes show, derived on demand
+//! - `view`: rows the panes show, derived on demand; `text_match`: the filters' text tests
 //! - `drive`, `plan_flow`, `activity`, `rollback`: driving the upgrade, and rolling it back
 //! - `metrics_sample`: which sidecars to scrape when there is no Prometheus
-//! - `version`, `pod`, `resources`, `injection`, `istiod_log`: Istio's facts
+//! - `version`, `pod`, `resources`, `injection`, `istiod_log`: Istio's facts; `pod_fields`: the
+//!   parts of a Pod decoded from the API
 
 pub mod actions;
 pub mod activity;
@@ -24,6 +25,7 @@ pub mod resources;
 pub mod rollback;
 pub mod state;
 pub mod tally;
+pub mod text_match;
 pub mod update;
 pub mod version;
 pub mod view;

@@ -7,6 +7,7 @@ use super::injection::{self, Resolution, Selection};
 use super::pod::PodInfo;
 use super::resources::NamespaceInfo;
 use super::state::State;
+use super::text_match;
 use super::version::{Skew, Version, skew};
 
 /// The mesh's revisions, tags and versions, computed once per frame.
@@ -331,7 +332,7 @@ pub fn visible_namespaces(state: &State) -> Vec<&NamespaceInfo> {
                 || ns
                     .labels
                     .iter()
-                    .any(|(k, v)| format!("{k}={v}").contains(&filter))
+                    .any(|(k, v)| text_match::pair_contains(k, v, &filter))
         })
         .collect()
 }
@@ -363,7 +364,7 @@ pub fn visible_logs(state: &State) -> Vec<&super::logs::LogEntry> {
         .filter(|e| !state.ui.nack_only || e.line.nack.is_some())
         .filter(|e| {
             filter.is_empty()
-                || e.line.message.to_lowercase().contains(&filter)
+                || text_match::contains_lowercase(&e.line.message, &filter)
                 || e.revision.contains(&filter)
                 || e.pod.contains(&filter)
         })
