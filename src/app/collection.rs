@@ -11,6 +11,8 @@ pub struct Collection<K: Ord, T> {
     pending: Option<BTreeMap<K, T>>,
     /// True once a first complete list has arrived.
     pub synced: bool,
+    /// Counts the changes to the visible contents, so derived data can tell it is stale.
+    generation: u64,
 }
 
 impl<K: Ord, T> Default for Collection<K, T> {
@@ -19,6 +21,7 @@ impl<K: Ord, T> Default for Collection<K, T> {
             items: BTreeMap::new(),
             pending: None,
             synced: false,
+            generation: 0,
         }
     }
 }
@@ -26,6 +29,14 @@ impl<K: Ord, T> Default for Collection<K, T> {
 impl<K: Ord + Clone, T> Collection<K, T> {
     /// Applies one watcher event. Returns true when the visible contents changed.
     pub fn apply(&mut self, event: Watch<T>, key: impl Fn(&T) -> K) -> bool {
+        let changed = self.change(event, key);
+        if changed {
+            self.generation += 1;
+        }
+        changed
+    }
+
+    fn change(&mut self, event: Watch<T>, key: impl Fn(&T) -> K) -> bool {
         match event {
             Watch::Init => {
                 self.pending = Some(BTreeMap::new());
@@ -58,6 +69,11 @@ impl<K: Ord + Clone, T> Collection<K, T> {
             }
             Watch::Delete(item) => self.items.remove(&key(&item)).is_some(),
         }
+    }
+
+    /// Different after every change of the visible contents.
+    pub fn generation(&self) -> u64 {
+        self.generation
     }
 
     pub fn get(&self, key: &K) -> Option<&T> {
@@ -113,7 +129,9 @@ mod tests {
         assert_eq!(c.values().copied().collect::<Vec<_>>(), [3]);
         assert!(c.apply(Watch::Apply(4), id));
         assert!(c.apply(Watch::Delete(3), id));
+        let before = c.generation();
         assert!(!c.apply(Watch::Delete(3), id));
+        assert_eq!(c.generation(), before, "nothing changed");
         assert_eq!(c.values().copied().collect::<Vec<_>>(), [4]);
     }
 }

@@ -9,10 +9,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::injection;
+use super::namespace_facts;
 use super::plan_flow::current_phase;
 use super::pod::PodInfo;
-use super::resources::NamespaceInfo;
 use super::state::State;
 use crate::plan::model::{Phase, Plan};
 
@@ -92,8 +91,7 @@ fn candidates(state: &State) -> Vec<String> {
     let mut names = Vec::new();
     if let Some(plan) = &state.plan {
         if let Phase::Wave(i) = current_phase(state, plan) {
-            let all: Vec<&NamespaceInfo> = state.namespaces.values().collect();
-            names.extend(plan.wave_namespaces(i, &all));
+            names.extend_from_slice(namespace_facts::of(state).wave(i));
         }
         names.extend(on_target(state, plan));
     }
@@ -105,21 +103,13 @@ fn candidates(state: &State) -> Vec<String> {
 /// rather than from every pod: those being migrated or reverted right now, then those whose
 /// labels select `to` (directly or through a tag), in name order.
 fn on_target(state: &State, plan: &Plan) -> Vec<String> {
-    let mut tags = BTreeMap::new();
-    let mut revisions = Vec::new();
-    for hook in state.webhooks.values() {
-        match &hook.tag {
-            Some(tag) => {
-                tags.insert(tag.clone(), hook.revision.clone());
-            }
-            None => revisions.push(hook.revision.clone()),
-        }
-    }
+    let facts = namespace_facts::of(state);
     let moving = state.activity.keys().cloned();
-    let labelled = state.namespaces.values().filter_map(|ns| {
-        let selected = injection::resolve(&ns.labels, &tags, &revisions).revision;
-        (selected.as_deref() == Some(plan.to.as_str())).then(|| ns.name.clone())
-    });
+    let labelled = facts
+        .selects
+        .iter()
+        .filter(|(_, revision)| **revision == plan.to)
+        .map(|(name, _)| name.clone());
     moving.chain(labelled).collect()
 }
 

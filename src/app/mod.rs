@@ -2,7 +2,8 @@
 //!
 //! - `event`, `update`: everything that changes the state, and the one function that does it
 //! - `state`, `collection`, `logs`: the state itself; `tally`: counts of its pods, kept as they change
-//! - `view`: rows the panes show, derived on demand; `text_match`: the filters' text tests
+//! - `view`: rows the panes show, derived on demand; `text_match`: the filters' text tests;
+//!   `namespace_facts`: what the namespaces' labels select, kept until they change
 //! - `drive`, `plan_flow`, `activity`, `rollback`: driving the upgrade, and rolling it back
 //! - `metrics_sample`: which sidecars to scrape when there is no Prometheus
 //! - `version`, `pod`, `resources`, `injection`, `istiod_log`: Istio's facts; `pod_fields`: the
@@ -17,6 +18,7 @@ pub mod injection;
 pub mod istiod_log;
 pub mod logs;
 pub mod metrics_sample;
+pub mod namespace_facts;
 pub mod plan_flow;
 pub mod pod;
 pub mod pod_fields;

@@ -179,10 +179,9 @@ pub fn preview_wave(state: &mut State) {
         state.ui.notice = Some("the waves are done: M migrates the namespaces of a wave".into());
         return;
     };
-    let namespaces: Vec<&super::resources::NamespaceInfo> = state.namespaces.values().collect();
-    let names = plan.wave_namespaces(i, &namespaces);
-    let pending: Vec<String> = names
-        .into_iter()
+    let pending: Vec<String> = super::namespace_facts::of(state)
+        .wave(i)
+        .iter()
         .filter(|n| {
             let on_target = state
                 .namespaces
@@ -194,6 +193,7 @@ pub fn preview_wave(state: &mut State) {
                 .all(|p| p.revision.as_deref() == Some(plan.to.as_str()) && p.is_ready());
             !(on_target && pods_done)
         })
+        .cloned()
         .collect();
     if pending.is_empty() {
         state.ui.notice = Some(format!(

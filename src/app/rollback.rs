@@ -56,13 +56,12 @@ fn judge(state: &mut State, moved: &BTreeSet<String>) {
     // The current wave's namespaces on the new revision must be measured; others are judged
     // when there are numbers for them.
     let required: BTreeSet<String> = match super::plan_flow::current_phase(state, plan) {
-        Phase::Wave(i) => {
-            let all: Vec<_> = state.namespaces.values().collect();
-            plan.wave_namespaces(i, &all)
-                .into_iter()
-                .filter(|ns| moved.contains(ns))
-                .collect()
-        }
+        Phase::Wave(i) => super::namespace_facts::of(state)
+            .wave(i)
+            .iter()
+            .filter(|ns| moved.contains(*ns))
+            .cloned()
+            .collect(),
         _ => BTreeSet::new(),
     };
     state.findings = state.guard.evaluate(plan, state.now, &required, moved);

@@ -218,6 +218,8 @@ pub struct State {
     pub findings: Vec<crate::plan::triggers::Finding>,
     /// Namespaces `auto_rollback` has sent back, until they leave the new revision.
     pub auto_rolled_back: std::collections::BTreeSet<String>,
+    /// What the namespaces' labels select, kept until they, the injectors or the plan change.
+    pub namespace_facts: super::namespace_facts::FactsCache,
 }
 
 impl State {
@@ -256,6 +258,7 @@ impl State {
             guard: Default::default(),
             findings: Vec::new(),
             auto_rolled_back: Default::default(),
+            namespace_facts: Default::default(),
         }
     }
 

@@ -304,11 +304,9 @@ pub fn control_plane_rows(state: &State, mesh: &Mesh) -> Vec<ControlPlaneRow> {
             }
         }
     }
-    for ns in state.namespaces.values() {
-        if let Some(rev) = mesh.resolve(ns).revision
-            && let Some(row) = rows.get_mut(rev.as_str())
-        {
-            row.namespaces += 1;
+    for (rev, n) in &super::namespace_facts::of(state).per_revision {
+        if let Some(row) = rows.get_mut(rev.as_str()) {
+            row.namespaces += n;
         }
     }
     mesh.revisions

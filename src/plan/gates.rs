@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::app::resources::NamespaceInfo;
+use crate::app::namespace_facts::{self, NamespaceFacts};
 use crate::app::state::State;
 use crate::app::view::Mesh;
 
@@ -63,8 +63,8 @@ pub fn evaluate(input: &GateInput<'_>) -> Vec<Gate> {
                     GateStatus::Fail(format!("the plan has no wave {}", i + 1)),
                 )];
             };
-            let all: Vec<&NamespaceInfo> = input.state.namespaces.values().collect();
-            let names = plan.wave_namespaces(i, &all);
+            let facts = namespace_facts::for_plan(input.state, Some(plan));
+            let names = facts.wave(i);
             let empty = match &wave.selector {
                 NamespaceSelector::Names(_) => "none of its namespaces exists",
                 NamespaceSelector::Labels(_) => "no namespace labelled for sidecars matches",
@@ -75,12 +75,12 @@ pub fn evaluate(input: &GateInput<'_>) -> Vec<Gate> {
                     if names.is_empty() {
                         GateStatus::Fail(empty.into())
                     } else {
-                        namespaces_on(input.state, &mesh, &names, &plan.to)
+                        namespaces_on(input.state, &facts, names, &plan.to)
                     },
                 ),
                 soak(wave.soak, input),
                 no_nacks(input),
-                gate("no skew", no_skew(input.state, &mesh, &names)),
+                gate("no skew", no_skew(input.state, &mesh, names)),
                 triggers(input.state),
             ]
         }
@@ -159,13 +159,13 @@ fn fail_if_any(problems: Vec<String>) -> GateStatus {
 }
 
 /// Every namespace's labels select `to`, and every injected pod in it runs `to` and is ready.
-fn namespaces_on(state: &State, mesh: &Mesh, names: &[String], to: &str) -> GateStatus {
+fn namespaces_on(state: &State, facts: &NamespaceFacts, names: &[String], to: &str) -> GateStatus {
     let mut problems = Problems::default();
     for name in names {
-        let Some(ns) = state.namespaces.get(name) else {
+        if state.namespaces.get(name).is_none() {
             continue;
-        };
-        let selected = mesh.resolve(ns).revision;
+        }
+        let selected = facts.selected(name);
         let (mut injected, mut done) = (0, 0);
         let tally = state.pod_tally.namespace(name);
         for (revision, _, count) in tally.into_iter().flat_map(|t| t.injected()) {
@@ -174,13 +174,13 @@ fn namespaces_on(state: &State, mesh: &Mesh, names: &[String], to: &str) -> Gate
                 done += count.ready;
             }
         }
-        let labelled = selected.as_deref() == Some(to);
+        let labelled = selected == Some(to);
         if labelled && done >= injected {
             continue;
         }
         problems.push(|| {
             let mut issues = Vec::new();
-            match &selected {
+            match selected {
                 Some(rev) if rev == to => {}
                 Some(rev) => issues.push(format!("labels select {rev}")),
                 None => issues.push("labels select no revision".to_string()),
@@ -341,11 +341,11 @@ fn nothing_on(state: &State, mesh: &Mesh, from: &str) -> GateStatus {
         .filter(|(revision, _, _)| *revision == Some(from))
         .map(|(_, _, count)| count.pods)
         .sum();
-    let namespaces: Vec<String> = state
-        .namespaces
-        .values()
-        .filter(|ns| mesh.resolve(ns).revision.as_deref() == Some(from))
-        .map(|ns| ns.name.clone())
+    let namespaces: Vec<String> = namespace_facts::of(state)
+        .selects
+        .iter()
+        .filter(|(_, revision)| *revision == from)
+        .map(|(name, _)| name.clone())
         .collect();
     let tags: Vec<String> = mesh.tags_of(from).into_iter().map(str::to_string).collect();
     let daemonsets: Vec<String> = state

@@ -227,8 +227,7 @@ fn current_wave(state: &State) -> Vec<String> {
     };
     match crate::app::plan_flow::current_phase(state, plan) {
         crate::plan::model::Phase::Wave(i) => {
-            let all: Vec<_> = state.namespaces.values().collect();
-            plan.wave_namespaces(i, &all)
+            crate::app::namespace_facts::of(state).wave(i).to_vec()
         }
         _ => Vec::new(),
     }
