@@ -37,12 +37,24 @@ impl NamespaceFacts {
 }
 
 /// Everything the facts were computed from.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 struct Inputs {
     namespaces: u64,
     tags: BTreeMap<String, String>,
     revisions: Vec<String>,
     waves: Vec<NamespaceSelector>,
+}
+
+impl Inputs {
+    /// Compared in place: the waves may list thousands of names, too many to copy each frame.
+    fn are(&self, namespaces: u64, mesh: &Mesh, plan: Option<&Plan>) -> bool {
+        let waves = plan.map_or(&[][..], |p| p.waves.as_slice());
+        self.namespaces == namespaces
+            && self.tags == mesh.tags
+            && self.revisions == mesh.revisions
+            && self.waves.len() == waves.len()
+            && self.waves.iter().zip(waves).all(|(a, b)| *a == b.selector)
+    }
 }
 
 /// The last facts computed, and from what. Empty in a new or cloned-then-changed state.
@@ -58,23 +70,24 @@ pub fn of(state: &State) -> Arc<NamespaceFacts> {
 /// The same, with the waves of `plan` (the gates may be asked about a plan not yet adopted).
 pub fn for_plan(state: &State, plan: Option<&Plan>) -> Arc<NamespaceFacts> {
     let mesh = Mesh::of(state);
+    let generation = state.namespaces.generation();
+    let mut cache = state.namespace_facts.0.borrow_mut();
+    if let Some((computed_from, facts)) = cache.as_ref()
+        && computed_from.are(generation, &mesh, plan)
+    {
+        return Arc::clone(facts);
+    }
+    let facts = Arc::new(compute(state, &mesh, plan));
     let inputs = Inputs {
-        namespaces: state.namespaces.generation(),
-        tags: mesh.tags.clone(),
-        revisions: mesh.revisions.clone(),
+        namespaces: generation,
+        tags: mesh.tags,
+        revisions: mesh.revisions,
         waves: plan
             .iter()
             .flat_map(|p| &p.waves)
             .map(|w| w.selector.clone())
             .collect(),
     };
-    let mut cache = state.namespace_facts.0.borrow_mut();
-    if let Some((computed_from, facts)) = cache.as_ref()
-        && *computed_from == inputs
-    {
-        return Arc::clone(facts);
-    }
-    let facts = Arc::new(compute(state, &mesh, plan));
     *cache = Some((inputs, Arc::clone(&facts)));
     facts
 }
