@@ -10,9 +10,11 @@
 //! Timestamps are checked and dropped: Istio does not write them, and the cockpit stamps each
 //! scrape with the time it was taken.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 
+use super::histogram_series::HistogramSeries;
 use super::maths::Histogram;
 use super::{Labels, parse_float};
 
@@ -103,36 +105,13 @@ impl Scrape {
     /// keyed by its labels without `le`. Buckets come sorted by bound; a series without
     /// `_sum` or `_count` gets NaN there (the `+Inf` bucket carries the count anyway).
     pub fn histograms(&self, family: &str) -> BTreeMap<Labels, Histogram> {
-        let mut out: BTreeMap<Labels, Histogram> = BTreeMap::new();
-        let empty = || Histogram {
-            buckets: Vec::new(),
-            count: f64::NAN,
-            sum: f64::NAN,
-        };
+        let mut series = HistogramSeries::default();
         for s in &self.samples {
-            let Some(suffix) = s.name.strip_prefix(family) else {
-                continue;
-            };
-            match suffix {
-                "_bucket" => {
-                    let mut labels = s.labels.clone();
-                    let Some(le) = labels.remove("le").as_deref().and_then(parse_float) else {
-                        continue;
-                    };
-                    out.entry(labels)
-                        .or_insert_with(empty)
-                        .buckets
-                        .push((le, s.value));
-                }
-                "_sum" => out.entry(s.labels.clone()).or_insert_with(empty).sum = s.value,
-                "_count" => out.entry(s.labels.clone()).or_insert_with(empty).count = s.value,
-                _ => {}
+            if let Some(suffix) = s.name.strip_prefix(family) {
+                series.add(suffix, Cow::Borrowed(&s.labels), s.value);
             }
         }
-        for h in out.values_mut() {
-            h.buckets.sort_by(|a, b| a.0.total_cmp(&b.0));
-        }
-        out
+        series.finish()
     }
 }
 
