@@ -9,6 +9,8 @@
 //! - `promql`: the answers of Prometheus' HTTP API (`/api/v1/query`, `/api/v1/query_range`)
 //! - `queries`: the PromQL asked every round and how its answers become a `Reading`
 //! - `reading`: one round of numbers from any source, control plane and data plane
+//! - `sidecar_snapshot`: the series of a sidecar's page the data plane reads, kept between
+//!   scrapes
 //! - `maths`: counter increases and rates between scrapes, histogram quantiles, the 5xx ratio,
 //!   and the sliding-window trigger that decides a breach
 //!
@@ -25,6 +27,7 @@ pub mod maths;
 pub mod promql;
 pub mod queries;
 pub mod reading;
+pub mod sidecar_snapshot;
 
 /// A series' label set, ordered so that it can key maps and print the same way every time.
 pub type Labels = BTreeMap<String, String>;
