@@ -1,21 +1,14 @@
 //! Mesh traffic from a sample of sidecars scraped directly (`:15020/stats/prometheus`): what
 //! each pod counted between two scrapes of its own page, then those pods added up per
-//! namespace and revision into the `Traffic` the pane and the gates read.
-//!
-//! Inbound requests are the series the pod reports as `reporter="destination"` (it served
-//! them); mTLS failures are its outbound calls (`reporter="source"`) that ended `503` with
-//! `response_flags="UF,URX"`: the connection to the peer failed before any response.
+//! namespace and revision into the `Traffic` the pane and the gates read. Which series count
+//! toward what is `sidecar_snapshot`'s to say.
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::Labels;
 use super::exposition::Scrape;
-use super::maths::{Histogram, counter_increases};
+use super::maths::{Histogram, increases_by_series};
 use super::reading::Traffic;
-
-const REQUESTS: &str = "istio_requests_total";
-const DURATION: &str = "istio_request_duration_milliseconds";
-const MTLS_FLAGS: &str = "UF,URX";
+use super::sidecar_snapshot::{Counted, SidecarSnapshot, counted};
 
 /// What one pod's sidecar counted between two scrapes of its page.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,20 +25,14 @@ pub struct PodIncrease {
     pub mtls_failures: f64,
 }
 
-fn label_is(labels: &Labels, key: &str, value: &str) -> bool {
-    labels.get(key).is_some_and(|v| v == value)
-}
-
-fn is_5xx(labels: &Labels) -> bool {
-    labels
-        .get("response_code")
-        .is_some_and(|c| c.len() == 3 && c.starts_with('5'))
-}
-
 /// The increase between two scrapes of one pod taken `seconds` apart; None when time did not
 /// move forward. A restarted proxy (counters lower than before) counts from zero again, as
 /// `counter_increase` and `Histogram::increase_since` decide.
-pub fn pod_increase(before: &Scrape, after: &Scrape, seconds: f64) -> Option<PodIncrease> {
+pub fn pod_increase(
+    before: &SidecarSnapshot,
+    after: &SidecarSnapshot,
+    seconds: f64,
+) -> Option<PodIncrease> {
     if seconds.is_nan() || seconds <= 0.0 {
         return None;
     }
@@ -56,27 +43,23 @@ pub fn pod_increase(before: &Scrape, after: &Scrape, seconds: f64) -> Option<Pod
         duration: None,
         mtls_failures: 0.0,
     };
-    for (labels, n) in counter_increases(&before.samples, &after.samples, REQUESTS) {
-        if label_is(&labels, "reporter", "destination") {
-            inc.requests += n;
-            if is_5xx(&labels) {
-                inc.errors += n;
+    for (labels, n) in increases_by_series(before.requests(), after.requests()) {
+        match counted(labels) {
+            Some(Counted::Served { error }) => {
+                inc.requests += n;
+                if error {
+                    inc.errors += n;
+                }
             }
-        } else if label_is(&labels, "reporter", "source")
-            && label_is(&labels, "response_flags", MTLS_FLAGS)
-        {
-            inc.mtls_failures += n;
+            Some(Counted::MtlsFailure) => inc.mtls_failures += n,
+            None => {}
         }
     }
-    let earlier = before.histograms(DURATION);
-    for (labels, now) in after.histograms(DURATION) {
-        if !label_is(&labels, "reporter", "destination") {
-            continue;
-        }
+    for (labels, now) in after.durations() {
         // A series new since the last scrape counts from zero, like the request counters.
-        let grown = match earlier.get(&labels) {
+        let grown = match before.durations().get(labels) {
             Some(then) => now.increase_since(then),
-            None => now,
+            None => now.clone(),
         };
         match &mut inc.duration {
             Some(total) => total.merge(&grown),
@@ -86,18 +69,18 @@ pub fn pod_increase(before: &Scrape, after: &Scrape, seconds: f64) -> Option<Pod
     Some(inc)
 }
 
-/// The last scrape of each sampled pod, `(namespace, pod)`, with when it was taken (seconds on
-/// any monotonic clock), to measure the next one against.
+/// What the last scrape of each sampled pod, `(namespace, pod)`, left for the next one, with
+/// when it was taken (seconds on any monotonic clock).
 #[derive(Debug, Default)]
 pub struct LastScrapes {
-    pods: HashMap<(String, String), (f64, Scrape)>,
+    pods: HashMap<(String, String), (f64, SidecarSnapshot)>,
 }
 
 impl LastScrapes {
-    /// Keeps `scrape`, taken `at`, as the pod's latest and returns what the pod counted since
-    /// its previous one. A pod seen for the first time has nothing to compare with: its
-    /// counters hold its whole life, not the interval, so it contributes nothing until its
-    /// second scrape.
+    /// Keeps what the next round needs of `scrape`, taken `at`, as the pod's latest, and
+    /// returns what the pod counted since its previous one. A pod seen for the first time has
+    /// nothing to compare with: its counters hold its whole life, not the interval, so it
+    /// contributes nothing until its second scrape.
     pub fn record(
         &mut self,
         namespace: &str,
@@ -106,11 +89,12 @@ impl LastScrapes {
         scrape: Scrape,
     ) -> Option<PodIncrease> {
         let key = (namespace.to_string(), pod.to_string());
+        let now = SidecarSnapshot::of(scrape);
         let increase = self
             .pods
             .get(&key)
-            .and_then(|(then, before)| pod_increase(before, &scrape, at - then));
-        self.pods.insert(key, (at, scrape));
+            .and_then(|(then, before)| pod_increase(before, &now, at - then));
+        self.pods.insert(key, (at, now));
         increase
     }
 
@@ -180,8 +164,13 @@ pub fn traffic<'a>(
 
 #[cfg(test)]
 mod tests {
+    use rand::rngs::SmallRng;
+    use rand::{Rng, SeedableRng};
+
     use super::*;
+    use crate::metrics::Labels;
     use crate::metrics::exposition::parse;
+    use crate::metrics::maths::counter_increases;
 
     const BOUNDS: [f64; 6] = [10.0, 50.0, 100.0, 250.0, 500.0, 1000.0];
 
@@ -241,6 +230,15 @@ mod tests {
         parse(&text).unwrap()
     }
 
+    /// The increase between two pages, through the snapshots the cockpit keeps.
+    fn increase(before: &Scrape, after: &Scrape, seconds: f64) -> Option<PodIncrease> {
+        pod_increase(
+            &SidecarSnapshot::of(before.clone()),
+            &SidecarSnapshot::of(after.clone()),
+            seconds,
+        )
+    }
+
     fn served(code: &'static str, durations: [u64; 6]) -> Series {
         Series {
             reporter: "destination",
@@ -275,7 +273,7 @@ mod tests {
             called("503", "UF,URX", 12),
             called("503", "-", 7),
         ]);
-        let inc = pod_increase(&before, &after, 10.0).unwrap();
+        let inc = increase(&before, &after, 10.0).unwrap();
         // 80 + 10 served OK and 10 more 5xx; outbound calls are not served requests.
         assert_eq!(inc.requests, 100.0);
         assert_eq!(inc.errors, 10.0);
@@ -285,7 +283,7 @@ mod tests {
         // 10 under 10 ms, 80 in (10, 50], 10 in (100, 250]: p99 is in the last of those.
         let p99 = h.quantile(0.99).unwrap();
         assert!(p99 > 100.0 && p99 <= 250.0, "{p99}");
-        assert!(pod_increase(&before, &after, 0.0).is_none());
+        assert!(increase(&before, &after, 0.0).is_none());
     }
 
     #[test]
@@ -299,7 +297,7 @@ mod tests {
             served("200", [0, 0, 0, 27, 0, 0]),
             served("503", [3, 0, 0, 0, 0, 0]),
         ]);
-        let inc = pod_increase(&before, &after, 5.0).unwrap();
+        let inc = increase(&before, &after, 5.0).unwrap();
         assert_eq!((inc.requests, inc.errors), (30.0, 3.0));
         let h = inc.duration.unwrap();
         assert_eq!(h.count, 30.0);
@@ -310,7 +308,7 @@ mod tests {
     #[test]
     fn pods_add_up_per_namespace_and_revision_over_their_own_intervals() {
         let quiet = page(&[]);
-        let a = pod_increase(
+        let a = increase(
             &quiet,
             &page(&[
                 served("200", [40, 0, 0, 0, 0, 0]),
@@ -320,7 +318,7 @@ mod tests {
         )
         .unwrap();
         // Its scrape failed last round: 10 s since the one before.
-        let b = pod_increase(
+        let b = increase(
             &quiet,
             &page(&[
                 served("200", [0, 0, 0, 0, 60, 0]),
@@ -329,7 +327,7 @@ mod tests {
             10.0,
         )
         .unwrap();
-        let idle = pod_increase(&quiet, &quiet, 5.0).unwrap();
+        let idle = increase(&quiet, &quiet, 5.0).unwrap();
         let on = |namespace, revision| Place {
             namespace,
             revision,
@@ -380,5 +378,105 @@ mod tests {
         assert_eq!(last.record("shop", "cart-1", 110.0, second.clone()), None);
         let kept = last.record("other", "cart-1", 110.0, second).unwrap();
         assert_eq!(kept.requests, 50.0);
+    }
+
+    /// The increase as it is computed from two whole pages, without snapshots: the increase of
+    /// every request series, and the duration histograms of both pages put together.
+    fn whole_page_increase(before: &Scrape, after: &Scrape, seconds: f64) -> Option<PodIncrease> {
+        if seconds.is_nan() || seconds <= 0.0 {
+            return None;
+        }
+        let is = |labels: &Labels, key: &str, value: &str| {
+            labels.get(key).map(String::as_str) == Some(value)
+        };
+        let mut inc = PodIncrease {
+            seconds,
+            requests: 0.0,
+            errors: 0.0,
+            duration: None,
+            mtls_failures: 0.0,
+        };
+        for (labels, n) in
+            counter_increases(&before.samples, &after.samples, "istio_requests_total")
+        {
+            if is(&labels, "reporter", "destination") {
+                inc.requests += n;
+                let code = labels.get("response_code");
+                if code.is_some_and(|c| c.len() == 3 && c.starts_with('5')) {
+                    inc.errors += n;
+                }
+            } else if is(&labels, "reporter", "source") && is(&labels, "response_flags", "UF,URX") {
+                inc.mtls_failures += n;
+            }
+        }
+        let family = "istio_request_duration_milliseconds";
+        let earlier = before.histograms(family);
+        for (labels, now) in after.histograms(family) {
+            if !is(&labels, "reporter", "destination") {
+                continue;
+            }
+            let grown = match earlier.get(&labels) {
+                Some(then) => now.increase_since(then),
+                None => now,
+            };
+            match &mut inc.duration {
+                Some(total) => total.merge(&grown),
+                None => inc.duration = Some(grown),
+            }
+        }
+        Some(inc)
+    }
+
+    /// A page of a few series drawn from a small pool, so that pages share, repeat, gain and
+    /// lose series.
+    fn random_series(rng: &mut SmallRng) -> Vec<Series> {
+        (0..rng.random_range(0..7))
+            .map(|_| Series {
+                reporter: ["destination", "source"][rng.random_range(0..2)],
+                code: ["200", "404", "500", "503"][rng.random_range(0..4)],
+                flags: ["-", "UF,URX"][rng.random_range(0..2)],
+                durations: std::array::from_fn(|_| rng.random_range(0..40)),
+            })
+            .collect()
+    }
+
+    /// The next page of the same pod: most series grew, some restarted from zero, some are
+    /// new, some went away.
+    fn next_page(rng: &mut SmallRng, before: &[Series]) -> Vec<Series> {
+        let mut after = Vec::new();
+        for s in before {
+            if rng.random_range(0..8) == 0 {
+                continue;
+            }
+            let restarted = rng.random_range(0..6) == 0;
+            let durations = std::array::from_fn(|i| {
+                let more = rng.random_range(0..20);
+                if restarted {
+                    more
+                } else {
+                    s.durations[i] + more
+                }
+            });
+            after.push(Series { durations, ..*s });
+        }
+        after.extend(random_series(rng).into_iter().take(2));
+        after
+    }
+
+    #[test]
+    fn snapshots_give_what_whole_pages_give() {
+        let mut rng = SmallRng::seed_from_u64(7);
+        for round in 0..500 {
+            let before = random_series(&mut rng);
+            let after = next_page(&mut rng, &before);
+            let seconds = [5.0, 10.0, 0.0, -1.0, f64::NAN][round % 5];
+            let (before, after) = (page(&before), page(&after));
+            // Debug output tells NaN from NaN as equal and 0 from -0 as different.
+            assert_eq!(
+                format!("{:?}", increase(&before, &after, seconds)),
+                format!("{:?}", whole_page_increase(&before, &after, seconds)),
+                "round {round}"
+            );
+        }
     }
 }

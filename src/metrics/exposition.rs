@@ -10,9 +10,11 @@
 //! Timestamps are checked and dropped: Istio does not write them, and the cockpit stamps each
 //! scrape with the time it was taken.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 
+use super::histogram_series::HistogramSeries;
 use super::maths::Histogram;
 use super::{Labels, parse_float};
 
@@ -103,36 +105,13 @@ impl Scrape {
     /// keyed by its labels without `le`. Buckets come sorted by bound; a series without
     /// `_sum` or `_count` gets NaN there (the `+Inf` bucket carries the count anyway).
     pub fn histograms(&self, family: &str) -> BTreeMap<Labels, Histogram> {
-        let mut out: BTreeMap<Labels, Histogram> = BTreeMap::new();
-        let empty = || Histogram {
-            buckets: Vec::new(),
-            count: f64::NAN,
-            sum: f64::NAN,
-        };
+        let mut series = HistogramSeries::default();
         for s in &self.samples {
-            let Some(suffix) = s.name.strip_prefix(family) else {
-                continue;
-            };
-            match suffix {
-                "_bucket" => {
-                    let mut labels = s.labels.clone();
-                    let Some(le) = labels.remove("le").as_deref().and_then(parse_float) else {
-                        continue;
-                    };
-                    out.entry(labels)
-                        .or_insert_with(empty)
-                        .buckets
-                        .push((le, s.value));
-                }
-                "_sum" => out.entry(s.labels.clone()).or_insert_with(empty).sum = s.value,
-                "_count" => out.entry(s.labels.clone()).or_insert_with(empty).count = s.value,
-                _ => {}
+            if let Some(suffix) = s.name.strip_prefix(family) {
+                series.add(suffix, Cow::Borrowed(&s.labels), s.value);
             }
         }
-        for h in out.values_mut() {
-            h.buckets.sort_by(|a, b| a.0.total_cmp(&b.0));
-        }
-        out
+        series.finish()
     }
 }
 
@@ -154,7 +133,7 @@ pub fn parse(text: &str) -> Result<Scrape, ParseError> {
             continue;
         }
         let sample = sample_line(trimmed).map_err(fail)?;
-        if scrape.type_of(&sample.name) == MetricType::Histogram && sample.name.ends_with("_bucket")
+        if sample.name.ends_with("_bucket") && scrape.type_of(&sample.name) == MetricType::Histogram
         {
             match sample.labels.get("le").map(|le| parse_float(le)) {
                 Some(Some(_)) => {}
@@ -200,6 +179,9 @@ fn comment_line(comment: &str, scrape: &mut Scrape) -> Result<(), String> {
 
 /// Undoes `\\` and `\n` (and `\"` inside label values).
 fn unescape(text: &str, quotes: bool) -> Result<String, String> {
+    if !text.contains('\\') {
+        return Ok(text.to_string());
+    }
     let mut out = String::with_capacity(text.len());
     let mut chars = text.chars();
     while let Some(c) = chars.next() {
@@ -218,29 +200,37 @@ fn unescape(text: &str, quotes: bool) -> Result<String, String> {
     Ok(out)
 }
 
+// Names are ASCII: checking bytes turns any other character away just as checking chars does.
+
+fn is_name_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
 fn is_metric_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars
+    let mut bytes = name.bytes();
+    bytes
         .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == ':')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
+        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_' || b == b':')
+        && bytes.all(|b| is_name_byte(b) || b == b':')
 }
 
 fn is_label_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars
+    let mut bytes = name.bytes();
+    bytes
         .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+        && bytes.all(is_name_byte)
 }
 
 fn skip_blanks(s: &str) -> &str {
-    s.trim_start_matches([' ', '\t'])
+    let blanks = s.bytes().take_while(|&b| b == b' ' || b == b'\t').count();
+    &s[blanks..]
 }
 
 fn sample_line(line: &str) -> Result<Sample, String> {
     let name_end = line
-        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == ':'))
+        .bytes()
+        .position(|b| !(is_name_byte(b) || b == b':'))
         .unwrap_or(line.len());
     let name = &line[..name_end];
     if !is_metric_name(name) {
@@ -306,15 +296,16 @@ fn label_set<'a>(mut rest: &'a str, labels: &mut Labels) -> Result<&'a str, Stri
     }
 }
 
-/// The byte index of the first unescaped `"`.
+/// The byte index of the first unescaped `"`. Bytes rather than chars: neither `"` nor `\\`
+/// can be part of a longer UTF-8 sequence.
 fn closing_quote(s: &str) -> Option<usize> {
-    let mut escaped = false;
-    for (i, c) in s.char_indices() {
-        match c {
-            _ if escaped => escaped = false,
-            '\\' => escaped = true,
-            '"' => return Some(i),
-            _ => {}
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'"' => return Some(i),
+            b'\\' => i += 2,
+            _ => i += 1,
         }
     }
     None
@@ -424,6 +415,22 @@ process_start_time_seconds 1.7301234e+09
         assert_eq!(s.labels["path"], "a \"b\" \\c\nd}");
         assert_eq!(s.labels.len(), 4);
         assert_eq!(s.value, 7.0);
+    }
+
+    #[test]
+    fn values_beyond_ascii_next_to_escapes() {
+        let page = "x{a=\"ü\\\"ß\",b=\"\\\\日本\"} 1\n";
+        let s = &parse(page).unwrap().samples[0];
+        assert_eq!(s.labels["a"], "ü\"ß");
+        assert_eq!(s.labels["b"], "\\日本");
+        let err = parse("x{a=\"\\é\"} 1\n").unwrap_err();
+        assert!(err.message.contains("invalid escape \\é"), "{err}");
+        let err = parse("ok 1\nµs 1\n").unwrap_err();
+        assert_eq!(err.line, 2);
+        assert!(err.message.contains("bad metric name"), "{err}");
+        let err = parse("x{größe=\"1\"} 1\n").unwrap_err();
+        assert!(err.message.contains("bad label name \"größe\""), "{err}");
+        assert!(parse("x:y_z{a_1=\"1\"}  \t 1\n").is_ok());
     }
 
     #[test]

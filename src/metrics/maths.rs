@@ -40,23 +40,40 @@ pub fn counter_rate(before: (f64, f64), after: (f64, f64)) -> Option<f64> {
     counter_increase(before.1, after.1).map(|inc| inc / dt)
 }
 
-/// The increase of every series called `name` between two scrapes of the same target, keyed
-/// by labels. A series that is new in `after` counts from zero (Envoy creates a series at its
-/// first request, so its whole value happened since the last scrape); a series that went away
-/// is left out.
-pub fn counter_increases(before: &[Sample], after: &[Sample], name: &str) -> BTreeMap<Labels, f64> {
-    let old: BTreeMap<&Labels, f64> = before
-        .iter()
-        .filter(|s| s.name == name)
-        .map(|s| (&s.labels, s.value))
-        .collect();
+/// The increase of every series between two scrapes of the same target, keyed by whatever
+/// names a series (its labels, or a reference to them). A series that is new in `after` counts
+/// from zero (Envoy creates a series at its first request, so its whole value happened since
+/// the last scrape); a series that went away is left out. A series listed twice counts with
+/// its last reading.
+pub fn increases_by_series<K: Ord>(
+    before: impl IntoIterator<Item = (K, f64)>,
+    after: impl IntoIterator<Item = (K, f64)>,
+) -> BTreeMap<K, f64> {
+    let old: BTreeMap<K, f64> = before.into_iter().collect();
     after
-        .iter()
-        .filter(|s| s.name == name)
-        .filter_map(|s| {
-            let inc = counter_increase(old.get(&s.labels).copied().unwrap_or(0.0), s.value)?;
-            Some((s.labels.clone(), inc))
+        .into_iter()
+        .filter_map(|(series, value)| {
+            let inc = counter_increase(old.get(&series).copied().unwrap_or(0.0), value)?;
+            Some((series, inc))
         })
+        .collect()
+}
+
+/// The increase of every series called `name` between two scrapes of the same target, keyed
+/// by labels, as [`increases_by_series`] counts it.
+pub fn counter_increases(before: &[Sample], after: &[Sample], name: &str) -> BTreeMap<Labels, f64> {
+    fn readings<'a>(
+        samples: &'a [Sample],
+        name: &'a str,
+    ) -> impl Iterator<Item = (&'a Labels, f64)> + 'a {
+        samples
+            .iter()
+            .filter(move |s| s.name == name)
+            .map(|s| (&s.labels, s.value))
+    }
+    increases_by_series(readings(before, name), readings(after, name))
+        .into_iter()
+        .map(|(labels, inc)| (labels.clone(), inc))
         .collect()
 }
 
@@ -485,6 +502,24 @@ mod tests {
         let still = counter_increases(&after, &after, "istio_requests_total");
         assert_eq!(five_xx_ratio(&still, |_| true), None);
         assert_eq!(five_xx_ratio(&inc, |_| false), None);
+    }
+
+    #[test]
+    fn increases_by_any_series_key_and_a_repeated_series_counts_with_its_last_reading() {
+        let inc = increases_by_series(
+            [("a", 10.0), ("b", 5.0), ("gone", 1.0)],
+            [("a", 12.0), ("b", 2.0), ("new", 3.0), ("bad", f64::NAN)],
+        );
+        let expected: BTreeMap<&str, f64> = [("a", 2.0), ("b", 2.0), ("new", 3.0)].into();
+        assert_eq!(inc, expected);
+        let twice = |first, last| {
+            vec![
+                sample("x", &[("a", "1")], first),
+                sample("x", &[("a", "1")], last),
+            ]
+        };
+        let inc = counter_increases(&twice(50.0, 20.0), &twice(10.0, 25.0), "x");
+        assert_eq!(inc[&labels(&[("a", "1")])], 5.0);
     }
 
     const S: Duration = Duration::from_secs(1);

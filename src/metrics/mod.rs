@@ -5,9 +5,12 @@
 //!   pages, for the direct-scrape mode
 //! - `exposition`: the Prometheus text format that istiod (`:15014/metrics`) and sidecars
 //!   (`:15020/stats/prometheus`) serve, for the direct-scrape mode
+//! - `histogram_series`: a histogram family's samples put back together, series by series
 //! - `promql`: the answers of Prometheus' HTTP API (`/api/v1/query`, `/api/v1/query_range`)
 //! - `queries`: the PromQL asked every round and how its answers become a `Reading`
 //! - `reading`: one round of numbers from any source, control plane and data plane
+//! - `sidecar_snapshot`: the series of a sidecar's page the data plane reads, kept between
+//!   scrapes
 //! - `maths`: counter increases and rates between scrapes, histogram quantiles, the 5xx ratio,
 //!   and the sliding-window trigger that decides a breach
 //!
@@ -19,10 +22,12 @@ use std::collections::BTreeMap;
 pub mod control_plane;
 pub mod data_plane;
 pub mod exposition;
+mod histogram_series;
 pub mod maths;
 pub mod promql;
 pub mod queries;
 pub mod reading;
+pub mod sidecar_snapshot;
 
 /// A series' label set, ordered so that it can key maps and print the same way every time.
 pub type Labels = BTreeMap<String, String>;

@@ -105,7 +105,9 @@ impl Mesh {
         }
     }
 
-    fn tick(&self) {
+    /// One second of the mesh, as `spawn` runs it every second; for callers that keep the
+    /// clock themselves.
+    pub fn tick(&self) {
         let faults = self.faults.snapshot();
         let services = self.store.count("services");
         {
