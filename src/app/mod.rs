@@ -3,7 +3,8 @@
 //! - `event`, `update`: everything that changes the state, and the one function that does it
 //! - `state`, `collection`, `logs`: the state itself; `tally`: counts of its pods, kept as they change
 //! - `view`: rows the panes show, derived on demand; `text_match`: the filters' text tests;
-//!   `namespace_facts`: what the namespaces' labels select, kept until they change
+//!   `namespace_facts`: what the namespaces' labels select, kept until they change; `sorted_join`:
+//!   many names looked up in one walk
 //! - `drive`, `plan_flow`, `activity`, `rollback`: driving the upgrade, and rolling it back
 //! - `metrics_sample`: which sidecars to scrape when there is no Prometheus
 //! - `version`, `pod`, `resources`, `injection`, `istiod_log`: Istio's facts; `pod_fields`: the
@@ -25,6 +26,7 @@ pub mod pod_fields;
 pub mod records;
 pub mod resources;
 pub mod rollback;
+pub mod sorted_join;
 pub mod state;
 pub mod tally;
 pub mod text_match;

@@ -7,6 +7,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use crate::app::namespace_facts::{self, NamespaceFacts};
+use crate::app::sorted_join;
 use crate::app::state::State;
 use crate::app::view::Mesh;
 
@@ -161,13 +162,11 @@ fn fail_if_any(problems: Vec<String>) -> GateStatus {
 /// Every namespace's labels select `to`, and every injected pod in it runs `to` and is ready.
 fn namespaces_on(state: &State, facts: &NamespaceFacts, names: &[String], to: &str) -> GateStatus {
     let mut problems = Problems::default();
-    for name in names {
-        if state.namespaces.get(name).is_none() {
-            continue;
-        }
-        let selected = facts.selected(name);
+    let selections = sorted_join::lookup(names, &facts.selects);
+    let tallies = sorted_join::lookup(names, &state.pod_tally.namespaces);
+    for ((name, selected), tally) in names.iter().zip(selections).zip(tallies) {
+        let selected = selected.map(String::as_str);
         let (mut injected, mut done) = (0, 0);
-        let tally = state.pod_tally.namespace(name);
         for (revision, _, count) in tally.into_iter().flat_map(|t| t.injected()) {
             injected += count.pods;
             if revision == Some(to) {
@@ -291,10 +290,11 @@ fn no_nacks(input: &GateInput<'_>) -> Gate {
 /// No pod of the wave runs a proxy its istiod does not support.
 fn no_skew(state: &State, mesh: &Mesh, names: &[String]) -> GateStatus {
     let mut problems = Vec::new();
-    for name in names {
+    let tallies = sorted_join::lookup(names, &state.pod_tally.namespaces);
+    for (name, tally) in names.iter().zip(tallies) {
         // Only a namespace whose counts show a skewed proxy has pods worth naming; istiod's
         // own pods are not in those counts, so their namespace is always looked at.
-        let may_skew = state.pod_tally.namespace(name).is_some_and(|t| {
+        let may_skew = tally.is_some_and(|t| {
             t.istiod > 0
                 || t.mix
                     .keys()
