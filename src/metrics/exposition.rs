@@ -200,8 +200,7 @@ fn unescape(text: &str, quotes: bool) -> Result<String, String> {
     Ok(out)
 }
 
-// Names are ASCII: checking bytes turns any other character away just as checking chars does.
-
+/// Names are ASCII: checking bytes turns any other character away just as checking chars does.
 fn is_name_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_'
 }
