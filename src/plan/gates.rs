@@ -115,9 +115,14 @@ fn gate(name: impl Into<String>, status: GateStatus) -> Gate {
 
 /// Names the first few items and counts the rest: `a; b; c; and 4 more`.
 fn few(items: &[String], separator: &str) -> String {
-    let mut text = items[..items.len().min(NAMED)].join(separator);
-    if items.len() > NAMED {
-        text.push_str(&format!("{separator}and {} more", items.len() - NAMED));
+    named_and_counted(&items[..items.len().min(NAMED)], items.len(), separator)
+}
+
+/// `named` (the first few of `total` items), then how many more there are.
+fn named_and_counted(named: &[String], total: usize, separator: &str) -> String {
+    let mut text = named.join(separator);
+    if total > named.len() {
+        text.push_str(&format!("{separator}and {} more", total - named.len()));
     }
     text
 }
@@ -143,11 +148,7 @@ impl Problems {
         if self.count == 0 {
             return GateStatus::Pass;
         }
-        let mut text = self.named.join("; ");
-        if self.count > NAMED {
-            text.push_str(&format!("; and {} more", self.count - NAMED));
-        }
-        GateStatus::Fail(text)
+        GateStatus::Fail(named_and_counted(&self.named, self.count, "; "))
     }
 }
 
