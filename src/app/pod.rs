@@ -1,9 +1,9 @@
 //! What the cockpit keeps of a pod: the revision that injected it (from its annotations, never
 //! from labels) and the proxy version (from the `istio-proxy` image).
 
-use super::pod_fields::{PodFields, Spec};
 use chrono::{DateTime, Utc};
 
+use super::pod_fields::{PodFields, Spec};
 use super::version::Version;
 
 #[derive(Debug, Clone, PartialEq)]
