@@ -105,11 +105,7 @@ fn candidates(state: &State) -> Vec<String> {
 fn on_target(state: &State, plan: &Plan) -> Vec<String> {
     let facts = namespace_facts::of(state);
     let moving = state.activity.keys().cloned();
-    let labelled = facts
-        .selects
-        .iter()
-        .filter(|(_, revision)| **revision == plan.to)
-        .map(|(name, _)| name.clone());
+    let labelled = facts.selecting(&plan.to).cloned();
     moving.chain(labelled).collect()
 }
 

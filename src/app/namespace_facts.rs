@@ -30,6 +30,14 @@ impl NamespaceFacts {
         self.selects.get(namespace).map(String::as_str)
     }
 
+    /// The namespaces whose labels select `revision`, in name order.
+    pub fn selecting<'a>(&'a self, revision: &'a str) -> impl Iterator<Item = &'a String> + 'a {
+        self.selects
+            .iter()
+            .filter(move |(_, selected)| *selected == revision)
+            .map(|(name, _)| name)
+    }
+
     /// The namespaces of wave `i`; none for a wave the plan does not have.
     pub fn wave(&self, i: usize) -> &[String] {
         self.waves.get(i).map_or(&[], Vec::as_slice)

@@ -343,10 +343,8 @@ fn nothing_on(state: &State, mesh: &Mesh, from: &str) -> GateStatus {
         .map(|(_, _, count)| count.pods)
         .sum();
     let namespaces: Vec<String> = namespace_facts::of(state)
-        .selects
-        .iter()
-        .filter(|(_, revision)| *revision == from)
-        .map(|(name, _)| name.clone())
+        .selecting(from)
+        .cloned()
         .collect();
     let tags: Vec<String> = mesh.tags_of(from).into_iter().map(str::to_string).collect();
     let daemonsets: Vec<String> = state
