@@ -1,6 +1,8 @@
 //! Everything that talks to the cluster: connecting, watching, following istiod's logs, and
 //! `writer`, the one place that writes (never built in read-only mode).
 
+mod answer_text;
+mod capped_body;
 pub mod connect;
 pub mod istiod_logs;
 pub mod metrics;

@@ -2,20 +2,24 @@
 //! `metrics::queries`, asked at once, either straight at a URL or through the API server's
 //! service proxy (with the kubeconfig's credentials; only GETs, so read-only users can).
 //!
-//! A Prometheus that is slow, down or not a Prometheus gives a round without numbers and an
-//! error that says what came back; the next round tries again.
+//! A Prometheus that is slow, down or not a Prometheus, or whose answer is larger than
+//! `ANSWER_CAP` or slower than `TIMEOUT`, gives a round without numbers and an error that says
+//! what came back; the next round tries again.
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
 use axum::http::Request;
+use futures::StreamExt;
 use kube::Client;
 use kube::client::Body;
 use reqwest::Url;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+use super::answer_text::{first_chars, kubernetes_status_message};
+use super::capped_body;
 use crate::app::event::Event;
 use crate::metrics::promql::{QueryError, decode};
 use crate::metrics::queries::{self, Answer, Failure, Query};
@@ -24,8 +28,14 @@ use crate::metrics::reading::Reading;
 pub use super::prometheus_discovery::discover;
 
 pub const EVERY: Duration = Duration::from_secs(5);
-/// Each query, answer included, must be back within this; a round then never overruns.
+/// Each query, answer included, must be back within this; a round then never overruns, and
+/// an answer that trickles in is given up.
 pub const TIMEOUT: Duration = Duration::from_secs(4);
+/// The largest answer read. A query grouped by namespace and revision answers about 100 bytes
+/// per series: under 1 MiB for 2,000 namespaces on three revisions, 4 MiB for 40,000 series. A
+/// Prometheus that streams without end is cut here, and the ten queries of a round hold at
+/// most 40 MiB.
+pub const ANSWER_CAP: usize = 4 * 1024 * 1024;
 
 #[derive(Clone, PartialEq)]
 pub enum PrometheusAuth {
@@ -174,10 +184,12 @@ impl Poller {
                     .await
                     .map_err(|e| Failure::Fetch(chain(&e.without_url())))?;
                 let status = response.status().as_u16();
-                let body = response
-                    .bytes()
+                let chunks = response
+                    .bytes_stream()
+                    .map(|chunk| chunk.map_err(|e| chain(&e.without_url())));
+                let body = capped_body::read(chunks, ANSWER_CAP)
                     .await
-                    .map_err(|e| Failure::Fetch(chain(&e.without_url())))?;
+                    .map_err(|e| Failure::Fetch(e.to_string()))?;
                 judge(status, &body, false)
             }
             Transport::ApiServer { client, query_path } => {
@@ -192,9 +204,8 @@ impl Poller {
                     .await
                     .map_err(|e| Failure::Fetch(format!("the API server: {e}")))?;
                 let status = response.status().as_u16();
-                let body = response
-                    .into_body()
-                    .collect_bytes()
+                let chunks = capped_body::chunks(response.into_body());
+                let body = capped_body::read(chunks, ANSWER_CAP)
                     .await
                     .map_err(|e| Failure::Fetch(format!("the API server: {e}")))?;
                 judge(status, &body, true)
@@ -229,22 +240,6 @@ fn judge(status: u16, body: &[u8], through_api_server: bool) -> Answer {
         }
         other => other.map_err(Failure::from),
     }
-}
-
-fn kubernetes_status_message(body: &[u8]) -> Option<String> {
-    let doc: serde_json::Value = serde_json::from_slice(body).ok()?;
-    (doc.get("kind")?.as_str()? == "Status")
-        .then(|| doc.get("message")?.as_str().map(str::to_string))
-        .flatten()
-}
-
-fn first_chars(body: &[u8], n: usize) -> String {
-    let text = String::from_utf8_lossy(&body[..body.len().min(4 * n)]);
-    let mut start: String = text.chars().take(n).collect();
-    if text.chars().count() > n || body.len() > 4 * n {
-        start.push('…');
-    }
-    start
 }
 
 /// An error and its causes on one line ("error sending request: client error (Connect):

@@ -1,6 +1,6 @@
 //! Faults switched on at run time through the API: the keys of ConfigMap `sim-system/faults`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::RwLock;
 
 use serde_json::Value;
@@ -23,6 +23,8 @@ pub struct FaultSet {
     pub watch_drop_seconds: u64,
     /// Pod updates per second, spread over every pod: load for a watcher (`churn.pods-per-second`).
     pub churn_pods_per_second: f64,
+    /// Revisions whose sidecars serve a stats page that never ends (`stats.endless.<rev>`).
+    pub stats_endless: BTreeSet<String>,
 }
 
 impl FaultSet {
@@ -59,6 +61,16 @@ impl FaultSet {
                     Some(n) => set.churn_pods_per_second = n,
                     None => bad("expected pod updates per second, 0 to 10000"),
                 },
+                Some(("stats", rest)) => match rest.split_once('.') {
+                    Some(("endless", rev)) if !rev.is_empty() => match text {
+                        "true" => {
+                            set.stats_endless.insert(rev.to_string());
+                        }
+                        "false" => {}
+                        _ => bad("expected true or false"),
+                    },
+                    _ => bad("unknown key (known: stats.endless.<rev>)"),
+                },
                 Some((kind @ ("latency" | "errors" | "nacks" | "mtls"), rev))
                     if !rev.is_empty() =>
                 {
@@ -84,7 +96,7 @@ impl FaultSet {
                     target.insert(rev.to_string(), v);
                 }
                 _ => bad(
-                    "unknown key (known: latency.<rev>, errors.<rev>, nacks.<rev>, mtls.<rev>, api.error-rate, api.latency-ms, watch.drop-seconds, churn.pods-per-second)",
+                    "unknown key (known: latency.<rev>, errors.<rev>, nacks.<rev>, mtls.<rev>, stats.endless.<rev>, api.error-rate, api.latency-ms, watch.drop-seconds, churn.pods-per-second)",
                 ),
             }
         }
@@ -123,6 +135,9 @@ mod tests {
             "api.latency-ms": "40",
             "watch.drop-seconds": "5",
             "churn.pods-per-second": "100",
+            "stats.endless.1-25-0": "true",
+            "stats.endless.1-24-0": "false",
+            "stats.endless.1-23-0": "yes",
             "errors.1-24-0": "7",
             "frobnicate": "1",
             "latency.x": "fast",
@@ -141,7 +156,8 @@ mod tests {
             (0.2, 40, 5)
         );
         assert_eq!(set.churn_pods_per_second, 100.0);
-        assert_eq!(problems.len(), 3, "{problems:?}");
+        assert_eq!(set.stats_endless.iter().collect::<Vec<_>>(), ["1-25-0"]);
+        assert_eq!(problems.len(), 4, "{problems:?}");
         assert!(problems.iter().any(|p| p.contains("frobnicate")));
     }
 }

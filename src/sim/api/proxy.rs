@@ -2,11 +2,17 @@
 //!
 //! The name segment is `<pod>:<port>` (or `<scheme>:<pod>:<port>`), as kubectl and the API
 //! server write it; whatever follows `proxy/` is the path on the pod.
+//!
+//! With the fault `stats.endless.<rev>`, a sidecar of that revision serves its page and then
+//! comment lines without end, as a proxy a tenant tampered with might.
 
+use std::convert::Infallible;
 use std::sync::Arc;
 
+use axum::body::{Body, Bytes};
 use axum::http::{HeaderValue, Method, header};
 use axum::response::{IntoResponse, Response};
+use futures::{Stream, StreamExt};
 
 use super::Request;
 use super::status::ApiError;
@@ -33,9 +39,9 @@ pub fn serve(ctx: &Arc<SimContext>, req: &Request) -> Result<Response, ApiError>
     let ns = req.namespace();
     let raw = req.target.name.as_deref().unwrap_or_default();
     let (pod, port) = split_name(raw);
-    if ctx.store.get("pods", ns, pod).is_none() {
+    let Some(object) = ctx.store.get_value("pods", ns, pod) else {
         return Err(ApiError::not_found(format!("pods \"{pod}\" not found")));
-    }
+    };
     let Some(port) = port else {
         return Err(ApiError::not_found(format!(
             "pod {ns}/{pod}: name a port to proxy to, e.g. pods/{pod}:15020/proxy/stats/prometheus (sidecar) or pods/{pod}:15014/proxy/metrics (istiod)"
@@ -58,10 +64,24 @@ pub fn serve(ctx: &Arc<SimContext>, req: &Request) -> Result<Response, ApiError>
                 "pod {ns}/{pod} serves nothing at :{port}/{path} (istiod pods serve :15014/metrics, running injected pods :15020/stats/prometheus)"
             ))
         })?;
-    let mut resp = page.into_response();
+    let revision = object["metadata"]["annotations"]["istio.io/rev"].as_str();
+    let endless = port == 15020
+        && revision.is_some_and(|rev| ctx.faults.snapshot().stats_endless.contains(rev));
+    let mut resp = if endless {
+        Body::from_stream(endless_page(page)).into_response()
+    } else {
+        page.into_response()
+    };
     resp.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
     Ok(resp)
+}
+
+/// `page`, then 64 KiB chunks of comment lines, forever.
+fn endless_page(page: String) -> impl Stream<Item = Result<Bytes, Infallible>> {
+    let filler = Bytes::from("# endless\n".repeat(64 * 1024 / 10));
+    futures::stream::once(async move { Ok(Bytes::from(page)) })
+        .chain(futures::stream::repeat_with(move || Ok(filler.clone())))
 }
 
 #[cfg(test)]
