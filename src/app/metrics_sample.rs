@@ -132,12 +132,14 @@ mod tests {
                         names.iter().map(|n| n.to_string()).collect(),
                     ),
                     soak: Duration::from_secs(60),
+                    pacing: Default::default(),
                 })
                 .collect(),
             tags: vec!["default".into()],
             tag_soak: Duration::from_secs(60),
             keep_old: Duration::from_secs(60),
             thresholds: Thresholds::default(),
+            pacing: Default::default(),
             prometheus_service: None,
             derived: false,
         }
