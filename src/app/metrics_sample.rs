@@ -230,7 +230,7 @@ mod tests {
             from: "1-24-0".into(),
             to: "1-25-0".into(),
             phase: "wave 2: w2".into(),
-            started: BTreeMap::new(),
+            ..Default::default()
         });
         s.activity
             .insert("e-moving".into(), Activity::towards("1-24-0", true));

@@ -6,9 +6,6 @@ use crate::plan::model::PacingOverride;
 use super::PlanError;
 use super::values::{Doc, Value};
 
-/// The pacing keys, for the lists of fields an unknown key is told about.
-pub(super) const KEYS: &str = "wave_concurrency, namespace_bake, namespace_timeout";
-
 impl Doc<'_> {
     /// Reads `key` into `pacing` when it is a pacing key; false when it is another key.
     pub(super) fn pacing_key(
