@@ -193,7 +193,9 @@ pub fn preview_wave(state: &mut State) {
         ));
         return;
     }
-    let breach = super::rollback::breaches(state).next().map(|f| f.to_string());
+    let breach = super::rollback::breaches(state)
+        .next()
+        .map(|f| f.to_string());
     if let Some(breach) = breach {
         state.ui.notice = Some(format!(
             "a rollback trigger is breached ({breach}): revert with X, or wait until it clears"

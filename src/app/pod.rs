@@ -309,7 +309,10 @@ mod tests {
         assert_eq!(owned(one("Job"), json!({})), Owner::Other("Job".into()));
         assert_eq!(owned(one("Rollout"), json!({})), Owner::ArgoRollout);
         // Argo's pods are owned by a ReplicaSet of the Rollout: its label tells them apart.
-        let argo = owned(one("ReplicaSet"), json!({"rollouts-pod-template-hash": "abc"}));
+        let argo = owned(
+            one("ReplicaSet"),
+            json!({"rollouts-pod-template-hash": "abc"}),
+        );
         assert_eq!(argo, Owner::ArgoRollout);
         assert_eq!(
             owned(one("Job"), json!({})).manual_restart().as_deref(),

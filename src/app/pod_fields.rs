@@ -291,7 +291,11 @@ mod tests {
         assert_eq!(status.container_statuses[0].restart_count, 3);
         let owners = pod.metadata.owner_references.unwrap();
         assert_eq!(
-            (owners.len(), owners[0].kind.as_str(), owners[0].name.as_str()),
+            (
+                owners.len(),
+                owners[0].kind.as_str(),
+                owners[0].name.as_str()
+            ),
             (1, "ReplicaSet", ""),
             "only the owner's kind is kept"
         );

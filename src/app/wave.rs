@@ -491,7 +491,11 @@ pub fn ask_again(state: &mut State) -> bool {
         return false;
     };
     let why = stop.why.clone();
-    let phase = state.wave.as_ref().map(|r| r.phase.clone()).unwrap_or_default();
+    let phase = state
+        .wave
+        .as_ref()
+        .map(|r| r.phase.clone())
+        .unwrap_or_default();
     state.dialog = Some(Dialog::ContinueWave {
         title: "Wave paused: triggers unknown".into(),
         lines: vec![
@@ -541,7 +545,9 @@ mod tests {
     /// outside it; the wave bakes 1m and times out after 5m; its record says it started.
     fn cluster(concurrency: usize) -> State {
         let mut c = Cluster::new();
-        c.revision("1-24-0").revision("1-25-0").tag("default", "1-24-0");
+        c.revision("1-24-0")
+            .revision("1-25-0")
+            .tag("default", "1-24-0");
         for ns in ["a-api", "b-web", "other"] {
             c.namespace(ns, &[("istio-injection", "enabled")]);
             for i in 1..=2 {
@@ -767,10 +773,19 @@ mod tests {
             panic!("{:?}", s.dialog)
         };
         assert_eq!(title, "Wave stopped");
-        assert!(lines[0].starts_with("breached: a-api: p99 latency 400 ms"), "{lines:?}");
+        assert!(
+            lines[0].starts_with("breached: a-api: p99 latency 400 ms"),
+            "{lines:?}"
+        );
         assert_eq!(lines[1], "not started: b-web");
         assert!(notes(&s)[0].starts_with("stopped: breached: a-api"));
-        assert!(s.wave.as_ref().unwrap().describe(s.now).contains("STOPPED: breached"));
+        assert!(
+            s.wave
+                .as_ref()
+                .unwrap()
+                .describe(s.now)
+                .contains("STOPPED: breached")
+        );
         after(&mut s, 3600);
         assert!(migrations(&s).is_empty());
         // M is refused while the breach lasts.
@@ -842,7 +857,10 @@ mod tests {
         )];
         after(&mut s, 1);
         after(&mut s, 60);
-        let Some(Dialog::ContinueWave { lines, expected, .. }) = s.dialog.clone() else {
+        let Some(Dialog::ContinueWave {
+            lines, expected, ..
+        }) = s.dialog.clone()
+        else {
             panic!("{:?}", s.dialog)
         };
         assert_eq!(expected, PHASE);
@@ -862,7 +880,11 @@ mod tests {
         typed(&mut s, ": canary");
         press(&mut s, KeyCode::Enter);
         assert_eq!(migrations(&s), ["b-web"]);
-        assert!(notes(&s).iter().any(|n| n.starts_with("continued past unknown triggers of a-api")));
+        assert!(
+            notes(&s)
+                .iter()
+                .any(|n| n.starts_with("continued past unknown triggers of a-api"))
+        );
     }
 
     #[test]
@@ -908,6 +930,15 @@ mod tests {
             "{:?}",
             s.dialog
         );
-        assert!(s.wave.as_ref().unwrap().stopped.as_ref().unwrap().why.starts_with("no NACKs"));
+        assert!(
+            s.wave
+                .as_ref()
+                .unwrap()
+                .stopped
+                .as_ref()
+                .unwrap()
+                .why
+                .starts_with("no NACKs")
+        );
     }
 }

@@ -272,7 +272,13 @@ fn soak(needed: Duration, input: &GateInput<'_>) -> Gate {
 /// A wave's soak counts from when its last namespace finished, not from the phase's start.
 fn wave_soak(needed: Duration, input: &GateInput<'_>, on: &GateStatus) -> Gate {
     let status = match input.finished {
-        Some(at) => match elapsed_status(needed, &GateInput { started: Some(at), ..*input }) {
+        Some(at) => match elapsed_status(
+            needed,
+            &GateInput {
+                started: Some(at),
+                ..*input
+            },
+        ) {
             GateStatus::Fail(so_far) => GateStatus::Fail(format!(
                 "{so_far} since the wave finished at {}",
                 at.format("%H:%M:%S UTC")
@@ -548,7 +554,9 @@ mod tests {
         let g = gates(&c, &plan, Phase::Wave(0), minutes_ago(60));
         assert_eq!(
             g[1].status,
-            GateStatus::Unknown("the wave's end is not recorded yet (the driver records it)".into())
+            GateStatus::Unknown(
+                "the wave's end is not recorded yet (the driver records it)".into()
+            )
         );
     }
 

@@ -133,7 +133,13 @@ impl Cluster {
     }
 }
 
-pub fn pod(ns: &str, name: &str, revision: Option<&str>, proxy: Option<&str>, ready: bool) -> PodInfo {
+pub fn pod(
+    ns: &str,
+    name: &str,
+    revision: Option<&str>,
+    proxy: Option<&str>,
+    ready: bool,
+) -> PodInfo {
     let containers = if proxy.is_some() { 2 } else { 1 };
     PodInfo {
         namespace: ns.into(),
