@@ -116,7 +116,7 @@ fn notice(state: &mut State, text: impl Into<String>) {
     state.ui.notice = Some(text.into());
 }
 
-fn dry_note(state: &State) -> Vec<String> {
+pub(crate) fn dry_note(state: &State) -> Vec<String> {
     if state.dry_run {
         vec!["DRY RUN: sent with dryRun=All, nothing will change".into()]
     } else {

@@ -270,6 +270,7 @@ pub fn preview_wave(state: &mut State) {
         lines.push("pods a rollout restart does not move:".into());
         lines.extend(manual);
     }
+    lines.extend(super::drive::dry_note(state));
     lines.push(String::new());
     lines.push("y apply · n or Esc cancel".into());
     let batch = state.now.timestamp_millis() as u64;

@@ -384,19 +384,24 @@ fn record_end_if_due(state: &mut State) {
     let Some(plan) = state.plan.as_ref() else {
         return;
     };
-    let Some((phase @ Phase::Wave(_), gates)) = super::plan_flow::current_gates(state) else {
+    let phase @ Phase::Wave(_) = super::plan_flow::current_phase(state, plan) else {
         return;
     };
     let name = plan.phase_name(phase);
-    let recorded = state
+    let due = state
         .records
         .upgrade
         .as_ref()
-        .is_some_and(|u| u.phase == name && !u.finished.contains_key(&name));
-    let all_on = gates
-        .first()
-        .is_some_and(|g| g.name.starts_with("namespaces on") && g.status == GateStatus::Pass);
-    if recorded && all_on {
+        .is_some_and(|u| u.phase == name && !u.finished.contains_key(&name))
+        && state.wave_end_sent.as_deref() != Some(name.as_str());
+    // The gates are only evaluated when the end is still to be recorded.
+    let all_on = due
+        && super::plan_flow::current_gates(state).is_some_and(|(_, gates)| {
+            gates.first().is_some_and(|g| {
+                g.name.starts_with("namespaces on") && g.status == GateStatus::Pass
+            })
+        });
+    if all_on {
         record_end(state, &name);
     }
 }
@@ -743,6 +748,27 @@ mod tests {
         s.commands.clear();
         after(&mut s, 1);
         assert!(s.commands.is_empty(), "{:?}", s.commands);
+    }
+
+    #[test]
+    fn a_wave_finished_namespace_by_namespace_records_its_end_too() {
+        let mut s = cluster(1);
+        patched_and_moved(&mut s, "a-api");
+        after(&mut s, 1);
+        assert!(s.commands.is_empty(), "b-web is not there yet");
+        patched_and_moved(&mut s, "b-web");
+        after(&mut s, 1);
+        let record = s.commands[0].record.clone().expect("the end recorded");
+        assert_eq!(record.finished.get(PHASE), Some(&s.now));
+        after(&mut s, 1);
+        assert_eq!(s.commands.len(), 1, "once");
+        // A follower records nothing: the driver does.
+        let mut follower = cluster(1);
+        follower.mode = Mode::Follower("alice@laptop".into());
+        patched_and_moved(&mut follower, "a-api");
+        patched_and_moved(&mut follower, "b-web");
+        after(&mut follower, 1);
+        assert!(follower.commands.is_empty());
     }
 
     #[test]

@@ -285,6 +285,8 @@ fn wave_soak(needed: Duration, input: &GateInput<'_>, on: &GateStatus) -> Gate {
             )),
             other => other,
         },
+        // Nothing recorded of the wave yet: as unknown as any phase not started.
+        None if input.started.is_none() => elapsed_status(needed, input),
         None if *on == GateStatus::Pass => {
             GateStatus::Unknown("the wave's end is not recorded yet (the driver records it)".into())
         }
