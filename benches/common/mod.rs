@@ -130,6 +130,7 @@ pub fn pod(i: usize, j: usize) -> PodInfo {
         app: Some(format!("app-{}", j % 5)),
         cpu_millis: 350,
         memory_mib: 384,
+        owner: Default::default(),
     }
 }
 
@@ -149,6 +150,7 @@ fn istiod(revision: &str, version: &str, n: usize) -> PodInfo {
         app: Some("istiod".into()),
         cpu_millis: 500,
         memory_mib: 2048,
+        owner: Default::default(),
     }
 }
 

@@ -40,6 +40,12 @@ pub enum Action {
         overridden: bool,
     },
     TakeOver,
+    /// A paced wave (`M`) reached a point the journal keeps: it stopped, and why, or its last
+    /// namespace finished (the command's record then says when).
+    WaveNote {
+        phase: String,
+        note: String,
+    },
 }
 
 impl Action {
@@ -51,6 +57,7 @@ impl Action {
             Action::Restart { .. } => "restart",
             Action::Advance { .. } => "advance",
             Action::TakeOver => "take-over",
+            Action::WaveNote { .. } => "wave",
         }
     }
 
@@ -64,6 +71,7 @@ impl Action {
             Action::MoveTag { tag, .. } => format!("tag/{tag}"),
             Action::Advance { to, .. } => format!("phase/{to}"),
             Action::TakeOver => "lease/istio-cockpit-driver".into(),
+            Action::WaveNote { phase, .. } => format!("phase/{phase}"),
         }
     }
 }

@@ -36,19 +36,22 @@ pub fn settle_activity(state: &mut State) {
     let done: Vec<String> = state
         .activity
         .iter()
-        .filter(|(ns, activity)| {
-            let pods = counted_pods(state, ns);
-            !pods.is_empty()
-                && pods.iter().all(|p| {
-                    p.is_ready() && p.revision.as_deref() == Some(activity.target.as_str())
-                })
-                && state.pods_in(ns).all(|p| !p.terminating)
-        })
+        .filter(|(ns, activity)| settled(state, ns, &activity.target))
         .map(|(ns, _)| ns.clone())
         .collect();
     for ns in done {
         state.activity.remove(&ns);
     }
+}
+
+/// Every pod of `ns` on `target` and ready, and none of another revision left.
+pub fn settled(state: &State, ns: &str, target: &str) -> bool {
+    let pods = counted_pods(state, ns);
+    !pods.is_empty()
+        && pods
+            .iter()
+            .all(|p| p.is_ready() && p.revision.as_deref() == Some(target))
+        && state.pods_in(ns).all(|p| !p.terminating)
 }
 
 /// `staging-web: 3/5 pods on 1-25-0 and ready` for each namespace in progress.

@@ -65,6 +65,19 @@ pub enum Dialog {
     },
     /// A refusal or a result to read; any key closes it.
     Info { title: String, lines: Vec<String> },
+    /// A wave (`M`): `y` starts it, paced; it carries every migration it previewed.
+    ConfirmWave {
+        title: String,
+        lines: Vec<String>,
+        run: super::wave::WaveRun,
+    },
+    /// A wave paused on unknown triggers: typing `expected` (the phase's name) goes on.
+    ContinueWave {
+        title: String,
+        lines: Vec<String>,
+        expected: String,
+        typed: String,
+    },
     /// Overriding a gate: the user must type `expected` (the phase's name).
     TypeToConfirm {
         title: String,
@@ -103,7 +116,7 @@ fn notice(state: &mut State, text: impl Into<String>) {
     state.ui.notice = Some(text.into());
 }
 
-fn dry_note(state: &State) -> Vec<String> {
+pub(crate) fn dry_note(state: &State) -> Vec<String> {
     if state.dry_run {
         vec!["DRY RUN: sent with dryRun=All, nothing will change".into()]
     } else {
@@ -184,6 +197,7 @@ pub fn preview_migrate(state: &mut State) {
     lines.push(format!(
         "then restart its workloads ({pods} pods), as kubectl rollout restart does"
     ));
+    lines.extend(super::manual_restart::preview_line(state, &ns.name));
     let command = Command {
         action: Action::Migrate {
             namespace: ns.name.clone(),
@@ -431,6 +445,32 @@ pub fn on_dialog_key(state: &mut State, key: KeyEvent) -> bool {
                 })
             }
         },
+        Dialog::ConfirmWave { title, lines, run } => match key.code {
+            KeyCode::Char('y') => super::wave::start(state, run),
+            KeyCode::Char('n') | KeyCode::Esc => notice(state, "cancelled: nothing was changed"),
+            _ => state.dialog = Some(Dialog::ConfirmWave { title, lines, run }),
+        },
+        Dialog::ContinueWave {
+            title,
+            lines,
+            expected,
+            mut typed,
+        } => match key.code {
+            KeyCode::Esc => notice(state, "the wave stays stopped: M asks again"),
+            KeyCode::Enter if typed == expected => super::wave::go_on(state),
+            code => {
+                if code == KeyCode::Enter {
+                    notice(state, format!("type exactly \"{expected}\" to go on"));
+                }
+                edit(&mut typed, code);
+                state.dialog = Some(Dialog::ContinueWave {
+                    title,
+                    lines,
+                    expected,
+                    typed,
+                });
+            }
+        },
         Dialog::TypeToConfirm {
             title,
             lines,
@@ -451,13 +491,7 @@ pub fn on_dialog_key(state: &mut State, key: KeyEvent) -> bool {
                 });
             }
             code => {
-                match code {
-                    KeyCode::Backspace => {
-                        typed.pop();
-                    }
-                    KeyCode::Char(c) => typed.push(c),
-                    _ => {}
-                }
+                edit(&mut typed, code);
                 state.dialog = Some(Dialog::TypeToConfirm {
                     title,
                     lines,
@@ -469,6 +503,17 @@ pub fn on_dialog_key(state: &mut State, key: KeyEvent) -> bool {
         },
     }
     true
+}
+
+/// Typing into a dialog that asks for a name.
+fn edit(typed: &mut String, code: KeyCode) {
+    match code {
+        KeyCode::Backspace => {
+            typed.pop();
+        }
+        KeyCode::Char(c) => typed.push(c),
+        _ => {}
+    }
 }
 
 pub(crate) fn queue(state: &mut State, command: Command, restart_with: Vec<String>) {
@@ -516,65 +561,18 @@ pub(crate) fn queue(state: &mut State, command: Command, restart_with: Vec<Strin
     }
 }
 
-/// After each namespace of a wave (`M`): the next one, unless a gate that must never fail
-/// mid-wave (NACKs from the new revision, unsupported skew) has failed.
-fn continue_wave(state: &mut State) {
-    if state.wave_queue.is_empty() {
-        return;
-    }
-    let mut breached: Vec<String> = super::plan_flow::current_gates(state)
-        .map(|(_, gates)| {
-            gates
-                .into_iter()
-                .filter(|g| {
-                    matches!(g.status, crate::plan::gates::GateStatus::Fail(_))
-                        && (g.name.starts_with("no NACKs") || g.name.starts_with("no skew"))
-                        && !state.wave_baseline.contains(&g.name)
-                })
-                .map(|g| g.to_string())
-                .collect()
-        })
-        .unwrap_or_default();
-    // A rollback trigger over its threshold for its duration stops the wave too.
-    breached.extend(super::rollback::breaches(state).map(|f| format!("breached: {f}")));
-    if !breached.is_empty() {
-        let left: Vec<String> = state
-            .wave_queue
-            .drain(..)
-            .map(|c| c.action.target())
-            .collect();
-        state.dialog = Some(Dialog::Info {
-            title: "Wave stopped".into(),
-            lines: [
-                vec!["a gate broke during the wave:".to_string()],
-                breached,
-                vec![format!("not migrated: {}", left.join(", "))],
-            ]
-            .concat(),
-        });
-        return;
-    }
-    let next = state.wave_queue.remove(0);
-    if let Action::Migrate { namespace, to } = &next.action {
-        state
-            .activity
-            .insert(namespace.clone(), Activity::towards(to, false));
-    }
-    state.commands.push(next);
-}
-
 pub fn on_result(state: &mut State, action: Action, result: Result<String, ActionError>) {
-    if result.is_err() && !state.wave_queue.is_empty() {
-        // A wave stops at its first failure.
-        state.wave_queue.clear();
-    }
-    match result {
-        Ok(summary) => {
-            notice(state, summary);
-            if matches!(action, Action::Migrate { .. }) {
-                continue_wave(state);
-            }
+    // A migration of a running wave: it rolls on, or the wave stops (after the preview a
+    // conflict shows, so the wave's stop is what stays on screen).
+    let migrated = match (&action, &result) {
+        (Action::Migrate { namespace, .. }, Ok(_)) => Some((namespace.clone(), Ok(()))),
+        (Action::Migrate { namespace, .. }, Err(e)) => {
+            Some((namespace.clone(), Err(e.to_string())))
         }
+        _ => None,
+    };
+    match result {
+        Ok(summary) => notice(state, summary),
         Err(ActionError::Conflict(why)) => {
             // Re-read (the watch has the fresh object) and show the new preview.
             match &action {
@@ -612,6 +610,9 @@ pub fn on_result(state: &mut State, action: Action, result: Result<String, Actio
                 ],
             });
         }
+    }
+    if let Some((namespace, result)) = migrated {
+        super::wave::on_migrated(state, &namespace, result);
     }
 }
 
@@ -807,6 +808,7 @@ mod tests {
             app: Some(app.into()),
             cpu_millis: 0,
             memory_mib: 0,
+            owner: Default::default(),
         };
         for p in [
             pod("api-1", "api", "1-25-0", true),

@@ -132,12 +132,14 @@ mod tests {
                         names.iter().map(|n| n.to_string()).collect(),
                     ),
                     soak: Duration::from_secs(60),
+                    pacing: Default::default(),
                 })
                 .collect(),
             tags: vec!["default".into()],
             tag_soak: Duration::from_secs(60),
             keep_old: Duration::from_secs(60),
             thresholds: Thresholds::default(),
+            pacing: Default::default(),
             prometheus_service: None,
             derived: false,
         }
@@ -228,7 +230,7 @@ mod tests {
             from: "1-24-0".into(),
             to: "1-25-0".into(),
             phase: "wave 2: w2".into(),
-            started: BTreeMap::new(),
+            ..Default::default()
         });
         s.activity
             .insert("e-moving".into(), Activity::towards("1-24-0", true));

@@ -5,7 +5,8 @@
 //! - `view`: rows the panes show, derived on demand; `text_match`: the filters' text tests;
 //!   `namespace_facts`: what the namespaces' labels select, kept until they change; `sorted_join`:
 //!   many names looked up in one walk
-//! - `drive`, `plan_flow`, `activity`, `rollback`: driving the upgrade, and rolling it back
+//! - `drive`, `plan_flow`, `activity`, `rollback`: driving the upgrade, and rolling it back;
+//!   `wave`: pacing a wave (`M`); `manual_restart`: pods a rollout restart cannot move
 //! - `metrics_sample`: which sidecars to scrape when there is no Prometheus
 //! - `version`, `pod`, `resources`, `injection`, `istiod_log`: Istio's facts; `pod_fields`: the
 //!   parts of a Pod decoded from the API
@@ -18,6 +19,7 @@ pub mod event;
 pub mod injection;
 pub mod istiod_log;
 pub mod logs;
+pub mod manual_restart;
 pub mod metrics_sample;
 pub mod namespace_facts;
 pub mod plan_flow;
@@ -33,3 +35,4 @@ pub mod text_match;
 pub mod update;
 pub mod version;
 pub mod view;
+pub mod wave;

@@ -26,6 +26,12 @@ pub fn started(state: &State, plan: &Plan, phase: Phase) -> Option<chrono::DateT
     record.started.get(&plan.phase_name(phase)).copied()
 }
 
+/// When a wave's last namespace finished, as the upgrade record keeps it.
+pub fn finished(state: &State, plan: &Plan, phase: Phase) -> Option<chrono::DateTime<chrono::Utc>> {
+    let record = state.records.upgrade.as_ref()?;
+    record.finished.get(&plan.phase_name(phase)).copied()
+}
+
 /// The gates of the current phase.
 pub fn current_gates(state: &State) -> Option<(Phase, Vec<Gate>)> {
     let plan = state.plan.as_ref()?;
@@ -35,6 +41,7 @@ pub fn current_gates(state: &State) -> Option<(Phase, Vec<Gate>)> {
         plan,
         phase,
         started: started(state, plan, phase),
+        finished: finished(state, plan, phase),
         now: state.now,
     };
     Some((phase, gates::evaluate(&input)))
@@ -168,10 +175,31 @@ pub fn preview_advance(state: &mut State) {
     });
 }
 
-/// `M`: migrate every namespace of the current wave not yet on the new revision, one after
-/// another, stopping at the first failure.
+/// `M`: migrate every namespace of the current wave not yet on the new revision, paced: a
+/// few at a time, each on the new revision, baked and healthy before the next starts. The
+/// confirmed dialog carries every migration it shows; nothing is queued before `y`.
 pub fn preview_wave(state: &mut State) {
     if refuse(state) {
+        return;
+    }
+    if super::wave::ask_again(state) {
+        return;
+    }
+    if let Some(run) = state.wave.as_ref().filter(|r| r.stopped.is_none()) {
+        state.ui.notice = Some(format!(
+            "{} is running: {}",
+            run.phase,
+            run.describe(state.now)
+        ));
+        return;
+    }
+    let breach = super::rollback::breaches(state)
+        .next()
+        .map(|f| f.to_string());
+    if let Some(breach) = breach {
+        state.ui.notice = Some(format!(
+            "a rollback trigger is breached ({breach}): revert with X, or wait until it clears"
+        ));
         return;
     }
     let plan = state.plan.clone().expect("checked");
@@ -195,21 +223,22 @@ pub fn preview_wave(state: &mut State) {
         })
         .cloned()
         .collect();
+    let phase = plan.phase_name(Phase::Wave(i));
     if pending.is_empty() {
-        state.ui.notice = Some(format!(
-            "every namespace of {} is on {}",
-            plan.phase_name(Phase::Wave(i)),
-            plan.to
-        ));
+        state.ui.notice = Some(format!("every namespace of {phase} is on {}", plan.to));
         return;
     }
-    let batch = state.now.timestamp_millis() as u64;
+    let pacing = plan.wave_pacing(i);
+    let at_once = match pacing.concurrency {
+        1 => "one at a time".to_string(),
+        n => format!("{n} at a time"),
+    };
     let mut lines = vec![format!(
-        "{}: migrate {} namespaces to {}, one after another:",
-        plan.phase_name(Phase::Wave(i)),
+        "{phase}: migrate {} namespaces to {}, {at_once}:",
         pending.len(),
         plan.to
     )];
+    let mut manual = Vec::new();
     for n in &pending {
         let labels = state
             .namespaces
@@ -225,51 +254,49 @@ pub fn preview_wave(state: &mut State) {
             "  {n} ({shown} -> istio.io/rev={}), then restart",
             plan.to
         ));
+        manual.extend(super::manual_restart::preview_line(state, n));
     }
-    lines.push(
-        "each is one conditional patch recording the old labels; the first failure stops the rest"
-            .into(),
-    );
+    lines.push(format!(
+        "the next starts when a namespace's pods all run {} and are Ready (within {}),",
+        plan.to,
+        crate::plan::duration::format(pacing.timeout)
+    ));
+    lines.push(format!(
+        "then it bakes {} with its rollback triggers healthy; a failure, a breach, a timeout",
+        crate::plan::duration::format(pacing.bake)
+    ));
+    lines.push("or triggers unknown after the bake stop the rest".into());
+    if !manual.is_empty() {
+        lines.push("pods a rollout restart does not move:".into());
+        lines.extend(manual);
+    }
+    lines.extend(super::drive::dry_note(state));
     lines.push(String::new());
     lines.push("y apply · n or Esc cancel".into());
-    // The confirmed dialog queues the first; the rest follow in the same batch.
-    let mut first = None;
-    let mut rest = Vec::new();
-    for n in pending {
-        let expected = state
-            .namespaces
-            .get(&n)
-            .map(|ns| actions::injection_labels(&ns.labels))
-            .unwrap_or_default();
-        let mut c = Command::new(
-            Action::Migrate {
-                namespace: n,
-                to: plan.to.clone(),
-            },
-            expected,
-        );
-        c.batch = Some(batch);
-        if first.is_none() {
-            first = Some(c);
-        } else {
-            rest.push(c);
-        }
-    }
-    state.wave_queue = rest;
-    state.wave_baseline = current_gates(state)
-        .map(|(_, gates)| {
-            gates
-                .into_iter()
-                .filter(|g| !matches!(g.status, gates::GateStatus::Pass))
-                .map(|g| g.name)
-                .collect()
+    let batch = state.now.timestamp_millis() as u64;
+    let commands = pending
+        .into_iter()
+        .map(|n| {
+            let expected = state
+                .namespaces
+                .get(&n)
+                .map(|ns| actions::injection_labels(&ns.labels))
+                .unwrap_or_default();
+            let mut c = Command::new(
+                Action::Migrate {
+                    namespace: n,
+                    to: plan.to.clone(),
+                },
+                expected,
+            );
+            c.batch = Some(batch);
+            c
         })
-        .unwrap_or_default();
-    state.dialog = Some(Dialog::Confirm {
-        title: format!("Migrate {} ?", plan.phase_name(Phase::Wave(i))),
+        .collect();
+    state.dialog = Some(Dialog::ConfirmWave {
+        title: format!("Migrate {phase} ?"),
         lines,
-        command: first.expect("pending is not empty"),
-        restart_with: Vec::new(),
+        run: super::wave::WaveRun::new(phase, plan.to.clone(), pacing, commands),
     });
 }
 
@@ -357,53 +384,16 @@ mod tests {
         // Pretend the record is in the cluster now: the wave's namespaces come in one batch.
         s.records.upgrade = Some(record_for(&s, &s.plan.clone().unwrap(), Phase::Wave(1)));
         press(&mut s, KeyCode::Char('M'));
-        let Some(Dialog::Confirm { title, .. }) = s.dialog.clone() else {
+        let Some(Dialog::ConfirmWave { title, run, .. }) = s.dialog.clone() else {
             panic!("{:?}", s.ui.notice)
         };
         assert_eq!(title, "Migrate wave 2: non-critical ?");
+        assert!(s.commands.is_empty(), "nothing is queued before y");
         press(&mut s, KeyCode::Char('y'));
-        // One namespace at a time: the next goes when the previous one is done.
+        // One namespace at a time: the next goes when the previous one is done and baked
+        // (see `wave`).
         assert_eq!(s.commands.len(), 1);
-        let waiting = s.wave_queue.len();
-        assert!(waiting >= 1);
-        let queued = s.clone();
-        let first = s.commands.remove(0).action;
-        crate::app::drive::on_result(&mut s, first.clone(), Ok("done".into()));
-        assert_eq!(s.commands.len(), 1);
-        assert_eq!(s.wave_queue.len(), waiting - 1);
-
-        // A failure stops the rest of the wave.
-        let mut failed = queued.clone();
-        failed.commands.clear();
-        crate::app::drive::on_result(
-            &mut failed,
-            first.clone(),
-            Err(crate::app::event::ActionError::Failed("boom".into())),
-        );
-        assert!(failed.wave_queue.is_empty() && failed.commands.is_empty());
-
-        // So does a NACK from the new revision during the wave.
-        let mut nacked = queued;
-        nacked.commands.clear();
-        let at = (nacked.now + chrono::Duration::seconds(60)).format("%Y-%m-%dT%H:%M:%S%.6fZ");
-        let line = format!(
-            "{at}\twarn\tads\tADS:LDS: ACK ERROR sidecar~10.0.0.9~notifier-1.notifications~notifications.svc.cluster.local-1 Internal:bad"
-        );
-        update(
-            &mut nacked,
-            Event::IstiodLog(crate::app::event::IstiodLogLine {
-                pod: "istiod-1-25-0-a".into(),
-                revision: "1-25-0".into(),
-                line,
-            }),
-            rows,
-        );
-        crate::app::drive::on_result(&mut nacked, first, Ok("done".into()));
-        assert!(nacked.commands.is_empty() && nacked.wave_queue.is_empty());
-        assert!(
-            matches!(&nacked.dialog, Some(Dialog::Info { title, .. }) if title == "Wave stopped"),
-            "{:?}",
-            nacked.dialog
-        );
+        let wave = s.wave.as_ref().expect("the wave runs");
+        assert_eq!(wave.pending.len(), run.pending.len() - 1);
     }
 }

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::pod_fields::{PodFields, Spec};
+use super::pod_fields::{PodFields, ROLLOUT_HASH, Spec};
 use super::version::Version;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -25,6 +25,34 @@ pub struct PodInfo {
     pub app: Option<String>,
     pub cpu_millis: u32,
     pub memory_mib: u32,
+    /// Who recreates the pod, as far as moving it to another revision goes.
+    pub owner: Owner,
+}
+
+/// Whether a rollout restart of the namespace's workloads replaces a pod.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Owner {
+    /// A ReplicaSet, StatefulSet or DaemonSet: the restart replaces it.
+    #[default]
+    Workload,
+    /// No owner: a bare pod, deleted and created again by hand.
+    Bare,
+    /// An Argo Rollout: its own controller replaces its pods.
+    ArgoRollout,
+    /// Anything else (a Job, a CronJob's Job, an operator's kind), by kind.
+    Other(String),
+}
+
+impl Owner {
+    /// None when a rollout restart moves the pod; else what to say about it.
+    pub fn manual_restart(&self) -> Option<String> {
+        match self {
+            Owner::Workload => None,
+            Owner::Bare => Some("bare pod".into()),
+            Owner::ArgoRollout => Some("Argo Rollout".into()),
+            Owner::Other(kind) => Some(kind.clone()),
+        }
+    }
 }
 
 impl PodInfo {
@@ -83,6 +111,16 @@ impl PodInfo {
                 .and_then(Version::from_image);
             (rev, version)
         });
+        let rollout = labels.is_some_and(|l| l.contains_key(ROLLOUT_HASH));
+        let owner = match meta.owner_references.as_deref().and_then(|o| o.first()) {
+            _ if rollout => Owner::ArgoRollout,
+            None => Owner::Bare,
+            Some(o) if matches!(o.kind.as_str(), "ReplicaSet" | "StatefulSet" | "DaemonSet") => {
+                Owner::Workload
+            }
+            Some(o) if o.kind == "Rollout" => Owner::ArgoRollout,
+            Some(o) => Owner::Other(o.kind.clone()),
+        };
         let status = pod.status.as_ref();
         let native_sidecars: Vec<&str> = spec
             .map(|s| {
@@ -129,6 +167,7 @@ impl PodInfo {
             app: labels.and_then(|l| l.get("app")).cloned(),
             cpu_millis,
             memory_mib,
+            owner,
         }
     }
 }
@@ -252,6 +291,34 @@ mod tests {
             "spec": {"containers": [{"name": "install-cni", "image": "istio/install-cni:1.24.0"}]}
         }));
         assert_eq!(PodInfo::from_pod(&bare).revision, None);
+    }
+
+    #[test]
+    fn the_owner_says_whether_a_rollout_restart_moves_the_pod() {
+        let owned = |owners: serde_json::Value, labels: serde_json::Value| {
+            PodInfo::from_pod(&pod(json!({
+                "metadata": {"name": "p", "namespace": "n", "ownerReferences": owners, "labels": labels}
+            })))
+            .owner
+        };
+        let one = |kind: &str| json!([{"kind": kind, "name": "x", "uid": "u", "apiVersion": "v1"}]);
+        for kind in ["ReplicaSet", "StatefulSet", "DaemonSet"] {
+            assert_eq!(owned(one(kind), json!({})), Owner::Workload, "{kind}");
+        }
+        assert_eq!(owned(json!(null), json!({})), Owner::Bare);
+        assert_eq!(owned(one("Job"), json!({})), Owner::Other("Job".into()));
+        assert_eq!(owned(one("Rollout"), json!({})), Owner::ArgoRollout);
+        // Argo's pods are owned by a ReplicaSet of the Rollout: its label tells them apart.
+        let argo = owned(
+            one("ReplicaSet"),
+            json!({"rollouts-pod-template-hash": "abc"}),
+        );
+        assert_eq!(argo, Owner::ArgoRollout);
+        assert_eq!(
+            owned(one("Job"), json!({})).manual_restart().as_deref(),
+            Some("Job")
+        );
+        assert_eq!(Owner::Workload.manual_restart(), None);
     }
 
     #[test]

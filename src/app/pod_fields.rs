@@ -9,12 +9,14 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference, Time};
 use serde::Deserialize;
 use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
 
 /// Label keys `PodInfo` reads.
-pub const LABELS: [&str; 2] = ["app", "istio.io/rev"];
+pub const LABELS: [&str; 3] = ["app", "istio.io/rev", ROLLOUT_HASH];
+/// The label Argo Rollouts puts on its pods: its controller, not a rollout restart, moves them.
+pub const ROLLOUT_HASH: &str = "rollouts-pod-template-hash";
 /// Annotation keys `PodInfo` reads.
 pub const ANNOTATIONS: [&str; 2] = ["sidecar.istio.io/status", "istio.io/rev"];
 
@@ -104,6 +106,15 @@ struct Meta {
     labels: Option<BTreeMap<String, String>>,
     #[serde(default, deserialize_with = "annotations")]
     annotations: Option<BTreeMap<String, String>>,
+    #[serde(default)]
+    owner_references: Option<Vec<Owner>>,
+}
+
+/// Of an owner reference, only its kind: who recreates the pod when it is deleted.
+#[derive(Deserialize)]
+struct Owner {
+    #[serde(default)]
+    kind: String,
 }
 
 fn meta<'de, D: Deserializer<'de>>(d: D) -> Result<ObjectMeta, D::Error> {
@@ -116,6 +127,15 @@ fn meta<'de, D: Deserializer<'de>>(d: D) -> Result<ObjectMeta, D::Error> {
         deletion_timestamp: m.deletion_timestamp,
         labels: m.labels,
         annotations: m.annotations,
+        owner_references: m.owner_references.map(|owners| {
+            owners
+                .into_iter()
+                .map(|o| OwnerReference {
+                    kind: o.kind,
+                    ..OwnerReference::default()
+                })
+                .collect()
+        }),
         ..ObjectMeta::default()
     })
 }
@@ -269,6 +289,16 @@ mod tests {
         );
         let status = pod.status.unwrap();
         assert_eq!(status.container_statuses[0].restart_count, 3);
+        let owners = pod.metadata.owner_references.unwrap();
+        assert_eq!(
+            (
+                owners.len(),
+                owners[0].kind.as_str(),
+                owners[0].name.as_str()
+            ),
+            (1, "ReplicaSet", ""),
+            "only the owner's kind is kept"
+        );
     }
 
     #[test]

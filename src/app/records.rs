@@ -45,6 +45,9 @@ pub struct UpgradeRecord {
     pub phase: String,
     /// When each phase began.
     pub started: BTreeMap<String, DateTime<Utc>>,
+    /// When each wave's last namespace finished (every pod on `to` and ready): its soak
+    /// counts from there.
+    pub finished: BTreeMap<String, DateTime<Utc>>,
 }
 
 impl UpgradeRecord {
@@ -58,6 +61,10 @@ impl UpgradeRecord {
                 .get("started")
                 .and_then(|s| serde_json::from_str(s).ok())
                 .unwrap_or_default(),
+            finished: data
+                .get("finished")
+                .and_then(|s| serde_json::from_str(s).ok())
+                .unwrap_or_default(),
         })
     }
 
@@ -69,6 +76,10 @@ impl UpgradeRecord {
             (
                 "started".to_string(),
                 serde_json::to_string(&self.started).unwrap_or_default(),
+            ),
+            (
+                "finished".to_string(),
+                serde_json::to_string(&self.finished).unwrap_or_default(),
             ),
         ])
     }

@@ -206,10 +206,10 @@ pub struct State {
     pub plan_file: Option<crate::plan::file::PlanFile>,
     /// Why there is no plan, when there is none.
     pub plan_problem: Option<String>,
-    /// The rest of a wave (`M`) once its first namespace is confirmed.
-    pub wave_queue: Vec<super::drive::Command>,
-    /// Gates already failing when the wave began: only new failures stop it.
-    pub wave_baseline: Vec<String>,
+    /// The wave (`M`) the user confirmed, as it runs, or as it stopped.
+    pub wave: Option<super::wave::WaveRun>,
+    /// The wave whose end this cockpit has sent to the upgrade record.
+    pub wave_end_sent: Option<String>,
     /// Rounds of metrics, newest last, bounded.
     pub metrics: std::collections::VecDeque<crate::metrics::reading::Reading>,
     /// Baselines and rollback triggers, fed by the metrics.
@@ -252,8 +252,8 @@ impl State {
             plan: None,
             plan_file: None,
             plan_problem: None,
-            wave_queue: Vec::new(),
-            wave_baseline: Vec::new(),
+            wave: None,
+            wave_end_sent: None,
             metrics: std::collections::VecDeque::new(),
             guard: Default::default(),
             findings: Vec::new(),

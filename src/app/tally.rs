@@ -179,6 +179,7 @@ mod tests {
             app: None,
             cpu_millis: 0,
             memory_mib: 0,
+            owner: Default::default(),
         }
     }
 

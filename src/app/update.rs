@@ -24,6 +24,7 @@ pub fn update(state: &mut State, event: Event, viewport: Viewports) {
         Event::Tick(now) => {
             state.now = now;
             super::rollback::refresh(state);
+            super::wave::step(state);
             true
         }
         Event::Namespaces(w) => {
@@ -85,6 +86,7 @@ pub fn update(state: &mut State, event: Event, viewport: Viewports) {
             }
             super::rollback::observe(state, &m);
             state.metrics.push_back(m);
+            super::wave::step(state);
             true
         }
         Event::Lease(status) => {

@@ -159,6 +159,16 @@ async fn run_one(writer: &Writer, command: &Command) -> Result<String, WriteErro
             };
             Ok(format!("phase: {to}{how}{dry}"))
         }
+        Action::WaveNote { phase, note } => {
+            let written = match &command.record {
+                Some(record) => writer.record_upgrade(record).await,
+                None => Ok(serde_json::Value::Null),
+            };
+            let change = json!({"note": note, "record": written.clone().unwrap_or_default()});
+            journal(writer, Some(note), &command.action, change, &written).await;
+            written?;
+            Ok(format!("{phase}: {note}{dry}"))
+        }
     }
 }
 

@@ -56,6 +56,7 @@ pub fn derive(state: &State) -> Option<Plan> {
             name: name.to_string(),
             selector: NamespaceSelector::Names(names),
             soak: Duration::from_secs(soak),
+            pacing: Default::default(),
         })
         .collect();
     let mut tags: Vec<String> = mesh
@@ -72,6 +73,7 @@ pub fn derive(state: &State) -> Option<Plan> {
         tag_soak: DEFAULT_TAG_SOAK,
         keep_old: DEFAULT_KEEP_OLD,
         thresholds: Thresholds::default(),
+        pacing: Default::default(),
         prometheus_service: None,
         derived: true,
     })

@@ -8,16 +8,21 @@
 //! tag_soak = "30m"
 //! keep_old = "48h"
 //! prometheus_service = "monitoring/prometheus"
+//! wave_concurrency = 1
+//! namespace_bake = "2m"
+//! namespace_timeout = "10m"
 //!
 //! [[waves]]
 //! name = "staging"
 //! selector = "tier in (staging)"
 //! soak = "10m"
+//! wave_concurrency = 3
 //!
 //! [[waves]]
 //! name = "payments"
 //! namespaces = ["checkout", "billing"]
 //! soak = "1h"
+//! namespace_bake = "10m"
 //!
 //! [rollback]
 //! p99_latency_increase = "50%"
@@ -41,8 +46,12 @@ use toml::de::{DeTable, DeValue};
 
 use crate::sim::selector::LabelSelector;
 
-use super::model::{DEFAULT_KEEP_OLD, DEFAULT_TAG_SOAK, NamespaceSelector, Plan, Thresholds, Wave};
+use super::model::{
+    DEFAULT_KEEP_OLD, DEFAULT_TAG_SOAK, NamespaceSelector, Pacing, PacingOverride, Plan,
+    Thresholds, Wave,
+};
 
+mod pacing;
 mod values;
 mod write;
 
@@ -53,9 +62,11 @@ use values::{Doc, Value, in_file_order, is_dns_label};
 /// A wave's soak when the file does not say.
 pub const DEFAULT_WAVE_SOAK: Duration = Duration::from_secs(30 * 60);
 
-const TOP_FIELDS: &str =
-    "from, to, tags, tag_soak, keep_old, prometheus_service, [[waves]], [rollback]";
-const WAVE_FIELDS: &str = "name, namespaces, selector, soak";
+const TOP_FIELDS: &str = "from, to, tags, tag_soak, keep_old, prometheus_service, \
+                          wave_concurrency, namespace_bake, namespace_timeout, [[waves]], \
+                          [rollback]";
+const WAVE_FIELDS: &str = "name, namespaces, selector, soak, wave_concurrency, namespace_bake, \
+                           namespace_timeout";
 const ROLLBACK_FIELDS: &str = "p99_latency_increase, p99_latency_for, error_ratio, \
                                error_ratio_for, xds_rejects, mtls_errors, convergence_p99, \
                                convergence_p99_for, auto_rollback";
@@ -100,6 +111,8 @@ pub struct PlanFile {
     pub keep_old: Option<Duration>,
     pub prometheus_service: Option<String>,
     pub thresholds: Thresholds,
+    /// The pacing keys the file sets at its top level.
+    pub pacing: PacingOverride,
     /// The 1-based line of each top-level field the file sets.
     pub lines: BTreeMap<String, usize>,
 }
@@ -118,6 +131,7 @@ pub fn parse(text: &str, file: &str) -> Result<PlanFile, PlanError> {
         keep_old: None,
         prometheus_service: None,
         thresholds: Thresholds::default(),
+        pacing: PacingOverride::default(),
         lines: BTreeMap::new(),
     };
     for (key, value) in in_file_order(root.get_ref()) {
@@ -131,7 +145,11 @@ pub fn parse(text: &str, file: &str) -> Result<PlanFile, PlanError> {
             "prometheus_service" => plan.prometheus_service = Some(doc.service(value)?),
             "waves" => plan.waves = Some(doc.waves(value)?),
             "rollback" => plan.thresholds = doc.rollback(value)?,
-            _ => return Err(doc.unknown(key, "", TOP_FIELDS)),
+            _ => {
+                if !doc.pacing_key(name, value, name, &mut plan.pacing)? {
+                    return Err(doc.unknown(key, "", TOP_FIELDS));
+                }
+            }
         }
         plan.lines.insert(name.to_string(), doc.line(key.span()));
     }
@@ -238,6 +256,7 @@ pub fn resolve(file: PlanFile, derived: Option<Plan>) -> Result<Plan, PlanError>
         tag_soak: file.tag_soak.unwrap_or(DEFAULT_TAG_SOAK),
         keep_old: file.keep_old.unwrap_or(DEFAULT_KEEP_OLD),
         thresholds: file.thresholds,
+        pacing: Pacing::default().with(&file.pacing),
         prometheus_service: file.prometheus_service,
         derived: false,
     })
@@ -305,6 +324,7 @@ impl Doc<'_> {
     ) -> Result<Wave, PlanError> {
         let (mut name, mut soak) = (None, None);
         let mut selector = None;
+        let mut pacing = PacingOverride::default();
         let mut names_seen: Vec<(String, Range<usize>, String)> = Vec::new();
         for (key, value) in in_file_order(table) {
             let key_name: &str = key.get_ref();
@@ -357,7 +377,11 @@ impl Doc<'_> {
                         NamespaceSelector::Labels(text)
                     });
                 }
-                _ => return Err(self.unknown(key, &format!("{prefix}."), WAVE_FIELDS)),
+                _ => {
+                    if !self.pacing_key(key_name, value, &field, &mut pacing)? {
+                        return Err(self.unknown(key, &format!("{prefix}."), WAVE_FIELDS));
+                    }
+                }
             }
         }
         let Some(name) = name else {
@@ -389,6 +413,7 @@ impl Doc<'_> {
             name,
             selector,
             soak: soak.unwrap_or(DEFAULT_WAVE_SOAK),
+            pacing,
         })
     }
 
@@ -440,16 +465,21 @@ tags = ["stable", "default"]
 tag_soak = "45m"
 keep_old = "48h"
 prometheus_service = "monitoring/prometheus"
+wave_concurrency = 2
+namespace_bake = "5m"
 
 [[waves]]
 name = "staging"
 selector = "tier in (staging)"
 soak = "10m"
+namespace_bake = "30s"
+namespace_timeout = "3m"
 
 [[waves]]
 name = "payments"
 namespaces = ["checkout", "billing"]
 soak = "1h30m"
+wave_concurrency = 1
 
 [[waves]]
 name = "rest"
@@ -505,16 +535,26 @@ auto_rollback = true
                     name: "staging".into(),
                     selector: NamespaceSelector::Labels("tier in (staging)".into()),
                     soak: minutes(10),
+                    pacing: PacingOverride {
+                        concurrency: None,
+                        bake: Some(Duration::from_secs(30)),
+                        timeout: Some(minutes(3)),
+                    },
                 },
                 Wave {
                     name: "payments".into(),
                     selector: NamespaceSelector::Names(vec!["checkout".into(), "billing".into()]),
                     soak: minutes(90),
+                    pacing: PacingOverride {
+                        concurrency: Some(1),
+                        ..PacingOverride::default()
+                    },
                 },
                 Wave {
                     name: "rest".into(),
                     selector: NamespaceSelector::Names(vec!["search".into()]),
                     soak: DEFAULT_WAVE_SOAK,
+                    pacing: PacingOverride::default(),
                 },
             ]
         );
@@ -533,6 +573,51 @@ auto_rollback = true
             }
         );
         assert!(!plan.derived);
+        assert_eq!(
+            plan.pacing,
+            Pacing {
+                concurrency: 2,
+                bake: minutes(5),
+                timeout: minutes(10),
+            }
+        );
+        let staging = plan.wave_pacing(0);
+        assert_eq!(
+            (staging.concurrency, staging.bake, staging.timeout),
+            (2, Duration::from_secs(30), minutes(3))
+        );
+        assert_eq!(plan.wave_pacing(1).concurrency, 1);
+        assert_eq!(plan.wave_pacing(2), plan.pacing);
+    }
+
+    #[test]
+    fn bad_pacing_values_name_their_line_and_field() {
+        assert_error(
+            "wave_concurrency = 0\n",
+            1,
+            "wave_concurrency",
+            "must be 1 or more",
+        );
+        assert_error(
+            "from = \"1-24-0\"\nnamespace_bake = \"soon\"\n",
+            2,
+            "namespace_bake",
+            "expected a duration",
+        );
+        assert_error(
+            "[[waves]]\nname = \"a\"\nnamespaces = [\"x\"]\nnamespace_timeout = \"0s\"\n",
+            4,
+            "waves[0].namespace_timeout",
+            "must be more than 0s",
+        );
+        assert_error(
+            "[[waves]]\nname = \"a\"\nnamespaces = [\"x\"]\nwave_concurrency = \"two\"\n",
+            4,
+            "waves[0].wave_concurrency",
+            "a whole number",
+        );
+        let plan = resolve(parse("", "plan.toml").unwrap(), derive(&demo().state)).unwrap();
+        assert_eq!(plan.pacing, Pacing::default());
     }
 
     #[test]

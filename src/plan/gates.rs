@@ -46,6 +46,8 @@ pub struct GateInput<'a> {
     pub phase: Phase,
     /// When the current phase began (from the cluster's upgrade record).
     pub started: Option<DateTime<Utc>>,
+    /// For a wave: when its last namespace finished (from the same record).
+    pub finished: Option<DateTime<Utc>>,
     pub now: DateTime<Utc>,
 }
 
@@ -70,16 +72,15 @@ pub fn evaluate(input: &GateInput<'_>) -> Vec<Gate> {
                 NamespaceSelector::Names(_) => "none of its namespaces exists",
                 NamespaceSelector::Labels(_) => "no namespace labelled for sidecars matches",
             };
+            let on = if names.is_empty() {
+                GateStatus::Fail(empty.into())
+            } else {
+                namespaces_on(input.state, &facts, names, &plan.to)
+            };
+            let soaked = wave_soak(wave.soak, input, &on);
             vec![
-                gate(
-                    format!("namespaces on {}", plan.to),
-                    if names.is_empty() {
-                        GateStatus::Fail(empty.into())
-                    } else {
-                        namespaces_on(input.state, &facts, names, &plan.to)
-                    },
-                ),
-                soak(wave.soak, input),
+                gate(format!("namespaces on {}", plan.to), on),
+                soaked,
                 no_nacks(input),
                 gate("no skew", no_skew(input.state, &mesh, names)),
                 triggers(input.state),
@@ -188,6 +189,10 @@ fn namespaces_on(state: &State, facts: &NamespaceFacts, names: &[String], to: &s
             if done < injected {
                 issues.push(format!("{done} of {injected} pods ready on {to}"));
             }
+            let manual = crate::app::manual_restart::needed(state, name, Some(to));
+            if !manual.is_empty() {
+                issues.push(format!("restart by hand {}", few(&manual, ", ")));
+            }
             format!("{name}: {}", issues.join(", "))
         });
     }
@@ -262,6 +267,32 @@ fn soak(needed: Duration, input: &GateInput<'_>) -> Gate {
         format!("soak {}", duration::format(needed)),
         elapsed_status(needed, input),
     )
+}
+
+/// A wave's soak counts from when its last namespace finished, not from the phase's start.
+fn wave_soak(needed: Duration, input: &GateInput<'_>, on: &GateStatus) -> Gate {
+    let status = match input.finished {
+        Some(at) => match elapsed_status(
+            needed,
+            &GateInput {
+                started: Some(at),
+                ..*input
+            },
+        ) {
+            GateStatus::Fail(so_far) => GateStatus::Fail(format!(
+                "{so_far} since the wave finished at {}",
+                at.format("%H:%M:%S UTC")
+            )),
+            other => other,
+        },
+        // Nothing recorded of the wave yet: as unknown as any phase not started.
+        None if input.started.is_none() => elapsed_status(needed, input),
+        None if *on == GateStatus::Pass => {
+            GateStatus::Unknown("the wave's end is not recorded yet (the driver records it)".into())
+        }
+        None => GateStatus::Fail("counts from when the wave's last namespace finishes".into()),
+    };
+    gate(format!("soak {}", duration::format(needed)), status)
 }
 
 fn kept(needed: Duration, input: &GateInput<'_>) -> Gate {
@@ -383,11 +414,22 @@ mod tests {
     use crate::plan::testing::{Cluster, at, demo, now};
 
     fn gates(c: &Cluster, plan: &Plan, phase: Phase, started: Option<DateTime<Utc>>) -> Vec<Gate> {
+        wave_gates(c, plan, phase, started, None)
+    }
+
+    fn wave_gates(
+        c: &Cluster,
+        plan: &Plan,
+        phase: Phase,
+        started: Option<DateTime<Utc>>,
+        finished: Option<DateTime<Utc>>,
+    ) -> Vec<Gate> {
         evaluate(&GateInput {
             state: &c.state,
             plan,
             phase,
             started,
+            finished,
             now: now(),
         })
     }
@@ -477,14 +519,16 @@ mod tests {
                     "namespaces on 1-25-0",
                     &fail("staging-web: 1 of 3 pods ready on 1-25-0")
                 ),
-                ("soak 10m", &fail("4m of 10m")),
+                (
+                    "soak 10m",
+                    &fail("counts from when the wave's last namespace finishes")
+                ),
                 ("no NACKs from 1-25-0", &GateStatus::Pass),
                 ("no skew", &GateStatus::Pass),
                 (TRIGGERS, &GateStatus::Unknown("no metrics yet".into())),
             ]
         );
         assert!(!all_pass(&g));
-        assert_eq!(g[1].to_string(), "soak 10m: 4m of 10m");
     }
 
     #[test]
@@ -492,9 +536,30 @@ mod tests {
         let mut c = staging_done();
         let plan = derive(&c.state).unwrap();
         measured(&mut c, &plan);
-        let g = gates(&c, &plan, Phase::Wave(0), minutes_ago(10));
+        let g = wave_gates(&c, &plan, Phase::Wave(0), minutes_ago(60), minutes_ago(10));
         assert!(all_pass(&g), "{g:?}");
         assert_eq!(g[0].to_string(), "namespaces on 1-25-0");
+    }
+
+    #[test]
+    fn a_waves_soak_counts_from_when_its_last_namespace_finished() {
+        let mut c = staging_done();
+        let plan = derive(&c.state).unwrap();
+        measured(&mut c, &plan);
+        // Started an hour ago, finished 4 minutes ago: 4 of its 10 minutes.
+        let g = wave_gates(&c, &plan, Phase::Wave(0), minutes_ago(60), minutes_ago(4));
+        assert_eq!(
+            g[1].to_string(),
+            "soak 10m: 4m of 10m since the wave finished at 21:26:00 UTC"
+        );
+        // Every namespace there, but the end not recorded: unknown, never a pass.
+        let g = gates(&c, &plan, Phase::Wave(0), minutes_ago(60));
+        assert_eq!(
+            g[1].status,
+            GateStatus::Unknown(
+                "the wave's end is not recorded yet (the driver records it)".into()
+            )
+        );
     }
 
     #[test]
@@ -544,7 +609,10 @@ mod tests {
                  search: labels select 1-24-0, 0 of 2 pods ready on 1-25-0"
             )
         );
-        assert_eq!(g[1].status, GateStatus::Pass);
+        assert_eq!(
+            g[1].status,
+            fail("counts from when the wave's last namespace finishes")
+        );
         assert_eq!(
             g[3].status,
             fail(

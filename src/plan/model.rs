@@ -32,8 +32,48 @@ impl NamespaceSelector {
 pub struct Wave {
     pub name: String,
     pub selector: NamespaceSelector,
-    /// How long the wave must run on the new revision before the next phase.
+    /// How long the wave must run on the new revision before the next phase, counted from
+    /// when its last namespace finished.
     pub soak: Duration,
+    /// What this wave sets of the plan's pacing; the rest comes from the plan.
+    pub pacing: PacingOverride,
+}
+
+/// How `M` moves a wave: how many namespaces at once, how long each bakes on the new
+/// revision before the next starts, and how long its pods may take to get there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pacing {
+    pub concurrency: usize,
+    pub bake: Duration,
+    pub timeout: Duration,
+}
+
+impl Default for Pacing {
+    fn default() -> Self {
+        Pacing {
+            concurrency: 1,
+            bake: 2 * MINUTE,
+            timeout: 10 * MINUTE,
+        }
+    }
+}
+
+/// A wave's own pacing keys, each unset unless its `[[waves]]` table says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PacingOverride {
+    pub concurrency: Option<usize>,
+    pub bake: Option<Duration>,
+    pub timeout: Option<Duration>,
+}
+
+impl Pacing {
+    pub fn with(self, o: &PacingOverride) -> Pacing {
+        Pacing {
+            concurrency: o.concurrency.unwrap_or(self.concurrency),
+            bake: o.bake.unwrap_or(self.bake),
+            timeout: o.timeout.unwrap_or(self.timeout),
+        }
+    }
 }
 
 /// When to roll back: the triggers the metrics gates evaluate.
@@ -90,6 +130,8 @@ pub struct Plan {
     /// How long the old control plane stays before it is decommissioned.
     pub keep_old: Duration,
     pub thresholds: Thresholds,
+    /// How `M` paces a wave, unless the wave says otherwise.
+    pub pacing: Pacing,
     /// `namespace/name` of the Prometheus service the metrics gates query.
     pub prometheus_service: Option<String>,
     /// True when derived from the cluster, false when read from a file.
@@ -154,6 +196,14 @@ impl Plan {
         phases.get(i + 1).copied()
     }
 
+    /// The pacing of a wave: its own keys over the plan's.
+    pub fn wave_pacing(&self, wave: usize) -> Pacing {
+        match self.waves.get(wave) {
+            Some(w) => self.pacing.with(&w.pacing),
+            None => self.pacing,
+        }
+    }
+
     /// The namespaces of a wave, in name order, among `namespaces` (the cockpit's
     /// NamespaceInfo list). A label selector only picks namespaces labelled for sidecar
     /// injection: ambient and uninjected namespaces have nothing to migrate.
@@ -206,6 +256,7 @@ mod tests {
             name: name.into(),
             selector,
             soak: 10 * MINUTE,
+            pacing: PacingOverride::default(),
         };
         Plan {
             from: "1-24-0".into(),
@@ -224,6 +275,7 @@ mod tests {
             tag_soak: DEFAULT_TAG_SOAK,
             keep_old: DEFAULT_KEEP_OLD,
             thresholds: Thresholds::default(),
+            pacing: Pacing::default(),
             prometheus_service: None,
             derived: false,
         }
@@ -326,6 +378,25 @@ mod tests {
         assert_eq!(plan.wave_namespaces(1, &refs), ["checkout", "search"]);
         assert_eq!(plan.wave_namespaces(1, &refs[..1]), ["checkout"]);
         assert!(plan.wave_namespaces(2, &refs).is_empty());
+    }
+
+    #[test]
+    fn a_wave_paces_by_its_own_keys_over_the_plans() {
+        let mut plan = plan();
+        assert_eq!(plan.wave_pacing(0), Pacing::default());
+        assert_eq!(
+            (Pacing::default().concurrency, Pacing::default().bake),
+            (1, 2 * MINUTE)
+        );
+        plan.pacing.bake = MINUTE;
+        plan.waves[1].pacing.concurrency = Some(3);
+        assert_eq!(plan.wave_pacing(0).bake, MINUTE);
+        let second = plan.wave_pacing(1);
+        assert_eq!(
+            (second.concurrency, second.bake, second.timeout),
+            (3, MINUTE, 10 * MINUTE)
+        );
+        assert_eq!(plan.wave_pacing(9), plan.pacing);
     }
 
     #[test]

@@ -133,7 +133,13 @@ impl Cluster {
     }
 }
 
-fn pod(ns: &str, name: &str, revision: Option<&str>, proxy: Option<&str>, ready: bool) -> PodInfo {
+pub fn pod(
+    ns: &str,
+    name: &str,
+    revision: Option<&str>,
+    proxy: Option<&str>,
+    ready: bool,
+) -> PodInfo {
     let containers = if proxy.is_some() { 2 } else { 1 };
     PodInfo {
         namespace: ns.into(),
@@ -150,6 +156,7 @@ fn pod(ns: &str, name: &str, revision: Option<&str>, proxy: Option<&str>, ready:
         app: None,
         cpu_millis: 100,
         memory_mib: 128,
+        owner: Default::default(),
     }
 }
 

@@ -452,6 +452,7 @@ mod tests {
                 convergence_p99_for: Duration::from_secs(10),
                 ..Thresholds::default()
             },
+            pacing: Default::default(),
             prometheus_service: None,
             derived: false,
         }

@@ -57,6 +57,7 @@ pub fn pod(
         app: None,
         cpu_millis: 350,
         memory_mib: 384,
+        owner: Default::default(),
     }
 }
 

@@ -28,6 +28,9 @@ pub fn to_toml(plan: &Plan) -> String {
     if let Some(service) = &plan.prometheus_service {
         line(format!("prometheus_service = {}", string(service)));
     }
+    line(format!("wave_concurrency = {}", plan.pacing.concurrency));
+    line(format!("namespace_bake = {}", dur(plan.pacing.bake)));
+    line(format!("namespace_timeout = {}", dur(plan.pacing.timeout)));
     if plan.waves.is_empty() {
         line("waves = []".into());
     }
@@ -40,6 +43,15 @@ pub fn to_toml(plan: &Plan) -> String {
             NamespaceSelector::Labels(selector) => line(format!("selector = {}", string(selector))),
         }
         line(format!("soak = {}", dur(wave.soak)));
+        if let Some(n) = wave.pacing.concurrency {
+            line(format!("wave_concurrency = {n}"));
+        }
+        if let Some(bake) = wave.pacing.bake {
+            line(format!("namespace_bake = {}", dur(bake)));
+        }
+        if let Some(timeout) = wave.pacing.timeout {
+            line(format!("namespace_timeout = {}", dur(timeout)));
+        }
     }
     let t = &plan.thresholds;
     line(String::new());

@@ -12,12 +12,17 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, dialog: &Dialog, theme: &Theme) {
     let typing = match dialog {
         Dialog::TypeToConfirm {
             expected, typed, ..
-        } => Some((expected, typed)),
+        } => Some((expected, typed, "override")),
+        Dialog::ContinueWave {
+            expected, typed, ..
+        } => Some((expected, typed, "go on")),
         _ => None,
     };
     let (title, lines, info) = match dialog {
         Dialog::Confirm { title, lines, .. }
         | Dialog::ConfirmAll { title, lines, .. }
+        | Dialog::ConfirmWave { title, lines, .. }
+        | Dialog::ContinueWave { title, lines, .. }
         | Dialog::TypeToConfirm { title, lines, .. } => (title, lines, false),
         Dialog::Info { title, lines } => (title, lines, true),
     };
@@ -34,11 +39,11 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, dialog: &Dialog, theme: &Theme) {
             Line::from(Span::styled(l.clone(), style))
         })
         .collect();
-    if let Some((expected, typed)) = typing {
+    if let Some((expected, typed, to_do)) = typing {
         body.push(Line::from(""));
         body.push(Line::from(vec![
             Span::styled(
-                format!("type \"{expected}\" and Enter to override, Esc to cancel: "),
+                format!("type \"{expected}\" and Enter to {to_do}, Esc to cancel: "),
                 theme.key,
             ),
             Span::styled(format!("{typed}▏"), theme.filter),

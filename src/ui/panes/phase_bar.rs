@@ -28,6 +28,17 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, mesh: &Mesh, theme
         _ => spans.push(Span::styled("nothing to upgrade: one revision", theme.dim)),
     }
     // What is moving right now comes first: it is what the driver watches.
+    if let Some(run) = &state.wave {
+        let style = if run.stopped.is_some() {
+            theme.error
+        } else {
+            theme.warn
+        };
+        spans.push(Span::styled(
+            format!(" · {}", run.describe(state.now)),
+            style,
+        ));
+    }
     for p in activity::progress(state) {
         spans.push(Span::styled(format!(" · {p}"), theme.warn));
     }
