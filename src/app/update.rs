@@ -72,7 +72,13 @@ pub fn update(state: &mut State, event: Event, viewport: Viewports) {
         }
         Event::Records(w) => {
             touch(state, Stream::Records);
-            super::drive::apply_record(state, w)
+            let changed = super::drive::apply_record(state, w);
+            if changed && crate::plan::derive::outdated(state) {
+                // The upgrade record came after the plan was derived: follow the record.
+                state.plan = None;
+                state.plan_problem = None;
+            }
+            changed
         }
         Event::ActionDone { action, result } => {
             super::drive::on_result(state, action, result);
@@ -133,9 +139,7 @@ fn settle_plan(state: &mut State) {
         },
         None => match derived {
             Some(plan) => state.plan = Some(plan),
-            None => {
-                state.plan_problem = Some("nothing to upgrade: a single istiod revision".into())
-            }
+            None => state.plan_problem = Some(crate::plan::derive::nothing_to_upgrade(state)),
         },
     }
 }

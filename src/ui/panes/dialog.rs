@@ -18,6 +18,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, dialog: &Dialog, theme: &Theme) {
     let (title, lines, info) = match dialog {
         Dialog::Confirm { title, lines, .. }
         | Dialog::ConfirmAll { title, lines, .. }
+        | Dialog::ChooseTag { title, lines, .. }
         | Dialog::TypeToConfirm { title, lines, .. } => (title, lines, false),
         Dialog::Info { title, lines } => (title, lines, true),
     };
