@@ -220,22 +220,18 @@ fn a_cockpit_started_after_most_pods_moved_finds_the_upgrade_and_its_phase() {
     driver.keys(&["q"]);
 }
 
-#[test]
-fn a_tag_moved_before_the_cockpit_started_goes_back_from_its_webhook() {
-    let sim = Sim::start(&["--ready-after", "1"]);
-    let dir = tempfile::tempdir().unwrap();
-    wait_tag_on(&sim, "stable", "1-24-0");
-    // Move `stable` as the cockpit does (label, previous-revision annotation, services), as
-    // if its cockpit had been killed right after: no journal anywhere.
-    let name = "istio-revision-tag-stable";
+/// Moves a tag as the cockpit does (label, previous-revision annotation, services), as if its
+/// cockpit had been killed right after: no journal anywhere.
+fn move_tag_by_hand(sim: &Sim, tag: &str, from: &str, to: &str) {
+    let name = format!("istio-revision-tag-{tag}");
     let mut hook = json_of(
-        &sim,
-        &["get", "mutatingwebhookconfiguration", name, "-o", "json"],
+        sim,
+        &["get", "mutatingwebhookconfiguration", &name, "-o", "json"],
     );
-    hook["metadata"]["labels"]["istio.io/rev"] = json!("1-25-0");
-    hook["metadata"]["annotations"]["istio-cockpit.io/previous-revision"] = json!("1-24-0");
+    hook["metadata"]["labels"]["istio.io/rev"] = json!(to);
+    hook["metadata"]["annotations"]["istio-cockpit.io/previous-revision"] = json!(from);
     for webhook in hook["webhooks"].as_array_mut().expect("webhooks") {
-        webhook["clientConfig"]["service"]["name"] = json!("istiod-1-25-0");
+        webhook["clientConfig"]["service"]["name"] = json!(format!("istiod-{to}"));
     }
     let out = sim.kubectl_stdin(
         "sim-admin",
@@ -247,7 +243,15 @@ fn a_tag_moved_before_the_cockpit_started_goes_back_from_its_webhook() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    wait_tag_on(&sim, "stable", "1-25-0");
+    wait_tag_on(sim, tag, to);
+}
+
+#[test]
+fn a_tag_moved_before_the_cockpit_started_goes_back_from_its_webhook() {
+    let sim = Sim::start(&["--ready-after", "1"]);
+    let dir = tempfile::tempdir().unwrap();
+    wait_tag_on(&sim, "stable", "1-24-0");
+    move_tag_by_hand(&sim, "stable", "1-24-0", "1-25-0");
 
     let term = open_cockpit(&cockpit_line(
         &sim,
@@ -387,6 +391,86 @@ fn writes_towards_an_istiod_without_ready_pods_are_refused_and_t_in_a_wave_asks_
     assert_eq!(
         entry["why"], "override: tag moved during wave 1: staging, before the plan's tag phase",
         "{entry}"
+    );
+    term.keys(&["q"]);
+}
+
+#[test]
+fn with_two_moved_tags_and_no_journal_the_user_chooses_which_goes_back() {
+    let sim = Sim::start(&["--ready-after", "1"]);
+    let dir = tempfile::tempdir().unwrap();
+    move_tag_by_hand(&sim, "stable", "1-24-0", "1-25-0");
+    move_tag_by_hand(&sim, "default", "1-24-0", "1-25-0");
+    let term = open_cockpit(&cockpit_line(
+        &sim,
+        "",
+        "sim-admin",
+        &journal(&dir, "a"),
+        "",
+    ));
+    focus_control_planes(&term);
+    // The selected row (1-24-0) shows neither tag: the cockpit asks.
+    let asked = open_dialog(&term, "r", "Which tag goes back?");
+    assert!(
+        asked.contains("1 tag default: 1-25-0 -> 1-24-0")
+            && asked.contains("2 tag stable: 1-25-0 -> 1-24-0"),
+        "{asked}"
+    );
+    open_dialog(&term, "2", "Move tag stable back from 1-25-0 to 1-24-0?");
+    term.keys(&["y"]);
+    wait_tag_on(&sim, "stable", "1-24-0");
+    assert_eq!(
+        tag_target(&sim, "default").0,
+        "1-25-0",
+        "default was not chosen"
+    );
+    term.keys(&["q"]);
+}
+
+#[test]
+fn with_a_plan_file_a_record_naming_other_revisions_is_shown_not_used() {
+    let sim = Sim::start(&["--ready-after", "1"]);
+    let dir = tempfile::tempdir().unwrap();
+    let record = json!({
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "name": "istio-cockpit-upgrade",
+            "namespace": "istio-system",
+            "labels": {"app.kubernetes.io/managed-by": "istio-cockpit"}
+        },
+        "data": {"from": "1-25-0", "to": "1-24-0", "phase": "soak", "started": "{}"}
+    });
+    let out = sim.kubectl_stdin(
+        "sim-admin",
+        &["apply", "--validate=false", "-f", "-"],
+        record.to_string().as_bytes(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let plan = dir.path().join("plan.toml");
+    std::fs::write(&plan, "from = \"1-24-0\"\nto = \"1-25-0\"\n").unwrap();
+    let term = open_cockpit(&cockpit_line(
+        &sim,
+        "",
+        "sim-admin",
+        &journal(&dir, "a"),
+        &format!("--plan {}", plan.display()),
+    ));
+    let (ok, screen) = term.wait_for(LONG, |s| {
+        phase_bar(s).contains("upgrade record 1-25-0 → 1-24-0 is not the plan's: not used")
+    });
+    assert!(
+        ok,
+        "the record's problem is not on the phase bar:\n{screen}"
+    );
+    // The plan file's phases, from its first wave: not the record's `soak`.
+    assert!(
+        shown_phase(&screen).is_some_and(|p| p.starts_with("phase 1/7: wave 1: staging")),
+        "{screen}"
     );
     term.keys(&["q"]);
 }

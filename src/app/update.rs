@@ -131,13 +131,19 @@ fn settle_plan(state: &mut State) {
     if !complete {
         return;
     }
-    let derived = crate::plan::derive::derive(state);
     match state.plan_file.take() {
-        Some(file) => match crate::plan::file::resolve(file, derived) {
-            Ok(plan) => state.plan = Some(plan),
-            Err(e) => state.plan_problem = Some(format!("the plan cannot be used: {e}")),
-        },
-        None => match derived {
+        Some(file) => {
+            let derived = if file.from.is_some() || file.to.is_some() {
+                crate::plan::derive::derive_live(state)
+            } else {
+                crate::plan::derive::derive(state)
+            };
+            match crate::plan::file::resolve(file, derived) {
+                Ok(plan) => state.plan = Some(plan),
+                Err(e) => state.plan_problem = Some(format!("the plan cannot be used: {e}")),
+            }
+        }
+        None => match crate::plan::derive::derive(state) {
             Some(plan) => state.plan = Some(plan),
             None => state.plan_problem = Some(crate::plan::derive::nothing_to_upgrade(state)),
         },

@@ -34,16 +34,28 @@ pub const NOTHING_TO_UPGRADE: &str =
 /// and uninjected namespaces are not migrated.
 pub fn derive(state: &State) -> Option<Plan> {
     let mesh = Mesh::injectors(state);
-    let (from, to) = match usable_record(state, &mesh) {
-        Some(record) => (record.from.clone(), record.to.clone()),
-        None => (mesh.oldest_serving(state)?, mesh.revisions.last()?.clone()),
-    };
+    match usable_record(state, &mesh) {
+        Some(record) => derive_between(state, &mesh, record.from.clone(), record.to.clone()),
+        None => derive_live(state),
+    }
+}
+
+/// The same from the live state alone, the upgrade record aside: what completes a plan file
+/// that names its own revisions (the file wins over the record).
+pub fn derive_live(state: &State) -> Option<Plan> {
+    let mesh = Mesh::injectors(state);
+    let from = mesh.oldest_serving(state)?;
+    let to = mesh.revisions.last()?.clone();
+    derive_between(state, &mesh, from, to)
+}
+
+fn derive_between(state: &State, mesh: &Mesh, from: String, to: String) -> Option<Plan> {
     if from == to {
         return None;
     }
     let mut tiered: Vec<Vec<String>> = vec![Vec::new(); TIERS.len() + 1];
     for ns in state.namespaces.values() {
-        let row = namespace_row(state, &mesh, ns);
+        let row = namespace_row(state, mesh, ns);
         if !has_sidecars(&row) {
             continue;
         }
@@ -106,7 +118,7 @@ fn usable_record<'a>(state: &'a State, mesh: &Mesh) -> Option<&'a UpgradeRecord>
 pub fn record_problem(state: &State) -> Option<String> {
     let record = state.records.upgrade.as_ref()?;
     let mesh = Mesh::injectors(state);
-    let named = format!("the upgrade record names {} → {}", record.from, record.to);
+    let named = format!("upgrade record {} → {}", record.from, record.to);
     let gone: Vec<&str> = [&record.from, &record.to]
         .into_iter()
         .filter(|r| !mesh.revisions.contains(r))
@@ -114,21 +126,13 @@ pub fn record_problem(state: &State) -> Option<String> {
         .collect();
     if !gone.is_empty() {
         return Some(format!(
-            "{named}, but {} no longer exists: not used",
+            "{named}: {} no longer exists, not used",
             gone.join(" and ")
         ));
     }
     let plan = state.plan.as_ref()?;
-    (plan.from != record.from || plan.to != record.to).then(|| {
-        format!(
-            "{named}, the plan {} → {}: the record is not used (delete ConfigMap {}/{} once \
-             that upgrade is over)",
-            plan.from,
-            plan.to,
-            crate::app::records::NAMESPACE,
-            crate::app::records::UPGRADE
-        )
-    })
+    (plan.from != record.from || plan.to != record.to)
+        .then(|| format!("{named} is not the plan's: not used"))
 }
 
 /// Why there is no plan: nothing to upgrade, and what is wrong with the record if anything.
@@ -386,13 +390,15 @@ mod tests {
         let plan = derive(&c.state).unwrap();
         assert_eq!((plan.from.as_str(), plan.to.as_str()), ("1-24-0", "1-25-0"));
         assert_eq!(record_problem(&c.state), None);
+        // A plan file naming its own revisions is completed from the live state alone.
+        assert_eq!(derive_live(&c.state).unwrap().from, "1-23-0");
 
         // A record naming a revision that is gone is not followed, and says why.
         record(&mut c, "1-22-0", "1-25-0", "soak");
         assert_eq!(derive(&c.state).unwrap().from, "1-23-0");
         assert_eq!(
             record_problem(&c.state).as_deref(),
-            Some("the upgrade record names 1-22-0 → 1-25-0, but 1-22-0 no longer exists: not used")
+            Some("upgrade record 1-22-0 → 1-25-0: 1-22-0 no longer exists, not used")
         );
     }
 
@@ -404,12 +410,9 @@ mod tests {
         plan.from = "1-23-0".into();
         plan.derived = false;
         c.state.plan = Some(plan);
-        let problem = record_problem(&c.state).expect("the record is not the plan's");
-        assert!(
-            problem.starts_with(
-                "the upgrade record names 1-24-0 → 1-25-0, the plan 1-23-0 → 1-25-0: the record is not used"
-            ),
-            "{problem}"
+        assert_eq!(
+            record_problem(&c.state).as_deref(),
+            Some("upgrade record 1-24-0 → 1-25-0 is not the plan's: not used")
         );
         assert!(
             !outdated(&c.state),
