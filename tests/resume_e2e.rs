@@ -389,7 +389,7 @@ fn writes_towards_an_istiod_without_ready_pods_are_refused_and_t_in_a_wave_asks_
         .find(|e| e["action"] == "move-tag" && e["result"] == "ok")
         .unwrap_or_else(|| panic!("no move-tag in the journal:\n{journal_text}"));
     assert_eq!(
-        entry["why"], "override: tag moved during wave 1: staging, before the plan's tag phase",
+        entry["why"], "override: tag moved during wave 1: staging, outside the plan's tag phase",
         "{entry}"
     );
     term.keys(&["q"]);

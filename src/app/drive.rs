@@ -183,15 +183,15 @@ pub fn preview_migrate(state: &mut State) {
     let Some(ns) = selected_namespace(state) else {
         return notice(state, "select a namespace first");
     };
-    if refuse_unready_target(state, &to) {
-        return;
-    }
     let row = view::namespace_row(state, &mesh, &ns);
     if row.resolution.revision.is_none() && row.migration != view::Migration::OnOld {
         return notice(
             state,
             format!("{} has no sidecar injection: nothing to migrate", ns.name),
         );
+    }
+    if refuse_unready_target(state, &to) {
+        return;
     }
     let patch = actions::migrate_patch(&ns.labels, &ns.annotations, &to);
     let mut lines = vec![format!(
@@ -344,8 +344,8 @@ fn preview_tag(state: &mut State, tag: String, from: String, to: String, title: 
 }
 
 /// `t`: move the next tag that still points at an older revision to the new one. Refused
-/// while the new revision's istiod is not ready; outside the plan's tag phase, only once the
-/// current phase's name is typed, journalled as an override.
+/// while the new revision's istiod is not ready; outside the plan's tag phase, done only once
+/// the current phase's name is typed, journalled as an override.
 pub fn preview_move_tag(state: &mut State) {
     if let Some(why) = why_not(state) {
         return notice(state, why);
@@ -368,13 +368,13 @@ pub fn preview_move_tag(state: &mut State) {
         return;
     }
     let title = format!("Move tag {tag} from {from} to {to}?");
-    let Some(phase) = phase_before_tags(state) else {
+    let Some(phase) = phase_outside_tags(state) else {
         return preview_tag(state, tag, from, to, title);
     };
     let (mut lines, _) = tag_preview(state, &tag, &from, &to);
     lines.insert(
         0,
-        format!("The plan is in {phase}: tags move in its \"move tags\" phase, after every wave."),
+        format!("The plan is in {phase}: tags move in its \"move tags\" phase."),
     );
     lines.insert(
         1,
@@ -386,7 +386,7 @@ pub fn preview_move_tag(state: &mut State) {
     ));
     let mut command = tag_command(&tag, &from, &to);
     command.reason = Some(format!(
-        "override: tag moved during {phase}, before the plan's tag phase"
+        "override: tag moved during {phase}, outside the plan's tag phase"
     ));
     state.dialog = Some(Dialog::TypeToConfirm {
         title: format!("Move tag {tag} from {from} to {to} during {phase}?"),
@@ -397,11 +397,11 @@ pub fn preview_move_tag(state: &mut State) {
     });
 }
 
-/// The name of the plan's current phase when it comes before moving the tags.
-fn phase_before_tags(state: &State) -> Option<String> {
+/// The name of the plan's current phase when it is not the one that moves the tags.
+fn phase_outside_tags(state: &State) -> Option<String> {
     let plan = state.plan.as_ref()?;
     let phase = super::plan_flow::current_phase(state, plan);
-    matches!(phase, crate::plan::model::Phase::Wave(_)).then(|| plan.phase_name(phase))
+    (phase != crate::plan::model::Phase::MoveTags).then(|| plan.phase_name(phase))
 }
 
 /// `r` on the control planes: move back the tag moved last. Tags the cockpit moved carry the
@@ -951,7 +951,7 @@ mod tests {
         assert!(matches!(s.commands[0].action, Action::MoveTag { .. }));
         assert_eq!(
             s.commands[0].reason.as_deref(),
-            Some("override: tag moved during wave 1: untiered, before the plan's tag phase")
+            Some("override: tag moved during wave 1: untiered, outside the plan's tag phase")
         );
     }
 
