@@ -868,16 +868,16 @@ mod tests {
         update(s, Event::Webhooks(Watch::Apply(hook)), rows);
     }
 
+    /// The open dialog's title, or what is on screen instead.
     fn dialog_title(s: &State) -> String {
         match &s.dialog {
             Some(
                 Dialog::Confirm { title, .. }
                 | Dialog::Info { title, .. }
                 | Dialog::ChooseTag { title, .. }
-                | Dialog::TypeToConfirm { title, .. }
-                | Dialog::ConfirmAll { title, .. },
+                | Dialog::TypeToConfirm { title, .. },
             ) => title.clone(),
-            None => format!("no dialog; notice {:?}", s.ui.notice),
+            other => format!("{other:?}; notice {:?}", s.ui.notice),
         }
     }
 
