@@ -549,14 +549,18 @@ fn moving_a_tag_moves_new_restarts() {
         "{}",
         term.screen()
     );
-    let preview = open_dialog(&term, "t", "Move tag stable from 1-24-0 to 1-25-0?");
+    let preview = open_dialog(&term, "t", "Move tag stable from 1-24-0 to 1-25-0");
     assert!(
         preview.contains("istio-revision-tag-stable")
             && preview.contains("webhooks call istiod-1-25-0")
             && preview.contains("checkout"),
         "the preview names the tag, the new istiod and the namespaces using it:\n{preview}"
     );
-    term.keys(&["y"]);
+    // The plan is in its first wave: moving a tag now is an override, by the phase's name.
+    let chars: Vec<String> = "wave 1: staging".chars().map(String::from).collect();
+    let chars: Vec<&str> = chars.iter().map(String::as_str).collect();
+    term.keys(&chars);
+    term.keys(&["Enter"]);
     let (ok, screen) = term.wait_for(SHORT, |s| {
         status_bar(s).contains("tag stable now points at 1-25-0")
     });

@@ -271,6 +271,7 @@ pub fn state() -> State {
             name: name.into(),
             revision: revision.into(),
             tag: tag.map(str::to_string),
+            previous_revision: None,
         }),
     );
     listed(&mut s, Event::Namespaces, (0..NAMESPACES).map(namespace));

@@ -78,6 +78,13 @@ pub enum Dialog {
         expected: String,
         typed: String,
     },
+    /// Several moved tags could go back: a number picks one, whose preview follows.
+    /// `moves` are (tag, revision now, revision before), in the order listed.
+    ChooseTag {
+        title: String,
+        lines: Vec<String>,
+        moves: Vec<(String, String, String)>,
+    },
     /// Overriding a gate: the user must type `expected` (the phase's name).
     TypeToConfirm {
         title: String,
@@ -114,6 +121,28 @@ pub(crate) fn why_not(state: &State) -> Option<String> {
 
 fn notice(state: &mut State, text: impl Into<String>) {
     state.ui.notice = Some(text.into());
+}
+
+/// Refuses a write towards `revision` while none of its istiod pods is ready: the proxies it
+/// would inject or configure would get no configuration. Returns true when refused.
+pub(crate) fn refuse_unready_target(state: &mut State, revision: &str) -> bool {
+    let (ready, total) = view::istiod_readiness(state, revision);
+    if ready > 0 {
+        return false;
+    }
+    state.dialog = Some(Dialog::Info {
+        title: format!("istiod-{revision} is not ready: nothing was changed"),
+        lines: vec![
+            format!("{revision} has {ready} ready istiod pods of {total}."),
+            "Its proxies would get no configuration. Check its control plane:".into(),
+            format!(
+                "  kubectl -n istio-system get deploy,pods -l app=istiod,istio.io/rev={revision}"
+            ),
+            "(scaled to 0? crash-looping? still starting?), then act again once a pod is ready."
+                .into(),
+        ],
+    });
+    true
 }
 
 pub(crate) fn dry_note(state: &State) -> Vec<String> {
@@ -173,6 +202,9 @@ pub fn preview_migrate(state: &mut State) {
             state,
             format!("{} has no sidecar injection: nothing to migrate", ns.name),
         );
+    }
+    if refuse_unready_target(state, &to) {
+        return;
     }
     let patch = actions::migrate_patch(&ns.labels, &ns.annotations, &to);
     let mut lines = vec![format!(
@@ -283,8 +315,9 @@ fn users_of_tag(state: &State, tag: &str) -> Vec<String> {
         .collect()
 }
 
-fn preview_tag(state: &mut State, tag: String, from: String, to: String, title: String) {
-    let users = users_of_tag(state, &tag);
+/// What moving `tag` from `from` to `to` changes, and the namespaces to offer restarting.
+fn tag_preview(state: &State, tag: &str, from: &str, to: &str) -> (Vec<String>, Vec<String>) {
+    let users = users_of_tag(state, tag);
     let mut lines = vec![
         format!("MutatingWebhookConfiguration istio-revision-tag-{tag}:"),
         format!("  label istio.io/rev: {from} -> {to}"),
@@ -304,11 +337,29 @@ fn preview_tag(state: &mut State, tag: String, from: String, to: String, title: 
     if tag == "default" {
         lines.push("the default tag also serves istio-injection=enabled".into());
     }
-    let command = Command::new(Action::MoveTag { tag, from, to }, BTreeMap::new());
-    confirm(state, title, std::mem::take(&mut lines), command, users);
+    (lines, users)
 }
 
-/// `t`: move the next tag that still points at an older revision to the new one.
+fn tag_command(tag: &str, from: &str, to: &str) -> Command {
+    Command::new(
+        Action::MoveTag {
+            tag: tag.to_string(),
+            from: from.to_string(),
+            to: to.to_string(),
+        },
+        BTreeMap::new(),
+    )
+}
+
+fn preview_tag(state: &mut State, tag: String, from: String, to: String, title: String) {
+    let (lines, users) = tag_preview(state, &tag, &from, &to);
+    let command = tag_command(&tag, &from, &to);
+    confirm(state, title, lines, command, users);
+}
+
+/// `t`: move the next tag that still points at an older revision to the new one. Refused
+/// while the new revision's istiod is not ready; outside the plan's tag phase, done only once
+/// the current phase's name is typed, journalled as an override.
 pub fn preview_move_tag(state: &mut State) {
     if let Some(why) = why_not(state) {
         return notice(state, why);
@@ -327,44 +378,122 @@ pub fn preview_move_tag(state: &mut State) {
     else {
         return notice(state, format!("every tag already points at {to}"));
     };
-    preview_tag(
-        state,
-        tag.clone(),
-        from.clone(),
-        to.clone(),
-        format!("Move tag {tag} from {from} to {to}?"),
+    if refuse_unready_target(state, &to) {
+        return;
+    }
+    let title = format!("Move tag {tag} from {from} to {to}?");
+    let Some(phase) = phase_outside_tags(state) else {
+        return preview_tag(state, tag, from, to, title);
+    };
+    let (mut lines, _) = tag_preview(state, &tag, &from, &to);
+    lines.insert(
+        0,
+        format!("The plan is in {phase}: tags move in its \"move tags\" phase."),
     );
+    lines.insert(
+        1,
+        "Namespaces using the tag move to the new revision at their next restart.".into(),
+    );
+    lines.push(String::new());
+    lines.push(format!(
+        "Moving it now skips the plan's order and is journalled as an override of {phase}."
+    ));
+    let mut command = tag_command(&tag, &from, &to);
+    command.reason = Some(format!(
+        "override: tag moved during {phase}, outside the plan's tag phase"
+    ));
+    state.dialog = Some(Dialog::TypeToConfirm {
+        title: format!("Move tag {tag} from {from} to {to} during {phase}?"),
+        lines,
+        expected: phase,
+        typed: String::new(),
+        command,
+    });
 }
 
+/// The name of the plan's current phase when it is not the one that moves the tags.
+fn phase_outside_tags(state: &State) -> Option<String> {
+    let plan = state.plan.as_ref()?;
+    let phase = super::plan_flow::current_phase(state, plan);
+    (phase != crate::plan::model::Phase::MoveTags).then(|| plan.phase_name(phase))
+}
+
+/// `r` on the control planes: move back the tag moved last. Tags the cockpit moved carry the
+/// revision they left in their webhook, so this works without the journal (a cockpit started
+/// after a crash). With several, the journal says which moved last; else the tag shown on the
+/// selected control-plane row; else the user chooses.
 fn preview_revert_tag(state: &mut State) {
-    let last = state
+    let moved: Vec<(String, String, String)> = state
+        .webhooks
+        .values()
+        .filter_map(|hook| {
+            let tag = hook.tag.clone()?;
+            let back_to = hook.previous_revision.clone()?;
+            (back_to != hook.revision).then(|| (tag, hook.revision.clone(), back_to))
+        })
+        .collect();
+    let last_journalled = state
         .records
         .journal
         .iter()
         .rev()
         .find(|e| e.action == "move-tag" && e.result == "ok" && !e.dry_run)
-        .cloned();
-    let Some(entry) = last else {
-        return notice(state, "no tag has been moved: nothing to revert");
+        .map(|e| e.target.trim_start_matches("tag/").to_string());
+    let chosen: Vec<&(String, String, String)> = match moved.as_slice() {
+        [] => {
+            return notice(
+                state,
+                "no tag carries the revision it was moved from: nothing to revert",
+            );
+        }
+        [only] => vec![only],
+        _ => match moved
+            .iter()
+            .find(|(tag, ..)| last_journalled.as_ref() == Some(tag))
+        {
+            Some(last) => vec![last],
+            None => {
+                let row = selected_control_plane(state);
+                let on_row: Vec<_> = moved
+                    .iter()
+                    .filter(|(_, now_on, _)| row.as_ref() == Some(now_on))
+                    .collect();
+                if on_row.len() == 1 {
+                    on_row
+                } else {
+                    moved.iter().collect()
+                }
+            }
+        },
     };
-    let tag = entry.target.trim_start_matches("tag/").to_string();
+    if let [(tag, now_on, back_to)] = chosen.as_slice() {
+        let (tag, now_on, back_to) = (tag.clone(), now_on.clone(), back_to.clone());
+        let title = format!("Move tag {tag} back from {now_on} to {back_to}?");
+        return preview_tag(state, tag, now_on, back_to, title);
+    }
+    let moves: Vec<(String, String, String)> = chosen.into_iter().cloned().collect();
+    let mut lines = vec![
+        "Several tags carry the revision they were moved from, and neither the journal nor".into(),
+        "the selected row says which moved last. Which one goes back?".into(),
+    ];
+    lines.extend(moves.iter().enumerate().map(|(i, (tag, now_on, back_to))| {
+        format!("  {} tag {tag}: {now_on} -> {back_to}", i + 1)
+    }));
+    lines.push(String::new());
+    lines.push("a number shows that move's preview · Esc cancel".into());
+    state.dialog = Some(Dialog::ChooseTag {
+        title: "Which tag goes back?".into(),
+        lines,
+        moves,
+    });
+}
+
+/// The revision of the selected row on the control-planes pane.
+fn selected_control_plane(state: &State) -> Option<String> {
     let mesh = Mesh::of(state);
-    let Some(now_on) = mesh.tags.get(&tag).cloned() else {
-        return notice(state, format!("tag {tag} no longer exists"));
-    };
-    let Some(back_to) = entry.change["from"].as_str().map(str::to_string) else {
-        return notice(
-            state,
-            format!("the journal does not say where tag {tag} pointed before"),
-        );
-    };
-    preview_tag(
-        state,
-        tag.clone(),
-        now_on.clone(),
-        back_to.clone(),
-        format!("Move tag {tag} back from {now_on} to {back_to}?"),
-    );
+    mesh.revisions
+        .get(state.ui.control_planes.selected)
+        .cloned()
 }
 
 /// `D`: take the driver lease from another cockpit.
@@ -471,6 +600,35 @@ pub fn on_dialog_key(state: &mut State, key: KeyEvent) -> bool {
                 });
             }
         },
+        Dialog::ChooseTag {
+            title,
+            lines,
+            moves,
+        } => {
+            let picked = match key.code {
+                KeyCode::Char(c) => c
+                    .to_digit(10)
+                    .and_then(|d| moves.get((d as usize).checked_sub(1)?))
+                    .cloned(),
+                _ => None,
+            };
+            match (picked, key.code) {
+                (Some((tag, now_on, back_to)), _) => {
+                    let title = format!("Move tag {tag} back from {now_on} to {back_to}?");
+                    preview_tag(state, tag, now_on, back_to, title);
+                }
+                (None, KeyCode::Char('n') | KeyCode::Esc) => {
+                    notice(state, "cancelled: nothing was changed")
+                }
+                (None, _) => {
+                    state.dialog = Some(Dialog::ChooseTag {
+                        title,
+                        lines,
+                        moves,
+                    })
+                }
+            }
+        }
         Dialog::TypeToConfirm {
             title,
             lines,
@@ -652,6 +810,7 @@ mod tests {
                 name: name.into(),
                 revision: rev.into(),
                 tag: tag.map(str::to_string),
+                previous_revision: None,
             };
             update(&mut s, Event::Webhooks(Watch::Apply(hook)), rows);
         }
@@ -670,8 +829,213 @@ mod tests {
             };
             update(&mut s, Event::Namespaces(Watch::Apply(ns)), rows);
         }
+        for rev in ["1-24-0", "1-25-0"] {
+            update(&mut s, Event::Pods(Watch::Apply(istiod(rev, true))), rows);
+        }
         s.ui.selected_namespace = Some("payments".into());
         s
+    }
+
+    fn istiod(revision: &str, ready: bool) -> crate::app::pod::PodInfo {
+        crate::app::pod::PodInfo {
+            namespace: "istio-system".into(),
+            name: format!("istiod-{revision}-a"),
+            phase: "Running".into(),
+            ready: u16::from(ready),
+            containers: 1,
+            restarts: 0,
+            created: None,
+            terminating: false,
+            revision: None,
+            proxy: None,
+            istiod: Some((
+                revision.into(),
+                crate::app::version::Version::parse(revision),
+            )),
+            app: Some("istiod".into()),
+            cpu_millis: 0,
+            memory_mib: 0,
+            owner: Default::default(),
+        }
+    }
+
+    /// Points `tag` at `revision`, its webhook recording `previous` as the cockpit's move does.
+    fn moved_tag(s: &mut State, tag: &str, revision: &str, previous: &str) {
+        let hook = WebhookInfo {
+            name: format!("tag-{tag}"),
+            revision: revision.into(),
+            tag: Some(tag.into()),
+            previous_revision: Some(previous.into()),
+        };
+        update(s, Event::Webhooks(Watch::Apply(hook)), rows);
+    }
+
+    /// The open dialog's title, or what is on screen instead.
+    fn dialog_title(s: &State) -> String {
+        match &s.dialog {
+            Some(
+                Dialog::Confirm { title, .. }
+                | Dialog::Info { title, .. }
+                | Dialog::ChooseTag { title, .. }
+                | Dialog::TypeToConfirm { title, .. },
+            ) => title.clone(),
+            other => format!("{other:?}; notice {:?}", s.ui.notice),
+        }
+    }
+
+    #[test]
+    fn a_target_without_ready_istiod_is_refused_and_nothing_queued() {
+        let mut s = state();
+        update(
+            &mut s,
+            Event::Pods(Watch::Apply(istiod("1-25-0", false))),
+            rows,
+        );
+        for k in ['m', 't'] {
+            key(&mut s, k);
+            let Some(Dialog::Info { title, lines }) = s.dialog.clone() else {
+                panic!("`{k}` not refused: {}", dialog_title(&s));
+            };
+            assert_eq!(title, "istiod-1-25-0 is not ready: nothing was changed");
+            assert!(lines[0].contains("0 ready istiod pods of 1"), "{lines:?}");
+            assert!(
+                lines
+                    .iter()
+                    .any(|l| l.contains("kubectl -n istio-system get")),
+                "{lines:?}"
+            );
+            key(&mut s, 'y');
+            assert!(s.dialog.is_none() && s.commands.is_empty());
+        }
+        update(
+            &mut s,
+            Event::Pods(Watch::Apply(istiod("1-25-0", true))),
+            rows,
+        );
+        key(&mut s, 'm');
+        assert_eq!(dialog_title(&s), "Migrate payments to 1-25-0?");
+    }
+
+    #[test]
+    fn a_tag_moved_during_a_wave_needs_the_phase_name_and_is_journalled_as_an_override() {
+        let mut s = state();
+        s.plan = crate::plan::derive(&s);
+        key(&mut s, 't');
+        let Some(Dialog::TypeToConfirm {
+            title, expected, ..
+        }) = s.dialog.clone()
+        else {
+            panic!("{}", dialog_title(&s));
+        };
+        assert_eq!(
+            title,
+            "Move tag stable from 1-24-0 to 1-25-0 during wave 1: untiered?"
+        );
+        assert_eq!(expected, "wave 1: untiered");
+        key(&mut s, 'y');
+        update(
+            &mut s,
+            Event::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)),
+            rows,
+        );
+        assert!(s.commands.is_empty(), "`y` is not the phase's name");
+        s.dialog = None;
+        key(&mut s, 't');
+        for c in "wave 1: untiered".chars() {
+            key(&mut s, c);
+        }
+        update(
+            &mut s,
+            Event::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)),
+            rows,
+        );
+        assert_eq!(s.commands.len(), 1);
+        assert!(matches!(s.commands[0].action, Action::MoveTag { .. }));
+        assert_eq!(
+            s.commands[0].reason.as_deref(),
+            Some("override: tag moved during wave 1: untiered, outside the plan's tag phase")
+        );
+    }
+
+    #[test]
+    fn a_moved_tag_goes_back_from_its_webhook_without_the_journal() {
+        let mut s = state();
+        s.ui.focus = Pane::ControlPlanes;
+        key(&mut s, 'r');
+        assert!(
+            s.ui.notice
+                .as_deref()
+                .unwrap()
+                .contains("nothing to revert")
+        );
+
+        moved_tag(&mut s, "stable", "1-25-0", "1-24-0");
+        key(&mut s, 'r');
+        assert_eq!(
+            dialog_title(&s),
+            "Move tag stable back from 1-25-0 to 1-24-0?"
+        );
+        key(&mut s, 'y');
+        assert_eq!(
+            s.commands[0].action,
+            Action::MoveTag {
+                tag: "stable".into(),
+                from: "1-25-0".into(),
+                to: "1-24-0".into()
+            }
+        );
+    }
+
+    #[test]
+    fn of_several_moved_tags_the_journal_then_the_row_then_the_user_chooses() {
+        let mut s = state();
+        s.ui.focus = Pane::ControlPlanes;
+        moved_tag(&mut s, "stable", "1-25-0", "1-24-0");
+        moved_tag(&mut s, "default", "1-25-0", "1-24-0");
+
+        // Neither the journal nor the row (1-25-0 shows both) tells: the user picks.
+        s.ui.control_planes.selected = 1;
+        key(&mut s, 'r');
+        let Some(Dialog::ChooseTag { moves, .. }) = s.dialog.clone() else {
+            panic!("{}", dialog_title(&s));
+        };
+        let second = moves[1].0.clone();
+        key(&mut s, '7');
+        assert!(matches!(s.dialog, Some(Dialog::ChooseTag { .. })));
+        key(&mut s, '2');
+        assert_eq!(
+            dialog_title(&s),
+            format!("Move tag {second} back from 1-25-0 to 1-24-0?")
+        );
+        key(&mut s, 'n');
+
+        // The journal names the last move.
+        s.records.journal.push(crate::app::records::JournalEntry {
+            at: s.now,
+            who: "someone".into(),
+            action: "move-tag".into(),
+            target: "tag/default".into(),
+            change: serde_json::json!({}),
+            result: "ok".into(),
+            dry_run: false,
+            why: None,
+        });
+        key(&mut s, 'r');
+        assert_eq!(
+            dialog_title(&s),
+            "Move tag default back from 1-25-0 to 1-24-0?"
+        );
+        key(&mut s, 'n');
+
+        // Without the journal, the tag on the selected row: stable went back once already.
+        s.records.journal.clear();
+        moved_tag(&mut s, "stable", "1-24-0", "1-25-0");
+        s.ui.control_planes.selected = 0;
+        key(&mut s, 'r');
+        assert_eq!(
+            dialog_title(&s),
+            "Move tag stable back from 1-24-0 to 1-25-0?"
+        );
     }
 
     #[test]

@@ -77,7 +77,7 @@ pub fn of(state: &State) -> Arc<NamespaceFacts> {
 
 /// The same, with the waves of `plan` (the gates may be asked about a plan not yet adopted).
 pub fn for_plan(state: &State, plan: Option<&Plan>) -> Arc<NamespaceFacts> {
-    let mesh = Mesh::of(state);
+    let mesh = Mesh::injectors(state);
     let generation = state.namespaces.generation();
     let mut cache = state.namespace_facts.0.borrow_mut();
     if let Some((computed_from, facts)) = cache.as_ref()
@@ -137,7 +137,7 @@ mod tests {
     fn assert_fresh(state: &State) {
         assert_eq!(
             *of(state),
-            compute(state, &Mesh::of(state), state.plan.as_ref())
+            compute(state, &Mesh::injectors(state), state.plan.as_ref())
         );
     }
 

@@ -5,20 +5,43 @@ use std::collections::BTreeMap;
 
 use super::actions::{self, Action};
 use super::drive::{Command, Dialog};
+use super::namespace_facts::NamespaceFacts;
 use super::records::UpgradeRecord;
 use super::state::State;
 use crate::plan::gates::{self, Gate, GateInput};
 use crate::plan::model::{Phase, Plan};
 
-/// The phase the cluster's upgrade record names; the first wave when nothing is recorded.
+/// The phase the cluster's upgrade record names. Without a record (nothing driven yet, or
+/// namespaces moved by hand), where the cluster is: the first wave with a namespace not yet
+/// on `to`, or the tag phase once every wave's namespaces are.
 pub fn current_phase(state: &State, plan: &Plan) -> Phase {
-    state
+    let recorded = state
         .records
         .upgrade
         .as_ref()
         .filter(|u| u.from == plan.from && u.to == plan.to)
-        .and_then(|u| plan.phase_named(&u.phase))
-        .unwrap_or(Phase::Wave(0))
+        .and_then(|u| plan.phase_named(&u.phase));
+    if let Some(phase) = recorded {
+        return phase;
+    }
+    let facts = super::namespace_facts::for_plan(state, Some(plan));
+    (0..plan.waves.len())
+        .find(|i| {
+            facts
+                .wave(*i)
+                .iter()
+                .any(|n| !moved(state, &facts, n, &plan.to))
+        })
+        .map_or(Phase::MoveTags, Phase::Wave)
+}
+
+/// Whether a namespace's labels select `to` and every injected pod in it runs `to`.
+fn moved(state: &State, facts: &NamespaceFacts, namespace: &str, to: &str) -> bool {
+    facts.selected(namespace) == Some(to)
+        && state
+            .pod_tally
+            .namespace(namespace)
+            .is_none_or(|t| t.injected().all(|(rev, _, _)| rev == Some(to)))
 }
 
 pub fn started(state: &State, plan: &Plan, phase: Phase) -> Option<chrono::DateTime<chrono::Utc>> {
@@ -80,8 +103,8 @@ fn refuse(state: &mut State) -> bool {
     false
 }
 
-/// The command that starts the plan's first phase, when nothing is recorded yet: migrations
-/// begin the first wave's clock.
+/// The command that records the phase the cluster is in, when nothing is recorded yet:
+/// migrations begin that wave's clock.
 pub fn start_if_needed(state: &State) -> Option<Command> {
     let plan = state.plan.as_ref()?;
     let recorded = state
@@ -92,16 +115,16 @@ pub fn start_if_needed(state: &State) -> Option<Command> {
     if recorded {
         return None;
     }
-    let first = Phase::Wave(0);
+    let phase = current_phase(state, plan);
     let mut command = Command::new(
         Action::Advance {
             from: "not started".into(),
-            to: plan.phase_name(first),
+            to: plan.phase_name(phase),
             overridden: false,
         },
         BTreeMap::new(),
     );
-    command.record = Some(record_for(state, plan, first));
+    command.record = Some(record_for(state, plan, phase));
     Some(command)
 }
 
@@ -203,6 +226,9 @@ pub fn preview_wave(state: &mut State) {
         return;
     }
     let plan = state.plan.clone().expect("checked");
+    if super::drive::refuse_unready_target(state, &plan.to) {
+        return;
+    }
     let Phase::Wave(i) = current_phase(state, &plan) else {
         state.ui.notice = Some("the waves are done: M migrates the namespaces of a wave".into());
         return;
@@ -395,5 +421,36 @@ mod tests {
         assert_eq!(s.commands.len(), 1);
         let wave = s.wave.as_ref().expect("the wave runs");
         assert_eq!(wave.pending.len(), run.pending.len() - 1);
+    }
+
+    #[test]
+    fn without_a_record_the_phase_is_the_first_wave_not_yet_moved() {
+        let mut c = testing::Cluster::new();
+        c.revision("1-24-0")
+            .revision("1-25-0")
+            .tag("stable", "1-24-0")
+            .namespace("web", &[("istio.io/rev", "1-25-0"), ("tier", "staging")])
+            .namespace("api", &[("istio.io/rev", "1-25-0"), ("tier", "critical")])
+            .namespace("db", &[("istio.io/rev", "stable"), ("tier", "critical")])
+            .pod("web", "web-1", "1-25-0", "1.25.0", true)
+            .pod("api", "api-1", "1-25-0", "1.25.0", true)
+            .pod("db", "db-1", "1-24-0", "1.24.0", true);
+        let mut s = c.state.clone();
+        let plan = crate::plan::derive(&s).unwrap();
+        assert_eq!(current_phase(&s, &plan), Phase::Wave(1));
+        // Labels moved, one pod not restarted yet: still that wave.
+        s.plan = Some(plan.clone());
+        c.namespace("db", &[("istio.io/rev", "1-25-0"), ("tier", "critical")]);
+        assert_eq!(current_phase(&c.state, &plan), Phase::Wave(1));
+        c.pod("db", "db-1", "1-25-0", "1.25.0", true);
+        assert_eq!(current_phase(&c.state, &plan), Phase::MoveTags);
+        // The first write records the phase the cluster is in, not the first wave.
+        s.ui.selected_namespace = Some("db".into());
+        press(&mut s, KeyCode::Char('m'));
+        press(&mut s, KeyCode::Char('y'));
+        assert_eq!(
+            s.commands[0].record.as_ref().unwrap().phase,
+            "wave 2: critical"
+        );
     }
 }

@@ -7,6 +7,7 @@ use k8s_openapi::api::admissionregistration::v1::MutatingWebhookConfiguration;
 use k8s_openapi::api::apps::v1::DaemonSet;
 use k8s_openapi::api::core::v1::Namespace;
 
+use super::actions::PREVIOUS_REVISION;
 use super::pod::jiff_to_chrono;
 use super::version::Version;
 
@@ -45,6 +46,10 @@ pub struct WebhookInfo {
     pub name: String,
     pub revision: String,
     pub tag: Option<String>,
+    /// For a tag the cockpit moved: the revision it pointed at before (the webhook's
+    /// `istio-cockpit.io/previous-revision` annotation), so the move can be reverted without
+    /// the journal.
+    pub previous_revision: Option<String>,
 }
 
 impl WebhookInfo {
@@ -54,6 +59,13 @@ impl WebhookInfo {
             name: config.metadata.name.clone().unwrap_or_default(),
             revision: labels.get("istio.io/rev")?.clone(),
             tag: labels.get("istio.io/tag").cloned(),
+            previous_revision: config
+                .metadata
+                .annotations
+                .as_ref()
+                .and_then(|a| a.get(PREVIOUS_REVISION))
+                .filter(|r| !r.is_empty())
+                .cloned(),
         })
     }
 }
@@ -98,5 +110,39 @@ impl DaemonSetInfo {
             ready: status.map_or(0, |s| s.number_ready),
             desired: status.map_or(0, |s| s.desired_number_scheduled),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(value: serde_json::Value) -> MutatingWebhookConfiguration {
+        serde_json::from_value(value).expect("a webhook configuration")
+    }
+
+    #[test]
+    fn a_moved_tag_keeps_the_revision_it_left() {
+        let moved = config(serde_json::json!({
+            "metadata": {
+                "name": "istio-revision-tag-stable",
+                "labels": {"istio.io/rev": "1-25-0", "istio.io/tag": "stable"},
+                "annotations": {"istio-cockpit.io/previous-revision": "1-24-0"}
+            }
+        }));
+        let info = WebhookInfo::from_config(&moved).unwrap();
+        assert_eq!(info.tag.as_deref(), Some("stable"));
+        assert_eq!(info.revision, "1-25-0");
+        assert_eq!(info.previous_revision.as_deref(), Some("1-24-0"));
+
+        let untouched = config(serde_json::json!({
+            "metadata": {
+                "name": "istio-sidecar-injector-1-24-0",
+                "labels": {"istio.io/rev": "1-24-0"},
+                "annotations": {"istio-cockpit.io/previous-revision": ""}
+            }
+        }));
+        let info = WebhookInfo::from_config(&untouched).unwrap();
+        assert_eq!((info.tag, info.previous_revision), (None, None));
     }
 }

@@ -73,7 +73,13 @@ pub fn update(state: &mut State, event: Event, viewport: Viewports) {
         }
         Event::Records(w) => {
             touch(state, Stream::Records);
-            super::drive::apply_record(state, w)
+            let changed = super::drive::apply_record(state, w);
+            if changed && crate::plan::derive::outdated(state) {
+                // The upgrade record came after the plan was derived: follow the record.
+                state.plan = None;
+                state.plan_problem = None;
+            }
+            changed
         }
         Event::ActionDone { action, result } => {
             super::drive::on_result(state, action, result);
@@ -127,17 +133,21 @@ fn settle_plan(state: &mut State) {
     if !complete {
         return;
     }
-    let derived = crate::plan::derive::derive(state);
     match state.plan_file.take() {
-        Some(file) => match crate::plan::file::resolve(file, derived) {
-            Ok(plan) => state.plan = Some(plan),
-            Err(e) => state.plan_problem = Some(format!("the plan cannot be used: {e}")),
-        },
-        None => match derived {
-            Some(plan) => state.plan = Some(plan),
-            None => {
-                state.plan_problem = Some("nothing to upgrade: a single istiod revision".into())
+        Some(file) => {
+            let derived = if file.from.is_some() || file.to.is_some() {
+                crate::plan::derive::derive_live(state)
+            } else {
+                crate::plan::derive::derive(state)
+            };
+            match crate::plan::file::resolve(file, derived) {
+                Ok(plan) => state.plan = Some(plan),
+                Err(e) => state.plan_problem = Some(format!("the plan cannot be used: {e}")),
             }
+        }
+        None => match crate::plan::derive::derive(state) {
+            Some(plan) => state.plan = Some(plan),
+            None => state.plan_problem = Some(crate::plan::derive::nothing_to_upgrade(state)),
         },
     }
 }

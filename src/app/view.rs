@@ -18,14 +18,32 @@ pub struct Mesh {
     /// Every revision known from injectors or istiod pods, oldest version first.
     pub revisions: Vec<String>,
     pub versions: BTreeMap<String, Version>,
-    /// The revision serving most pods: where the upgrade comes from.
+    /// Where the upgrade comes from: the plan's `from`; without a plan, the oldest revision
+    /// still serving anything (pods, namespace labels, tags).
     pub old: Option<String>,
-    /// The newest revision present: where it goes.
+    /// Where it goes: the plan's `to`; without a plan, the newest revision.
     pub new: Option<String>,
 }
 
 impl Mesh {
     pub fn of(state: &State) -> Mesh {
+        let mut mesh = Mesh::injectors(state);
+        match &state.plan {
+            Some(plan) => {
+                mesh.old = Some(plan.from.clone());
+                mesh.new = Some(plan.to.clone());
+            }
+            None => {
+                mesh.old = mesh.oldest_serving(state);
+                mesh.new = mesh.revisions.last().cloned();
+            }
+        }
+        mesh
+    }
+
+    /// Tags, revisions and versions alone: all that resolving namespace labels needs. `old`
+    /// and `new` are left empty.
+    pub fn injectors(state: &State) -> Mesh {
         let mut tags = BTreeMap::new();
         let mut revisions: BTreeSet<String> = BTreeSet::new();
         for hook in state.webhooks.values() {
@@ -47,7 +65,6 @@ impl Mesh {
                 }
             }
         }
-        let served = &state.pod_tally.served;
         for rev in &revisions {
             if !versions.contains_key(rev)
                 && let Some(v) = Version::parse(rev)
@@ -57,19 +74,27 @@ impl Mesh {
         }
         let mut revisions: Vec<String> = revisions.into_iter().collect();
         revisions.sort_by_key(|r| (versions.get(r).copied(), r.clone()));
-        let old = served
-            .iter()
-            .filter(|(r, _)| revisions.iter().any(|x| x == *r))
-            .max_by_key(|(r, n)| (**n, std::cmp::Reverse(versions.get(r.as_str()).copied())))
-            .map(|(r, _)| r.to_string());
-        let new = revisions.last().cloned();
         Mesh {
             tags,
             revisions,
             versions,
-            old,
-            new,
+            old: None,
+            new: None,
         }
+    }
+
+    /// The oldest known revision (by version) that injected a running pod, is selected by a
+    /// namespace's labels, or is the target of a tag.
+    pub fn oldest_serving(&self, state: &State) -> Option<String> {
+        let selected = super::namespace_facts::of(state);
+        self.revisions
+            .iter()
+            .find(|rev| {
+                state.pod_tally.served.contains_key(*rev)
+                    || selected.per_revision.contains_key(*rev)
+                    || self.tags.values().any(|target| target == *rev)
+            })
+            .cloned()
     }
 
     pub fn resolve(&self, ns: &NamespaceInfo) -> Resolution {
@@ -109,6 +134,15 @@ fn istiod_pods(state: &State) -> impl Iterator<Item = &PodInfo> {
         .istiod
         .iter()
         .filter_map(|key| state.pods.get(key))
+}
+
+/// How many istiod pods of `revision` are ready, of how many.
+pub fn istiod_readiness(state: &State, revision: &str) -> (usize, usize) {
+    istiod_pods(state)
+        .filter(|pod| pod.istiod.as_ref().is_some_and(|(rev, _)| rev == revision))
+        .fold((0, 0), |(ready, total), pod| {
+            (ready + usize::from(pod.is_ready()), total + 1)
+        })
 }
 
 /// Revisions with an injector: how many rows the control-plane pane needs, cheaply (the

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use crate::app::injection::Selection;
+use crate::app::records::UpgradeRecord;
 use crate::app::state::State;
 use crate::app::view::{Mesh, NO_SIDECAR, NamespaceRow, namespace_row};
 
@@ -21,20 +22,40 @@ const TIERS: [(&str, &[&str], u64); 3] = [
 ];
 const UNTIERED: (&str, u64) = ("untiered", 30 * MINUTE);
 
-/// From the live state: from = the revision serving most pods, to = the newest revision;
-/// None when there is nothing to upgrade. Waves list the sidecar namespaces of each tier by
-/// name as they are now; a tier without namespaces gets no wave. Ambient and uninjected
-/// namespaces are not migrated.
+/// Why there is no derived plan, when there is none (the record's problem may follow).
+pub const NOTHING_TO_UPGRADE: &str =
+    "nothing to upgrade: every pod, namespace and tag is on the newest revision";
+
+/// From the live state: from/to as the cluster's upgrade record names them when both
+/// revisions still exist; otherwise from = the oldest revision still serving anything (pods,
+/// namespace labels, tags) and to = the newest. None when there is nothing to upgrade. Waves
+/// list the sidecar namespaces of each tier by name as they are now, those already moved
+/// included (a wave's progress counts them); a tier without namespaces gets no wave. Ambient
+/// and uninjected namespaces are not migrated.
 pub fn derive(state: &State) -> Option<Plan> {
-    let mesh = Mesh::of(state);
-    let from = mesh.old.clone()?;
-    let to = mesh.new.clone()?;
+    let mesh = Mesh::injectors(state);
+    match usable_record(state, &mesh) {
+        Some(record) => derive_between(state, &mesh, record.from.clone(), record.to.clone()),
+        None => derive_live(state),
+    }
+}
+
+/// The same from the live state alone, the upgrade record aside: what completes a plan file
+/// that names its own revisions (the file wins over the record).
+pub fn derive_live(state: &State) -> Option<Plan> {
+    let mesh = Mesh::injectors(state);
+    let from = mesh.oldest_serving(state)?;
+    let to = mesh.revisions.last()?.clone();
+    derive_between(state, &mesh, from, to)
+}
+
+fn derive_between(state: &State, mesh: &Mesh, from: String, to: String) -> Option<Plan> {
     if from == to {
         return None;
     }
     let mut tiered: Vec<Vec<String>> = vec![Vec::new(); TIERS.len() + 1];
     for ns in state.namespaces.values() {
-        let row = namespace_row(state, &mesh, ns);
+        let row = namespace_row(state, mesh, ns);
         if !has_sidecars(&row) {
             continue;
         }
@@ -59,12 +80,18 @@ pub fn derive(state: &State) -> Option<Plan> {
             pacing: Default::default(),
         })
         .collect();
-    let mut tags: Vec<String> = mesh
-        .tags_of(&from)
-        .into_iter()
-        .map(str::to_string)
+    let mut tags: Vec<String> = state
+        .webhooks
+        .values()
+        .filter_map(|hook| {
+            let tag = hook.tag.as_ref()?;
+            // Still on `from`, or already moved from it to `to` by a cockpit.
+            let moved = hook.revision == to && hook.previous_revision.as_ref() == Some(&from);
+            (hook.revision == from || moved).then(|| tag.clone())
+        })
         .collect();
     tags.sort_by_key(|t| (tag_rank(t), t.clone()));
+    tags.dedup();
     Some(Plan {
         from,
         to,
@@ -77,6 +104,61 @@ pub fn derive(state: &State) -> Option<Plan> {
         prometheus_service: None,
         derived: true,
     })
+}
+
+/// The cluster's upgrade record, when it names two different revisions that both still exist.
+fn usable_record<'a>(state: &'a State, mesh: &Mesh) -> Option<&'a UpgradeRecord> {
+    state.records.upgrade.as_ref().filter(|record| {
+        record.from != record.to
+            && mesh.revisions.contains(&record.from)
+            && mesh.revisions.contains(&record.to)
+    })
+}
+
+/// Why the cluster's upgrade record is not what the plan follows, when it is not: a revision
+/// it names is gone, or the plan (from `--plan`) goes between other revisions.
+pub fn record_problem(state: &State) -> Option<String> {
+    let record = state.records.upgrade.as_ref()?;
+    let mesh = Mesh::injectors(state);
+    let named = format!("upgrade record {} → {}", record.from, record.to);
+    let gone: Vec<&str> = [&record.from, &record.to]
+        .into_iter()
+        .filter(|r| !mesh.revisions.contains(r))
+        .map(String::as_str)
+        .collect();
+    if !gone.is_empty() {
+        return Some(format!(
+            "{named}: {} no longer exists, not used",
+            gone.join(" and ")
+        ));
+    }
+    let plan = state.plan.as_ref()?;
+    (plan.from != record.from || plan.to != record.to)
+        .then(|| format!("{named} is not the plan's: not used"))
+}
+
+/// Why there is no plan: nothing to upgrade, and what is wrong with the record if anything.
+pub fn nothing_to_upgrade(state: &State) -> String {
+    match record_problem(state) {
+        Some(problem) => format!("{NOTHING_TO_UPGRADE}; {problem}"),
+        None => NOTHING_TO_UPGRADE.into(),
+    }
+}
+
+/// Whether the plan was derived without the upgrade record the cluster now has (the record
+/// arrived after the plan, or names other revisions): it must be derived again.
+pub fn outdated(state: &State) -> bool {
+    let mesh = Mesh::injectors(state);
+    let Some(record) = usable_record(state, &mesh) else {
+        return false;
+    };
+    match &state.plan {
+        Some(plan) => plan.derived && (plan.from != record.from || plan.to != record.to),
+        None => state
+            .plan_problem
+            .as_deref()
+            .is_some_and(|p| p.starts_with(NOTHING_TO_UPGRADE)),
+    }
 }
 
 /// Whether the namespace is in the sidecar mesh: its labels select a revision, or it has
@@ -103,6 +185,8 @@ fn tag_rank(tag: &str) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::app::event::{Event, Watch};
+    use crate::app::resources::{NamespaceInfo, WebhookInfo};
     use crate::plan::model::Phase;
     use crate::plan::testing::{Cluster, demo};
 
@@ -125,7 +209,7 @@ mod tests {
     }
 
     #[test]
-    fn the_demo_upgrade_goes_from_the_busiest_to_the_newest_revision_tier_by_tier() {
+    fn the_demo_upgrade_goes_from_the_oldest_to_the_newest_revision_tier_by_tier() {
         let plan = derive(&demo().state).expect("two revisions: something to upgrade");
         assert_eq!((plan.from.as_str(), plan.to.as_str()), ("1-24-0", "1-25-0"));
         // Ambient (edge-ambient), uninjected (legacy-batch) and istio-system stay out; the
@@ -198,5 +282,166 @@ mod tests {
             .namespace("shop", &[("istio.io/rev", "1-25-0")])
             .pod("shop", "web-1", "1-25-0", "1.25.0", true);
         assert_eq!(derive(&done.state), None);
+    }
+
+    fn apply(c: &mut Cluster, event: crate::app::event::Event) {
+        crate::app::update::update(&mut c.state, event, |_, _| 20);
+    }
+
+    fn record(c: &mut Cluster, from: &str, to: &str, phase: &str) {
+        let record = UpgradeRecord {
+            from: from.into(),
+            to: to.into(),
+            phase: phase.into(),
+            started: Default::default(),
+            finished: Default::default(),
+        };
+        apply(
+            c,
+            Event::Records(Watch::Apply(crate::app::event::Record::Upgrade(record))),
+        );
+    }
+
+    fn moved_tag(c: &mut Cluster, tag: &str, revision: &str, previous: &str) {
+        apply(
+            c,
+            Event::Webhooks(Watch::Apply(WebhookInfo {
+                name: format!("istio-revision-tag-{tag}"),
+                revision: revision.into(),
+                tag: Some(tag.into()),
+                previous_revision: Some(previous.into()),
+            })),
+        );
+    }
+
+    /// Most pods already on 1-25-0: staging and non-critical moved, critical not yet.
+    fn mostly_moved() -> Cluster {
+        let mut c = Cluster::new();
+        c.revision("1-24-0")
+            .revision("1-25-0")
+            .tag("default", "1-24-0")
+            .tag("stable", "1-24-0")
+            .namespace("web", &[("istio.io/rev", "1-25-0"), ("tier", "staging")])
+            .namespace(
+                "search",
+                &[("istio.io/rev", "1-25-0"), ("tier", "non-critical")],
+            )
+            .namespace(
+                "checkout",
+                &[("istio.io/rev", "stable"), ("tier", "critical")],
+            )
+            .pod("web", "web-1", "1-25-0", "1.25.0", true)
+            .pod("web", "web-2", "1-25-0", "1.25.0", true)
+            .pod("search", "search-1", "1-25-0", "1.25.0", true)
+            .pod("search", "search-2", "1-25-0", "1.25.0", true)
+            .pod("checkout", "cart-1", "1-24-0", "1.24.0", true);
+        c
+    }
+
+    #[test]
+    fn an_upgrade_mostly_done_still_goes_from_the_oldest_revision_serving_anything() {
+        let mut c = mostly_moved();
+        let plan = derive(&c.state).expect("checkout and the tags are still on 1-24-0");
+        assert_eq!((plan.from.as_str(), plan.to.as_str()), ("1-24-0", "1-25-0"));
+        // The namespaces already moved stay in their waves: the waves' progress counts them.
+        assert_eq!(
+            names(&plan),
+            [
+                wave("staging", &["web"], 10),
+                wave("non-critical", &["search"], 30),
+                wave("critical", &["checkout"], 60),
+            ]
+        );
+        assert_eq!(plan.tags, ["stable", "default"]);
+
+        // Every namespace moved and `stable` moved by a cockpit: only `default` serves 1-24-0,
+        // and the moved tag stays in the plan.
+        apply(
+            &mut c,
+            Event::Namespaces(Watch::Apply(NamespaceInfo {
+                name: "checkout".into(),
+                labels: [("istio.io/rev", "1-25-0"), ("tier", "critical")]
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .into(),
+                annotations: Default::default(),
+                created: None,
+            })),
+        );
+        c.pod("checkout", "cart-1", "1-25-0", "1.25.0", true);
+        moved_tag(&mut c, "stable", "1-25-0", "1-24-0");
+        let plan = derive(&c.state).expect("the default tag is still on 1-24-0");
+        assert_eq!((plan.from.as_str(), plan.to.as_str()), ("1-24-0", "1-25-0"));
+        assert_eq!(plan.tags, ["stable", "default"]);
+
+        moved_tag(&mut c, "default", "1-25-0", "1-24-0");
+        assert_eq!(derive(&c.state), None, "nothing serves 1-24-0 any more");
+        assert_eq!(
+            nothing_to_upgrade(&c.state),
+            NOTHING_TO_UPGRADE,
+            "no record: nothing to add"
+        );
+    }
+
+    #[test]
+    fn the_upgrade_record_names_from_and_to_while_both_revisions_exist() {
+        let mut c = mostly_moved();
+        // A straggler on an older revision: the live state alone would start from it.
+        c.revision("1-23-0")
+            .namespace("legacy", &[("istio.io/rev", "1-23-0")]);
+        assert_eq!(derive(&c.state).unwrap().from, "1-23-0");
+        record(&mut c, "1-24-0", "1-25-0", "wave 2: non-critical");
+        let plan = derive(&c.state).unwrap();
+        assert_eq!((plan.from.as_str(), plan.to.as_str()), ("1-24-0", "1-25-0"));
+        assert_eq!(record_problem(&c.state), None);
+        // A plan file naming its own revisions is completed from the live state alone.
+        assert_eq!(derive_live(&c.state).unwrap().from, "1-23-0");
+
+        // A record naming a revision that is gone is not followed, and says why.
+        record(&mut c, "1-22-0", "1-25-0", "soak");
+        assert_eq!(derive(&c.state).unwrap().from, "1-23-0");
+        assert_eq!(
+            record_problem(&c.state).as_deref(),
+            Some("upgrade record 1-22-0 → 1-25-0: 1-22-0 no longer exists, not used")
+        );
+    }
+
+    #[test]
+    fn a_plan_file_between_other_revisions_shows_the_record_as_a_problem() {
+        let mut c = mostly_moved();
+        record(&mut c, "1-24-0", "1-25-0", "wave 2: non-critical");
+        let mut plan = derive(&c.state).unwrap();
+        plan.from = "1-23-0".into();
+        plan.derived = false;
+        c.state.plan = Some(plan);
+        assert_eq!(
+            record_problem(&c.state).as_deref(),
+            Some("upgrade record 1-24-0 → 1-25-0 is not the plan's: not used")
+        );
+        assert!(
+            !outdated(&c.state),
+            "a plan from a file is never derived again"
+        );
+    }
+
+    #[test]
+    fn a_record_seen_after_the_plan_was_derived_replaces_it() {
+        let mut c = mostly_moved();
+        c.revision("1-23-0")
+            .namespace("legacy", &[("istio.io/rev", "1-23-0")]);
+        for event in [
+            Event::Namespaces(Watch::InitDone),
+            Event::Pods(Watch::InitDone),
+            Event::Webhooks(Watch::InitDone),
+        ] {
+            apply(&mut c, event);
+        }
+        assert_eq!(c.state.plan.as_ref().unwrap().from, "1-23-0");
+        record(&mut c, "1-24-0", "1-25-0", "wave 3: critical");
+        let plan = c.state.plan.clone().expect("derived again from the record");
+        assert_eq!((plan.from.as_str(), plan.to.as_str()), ("1-24-0", "1-25-0"));
+        assert_eq!(
+            crate::app::plan_flow::current_phase(&c.state, &plan),
+            Phase::Wave(2)
+        );
     }
 }

@@ -179,7 +179,7 @@ pub fn resolve(file: PlanFile, derived: Option<Plan>) -> Result<Plan, PlanError>
         message,
     };
     let underivable = "the cluster does not show two revisions to upgrade between \
-                       (the one most pods run and a newer one)";
+                       (the oldest one still serving and a newer one)";
     let from = match (&file.from, &derived) {
         (Some(from), _) => from.clone(),
         (None, Some(d)) => d.from.clone(),
@@ -232,7 +232,7 @@ pub fn resolve(file: PlanFile, derived: Option<Plan>) -> Result<Plan, PlanError>
                 "tags",
                 format!(
                     "not set, and the tags to move cannot be derived: the plan leaves {from} \
-                     but most pods run {}; list them, e.g. tags = [\"stable\", \"default\"], \
+                     but the cluster upgrades from {}; list them, e.g. tags = [\"stable\", \"default\"], \
                      or tags = [] to move none",
                     d.from
                 ),
@@ -678,7 +678,8 @@ auto_rollback = true
         let e = resolve_text("from = \"1-23-0\"\n", Some(derived.clone()));
         assert_eq!(e.field, "tags");
         assert!(
-            e.message.contains("leaves 1-23-0 but most pods run 1-24-0"),
+            e.message
+                .contains("leaves 1-23-0 but the cluster upgrades from 1-24-0"),
             "{e}"
         );
         let plan = resolve(

@@ -57,6 +57,7 @@ impl Cluster {
             name: name.into(),
             revision: revision.into(),
             tag: tag.map(str::to_string),
+            previous_revision: None,
         })))
     }
 

@@ -88,6 +88,7 @@ pub fn state(width: u16, height: u16) -> State {
             name: name.into(),
             revision: rev.into(),
             tag: tag.map(str::to_string),
+            previous_revision: None,
         })));
     }
     apply(Event::Webhooks(Watch::InitDone));

@@ -23,6 +23,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, dialog: &Dialog, theme: &Theme) {
         | Dialog::ConfirmAll { title, lines, .. }
         | Dialog::ConfirmWave { title, lines, .. }
         | Dialog::ContinueWave { title, lines, .. }
+        | Dialog::ChooseTag { title, lines, .. }
         | Dialog::TypeToConfirm { title, lines, .. } => (title, lines, false),
         Dialog::Info { title, lines } => (title, lines, true),
     };

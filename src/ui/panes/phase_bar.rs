@@ -27,6 +27,12 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, mesh: &Mesh, theme
         }
         _ => spans.push(Span::styled("nothing to upgrade: one revision", theme.dim)),
     }
+    // A record the plan does not follow is a problem to see, not to use silently.
+    if state.plan.is_some()
+        && let Some(problem) = crate::plan::derive::record_problem(state)
+    {
+        spans.push(Span::styled(format!(" · {problem}"), theme.error));
+    }
     // What is moving right now comes first: it is what the driver watches.
     if let Some(run) = &state.wave {
         let style = if run.stopped.is_some() {
