@@ -3,6 +3,7 @@
 
 pub mod connect;
 pub mod istiod_logs;
+pub mod lease;
 pub mod metrics;
 pub mod metrics_source;
 pub mod pod_proxy;
