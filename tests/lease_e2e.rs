@@ -302,3 +302,27 @@ fn signals_restore_the_terminal_hand_the_lease_back_and_exit_by_convention() {
         );
     }
 }
+
+#[test]
+fn the_sim_names_the_caller_as_kubectl_auth_whoami_asks() {
+    let sim = Sim::start(&[]);
+    for user in ["sim-admin", "sim-viewer"] {
+        let out = sim.kubectl_as(
+            user,
+            &[
+                "auth",
+                "whoami",
+                "-o",
+                "jsonpath={.status.userInfo.username}",
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "{user}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(String::from_utf8_lossy(&out.stdout), user);
+    }
+    let groups = sim.kubectl(&["api-resources", "--api-group", "authentication.k8s.io"]);
+    assert!(groups.contains("selfsubjectreviews"), "{groups}");
+}

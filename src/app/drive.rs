@@ -93,9 +93,11 @@ pub(crate) fn why_not(state: &State) -> Option<String> {
     match &state.mode {
         Mode::Driver => None,
         Mode::ReadOnly(why) => Some(format!("read-only ({why}): actions are unavailable")),
+        Mode::Follower(holder) if holder == super::records::LEASE_EXPIRED => {
+            Some("the driver lease expired: press D to drive".into())
+        }
         Mode::Follower(holder) => Some(format!(
-            "{}: press D to take over",
-            super::records::drives_line(holder)
+            "{holder} drives this upgrade: press D to take over"
         )),
     }
 }
