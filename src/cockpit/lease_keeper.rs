@@ -184,8 +184,9 @@ pub fn spawn(
                 }
                 _ = tokio::time::sleep_until(next) => bounded(&mut keeper, false, until).await,
             };
-            let held = keeper.writer.fence.held_until().is_some();
-            next = Instant::now() + if held { RENEW_EVERY } else { LOOK_EVERY };
+            // A failed renewal is tried again soon, while the time it has left lasts.
+            let renewed = matches!(outcome, Outcome::Held { .. });
+            next = Instant::now() + if renewed { RENEW_EVERY } else { LOOK_EVERY };
             if let Outcome::Held {
                 took_from: Some(why),
             } = &outcome

@@ -358,7 +358,11 @@ async fn ui_loop(
                 let _ = exec.send(command).await;
             }
         }
-        if state.quit || terminal::has_panicked() {
+        if terminal::has_panicked() {
+            result = Err(PANICKED.to_string());
+            break;
+        }
+        if state.quit {
             break;
         }
         if state.dirty && Instant::now() >= last_frame + FRAME {
