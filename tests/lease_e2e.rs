@@ -224,13 +224,8 @@ fn a_lease_that_runs_out_under_a_slow_api_stops_the_driver_in_time() {
     ]);
     let dir = tempfile::tempdir().unwrap();
     let before = labels(&sim, "payments");
-    let a = open_cockpit(&cockpit_line(
-        &sim,
-        "USER=ann",
-        "sim-admin",
-        &journal(&dir, "a"),
-        "",
-    ));
+    let a_journal = journal(&dir, "a");
+    let a = open_cockpit(&cockpit_line(&sim, "USER=ann", "sim-admin", &a_journal, ""));
     let (ok, screen) = wait_status(&a, SHORT, |s| s.contains("DRIVER"));
     assert!(ok, "{screen}");
     select_namespace(&a, "payments");
@@ -256,11 +251,22 @@ fn a_lease_that_runs_out_under_a_slow_api_stops_the_driver_in_time() {
     // Everything sent before the fault was lifted arrives; nothing of the migration is written.
     std::thread::sleep(Duration::from_secs(45).saturating_sub(slow_since.elapsed()));
     sim.set_faults(r#"{"data":{"api.latency-ms":"0"}}"#);
-    std::thread::sleep(Duration::from_secs(25));
+    // Once the API answers again the lease is free (it is still this cockpit's own), so the
+    // cockpit drives again: what it had been asked before it lost the lease stays unsent.
+    let (ok, screen) = wait_status(&a, LONG, |s| s.contains("DRIVER"));
+    assert!(ok, "the cockpit did not drive again:\n{screen}");
+    std::thread::sleep(Duration::from_secs(5));
     assert_eq!(
         labels(&sim, "payments"),
         before,
-        "the namespace was patched"
+        "the namespace was patched; the journal: {:#?}\nthe requests: {}",
+        journal_entries(&a_journal),
+        std::fs::read_to_string(&requests)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| !l.starts_with("watch") && !l.contains("pods"))
+            .collect::<Vec<_>>()
+            .join("\n")
     );
     let written = writes_in(&requests, "/namespaces/payments");
     assert!(

@@ -16,10 +16,17 @@ pub const DURATION: Duration = Duration::from_secs(records::LEASE_SECONDS as u64
 pub const MARGIN: Duration = Duration::from_secs(5);
 
 /// Until when this process may write: the send time of its last successful renewal, plus the
-/// lease's duration, less the margin.
+/// lease's duration, less the margin. Each unbroken hold is a term: a write confirmed in one
+/// term is never sent in a later one, after the lease was lost and taken again.
 #[derive(Debug, Default)]
 pub struct Fence {
-    held_until: Mutex<Option<Instant>>,
+    hold: Mutex<Hold>,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+struct Hold {
+    until: Option<Instant>,
+    term: u64,
 }
 
 impl Fence {
@@ -28,30 +35,43 @@ impl Fence {
     pub fn renewed(&self, sent: Instant, now: Instant) -> bool {
         let until = sent + DURATION - MARGIN;
         let held = now < until;
-        *self.lock() = held.then_some(until);
+        let mut hold = self.lock();
+        if held && hold.until.is_none() {
+            hold.term += 1;
+        }
+        hold.until = held.then_some(until);
         held
     }
 
     pub fn close(&self) {
-        *self.lock() = None;
+        self.lock().until = None;
     }
 
     pub fn held_until(&self) -> Option<Instant> {
-        *self.lock()
+        self.lock().until
     }
 
-    /// Whether a write may be sent now.
-    pub fn check(&self, now: Instant) -> Result<(), String> {
-        match self.held_until() {
+    /// The current term: stamped on a command when it is confirmed.
+    pub fn term(&self) -> u64 {
+        self.lock().term
+    }
+
+    /// Whether a write confirmed in `term` may be sent now.
+    pub fn check(&self, now: Instant, term: u64) -> Result<(), String> {
+        let hold = *self.lock();
+        match hold.until {
+            Some(_) if hold.term != term => {
+                Err("the driver lease was lost after this was confirmed".into())
+            }
             Some(until) if now < until => Ok(()),
             Some(_) => Err("the driver lease ran out before it could be renewed".into()),
             None => Err("this cockpit does not hold the driver lease".into()),
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Instant>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Hold> {
         // The value is a plain Option: a panic elsewhere cannot leave it half-written.
-        self.held_until
+        self.hold
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
@@ -127,20 +147,37 @@ mod tests {
     fn the_fence_is_open_only_until_the_margin_before_expiry() {
         let fence = Fence::default();
         let t0 = Instant::now();
-        assert!(fence.check(t0).is_err(), "closed before any renewal");
-        assert!(fence.renewed(t0, t0 + Duration::from_secs(1)));
         assert!(
-            fence
-                .check(t0 + DURATION - MARGIN - Duration::from_millis(1))
-                .is_ok()
+            fence.check(t0, fence.term()).is_err(),
+            "closed before any renewal"
         );
-        assert!(fence.check(t0 + DURATION - MARGIN).is_err());
+        assert!(fence.renewed(t0, t0 + Duration::from_secs(1)));
+        let term = fence.term();
+        let just_before = t0 + DURATION - MARGIN - Duration::from_millis(1);
+        assert!(fence.check(just_before, term).is_ok());
+        assert!(fence.check(t0 + DURATION - MARGIN, term).is_err());
         // A renewal whose answer comes after its own deadline holds nothing.
         assert!(!fence.renewed(t0, t0 + DURATION));
-        assert!(fence.check(t0 + Duration::from_secs(1)).is_err());
+        assert!(fence.check(t0 + Duration::from_secs(1), term).is_err());
         fence.renewed(t0, t0);
         fence.close();
-        assert!(fence.check(t0).is_err());
+        assert!(fence.check(t0, fence.term()).is_err());
+    }
+
+    #[test]
+    fn a_write_confirmed_before_the_lease_was_lost_is_never_sent_after_it_is_taken_again() {
+        let fence = Fence::default();
+        let t0 = Instant::now();
+        fence.renewed(t0, t0);
+        let confirmed_in = fence.term();
+        // Renewals keep the term.
+        fence.renewed(t0 + Duration::from_secs(10), t0 + Duration::from_secs(10));
+        assert_eq!(fence.term(), confirmed_in);
+        fence.close();
+        fence.renewed(t0 + Duration::from_secs(40), t0 + Duration::from_secs(40));
+        let now = t0 + Duration::from_secs(41);
+        assert!(fence.check(now, confirmed_in).is_err());
+        assert!(fence.check(now, fence.term()).is_ok());
     }
 
     #[test]

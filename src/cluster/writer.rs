@@ -66,6 +66,8 @@ pub struct Writer {
     pub id: String,
     journal_file: Option<PathBuf>,
     pub fence: Arc<Fence>,
+    /// The lease term the command being carried out was confirmed in.
+    pub term: u64,
 }
 
 /// What a write did: the exact bodies sent, for the journal.
@@ -121,13 +123,15 @@ impl Writer {
             id,
             journal_file,
             fence: Arc::new(Fence::default()),
+            term: 0,
         }
     }
 
-    /// The one gate before every write request: the lease held, with time left.
+    /// The one gate before every write request: the lease held, with time left, in the term
+    /// the write was confirmed in.
     pub fn gate(&self) -> Result<(), WriteError> {
         self.fence
-            .check(tokio::time::Instant::now())
+            .check(tokio::time::Instant::now(), self.term)
             .map_err(WriteError::NotDriving)
     }
 

@@ -194,14 +194,11 @@ async fn run_one(
             };
             let shown = records::display_holder(&writer.id).to_string();
             let change = json!({"holder": shown});
-            journal(
-                writer,
-                why,
-                action,
-                change,
-                &outcome(&taken.clone().map(|_| Value::Null)),
-            )
-            .await;
+            // Journalled in the term the takeover began.
+            let mut now_driving = writer.clone();
+            now_driving.term = writer.fence.term();
+            let result = outcome(&taken.clone().map(|_| Value::Null));
+            journal(&now_driving, why, action, change, &result).await;
             taken?;
             Ok(format!("{shown} drives now"))
         }
@@ -229,18 +226,26 @@ async fn run_one(
     }
 }
 
+/// A confirmed command, with the lease term the screen confirmed it in.
+pub struct Stamped {
+    pub term: u64,
+    pub command: Command,
+}
+
 /// Starts the executor; commands go in, `ActionDone` events come out. It ends when the
 /// command channel closes.
 pub fn spawn(
-    writer: Writer,
+    mut writer: Writer,
     keeper: Requests,
     events: mpsc::Sender<Event>,
-) -> (mpsc::Sender<Command>, JoinHandle<()>) {
-    let (tx, mut rx) = mpsc::channel::<Command>(64);
+) -> (mpsc::Sender<Stamped>, JoinHandle<()>) {
+    let (tx, mut rx) = mpsc::channel::<Stamped>(64);
     let handle = tokio::spawn(async move {
         // A batch (`M`: every namespace of a wave) stops at its first failure.
         let mut failed_batch: Option<u64> = None;
-        while let Some(command) = rx.recv().await {
+        while let Some(Stamped { term, command }) = rx.recv().await {
+            // Every write of this command passes the gate only in the term it was confirmed in.
+            writer.term = term;
             let result = if command.batch.is_some() && command.batch == failed_batch {
                 Err(ActionError::Failed(
                     "skipped: an earlier step of this wave failed".into(),

@@ -200,7 +200,12 @@ pub fn spawn(
                         log::warn!("driver lease: {e}");
                     }
                     // Still inside the time a renewal bought: keep trying; past it, lost.
-                    if keeper.writer.fence.check(Instant::now()).is_ok() {
+                    if keeper
+                        .writer
+                        .fence
+                        .held_until()
+                        .is_some_and(|until| Instant::now() < until)
+                    {
                         continue;
                     }
                     keeper.writer.fence.close();
@@ -238,5 +243,7 @@ async fn bounded(keeper: &mut Keeper, force: bool, until: Option<Instant>) -> Ou
 
 pub(super) async fn journal_takeover(writer: &Writer, why: &str) {
     let change = json!({"holder": records::display_holder(&writer.id)});
-    super::executor::journal(writer, Some(why), &Action::TakeOver, change, "ok").await;
+    let mut now_driving = writer.clone();
+    now_driving.term = writer.fence.term();
+    super::executor::journal(&now_driving, Some(why), &Action::TakeOver, change, "ok").await;
 }

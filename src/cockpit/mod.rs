@@ -6,6 +6,7 @@ pub mod headless;
 pub mod lease_keeper;
 pub mod terminal;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
@@ -16,16 +17,17 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use crate::app::drive::Command;
 use crate::app::event::{Event, LeaseStatus};
 use crate::app::metrics_sample::{self, SampleTarget};
 use crate::app::records;
 use crate::app::state::{Mode, State};
 use crate::app::update::update;
 use crate::cluster::connect::{self, Connection};
+use crate::cluster::lease::Fence;
 use crate::cluster::writer::Writer;
 use crate::cluster::{istiod_logs, watchers};
 use crate::ui::{self, layout, theme::Theme};
+use executor::Stamped;
 use lease_keeper::{Keeper, Outcome};
 
 /// At most this often a frame is drawn (30 per second).
@@ -256,8 +258,8 @@ pub async fn run(conn: Connection, opts: Options) -> Result<Exit, String> {
     if let Some(w) = writing {
         let (takeover, keeper_task) = lease_keeper::spawn(w.keeper, w.shown, tx.clone());
         let (sender, executor_task) = executor::spawn(w.writer.clone(), takeover, tx.clone());
+        commands = Some((sender, w.writer.fence.clone()));
         writer = Some(w.writer);
-        commands = Some(sender);
         executor = Some(executor_task);
         keeper = Some(keeper_task);
     }
@@ -319,7 +321,7 @@ async fn ui_loop(
     mut term: terminal::Terminal,
     mut rx: mpsc::Receiver<Event>,
     mut sources: Sources,
-    commands: Option<mpsc::Sender<Command>>,
+    commands: Option<(mpsc::Sender<Stamped>, Arc<Fence>)>,
     theme: Theme,
 ) -> Result<(), String> {
     let (w, h) = term.size();
@@ -354,8 +356,9 @@ async fn ui_loop(
             _ = tokio::time::sleep_until(frame_due), if state.dirty => {}
         }
         for command in state.commands.drain(..) {
-            if let Some(exec) = &commands {
-                let _ = exec.send(command).await;
+            if let Some((exec, fence)) = &commands {
+                let term = fence.term();
+                let _ = exec.send(Stamped { term, command }).await;
             }
         }
         if terminal::has_panicked() {
