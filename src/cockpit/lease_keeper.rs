@@ -148,8 +148,9 @@ pub fn spawn(
 ) -> (Requests, JoinHandle<()>) {
     let (tx, mut requests) = mpsc::channel::<Request>(4);
     let handle = tokio::spawn(async move {
+        let driving = shown == LeaseStatus::Held;
+        let mut next = Instant::now() + if driving { RENEW_EVERY } else { LOOK_EVERY };
         let mut shown = shown;
-        let mut next = Instant::now() + RENEW_EVERY.min(LOOK_EVERY);
         loop {
             let until = keeper.writer.fence.held_until();
             let outcome = tokio::select! {
