@@ -276,16 +276,18 @@ pub fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
-            Some(Command::Sim(args)) => run_sim(args).await,
+            Some(Command::Sim(args)) => run_sim(args).await.map(|()| cockpit::Exit::Done),
             Some(Command::Demo(args)) => run_demo(args).await,
-            Some(Command::Bench(args)) => run_bench(args).await,
+            Some(Command::Bench(args)) => run_bench(args).await.map(|()| cockpit::Exit::Done),
             None => run_cockpit(cli.cluster, cli.view).await,
         }
     });
     // Watch streams and log tails end with the process; do not wait for them.
     runtime.shutdown_timeout(Duration::from_millis(200));
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(cockpit::Exit::Done) => ExitCode::SUCCESS,
+        // The shell's convention: 128 plus the signal's number.
+        Ok(cockpit::Exit::Signal(number)) => ExitCode::from(128 + number.clamp(0, 127) as u8),
         Err(message) => fail(&message),
     }
 }
@@ -341,7 +343,7 @@ fn init_logging() {
     tui_logger::set_default_level(log::LevelFilter::Info);
 }
 
-async fn run_cockpit(cluster: ClusterArgs, view: ViewArgs) -> Result<(), String> {
+async fn run_cockpit(cluster: ClusterArgs, view: ViewArgs) -> Result<cockpit::Exit, String> {
     let theme = theme(&view)?;
     let options = cockpit_options(&view, theme)?;
     init_logging();
@@ -354,7 +356,7 @@ async fn run_cockpit(cluster: ClusterArgs, view: ViewArgs) -> Result<(), String>
     cockpit::run(conn, options).await
 }
 
-async fn run_demo(args: DemoArgs) -> Result<(), String> {
+async fn run_demo(args: DemoArgs) -> Result<cockpit::Exit, String> {
     let theme = theme(&args.view)?;
     let options = cockpit_options(&args.view, theme)?;
     init_logging();

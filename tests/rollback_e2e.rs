@@ -285,9 +285,12 @@ fn direct_scrape_sees_the_breach_and_auto_rollback_reverts_it() {
     let moved = moved.expect("the namespace's pods never all ran 1-25-0");
     // Nobody presses a key: the cockpit reverts by itself and journals why.
     let reverted = eventually(SCRAPE_ROUND_AND_DURATION, || {
-        journal(&journal_file)
-            .into_iter()
-            .find(|e| e["action"] == "revert" && e["target"] == format!("namespace/{NS}"))
+        journal(&journal_file).into_iter().find(|e| {
+            // The result, not the intent journalled before the patch was sent.
+            e["action"] == "revert"
+                && e["target"] == format!("namespace/{NS}")
+                && e["result"] != "intent"
+        })
     });
     let revert = reverted.unwrap_or_else(|| {
         panic!(

@@ -113,10 +113,27 @@ pub(crate) fn why_not(state: &State) -> Option<String> {
     match &state.mode {
         Mode::Driver => None,
         Mode::ReadOnly(why) => Some(format!("read-only ({why}): actions are unavailable")),
+        Mode::Follower(holder) if holder == super::records::LEASE_EXPIRED => {
+            Some("the driver lease expired: press D to drive".into())
+        }
         Mode::Follower(holder) => Some(format!(
             "{holder} drives this upgrade: press D to take over"
         )),
     }
+}
+
+/// This cockpit no longer holds the driver lease: nothing queued may be sent, and no open
+/// confirmation may be applied. `line` says who drives now.
+pub fn on_lease_lost(state: &mut State, line: &str) {
+    state.commands.clear();
+    state.wave_queue.clear();
+    state.dialog = Some(Dialog::Info {
+        title: "No longer driving".into(),
+        lines: vec![
+            format!("{line}: this cockpit is read-only now."),
+            "Nothing more is written from here; what was queued was dropped.".into(),
+        ],
+    });
 }
 
 fn notice(state: &mut State, text: impl Into<String>) {

@@ -130,6 +130,8 @@ impl std::fmt::Display for ActionError {
 #[derive(Debug, Clone, PartialEq)]
 pub enum LeaseStatus {
     Held,
-    /// Someone else drives.
+    /// Someone else drives (shown as `user@host`).
     HeldBy(String),
+    /// This cockpit's hold ran out without a successful renewal, and nobody else holds it.
+    Expired,
 }

@@ -2,8 +2,9 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
-use super::event::{Event, Stream, StreamStatus, Watch};
-use super::state::{Pane, State, StreamHealth};
+use super::event::{Event, LeaseStatus, Stream, StreamStatus, Watch};
+use super::records;
+use super::state::{Mode, Pane, State, StreamHealth};
 use super::view;
 
 /// Rows a table pane shows at the current size, for keeping selections in view.
@@ -95,15 +96,7 @@ pub fn update(state: &mut State, event: Event, viewport: Viewports) {
             super::wave::step(state);
             true
         }
-        Event::Lease(status) => {
-            if !matches!(state.mode, super::state::Mode::ReadOnly(_)) {
-                state.mode = match status {
-                    super::event::LeaseStatus::Held => super::state::Mode::Driver,
-                    super::event::LeaseStatus::HeldBy(h) => super::state::Mode::Follower(h),
-                };
-            }
-            true
-        }
+        Event::Lease(status) => on_lease(state, status),
         Event::Stream(stream, status) => {
             let now = state.now;
             let health = state.streams.entry(stream).or_insert(StreamHealth {
@@ -125,6 +118,27 @@ pub fn update(state: &mut State, event: Event, viewport: Viewports) {
         settle_plan(state);
     }
     state.dirty |= changed;
+}
+
+/// This cockpit's hold on the lease changed. Losing it drops every queued write and closes
+/// confirm dialogs before anything else can be sent.
+fn on_lease(state: &mut State, status: LeaseStatus) -> bool {
+    if matches!(state.mode, Mode::ReadOnly(_)) {
+        return false;
+    }
+    let holder = match status {
+        LeaseStatus::Held => {
+            state.mode = Mode::Driver;
+            return true;
+        }
+        LeaseStatus::HeldBy(holder) => holder,
+        LeaseStatus::Expired => records::LEASE_EXPIRED.to_string(),
+    };
+    if state.mode == Mode::Driver {
+        super::drive::on_lease_lost(state, &records::drives_line(&holder));
+    }
+    state.mode = Mode::Follower(holder);
+    true
 }
 
 /// Once the live state is complete, the plan is derived (or the `--plan` file completed).
@@ -456,6 +470,51 @@ mod tests {
     use crate::app::event::IstiodLogLine;
     use crate::app::resources::NamespaceInfo;
     use crate::app::state::Mode;
+
+    #[test]
+    fn losing_the_lease_drops_every_queued_write_and_open_confirmation() {
+        use crate::app::actions::Action;
+        use crate::app::drive::{Command, Dialog};
+        let restart = |ns: &str| {
+            Command::new(
+                Action::Restart {
+                    namespace: ns.into(),
+                },
+                BTreeMap::new(),
+            )
+        };
+        for (status, shown) in [
+            (LeaseStatus::HeldBy("bob@jump".into()), "bob@jump drives"),
+            (LeaseStatus::Expired, "the driver lease expired"),
+        ] {
+            let mut s = State::new("ctx", Mode::Driver, 10, Utc::now());
+            s.commands.push(restart("a"));
+            s.wave_queue.push(restart("b"));
+            s.dialog = Some(Dialog::Confirm {
+                title: "Migrate c?".into(),
+                lines: Vec::new(),
+                command: restart("c"),
+                restart_with: Vec::new(),
+            });
+            update(&mut s, Event::Lease(status), rows);
+            assert!(s.commands.is_empty() && s.wave_queue.is_empty());
+            let Some(Dialog::Info { lines, .. }) = &s.dialog else {
+                panic!("the confirmation stayed open: {:?}", s.dialog)
+            };
+            assert!(lines[0].starts_with(shown), "{lines:?}");
+            assert!(matches!(s.mode, Mode::Follower(_)));
+            // `y` now has nothing to confirm.
+            key(&mut s, KeyCode::Char('y'));
+            assert!(s.commands.is_empty());
+        }
+        // Taking it back makes the cockpit drive again; read-only stays read-only.
+        let mut s = State::new("ctx", Mode::Follower("bob@jump".into()), 10, Utc::now());
+        update(&mut s, Event::Lease(LeaseStatus::Held), rows);
+        assert_eq!(s.mode, Mode::Driver);
+        let mut r = State::new("ctx", Mode::ReadOnly("--read-only".into()), 10, Utc::now());
+        update(&mut r, Event::Lease(LeaseStatus::Held), rows);
+        assert!(matches!(r.mode, Mode::ReadOnly(_)));
+    }
 
     fn rows(_: &State, pane: Pane) -> usize {
         if pane == Pane::Namespaces { 5 } else { 3 }

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use k8s_openapi::api::authentication::v1::SelfSubjectReview;
 use k8s_openapi::api::authorization::v1::{
     ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec,
 };
@@ -126,4 +127,22 @@ pub async fn may_write(client: &Client) -> Result<(), String> {
         Ok(_) => Err("your user may not patch namespaces".into()),
         Err(e) => Err(format!("could not check your permissions: {e}")),
     }
+}
+
+/// The user the API server says this is (a SelfSubjectReview, which writes nothing), for the
+/// journal; None when it cannot say.
+pub async fn whoami(client: &Client) -> Option<String> {
+    let reviews: Api<SelfSubjectReview> = Api::all(client.clone());
+    let answer = tokio::time::timeout(
+        Duration::from_secs(5),
+        reviews.create(&PostParams::default(), &SelfSubjectReview::default()),
+    )
+    .await
+    .ok()?
+    .ok()?;
+    answer
+        .status?
+        .user_info?
+        .username
+        .filter(|name| !name.is_empty())
 }

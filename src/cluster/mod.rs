@@ -5,6 +5,7 @@ mod answer_text;
 mod capped_body;
 pub mod connect;
 pub mod istiod_logs;
+pub mod lease;
 pub mod metrics;
 pub mod metrics_source;
 pub mod pod_proxy;

@@ -1,9 +1,10 @@
-//! The only code that writes to the cluster. It exists only in DRIVER mode: read-only
-//! cockpits never construct it. Every write can be sent with `dryRun=All`, and every action is
-//! journalled, in the cluster and in a local JSONL file.
+//! The only code that writes to the cluster. Read-only cockpits never construct it. Every
+//! write passes one gate (`gate`: the driver lease held with time left), can be sent with
+//! `dryRun=All`, and is prepared first so its exact body can be journalled before it is sent.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use chrono::Utc;
 use k8s_openapi::api::admissionregistration::v1::MutatingWebhookConfiguration;
@@ -18,6 +19,7 @@ use serde_json::{Value, json};
 
 use crate::app::actions::{self, injection_labels};
 use crate::app::records::{self, JournalEntry, UpgradeRecord};
+use crate::cluster::lease::Fence;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum WriteError {
@@ -25,6 +27,8 @@ pub enum WriteError {
     Conflict(String),
     /// RBAC refused: the message names the permission.
     Forbidden(String),
+    /// The gate refused: this process does not hold the driver lease with time left.
+    NotDriving(String),
     Failed(String),
 }
 
@@ -33,6 +37,7 @@ impl std::fmt::Display for WriteError {
         match self {
             WriteError::Conflict(m) => write!(f, "changed since the preview: {m}"),
             WriteError::Forbidden(m) => write!(f, "forbidden: {m}"),
+            WriteError::NotDriving(m) => write!(f, "not sent: {m}"),
             WriteError::Failed(m) => write!(f, "{m}"),
         }
     }
@@ -51,28 +56,108 @@ fn classify(e: kube::Error, what: &str) -> WriteError {
     }
 }
 
+#[derive(Clone)]
 pub struct Writer {
     client: Client,
     pub dry_run: bool,
+    /// Who the journal names: the API server's name for the user, else `user@host`.
     pub who: String,
+    /// This process's lease holder identity (`records::process_identity`).
+    pub id: String,
     journal_file: Option<PathBuf>,
+    pub fence: Arc<Fence>,
+    /// The lease term the command being carried out was confirmed in.
+    pub term: u64,
 }
 
 /// What a write did: the exact bodies sent, for the journal.
 pub type Sent = Value;
+
+/// A namespace patch ready to send: conditional on the resourceVersion it was built from.
+#[derive(Debug, Clone)]
+pub struct NamespacePatch {
+    pub name: String,
+    pub body: Value,
+}
+
+/// A tag move ready to send: the webhook configuration and its JSON patch.
+#[derive(Debug, Clone)]
+pub struct TagPatch {
+    pub name: String,
+    pub ops: Value,
+}
+
+/// The workloads a restart will patch, and the patch.
+#[derive(Debug, Clone)]
+pub struct Restart {
+    pub namespace: String,
+    /// (kind, name)
+    pub workloads: Vec<(String, String)>,
+    pub patch: Value,
+}
+
+impl Restart {
+    /// Exactly what will be sent, one entry per workload.
+    pub fn body(&self) -> Value {
+        json!(
+            self.workloads
+                .iter()
+                .map(|(kind, name)| json!({"kind": kind, "name": name, "patch": self.patch}))
+                .collect::<Vec<_>>()
+        )
+    }
+}
 
 impl Writer {
     pub fn new(
         client: Client,
         dry_run: bool,
         who: String,
+        id: String,
         journal_file: Option<PathBuf>,
     ) -> Writer {
         Writer {
             client,
             dry_run,
             who,
+            id,
             journal_file,
+            fence: Arc::new(Fence::default()),
+            term: 0,
+        }
+    }
+
+    /// The one gate before every write request: the lease held, with time left, in the term
+    /// the write was confirmed in.
+    pub fn gate(&self) -> Result<(), WriteError> {
+        self.fence
+            .check(tokio::time::Instant::now(), self.term)
+            .map_err(WriteError::NotDriving)
+    }
+
+    /// Reads the lease once to confirm this process still holds it, before a batch of writes
+    /// begins (another cockpit may have taken over since the last renewal).
+    pub async fn confirm_holder(&self) -> Result<(), WriteError> {
+        self.gate()?;
+        if self.dry_run {
+            // A rehearsal does not hold the lease in the cluster: the fence alone decides.
+            return Ok(());
+        }
+        let holder = self
+            .read_lease()
+            .await?
+            .as_ref()
+            .and_then(records::Driver::from_lease)
+            .map(|d| d.holder);
+        match holder {
+            Some(h) if h == self.id => Ok(()),
+            Some(h) => Err(WriteError::NotDriving(format!(
+                "{} drives now",
+                records::display_holder(&h)
+            ))),
+            None => Err(WriteError::NotDriving(
+                "the driver lease is gone (released or expired)".into(),
+            )),
         }
     }
 
@@ -112,62 +197,57 @@ impl Writer {
         Ok(current)
     }
 
-    async fn patch_namespace(
-        &self,
-        current: &Namespace,
-        mut body: Value,
-        what: &str,
-    ) -> Result<Sent, WriteError> {
-        let name = current.metadata.name.clone().unwrap_or_default();
+    fn conditional(current: &Namespace, mut body: Value) -> NamespacePatch {
         // The resourceVersion makes the write conditional on nothing having changed since it was read.
         body["metadata"]["resourceVersion"] = json!(current.metadata.resource_version);
+        NamespacePatch {
+            name: current.metadata.name.clone().unwrap_or_default(),
+            body,
+        }
+    }
+
+    /// Sends a prepared namespace patch.
+    pub async fn patch_namespace(&self, patch: &NamespacePatch) -> Result<Sent, WriteError> {
+        self.gate()?;
         let api: Api<Namespace> = Api::all(self.client.clone());
-        api.patch(&name, &self.params(), &Patch::Merge(&body))
+        api.patch(&patch.name, &self.params(), &Patch::Merge(&patch.body))
             .await
-            .map_err(|e| classify(e, what))?;
-        Ok(body)
+            .map_err(|e| classify(e, &format!("patching namespace {}", patch.name)))?;
+        Ok(patch.body.clone())
     }
 
     /// One patch: the new label, `istio-injection` gone, the old labels kept in an annotation.
-    pub async fn migrate(
+    pub async fn prepare_migrate(
         &self,
         ns: &str,
         expected: &BTreeMap<String, String>,
         to: &str,
-    ) -> Result<Sent, WriteError> {
+    ) -> Result<NamespacePatch, WriteError> {
         let current = self.current_namespace(ns, expected).await?;
         let body = actions::migrate_patch(
             &current.metadata.labels.clone().unwrap_or_default(),
             &current.metadata.annotations.clone().unwrap_or_default(),
             to,
         );
-        self.patch_namespace(&current, body, &format!("patching namespace {ns}"))
-            .await
+        Ok(Self::conditional(&current, body))
     }
 
     /// One patch restoring exactly the recorded labels.
-    pub async fn revert(
+    pub async fn prepare_revert(
         &self,
         ns: &str,
         expected: &BTreeMap<String, String>,
-    ) -> Result<Sent, WriteError> {
+    ) -> Result<NamespacePatch, WriteError> {
         let current = self.current_namespace(ns, expected).await?;
         let body = actions::revert_patch(
             &current.metadata.labels.clone().unwrap_or_default(),
             &current.metadata.annotations.clone().unwrap_or_default(),
         )
         .map_err(WriteError::Failed)?;
-        self.patch_namespace(&current, body, &format!("patching namespace {ns}"))
-            .await
+        Ok(Self::conditional(&current, body))
     }
 
-    async fn restart_kind<K>(
-        &self,
-        ns: &str,
-        kind: &str,
-        at: &str,
-        sent: &mut Vec<Value>,
-    ) -> Result<(), WriteError>
+    async fn names_of<K>(&self, ns: &str, kind: &str) -> Result<Vec<(String, String)>, WriteError>
     where
         K: Resource<Scope = k8s_openapi::NamespaceResourceScope>
             + Clone
@@ -180,34 +260,77 @@ impl Writer {
             .list_metadata(&ListParams::default())
             .await
             .map_err(|e| classify(e, &format!("listing {kind}s in {ns}")))?;
-        let body = actions::restart_patch(at);
-        for item in list.items {
-            let name = item.metadata.name.unwrap_or_default();
-            api.patch(&name, &self.params(), &Patch::Strategic(&body))
-                .await
-                .map_err(|e| classify(e, &format!("restarting {kind} {ns}/{name}")))?;
-            sent.push(json!({"kind": kind, "name": name, "patch": body}));
-        }
-        Ok(())
+        Ok(list
+            .items
+            .into_iter()
+            .map(|item| (kind.to_string(), item.metadata.name.unwrap_or_default()))
+            .collect())
     }
 
-    /// Restarts every Deployment, StatefulSet and DaemonSet of a namespace, as
-    /// `kubectl rollout restart` does. Repeating it is harmless.
-    pub async fn restart(&self, ns: &str) -> Result<Sent, WriteError> {
+    async fn restart_one<K>(&self, ns: &str, name: &str, body: &Value) -> Result<(), WriteError>
+    where
+        K: Resource<Scope = k8s_openapi::NamespaceResourceScope>
+            + Clone
+            + DeserializeOwned
+            + std::fmt::Debug,
+        <K as Resource>::DynamicType: Default,
+    {
+        self.gate()?;
+        let api: Api<K> = Api::namespaced(self.client.clone(), ns);
+        api.patch(name, &self.params(), &Patch::Strategic(body))
+            .await
+            .map(|_| ())
+            .map_err(|e| {
+                let kind = K::kind(&Default::default()).into_owned();
+                classify(e, &format!("restarting {kind} {ns}/{name}"))
+            })
+    }
+
+    /// The Deployments, StatefulSets and DaemonSets of a namespace a restart will patch, as
+    /// `kubectl rollout restart` does.
+    pub async fn prepare_restart(&self, ns: &str) -> Result<Restart, WriteError> {
         let at = Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-        let mut sent = Vec::new();
-        self.restart_kind::<Deployment>(ns, "Deployment", &at, &mut sent)
-            .await?;
-        self.restart_kind::<StatefulSet>(ns, "StatefulSet", &at, &mut sent)
-            .await?;
-        self.restart_kind::<DaemonSet>(ns, "DaemonSet", &at, &mut sent)
-            .await?;
-        Ok(json!(sent))
+        let mut workloads = self.names_of::<Deployment>(ns, "Deployment").await?;
+        workloads.extend(self.names_of::<StatefulSet>(ns, "StatefulSet").await?);
+        workloads.extend(self.names_of::<DaemonSet>(ns, "DaemonSet").await?);
+        Ok(Restart {
+            namespace: ns.to_string(),
+            workloads,
+            patch: actions::restart_patch(&at),
+        })
+    }
+
+    /// Sends a prepared restart, one patch per workload, each through the gate. Repeating it
+    /// is harmless.
+    pub async fn restart(&self, restart: &Restart) -> Result<Sent, WriteError> {
+        let ns = &restart.namespace;
+        for (kind, name) in &restart.workloads {
+            match kind.as_str() {
+                "Deployment" => {
+                    self.restart_one::<Deployment>(ns, name, &restart.patch)
+                        .await?
+                }
+                "StatefulSet" => {
+                    self.restart_one::<StatefulSet>(ns, name, &restart.patch)
+                        .await?
+                }
+                _ => {
+                    self.restart_one::<DaemonSet>(ns, name, &restart.patch)
+                        .await?
+                }
+            }
+        }
+        Ok(restart.body())
     }
 
     /// Points a revision tag at another revision, as `istioctl tag set --overwrite` does: its
     /// webhooks call `istiod-<to>` and its `istio.io/rev` label names `to`.
-    pub async fn move_tag(&self, tag: &str, from: &str, to: &str) -> Result<Sent, WriteError> {
+    pub async fn prepare_tag(
+        &self,
+        tag: &str,
+        from: &str,
+        to: &str,
+    ) -> Result<TagPatch, WriteError> {
         let api: Api<MutatingWebhookConfiguration> = Api::all(self.client.clone());
         let name = format!("istio-revision-tag-{tag}");
         let current = api
@@ -241,20 +364,34 @@ impl Writer {
                 ops.push(json!({"op": "replace", "path": format!("/webhooks/{i}/clientConfig/service/name"), "value": format!("istiod-{to}")}));
             }
         }
-        let body = json!(ops);
-        let patch: json_patch::Patch = serde_json::from_value(body.clone())
-            .map_err(|e| WriteError::Failed(format!("building the tag patch: {e}")))?;
-        api.patch(&name, &self.params(), &Patch::<()>::Json(patch))
-            .await
-            .map_err(|e| classify(e, &format!("patching {name}")))?;
-        Ok(body)
+        Ok(TagPatch {
+            name,
+            ops: json!(ops),
+        })
     }
 
-    /// Writes the upgrade record (phase and start times) for every cockpit to see.
+    /// Sends a prepared tag move.
+    pub async fn move_tag(&self, tag: &TagPatch) -> Result<Sent, WriteError> {
+        self.gate()?;
+        let patch: json_patch::Patch = serde_json::from_value(tag.ops.clone())
+            .map_err(|e| WriteError::Failed(format!("building the tag patch: {e}")))?;
+        let api: Api<MutatingWebhookConfiguration> = Api::all(self.client.clone());
+        api.patch(&tag.name, &self.params(), &Patch::<()>::Json(patch))
+            .await
+            .map_err(|e| classify(e, &format!("patching {}", tag.name)))?;
+        Ok(tag.ops.clone())
+    }
+
+    /// The body that records the upgrade (phase and start times).
+    pub fn upgrade_body(record: &UpgradeRecord) -> Value {
+        json!({"metadata": {"name": records::UPGRADE, "labels": managed_labels()}, "data": record.to_data()})
+    }
+
+    /// Writes the upgrade record for every cockpit to see.
     pub async fn record_upgrade(&self, record: &UpgradeRecord) -> Result<Sent, WriteError> {
+        self.gate()?;
         let api: Api<ConfigMap> = Api::namespaced(self.client.clone(), records::NAMESPACE);
-        let data = record.to_data();
-        let body = json!({"metadata": {"name": records::UPGRADE, "labels": managed_labels()}, "data": data});
+        let body = Self::upgrade_body(record);
         let params = PatchParams {
             dry_run: self.dry_run,
             ..PatchParams::apply("istio-cockpit").force()
@@ -291,6 +428,7 @@ impl Writer {
         }
         let api: Api<ConfigMap> = Api::namespaced(self.client.clone(), records::NAMESPACE);
         for _ in 0..5 {
+            self.gate()?;
             let (mut entries, rv) = match api
                 .get_opt(records::JOURNAL)
                 .await
@@ -335,8 +473,10 @@ impl Writer {
         ))
     }
 
-    /// Gives the lease up (a clean exit), so another cockpit may drive at once.
+    /// Gives the lease up (a clean exit), so another cockpit may drive at once: only when its
+    /// holder is exactly this process, never another cockpit of the same user.
     pub async fn release_lease(&self) {
+        self.fence.close();
         if self.dry_run {
             return;
         }
@@ -344,7 +484,7 @@ impl Writer {
         let Ok(Some(lease)) = api.get_opt(records::LEASE).await else {
             return;
         };
-        if records::Driver::from_lease(&lease).is_some_and(|d| d.holder == self.who) {
+        if records::Driver::from_lease(&lease).is_some_and(|d| d.holder == self.id) {
             let precondition = kube::api::DeleteParams {
                 preconditions: Some(kube::api::Preconditions {
                     resource_version: lease.metadata.resource_version.clone(),
@@ -358,24 +498,21 @@ impl Writer {
         }
     }
 
-    /// Takes or renews the driver lease. `force` takes it from another holder.
-    pub async fn hold_lease(&self, force: bool) -> Result<(), WriteError> {
+    pub async fn read_lease(&self) -> Result<Option<Lease>, WriteError> {
+        let api: Api<Lease> = Api::namespaced(self.client.clone(), records::NAMESPACE);
+        api.get_opt(records::LEASE)
+            .await
+            .map_err(|e| classify(e, "reading the driver lease"))
+    }
+
+    /// Writes this process into the lease as just read (`current`), conditional on its
+    /// resourceVersion: a 409 means someone else wrote it first. A rehearsal writes nothing.
+    pub async fn write_lease(&self, current: Option<Lease>) -> Result<(), WriteError> {
+        if self.dry_run {
+            return Ok(());
+        }
         let api: Api<Lease> = Api::namespaced(self.client.clone(), records::NAMESPACE);
         let now = MicroTime(k8s_openapi::jiff::Timestamp::now());
-        let current = api
-            .get_opt(records::LEASE)
-            .await
-            .map_err(|e| classify(e, "reading the driver lease"))?;
-        if self.dry_run {
-            // A rehearsal writes nothing, the lease included: it drives only if nobody else does.
-            let holder = current.as_ref().and_then(records::Driver::from_lease);
-            return match holder {
-                Some(d) if d.holder != self.who && !d.expired(Utc::now()) && !force => {
-                    Err(WriteError::Conflict(format!("{} drives", d.holder)))
-                }
-                _ => Ok(()),
-            };
-        }
         let Some(mut lease) = current else {
             let lease = Lease {
                 metadata: ObjectMeta {
@@ -385,30 +522,22 @@ impl Writer {
                     ..ObjectMeta::default()
                 },
                 spec: Some(LeaseSpec {
-                    holder_identity: Some(self.who.clone()),
+                    holder_identity: Some(self.id.clone()),
                     acquire_time: Some(now.clone()),
                     renew_time: Some(now),
                     lease_duration_seconds: Some(records::LEASE_SECONDS),
                     ..LeaseSpec::default()
                 }),
             };
-            let create = PostParams::default();
             return api
-                .create(&create, &lease)
+                .create(&PostParams::default(), &lease)
                 .await
                 .map(|_| ())
                 .map_err(|e| classify(e, "creating the driver lease"));
         };
-        let driver = records::Driver::from_lease(&lease);
-        let mine = driver.as_ref().is_some_and(|d| d.holder == self.who);
-        let free = driver.as_ref().is_none_or(|d| d.expired(Utc::now()));
-        if !mine && !free && !force {
-            let d = driver.expect("held");
-            return Err(WriteError::Conflict(format!("{} drives", d.holder)));
-        }
         let spec = lease.spec.get_or_insert_with(LeaseSpec::default);
-        if !mine {
-            spec.holder_identity = Some(self.who.clone());
+        if spec.holder_identity.as_deref() != Some(self.id.as_str()) {
+            spec.holder_identity = Some(self.id.clone());
             spec.acquire_time = Some(now.clone());
             spec.lease_transitions = Some(spec.lease_transitions.unwrap_or(0) + 1);
         }

@@ -1,33 +1,48 @@
-//! Carries out confirmed commands with the writer, one at a time, journals each, and reports
-//! back as events. Also keeps the driver lease renewed.
+//! Carries out confirmed commands with the writer, one at a time, and reports back as events.
+//! Each write is journalled as an intent, with the exact body, before it is sent, and with its
+//! result after. The lease is kept by its own task (`lease_keeper`), never from here.
 
-use std::time::Duration;
+use std::future::Future;
 
 use chrono::Utc;
-use serde_json::json;
-use tokio::sync::mpsc;
+use serde_json::{Value, json};
+use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
+use super::lease_keeper::{Request, Requests};
 use crate::app::actions::Action;
 use crate::app::drive::Command;
-use crate::app::event::{ActionError, Event, LeaseStatus};
-use crate::app::records::JournalEntry;
+use crate::app::event::{ActionError, Event};
+use crate::app::records::{self, JournalEntry};
 use crate::cluster::writer::{WriteError, Writer};
+
+/// The journal's result for a write about to be sent.
+pub const INTENT: &str = "intent";
 
 fn to_action_error(e: WriteError) -> ActionError {
     match e {
         WriteError::Conflict(m) => ActionError::Conflict(m),
         WriteError::Forbidden(m) => ActionError::Forbidden(m),
+        WriteError::NotDriving(m) => {
+            ActionError::Failed(format!("not sent, nothing was changed: {m}"))
+        }
         WriteError::Failed(m) => ActionError::Failed(m),
     }
 }
 
-async fn journal(
+fn outcome(result: &Result<Value, WriteError>) -> String {
+    match result {
+        Ok(_) => "ok".into(),
+        Err(e) => e.to_string(),
+    }
+}
+
+pub async fn journal(
     writer: &Writer,
     why: Option<&str>,
     action: &Action,
-    change: serde_json::Value,
-    result: &Result<serde_json::Value, WriteError>,
+    change: Value,
+    result: &str,
 ) {
     let entry = JournalEntry {
         at: Utc::now(),
@@ -35,10 +50,7 @@ async fn journal(
         action: action.verb().into(),
         target: action.target(),
         change,
-        result: match result {
-            Ok(_) => "ok".into(),
-            Err(e) => e.to_string(),
-        },
+        result: result.to_string(),
         dry_run: writer.dry_run,
         why: why.map(str::to_string),
     };
@@ -47,91 +59,148 @@ async fn journal(
     }
 }
 
-async fn run_one(writer: &Writer, command: &Command) -> Result<String, WriteError> {
+/// One write: its intent journalled with `body`, then sent, then its result journalled.
+async fn step(
+    writer: &Writer,
+    why: Option<&str>,
+    action: &Action,
+    body: Value,
+    send: impl Future<Output = Result<Value, WriteError>>,
+) -> Result<Value, WriteError> {
+    journal(writer, why, action, body.clone(), INTENT).await;
+    let sent = send.await;
+    let change = sent.clone().unwrap_or(body);
+    journal(writer, why, action, change, &outcome(&sent)).await;
+    sent
+}
+
+/// A failure before anything was sent (a check, a read): journalled as the result.
+async fn refused<T>(
+    writer: &Writer,
+    why: Option<&str>,
+    action: &Action,
+    result: Result<T, WriteError>,
+) -> Result<T, WriteError> {
+    if let Err(e) = &result {
+        journal(writer, why, action, Value::Null, &e.to_string()).await;
+    }
+    result
+}
+
+/// Restarts a namespace's workloads; returns how many.
+async fn restart(writer: &Writer, why: Option<&str>, namespace: &str) -> Result<usize, WriteError> {
+    let action = Action::Restart {
+        namespace: namespace.to_string(),
+    };
+    let prepared = refused(
+        writer,
+        why,
+        &action,
+        writer.prepare_restart(namespace).await,
+    )
+    .await?;
+    step(
+        writer,
+        why,
+        &action,
+        prepared.body(),
+        writer.restart(&prepared),
+    )
+    .await?;
+    Ok(prepared.workloads.len())
+}
+
+async fn run_one(
+    writer: &Writer,
+    keeper: &Requests,
+    command: &Command,
+) -> Result<String, WriteError> {
     let dry = if writer.dry_run { " (dry run)" } else { "" };
-    match &command.action {
-        Action::Migrate { namespace, .. } | Action::Revert { namespace } => {
-            let to = to_of(&command.action);
-            let labels = match &command.action {
-                Action::Migrate { .. } => writer.migrate(namespace, &command.expected, to).await,
-                _ => writer.revert(namespace, &command.expected).await,
-            };
-            journal(
+    let why = command.reason.as_deref();
+    let action = &command.action;
+    if matches!(
+        action,
+        Action::Migrate { .. }
+            | Action::Revert { .. }
+            | Action::MoveTag { .. }
+            | Action::Advance { .. }
+    ) {
+        let holder = writer.confirm_holder().await;
+        if matches!(holder, Err(WriteError::NotDriving(_))) {
+            // The keeper looks at once, so the screen says who drives now.
+            let _ = keeper.send(Request::Look).await;
+        }
+        refused(writer, why, action, holder).await?;
+    }
+    match action {
+        Action::Migrate { namespace, to } => {
+            let prepared = writer
+                .prepare_migrate(namespace, &command.expected, to)
+                .await;
+            let prepared = refused(writer, why, action, prepared).await?;
+            step(
                 writer,
-                command.reason.as_deref(),
-                &command.action,
-                labels.clone().unwrap_or_default(),
-                &labels,
+                why,
+                action,
+                prepared.body.clone(),
+                writer.patch_namespace(&prepared),
             )
-            .await;
-            labels?;
-            let restart = Action::Restart {
-                namespace: namespace.clone(),
-            };
-            let restarted = writer.restart(namespace).await;
-            journal(
-                writer,
-                command.reason.as_deref(),
-                &restart,
-                restarted.clone().unwrap_or_default(),
-                &restarted,
-            )
-            .await;
-            let n = restarted?.as_array().map_or(0, Vec::len);
-            let verb = if matches!(command.action, Action::Migrate { .. }) {
-                format!("labels now select {to}")
-            } else {
-                "labels restored".into()
-            };
+            .await?;
+            let n = restart(writer, why, namespace).await?;
             Ok(format!(
-                "{namespace}: {verb}, {n} workloads restarting{dry}"
+                "{namespace}: labels now select {to}, {n} workloads restarting{dry}"
+            ))
+        }
+        Action::Revert { namespace } => {
+            let prepared = writer.prepare_revert(namespace, &command.expected).await;
+            let prepared = refused(writer, why, action, prepared).await?;
+            step(
+                writer,
+                why,
+                action,
+                prepared.body.clone(),
+                writer.patch_namespace(&prepared),
+            )
+            .await?;
+            let n = restart(writer, why, namespace).await?;
+            Ok(format!(
+                "{namespace}: labels restored, {n} workloads restarting{dry}"
             ))
         }
         Action::Restart { namespace } => {
-            let restarted = writer.restart(namespace).await;
-            journal(
-                writer,
-                command.reason.as_deref(),
-                &command.action,
-                restarted.clone().unwrap_or_default(),
-                &restarted,
-            )
-            .await;
-            let n = restarted?.as_array().map_or(0, Vec::len);
+            let n = restart(writer, why, namespace).await?;
             Ok(format!("{namespace}: {n} workloads restarting{dry}"))
         }
         Action::MoveTag { tag, from, to } => {
-            let moved = writer.move_tag(tag, from, to).await;
-            let change =
-                json!({"from": from, "to": to, "patch": moved.clone().unwrap_or_default()});
-            journal(
-                writer,
-                command.reason.as_deref(),
-                &command.action,
-                change,
-                &moved,
-            )
-            .await;
-            moved?;
+            let prepared =
+                refused(writer, why, action, writer.prepare_tag(tag, from, to).await).await?;
+            let change = |patch: Value| json!({"from": from, "to": to, "patch": patch});
+            let body = change(prepared.ops.clone());
+            step(writer, why, action, body, async {
+                writer.move_tag(&prepared).await.map(change)
+            })
+            .await?;
             Ok(format!(
                 "tag {tag} now points at {to}{dry}; restart its namespaces to move their pods"
             ))
         }
         Action::TakeOver => {
-            let taken = writer
-                .hold_lease(true)
-                .await
-                .map(|_| json!({"holder": writer.who}));
-            journal(
-                writer,
-                command.reason.as_deref(),
-                &command.action,
-                taken.clone().unwrap_or_default(),
-                &taken,
-            )
-            .await;
+            let (reply, answer) = oneshot::channel();
+            let taken = match keeper.send(Request::TakeOver(reply)).await {
+                Ok(()) => answer.await.unwrap_or_else(|_| {
+                    Err(WriteError::Failed("the lease keeper has stopped".into()))
+                }),
+                Err(_) => Err(WriteError::Failed("the lease keeper has stopped".into())),
+            };
+            let shown = records::display_holder(&writer.id).to_string();
+            let change = json!({"holder": shown});
+            // Journalled in the term the takeover began.
+            let mut now_driving = writer.clone();
+            now_driving.term = writer.fence.term();
+            let result = outcome(&taken.clone().map(|_| Value::Null));
+            journal(&now_driving, why, action, change, &result).await;
             taken?;
-            Ok(format!("{} drives now", writer.who))
+            Ok(format!("{shown} drives now"))
         }
         Action::Advance {
             from,
@@ -141,17 +210,12 @@ async fn run_one(writer: &Writer, command: &Command) -> Result<String, WriteErro
             let Some(record) = &command.record else {
                 return Err(WriteError::Failed("no upgrade record to write".into()));
             };
-            let written = writer.record_upgrade(record).await;
-            let change = json!({"from": from, "to": to, "overridden": overridden, "record": written.clone().unwrap_or_default()});
-            journal(
-                writer,
-                command.reason.as_deref(),
-                &command.action,
-                change,
-                &written,
-            )
-            .await;
-            written?;
+            let change = |written: Value| json!({"from": from, "to": to, "overridden": overridden, "record": written});
+            let body = change(Writer::upgrade_body(record));
+            step(writer, why, action, body, async {
+                writer.record_upgrade(record).await.map(change)
+            })
+            .await?;
             let how = if *overridden {
                 " (gates overridden)"
             } else {
@@ -172,74 +236,44 @@ async fn run_one(writer: &Writer, command: &Command) -> Result<String, WriteErro
     }
 }
 
-fn to_of(action: &Action) -> &str {
-    match action {
-        Action::Migrate { to, .. } => to,
-        _ => "",
-    }
+/// A confirmed command, with the lease term the screen confirmed it in.
+pub struct Stamped {
+    pub term: u64,
+    pub command: Command,
 }
 
-/// Starts the executor; commands go in, `ActionDone` and lease events come out.
-/// `driving`: whether this cockpit holds the lease now (only then does it renew it).
+/// Starts the executor; commands go in, `ActionDone` events come out. It ends when the
+/// command channel closes.
 pub fn spawn(
-    writer: Writer,
-    driving: bool,
+    mut writer: Writer,
+    keeper: Requests,
     events: mpsc::Sender<Event>,
-) -> (mpsc::Sender<Command>, JoinHandle<()>) {
-    let (tx, mut rx) = mpsc::channel::<Command>(64);
+) -> (mpsc::Sender<Stamped>, JoinHandle<()>) {
+    let (tx, mut rx) = mpsc::channel::<Stamped>(64);
     let handle = tokio::spawn(async move {
-        let mut renew = tokio::time::interval(Duration::from_secs(10));
-        let mut holding = Some(driving);
         // A batch (`M`: every namespace of a wave) stops at its first failure.
         let mut failed_batch: Option<u64> = None;
-        loop {
-            tokio::select! {
-                command = rx.recv() => {
-                    let Some(command) = command else {
-                        // The cockpit is closing: a driver hands the lease back.
-                        if holding == Some(true) {
-                            writer.release_lease().await;
-                        }
-                        return;
-                    };
-                    let result = if command.batch.is_some() && command.batch == failed_batch {
-                        Err(ActionError::Failed("skipped: an earlier step of this wave failed".into()))
-                    } else {
-                        run_one(&writer, &command).await.map_err(to_action_error)
-                    };
-                    if result.is_err() && command.batch.is_some() {
-                        failed_batch = command.batch;
-                    }
-                    if matches!(command.action, Action::TakeOver) && result.is_ok() {
-                        holding = Some(true);
-                        let _ = events.send(Event::Lease(LeaseStatus::Held)).await;
-                    }
-                    if events.send(Event::ActionDone { action: command.action, result }).await.is_err() {
-                        return;
-                    }
-                }
-                _ = renew.tick() => {
-                    // Only the driver renews; a follower never takes the lease by itself, not
-                    // even an expired one: taking over is the user's decision (D).
-                    if holding == Some(false) {
-                        continue;
-                    }
-                    let status = match writer.hold_lease(false).await {
-                        Ok(()) => LeaseStatus::Held,
-                        Err(WriteError::Conflict(holder)) => LeaseStatus::HeldBy(holder.trim_end_matches(" drives").to_string()),
-                        Err(e) => {
-                            log::warn!("driver lease: {e}");
-                            continue;
-                        }
-                    };
-                    let now_holding = status == LeaseStatus::Held;
-                    if holding != Some(now_holding) {
-                        holding = Some(now_holding);
-                        if events.send(Event::Lease(status)).await.is_err() {
-                            return;
-                        }
-                    }
-                }
+        while let Some(Stamped { term, command }) = rx.recv().await {
+            // Every write of this command passes the gate only in the term it was confirmed in.
+            writer.term = term;
+            let result = if command.batch.is_some() && command.batch == failed_batch {
+                Err(ActionError::Failed(
+                    "skipped: an earlier step of this wave failed".into(),
+                ))
+            } else {
+                run_one(&writer, &keeper, &command)
+                    .await
+                    .map_err(to_action_error)
+            };
+            if result.is_err() && command.batch.is_some() {
+                failed_batch = command.batch;
+            }
+            let done = Event::ActionDone {
+                action: command.action,
+                result,
+            };
+            if events.send(done).await.is_err() {
+                return;
             }
         }
     });

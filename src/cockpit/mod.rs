@@ -3,24 +3,32 @@
 
 pub mod executor;
 pub mod headless;
+pub mod lease_keeper;
 pub mod terminal;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
 use crossterm::event::{Event as TermEvent, EventStream};
 use futures::StreamExt;
+use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use crate::app::event::Event;
+use crate::app::event::{Event, LeaseStatus};
 use crate::app::metrics_sample::{self, SampleTarget};
+use crate::app::records;
 use crate::app::state::{Mode, State};
 use crate::app::update::update;
 use crate::cluster::connect::{self, Connection};
-use crate::cluster::writer::{WriteError, Writer};
+use crate::cluster::lease::Fence;
+use crate::cluster::writer::Writer;
 use crate::cluster::{istiod_logs, watchers};
 use crate::ui::{self, layout, theme::Theme};
+use executor::Stamped;
+use lease_keeper::{Keeper, Outcome};
 
 /// At most this often a frame is drawn (30 per second).
 const FRAME: Duration = Duration::from_millis(33);
@@ -57,31 +65,65 @@ pub struct Options {
     pub prometheus: Option<crate::cluster::prometheus_source::PrometheusTarget>,
 }
 
+/// What a cockpit that may write runs with: the writer, the lease's keeper, and the lease
+/// status the screen starts with.
+pub struct Writing {
+    pub writer: Writer,
+    pub keeper: Keeper,
+    pub shown: LeaseStatus,
+}
+
 /// Decides DRIVER, FOLLOWER or READ-ONLY, and builds the writer only when writing is
-/// possible. `--read-only` never asks the server anything and never builds it.
-pub async fn mode(conn: &Connection, opts: &Options, who: &str) -> (Mode, Option<Writer>) {
+/// possible. `--read-only` never asks the server anything and never builds it. `id` is this
+/// process's lease identity.
+pub async fn mode(conn: &Connection, opts: &Options, id: &str) -> (Mode, Option<Writing>) {
     if opts.read_only {
         return (Mode::ReadOnly("--read-only".into()), None);
     }
     if let Err(why) = connect::may_write(&conn.client).await {
         return (Mode::ReadOnly(why), None);
     }
+    let who = connect::whoami(&conn.client)
+        .await
+        .unwrap_or_else(records::user_at_host);
     let writer = Writer::new(
         conn.client.clone(),
         opts.dry_run,
-        who.to_string(),
+        who,
+        id.to_string(),
         opts.journal_file.clone(),
     );
-    match writer.hold_lease(false).await {
-        Ok(()) => (Mode::Driver, Some(writer)),
-        Err(WriteError::Conflict(holder)) => (
-            Mode::Follower(holder.trim_end_matches(" drives").to_string()),
-            Some(writer),
-        ),
-        Err(e) => (
-            Mode::ReadOnly(format!("cannot take the driver lease: {e}")),
-            None,
-        ),
+    let mut keeper = Keeper::new(writer.clone());
+    let outcome = keeper.round(false).await;
+    if let Outcome::Held {
+        took_from: Some(why),
+    } = &outcome
+    {
+        lease_keeper::journal_takeover(&writer, why).await;
+    }
+    match outcome.status() {
+        Some(shown) => {
+            let mode = match &shown {
+                LeaseStatus::HeldBy(holder) => Mode::Follower(holder.clone()),
+                _ => Mode::Driver,
+            };
+            let writing = Writing {
+                writer,
+                keeper,
+                shown,
+            };
+            (mode, Some(writing))
+        }
+        None => {
+            let why = match outcome {
+                Outcome::Failed(e) => e.to_string(),
+                _ => String::new(),
+            };
+            (
+                Mode::ReadOnly(format!("cannot take the driver lease: {why}")),
+                None,
+            )
+        }
     }
 }
 
@@ -153,10 +195,57 @@ fn from_terminal(event: TermEvent) -> Option<Event> {
     }
 }
 
-pub async fn run(conn: Connection, opts: Options) -> Result<(), String> {
-    let who = crate::app::records::identity();
-    let (mode, writer) = mode(&conn, &opts, &who).await;
-    let (tx, mut rx) = mpsc::channel::<Event>(BATCH);
+/// How the cockpit ended, when it did not fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// The user quit.
+    Done,
+    /// A signal (its number) ended it.
+    Signal(i32),
+}
+
+/// The signals that end the cockpit cleanly, registered before the terminal is taken.
+fn listen_for_signals() -> Vec<(Signal, i32)> {
+    [
+        (SignalKind::hangup(), libc::SIGHUP),
+        (SignalKind::interrupt(), libc::SIGINT),
+        (SignalKind::quit(), libc::SIGQUIT),
+        (SignalKind::terminate(), libc::SIGTERM),
+    ]
+    .into_iter()
+    .filter_map(|(kind, number)| signal(kind).ok().map(|s| (s, number)))
+    .collect()
+}
+
+/// The number of the first signal to arrive.
+async fn first_signal(signals: &mut [(Signal, i32)]) -> i32 {
+    if signals.is_empty() {
+        return std::future::pending().await;
+    }
+    let waits = signals.iter_mut().map(|(s, number)| {
+        Box::pin(async move {
+            s.recv().await;
+            *number
+        })
+    });
+    futures::future::select_all(waits).await.0
+}
+
+/// Waits for a task to end; never, without one.
+async fn ended(task: &mut Option<JoinHandle<()>>) -> Result<(), tokio::task::JoinError> {
+    match task {
+        Some(handle) => handle.await,
+        None => std::future::pending().await,
+    }
+}
+
+const PANICKED: &str = "a task of the cockpit panicked (report above); the terminal was restored and the lease handed back";
+
+pub async fn run(conn: Connection, opts: Options) -> Result<Exit, String> {
+    let mut signals = listen_for_signals();
+    let id = records::process_identity();
+    let (mode, writing) = mode(&conn, &opts, &id).await;
+    let (tx, rx) = mpsc::channel::<Event>(BATCH);
     let metrics = MetricsChoice {
         prometheus: opts.prometheus.clone(),
         plan_service: opts
@@ -164,27 +253,81 @@ pub async fn run(conn: Connection, opts: Options) -> Result<(), String> {
             .as_ref()
             .and_then(|p| p.prometheus_service.clone()),
     };
-    let mut sources = Sources::start(&conn, &tx, metrics);
-    let driving = mode == Mode::Driver;
-    let (commands, executor) = match writer {
-        Some(w) => {
-            let (commands, handle) = executor::spawn(w, driving, tx.clone());
-            (Some(commands), Some(handle))
-        }
-        None => (None, None),
-    };
-    let mut term =
+    let sources = Sources::start(&conn, &tx, metrics);
+    let (mut writer, mut commands, mut executor, mut keeper) = (None, None, None, None);
+    if let Some(w) = writing {
+        let (takeover, keeper_task) = lease_keeper::spawn(w.keeper, w.shown, tx.clone());
+        let (sender, executor_task) = executor::spawn(w.writer.clone(), takeover, tx.clone());
+        commands = Some((sender, w.writer.fence.clone()));
+        writer = Some(w.writer);
+        executor = Some(executor_task);
+        keeper = Some(keeper_task);
+    }
+    drop(tx);
+    let term =
         terminal::Terminal::enter().map_err(|e| format!("cannot take over the terminal: {e}"))?;
     let mut state = State::new(conn.context.clone(), mode, opts.log_lines, Utc::now());
-    state.me = who;
+    state.me = id;
     state.dry_run = opts.dry_run;
     state.plan_file = opts.plan.clone();
+    let mut ui = tokio::spawn(ui_loop(state, term, rx, sources, commands, opts.theme));
+    // The screen first: when it ended, the executor and keeper end after it.
+    let outcome = tokio::select! {
+        biased;
+        result = &mut ui => match result {
+            Ok(Ok(())) => Ok(Exit::Done),
+            Ok(Err(e)) => Err(e),
+            Err(_) => Err(PANICKED.to_string()),
+        },
+        number = first_signal(&mut signals) => Ok(Exit::Signal(number)),
+        _ = terminal::panicked() => Err(PANICKED.to_string()),
+        result = ended(&mut executor) => Err(match result {
+            Err(_) => PANICKED.to_string(),
+            Ok(()) => "the executor stopped".to_string(),
+        }),
+        result = ended(&mut keeper) => Err(match result {
+            Err(_) => PANICKED.to_string(),
+            Ok(()) => "the driver lease's keeper stopped".to_string(),
+        }),
+    };
+    // The terminal is given back before anything else (the screen task owns it).
+    if !ui.is_finished() {
+        ui.abort();
+        let _ = tokio::time::timeout(Duration::from_secs(1), ui).await;
+    }
+    terminal::restore();
+    if outcome == Ok(Exit::Done) {
+        // A command already sent may finish, briefly.
+        if let Some(executor) = executor.as_mut() {
+            let _ = tokio::time::timeout(Duration::from_secs(3), executor).await;
+        }
+    }
+    for task in [executor, keeper].into_iter().flatten() {
+        task.abort();
+    }
+    // Handed back within a bounded wait: past it, the lease expires by itself.
+    if let Some(writer) = writer
+        && tokio::time::timeout(Duration::from_secs(3), writer.release_lease())
+            .await
+            .is_err()
+    {
+        log::warn!("the driver lease could not be handed back within 3 s");
+    }
+    outcome
+}
+
+async fn ui_loop(
+    mut state: State,
+    mut term: terminal::Terminal,
+    mut rx: mpsc::Receiver<Event>,
+    mut sources: Sources,
+    commands: Option<(mpsc::Sender<Stamped>, Arc<Fence>)>,
+    theme: Theme,
+) -> Result<(), String> {
     let (w, h) = term.size();
     update(&mut state, Event::Resize(w, h), layout::table_rows);
     let mut keys = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
-    let mut term_signal =
-        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
     let mut last_frame = Instant::now() - FRAME;
     let mut result = Ok(());
     loop {
@@ -202,7 +345,6 @@ pub async fn run(conn: Connection, opts: Options) -> Result<(), String> {
                 }
                 None => break,
             },
-            _ = async { match term_signal.as_mut() { Some(s) => { s.recv().await; } None => std::future::pending().await } } => break,
             _ = tick.tick() => {
                 update(&mut state, Event::Tick(Utc::now()), layout::table_rows);
                 sources.resample(&state);
@@ -214,15 +356,20 @@ pub async fn run(conn: Connection, opts: Options) -> Result<(), String> {
             _ = tokio::time::sleep_until(frame_due), if state.dirty => {}
         }
         for command in state.commands.drain(..) {
-            if let Some(exec) = &commands {
-                let _ = exec.send(command).await;
+            if let Some((exec, fence)) = &commands {
+                let term = fence.term();
+                let _ = exec.send(Stamped { term, command }).await;
             }
+        }
+        if terminal::has_panicked() {
+            result = Err(PANICKED.to_string());
+            break;
         }
         if state.quit {
             break;
         }
         if state.dirty && Instant::now() >= last_frame + FRAME {
-            if let Err(e) = term.draw(|f| ui::draw(f, &state, &opts.theme)) {
+            if let Err(e) = term.draw(|f| ui::draw(f, &state, &theme)) {
                 result = Err(format!("drawing failed: {e}"));
                 break;
             }
@@ -232,10 +379,5 @@ pub async fn run(conn: Connection, opts: Options) -> Result<(), String> {
     }
     drop(term);
     sources.stop();
-    // Closing the command channel lets the executor finish and release the lease.
-    drop(commands);
-    if let Some(executor) = executor {
-        let _ = tokio::time::timeout(Duration::from_secs(3), executor).await;
-    }
     result
 }

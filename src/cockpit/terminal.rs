@@ -2,6 +2,8 @@
 //! every exit path, panics included.
 
 use std::io::{self, Stdout};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crossterm::execute;
 use crossterm::terminal::{
@@ -9,6 +11,7 @@ use crossterm::terminal::{
 };
 use ratatui::Frame;
 use ratatui::backend::CrosstermBackend;
+use tokio::sync::Notify;
 
 pub struct Terminal {
     inner: ratatui::Terminal<CrosstermBackend<Stdout>>,
@@ -20,13 +23,35 @@ pub fn restore() {
     let _ = execute!(io::stdout(), LeaveAlternateScreen, crossterm::cursor::Show);
 }
 
-/// Restores the terminal before any panic report is printed.
+static PANICKED: AtomicBool = AtomicBool::new(false);
+
+fn panic_signal() -> &'static Notify {
+    static NOTIFY: OnceLock<Notify> = OnceLock::new();
+    NOTIFY.get_or_init(Notify::new)
+}
+
+/// Restores the terminal before any panic report is printed, in any thread or task, and tells
+/// the cockpit to end: a task that died must never leave it running as if nothing happened.
 pub fn install_panic_hook() {
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
+        PANICKED.store(true, Ordering::SeqCst);
         restore();
         previous(info);
+        panic_signal().notify_one();
     }));
+}
+
+/// Whether anything in the process panicked: the screen must not be drawn again.
+pub fn has_panicked() -> bool {
+    PANICKED.load(Ordering::SeqCst)
+}
+
+/// Resolves once anything in the process has panicked.
+pub async fn panicked() {
+    if !has_panicked() {
+        panic_signal().notified().await;
+    }
 }
 
 impl Terminal {

@@ -197,11 +197,20 @@ pub static RESOURCES: &[ResourceDef] = &[
         &[],
         &[],
     ),
+    def(
+        "authentication.k8s.io",
+        "selfsubjectreviews",
+        "selfsubjectreview",
+        "SelfSubjectReview",
+        false,
+        &[],
+        &[],
+    ),
 ];
 
 /// Resources that are computed per request and never stored.
 pub fn is_virtual(plural: &str) -> bool {
-    plural == "selfsubjectaccessreviews"
+    matches!(plural, "selfsubjectaccessreviews" | "selfsubjectreviews")
 }
 
 pub fn find(group: &str, version: &str, plural: &str) -> Option<&'static ResourceDef> {

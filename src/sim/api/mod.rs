@@ -309,6 +309,9 @@ async fn dispatch(ctx: &Arc<SimContext>, req: Request) -> Result<Response, ApiEr
     if req.target.def.plural == "selfsubjectaccessreviews" {
         return access_review(&req);
     }
+    if req.target.def.plural == "selfsubjectreviews" {
+        return who_am_i(&req);
+    }
     match (req.target.subresource.as_deref(), verb(&req)) {
         (Some("log"), "get") => logs::serve(ctx, &req).await,
         (Some("log"), v) => Err(ApiError::method_not_allowed(format!(
@@ -349,6 +352,26 @@ pub fn streaming_response(body: Body, content_type: &'static str) -> Response {
     resp.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     resp
+}
+
+/// SelfSubjectReview: names the caller, as `kubectl auth whoami` shows it.
+fn who_am_i(req: &Request) -> Result<Response, ApiError> {
+    if verb(req) != "create" {
+        return Err(ApiError::method_not_allowed(
+            "selfsubjectreviews only support create",
+        ));
+    }
+    let (user, groups) = match req.role {
+        Role::Admin => ("sim-admin", ["system:masters", "system:authenticated"]),
+        Role::Viewer => ("sim-viewer", ["sim:viewers", "system:authenticated"]),
+    };
+    let review = serde_json::json!({
+        "apiVersion": "authentication.k8s.io/v1",
+        "kind": "SelfSubjectReview",
+        "metadata": {"creationTimestamp": null},
+        "status": {"userInfo": {"username": user, "groups": groups}},
+    });
+    Ok(json_response(StatusCode::CREATED, &review))
 }
 
 /// SelfSubjectAccessReview: answers whether the caller may do `spec.resourceAttributes.verb`.

@@ -38,7 +38,10 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
         match &state.mode {
             Mode::Driver if auto => "auto rollback pending".to_string(),
             Mode::Driver => format!("X revert {}", affected.join(", ")),
-            Mode::Follower(holder) => format!("{holder} drives: D to take over"),
+            Mode::Follower(holder) => format!(
+                "{}: D to take over",
+                crate::app::records::drives_line(holder)
+            ),
             Mode::ReadOnly(_) => "read-only: tell the driver".into(),
         }
     } else if !reverting.is_empty() {

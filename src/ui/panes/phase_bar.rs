@@ -94,7 +94,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, mesh: &Mesh, theme
         spans.push(Span::styled(
             format!(
                 " · driver: {} for {}{gone}",
-                d.holder,
+                crate::app::records::display_holder(&d.holder),
                 age(d.since, state.now)
             ),
             style,

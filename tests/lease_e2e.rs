@@ -1,0 +1,334 @@
+//! One driver per process, fenced writes, and clean ends on signals: the real cockpit in tmux
+//! against the real simulator, the cluster checked with kubectl and the sim's request log.
+
+#[path = "common/cockpit_term.rs"]
+mod cockpit_term;
+mod common;
+#[path = "common/tmux.rs"]
+mod tmux;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use cockpit_term::*;
+use common::{Sim, eventually};
+use tmux::Tmux;
+
+fn journal(dir: &tempfile::TempDir, name: &str) -> PathBuf {
+    dir.path().join(name).join("journal.jsonl")
+}
+
+/// The cockpit process (not its shell) started with this journal file.
+fn pid_of(journal: &Path) -> u32 {
+    let marker = journal.display().to_string();
+    let found = eventually(SHORT, || {
+        std::fs::read_dir("/proc")
+            .ok()?
+            .flatten()
+            .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+            .find(|pid| {
+                let raw = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+                let mut args = raw.split(|b| *b == 0).map(String::from_utf8_lossy);
+                args.next().is_some_and(|a| a == BIN) && args.any(|a| a == marker)
+            })
+    });
+    found.unwrap_or_else(|| panic!("no cockpit process with {marker}"))
+}
+
+fn send(signal: &str, pid: u32) {
+    let status = std::process::Command::new("kill")
+        .args([&format!("-{signal}"), &pid.to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success(), "kill -{signal} {pid} failed");
+}
+
+/// The lease's holder identity, or None when there is no lease.
+fn holder(sim: &Sim) -> Option<String> {
+    let out = sim.kubectl_output(&[
+        "get",
+        "lease",
+        "istio-cockpit-driver",
+        "-n",
+        "istio-system",
+        "-o",
+        "jsonpath={.spec.holderIdentity}",
+    ]);
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+fn labels(sim: &Sim, ns: &str) -> String {
+    sim.kubectl(&["get", "ns", ns, "-o", "jsonpath={.metadata.labels}"])
+}
+
+fn journal_entries(path: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+/// Requests in the sim's log that wrote something (every verb but get, list and watch).
+fn writes_in(log: &Path, path_part: &str) -> Vec<String> {
+    std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| !matches!(l.split_whitespace().next(), Some("get" | "list" | "watch")))
+        .filter(|l| l.contains(path_part))
+        .map(str::to_string)
+        .collect()
+}
+
+fn wait_status(term: &Tmux, timeout: Duration, check: impl Fn(&str) -> bool) -> (bool, String) {
+    term.wait_for(timeout, |s| check(status_bar(s)))
+}
+
+#[test]
+fn one_user_two_cockpits_on_one_host_one_drives_and_a_crashed_driver_is_replaced_at_once() {
+    let sim = Sim::start(&["--ready-after", "1"]);
+    let dir = tempfile::tempdir().unwrap();
+    let (a_journal, b_journal, c_journal) =
+        (journal(&dir, "a"), journal(&dir, "b"), journal(&dir, "c"));
+    let a = open_cockpit(&cockpit_line(&sim, "USER=ann", "sim-admin", &a_journal, ""));
+    let (ok, screen) = wait_status(&a, SHORT, |s| s.contains("DRIVER"));
+    assert!(ok, "the first cockpit does not drive:\n{screen}");
+    let a_pid = pid_of(&a_journal);
+    let a_holder = holder(&sim).expect("the driver holds a lease");
+    let person = a_holder.split('#').next().unwrap().to_string();
+    assert!(
+        person.starts_with("ann@") && a_holder.contains(&format!("#{a_pid}-")),
+        "the lease names user@host and the driver's process: {a_holder}"
+    );
+
+    // Same user, same host: the second cockpit follows, and shows only user@host.
+    let b = open_cockpit(&cockpit_line(&sim, "USER=ann", "sim-admin", &b_journal, ""));
+    let follows = format!("READ-ONLY · {person} drives");
+    let (ok, screen) = wait_status(&b, SHORT, |s| s.contains(&follows));
+    assert!(ok, "the second cockpit does not follow:\n{screen}");
+    assert!(
+        !screen.contains('#'),
+        "the screen shows the process part:\n{screen}"
+    );
+    assert!(status_bar(&a.screen()).contains("DRIVER"));
+
+    // The follower quits: the driver's lease stays, and the driver still drives.
+    b.keys(&["q"]);
+    let (ok, screen) = b.wait_for(SHORT, |s| s.contains("EXITED=0"));
+    assert!(ok, "the follower did not quit:\n{screen}");
+    assert_eq!(holder(&sim).as_deref(), Some(a_holder.as_str()));
+    assert!(status_bar(&a.screen()).contains("DRIVER"));
+
+    // The driver is killed: a new cockpit on this host sees its pid gone and drives at once,
+    // well before the 30 s lease could expire.
+    send("KILL", a_pid);
+    let killed = Instant::now();
+    let c = open_cockpit(&cockpit_line(&sim, "USER=ann", "sim-admin", &c_journal, ""));
+    let (ok, screen) = wait_status(&c, SHORT, |s| s.contains("DRIVER"));
+    assert!(ok, "the new cockpit does not drive:\n{screen}");
+    assert!(
+        killed.elapsed() < Duration::from_secs(25),
+        "took {:?}: it waited for the lease to expire",
+        killed.elapsed()
+    );
+    let c_pid = pid_of(&c_journal);
+    let c_holder = holder(&sim).expect("lease");
+    assert!(c_holder.contains(&format!("#{c_pid}-")), "{c_holder}");
+    let takeover = journal_entries(&c_journal)
+        .into_iter()
+        .find(|e| e["action"] == "take-over")
+        .expect("the takeover is journalled");
+    let why = takeover["why"].as_str().unwrap_or_default();
+    assert!(
+        why.contains(&format!("pid {a_pid}")) && why.contains("gone"),
+        "the journal says why: {takeover}"
+    );
+    assert_eq!(takeover["result"], "ok");
+    // The journal names the user the API server knows.
+    assert_eq!(takeover["who"], "sim-admin", "{takeover}");
+    c.keys(&["q"]);
+}
+
+#[test]
+fn a_preview_confirmed_after_a_takeover_writes_nothing() {
+    let sim_dir = tempfile::tempdir().unwrap();
+    let requests = sim_dir.path().join("requests.log");
+    let sim = Sim::start(&[
+        "--ready-after",
+        "1",
+        "--request-log",
+        requests.to_str().unwrap(),
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let before = labels(&sim, "payments");
+
+    let a = open_cockpit(&cockpit_line(
+        &sim,
+        "USER=ann",
+        "sim-admin",
+        &journal(&dir, "a"),
+        "",
+    ));
+    let (ok, screen) = wait_status(&a, SHORT, |s| s.contains("DRIVER"));
+    assert!(ok, "{screen}");
+    select_namespace(&a, "payments");
+    open_dialog(&a, "m", "Migrate payments to 1-25-0?");
+
+    let b = open_cockpit(&cockpit_line(
+        &sim,
+        "USER=bob",
+        "sim-admin",
+        &journal(&dir, "b"),
+        "",
+    ));
+    open_dialog(&b, "D", "Take over driving?");
+    b.keys(&["y"]);
+    let (ok, screen) = wait_status(&b, SHORT, |s| s.contains("DRIVER"));
+    assert!(ok, "bob did not take over:\n{screen}");
+    let bob = holder(&sim).expect("lease");
+    assert!(bob.starts_with("bob@"), "{bob}");
+    let bob = bob.split('#').next().unwrap().to_string();
+
+    // Ann confirms the preview she still has open.
+    a.keys(&["y"]);
+    let says = format!("READ-ONLY · {bob} drives");
+    let (ok, screen) = wait_status(&a, SHORT, |s| s.contains(&says));
+    assert!(ok, "ann's cockpit does not say who drives now:\n{screen}");
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(
+        labels(&sim, "payments"),
+        before,
+        "the namespace was patched"
+    );
+    let written = writes_in(&requests, "/namespaces/payments");
+    assert!(
+        written.is_empty(),
+        "writes reached the cluster: {written:?}"
+    );
+    assert!(status_bar(&b.screen()).contains("DRIVER"));
+    a.keys(&["q"]);
+    b.keys(&["q"]);
+}
+
+#[test]
+fn a_lease_that_runs_out_under_a_slow_api_stops_the_driver_in_time() {
+    let sim_dir = tempfile::tempdir().unwrap();
+    let requests = sim_dir.path().join("requests.log");
+    let sim = Sim::start(&[
+        "--ready-after",
+        "1",
+        "--request-log",
+        requests.to_str().unwrap(),
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let before = labels(&sim, "payments");
+    let a_journal = journal(&dir, "a");
+    let a = open_cockpit(&cockpit_line(&sim, "USER=ann", "sim-admin", &a_journal, ""));
+    let (ok, screen) = wait_status(&a, SHORT, |s| s.contains("DRIVER"));
+    assert!(ok, "{screen}");
+    select_namespace(&a, "payments");
+    open_dialog(&a, "m", "Migrate payments to 1-25-0?");
+
+    // Every request now takes 20 s: a renewal (a read and a write) can no longer finish in
+    // the time the last one bought. The lease was renewed at most 10 s ago, so it ends within
+    // 30 s from now; the fence closes 5 s before that.
+    sim.set_faults(r#"{"data":{"api.latency-ms":"20000"}}"#);
+    let slow_since = Instant::now();
+    // The migration confirmed now starts while the lease is still held, and must not land.
+    a.keys(&["y"]);
+    let (ok, screen) = wait_status(&a, Duration::from_secs(30), |s| !s.contains("DRIVER"));
+    assert!(
+        ok,
+        "still DRIVER {:?} after the API slowed down:\n{screen}",
+        slow_since.elapsed()
+    );
+    assert!(
+        status_bar(&screen).contains("READ-ONLY · the driver lease expired"),
+        "{screen}"
+    );
+    // Everything sent before the fault was lifted arrives; nothing of the migration is written.
+    std::thread::sleep(Duration::from_secs(45).saturating_sub(slow_since.elapsed()));
+    sim.set_faults(r#"{"data":{"api.latency-ms":"0"}}"#);
+    // Once the API answers again the lease is free (it is still this cockpit's own), so the
+    // cockpit drives again: what it had been asked before it lost the lease stays unsent.
+    let (ok, screen) = wait_status(&a, LONG, |s| s.contains("DRIVER"));
+    assert!(ok, "the cockpit did not drive again:\n{screen}");
+    std::thread::sleep(Duration::from_secs(5));
+    assert_eq!(
+        labels(&sim, "payments"),
+        before,
+        "the namespace was patched; the journal: {:#?}\nthe requests: {}",
+        journal_entries(&a_journal),
+        std::fs::read_to_string(&requests)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| !l.starts_with("watch") && !l.contains("pods"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    let written = writes_in(&requests, "/namespaces/payments");
+    assert!(
+        written.is_empty(),
+        "writes after the lease ran out: {written:?}"
+    );
+    a.keys(&["q"]);
+}
+
+#[test]
+fn signals_restore_the_terminal_hand_the_lease_back_and_exit_by_convention() {
+    let sim = Sim::start(&["--ready-after", "1"]);
+    let dir = tempfile::tempdir().unwrap();
+    for (signal, status) in [("HUP", 129), ("INT", 130), ("QUIT", 131), ("TERM", 143)] {
+        let path = journal(&dir, signal);
+        let term = open_cockpit(&cockpit_line(&sim, "USER=ann", "sim-admin", &path, ""));
+        let (ok, screen) = wait_status(&term, SHORT, |s| s.contains("DRIVER"));
+        assert!(ok, "{signal}: {screen}");
+        assert_eq!(term.format("#{alternate_on}"), "1");
+        assert!(holder(&sim).is_some());
+        send(signal, pid_of(&path));
+        let exited = format!("EXITED={status}");
+        let (ok, screen) = term.wait_for(SHORT, |s| s.contains(&exited));
+        assert!(ok, "SIG{signal}: no `{exited}`:\n{screen}");
+        assert_eq!(
+            term.format("#{alternate_on}"),
+            "0",
+            "SIG{signal} left the alternate screen on"
+        );
+        assert_eq!(
+            term.format("#{cursor_flag}"),
+            "1",
+            "SIG{signal}: cursor hidden"
+        );
+        assert_eq!(
+            holder(&sim),
+            None,
+            "SIG{signal}: the lease was not handed back"
+        );
+    }
+}
+
+#[test]
+fn the_sim_names_the_caller_as_kubectl_auth_whoami_asks() {
+    let sim = Sim::start(&[]);
+    for user in ["sim-admin", "sim-viewer"] {
+        let out = sim.kubectl_as(
+            user,
+            &[
+                "auth",
+                "whoami",
+                "-o",
+                "jsonpath={.status.userInfo.username}",
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "{user}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(String::from_utf8_lossy(&out.stdout), user);
+    }
+    let groups = sim.kubectl(&["api-resources", "--api-group", "authentication.k8s.io"]);
+    assert!(groups.contains("selfsubjectreviews"), "{groups}");
+}
