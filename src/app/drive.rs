@@ -126,7 +126,8 @@ pub(crate) fn why_not(state: &State) -> Option<String> {
 /// confirmation may be applied. `line` says who drives now.
 pub fn on_lease_lost(state: &mut State, line: &str) {
     state.commands.clear();
-    state.wave_queue.clear();
+    // A running wave stops here: nothing more of it is sent, and `M` resumes it once driving.
+    state.wave = None;
     state.dialog = Some(Dialog::Info {
         title: "No longer driving".into(),
         lines: vec![

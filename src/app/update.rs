@@ -489,7 +489,12 @@ mod tests {
         ] {
             let mut s = State::new("ctx", Mode::Driver, 10, Utc::now());
             s.commands.push(restart("a"));
-            s.wave_queue.push(restart("b"));
+            s.wave = Some(crate::app::wave::WaveRun::new(
+                "wave 1: staging".into(),
+                "1-25-0".into(),
+                Default::default(),
+                vec![restart("b")],
+            ));
             s.dialog = Some(Dialog::Confirm {
                 title: "Migrate c?".into(),
                 lines: Vec::new(),
@@ -497,7 +502,7 @@ mod tests {
                 restart_with: Vec::new(),
             });
             update(&mut s, Event::Lease(status), rows);
-            assert!(s.commands.is_empty() && s.wave_queue.is_empty());
+            assert!(s.commands.is_empty() && s.wave.is_none());
             let Some(Dialog::Info { lines, .. }) = &s.dialog else {
                 panic!("the confirmation stayed open: {:?}", s.dialog)
             };

@@ -224,13 +224,19 @@ async fn run_one(
             Ok(format!("phase: {to}{how}{dry}"))
         }
         Action::WaveNote { phase, note } => {
-            let written = match &command.record {
-                Some(record) => writer.record_upgrade(record).await,
-                None => Ok(serde_json::Value::Null),
-            };
-            let change = json!({"note": note, "record": written.clone().unwrap_or_default()});
-            journal(writer, Some(note), &command.action, change, &written).await;
-            written?;
+            match &command.record {
+                Some(record) => {
+                    let body = json!({"note": note, "record": record.to_data()});
+                    step(writer, Some(note), action, body, async {
+                        writer
+                            .record_upgrade(record)
+                            .await
+                            .map(|sent| json!({"note": note, "record": sent}))
+                    })
+                    .await?;
+                }
+                None => journal(writer, Some(note), action, json!({"note": note}), "ok").await,
+            }
             Ok(format!("{phase}: {note}{dry}"))
         }
     }
