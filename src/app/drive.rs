@@ -122,6 +122,9 @@ pub(crate) fn why_not(state: &State) -> Option<String> {
     }
 }
 
+/// The title of the dialog that says this cockpit lost the lease.
+pub const LEASE_LOST: &str = "No longer driving";
+
 /// This cockpit no longer holds the driver lease: nothing queued may be sent, and no open
 /// confirmation may be applied. `line` says who drives now.
 pub fn on_lease_lost(state: &mut State, line: &str) {
@@ -129,7 +132,7 @@ pub fn on_lease_lost(state: &mut State, line: &str) {
     // A running wave stops here: nothing more of it is sent, and `M` resumes it once driving.
     state.wave = None;
     state.dialog = Some(Dialog::Info {
-        title: "No longer driving".into(),
+        title: LEASE_LOST.into(),
         lines: vec![
             format!("{line}: this cockpit is read-only now."),
             "Nothing more is written from here; what was queued was dropped.".into(),
@@ -139,6 +142,14 @@ pub fn on_lease_lost(state: &mut State, line: &str) {
 
 fn notice(state: &mut State, text: impl Into<String>) {
     state.ui.notice = Some(text.into());
+}
+
+/// This cockpit holds the lease again: the dialog saying it lost it is out of date.
+pub fn on_lease_regained(state: &mut State) {
+    if matches!(&state.dialog, Some(Dialog::Info { title, .. }) if title == LEASE_LOST) {
+        state.dialog = None;
+    }
+    notice(state, "this cockpit drives again: M resumes a stopped wave");
 }
 
 /// Refuses a write towards `revision` while none of its istiod pods is ready: the proxies it

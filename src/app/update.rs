@@ -128,6 +128,9 @@ fn on_lease(state: &mut State, status: LeaseStatus) -> bool {
     }
     let holder = match status {
         LeaseStatus::Held => {
+            if state.mode != Mode::Driver {
+                super::drive::on_lease_regained(state);
+            }
             state.mode = Mode::Driver;
             return true;
         }
@@ -514,8 +517,14 @@ mod tests {
         }
         // Taking it back makes the cockpit drive again; read-only stays read-only.
         let mut s = State::new("ctx", Mode::Follower("bob@jump".into()), 10, Utc::now());
+        s.dialog = Some(Dialog::Info {
+            title: crate::app::drive::LEASE_LOST.into(),
+            lines: Vec::new(),
+        });
         update(&mut s, Event::Lease(LeaseStatus::Held), rows);
         assert_eq!(s.mode, Mode::Driver);
+        assert!(s.dialog.is_none(), "the 'no longer driving' dialog is out of date");
+        assert!(s.ui.notice.as_deref().unwrap().contains("drives again"));
         let mut r = State::new("ctx", Mode::ReadOnly("--read-only".into()), 10, Utc::now());
         update(&mut r, Event::Lease(LeaseStatus::Held), rows);
         assert!(matches!(r.mode, Mode::ReadOnly(_)));
