@@ -332,3 +332,50 @@ fn the_sim_names_the_caller_as_kubectl_auth_whoami_asks() {
     let groups = sim.kubectl(&["api-resources", "--api-group", "authentication.k8s.io"]);
     assert!(groups.contains("selfsubjectreviews"), "{groups}");
 }
+
+#[test]
+fn a_panic_in_the_executor_or_the_lease_keeper_restores_the_terminal_and_hands_the_lease_back() {
+    let sim = Sim::start(&["--ready-after", "1"]);
+    let dir = tempfile::tempdir().unwrap();
+    for task in ["executor", "lease-keeper"] {
+        let path = journal(&dir, task);
+        // Without a backtrace the whole report fits on the screen.
+        let env = format!("USER=ann RUST_BACKTRACE=0 ISTIO_COCKPIT_TEST_PANIC={task}");
+        let term = open_cockpit(&cockpit_line(&sim, &env, "sim-admin", &path, ""));
+        let (ok, screen) = wait_status(&term, SHORT, |s| s.contains("DRIVER"));
+        assert!(ok, "{task}: {screen}");
+        let before = labels(&sim, "staging-api");
+        if task == "executor" {
+            // The executor panics on the first command it is handed: a confirmed migration.
+            select_namespace(&term, "staging-api");
+            open_dialog(&term, "m", "Migrate staging-api");
+            term.keys(&["y"]);
+        }
+        // The keeper panics at its first renewal, 10 s after the start.
+        let (ok, screen) = term.wait_for(LONG, |s| s.contains("EXITED="));
+        assert!(
+            ok,
+            "{task}: the cockpit kept running after the panic:\n{screen}"
+        );
+        assert!(
+            !screen.contains("EXITED=0"),
+            "{task}: exit status 0:\n{screen}"
+        );
+        assert!(
+            screen.contains("deliberate panic"),
+            "{task}: no report:\n{screen}"
+        );
+        assert_eq!(
+            term.format("#{alternate_on}"),
+            "0",
+            "{task}: alternate screen"
+        );
+        assert_eq!(term.format("#{cursor_flag}"), "1", "{task}: cursor hidden");
+        assert_eq!(holder(&sim), None, "{task}: the lease was not handed back");
+        assert_eq!(
+            labels(&sim, "staging-api"),
+            before,
+            "{task}: something was written"
+        );
+    }
+}

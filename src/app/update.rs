@@ -523,7 +523,10 @@ mod tests {
         });
         update(&mut s, Event::Lease(LeaseStatus::Held), rows);
         assert_eq!(s.mode, Mode::Driver);
-        assert!(s.dialog.is_none(), "the 'no longer driving' dialog is out of date");
+        assert!(
+            s.dialog.is_none(),
+            "the 'no longer driving' dialog is out of date"
+        );
         assert!(s.ui.notice.as_deref().unwrap().contains("drives again"));
         let mut r = State::new("ctx", Mode::ReadOnly("--read-only".into()), 10, Utc::now());
         update(&mut r, Event::Lease(LeaseStatus::Held), rows);

@@ -260,6 +260,7 @@ pub fn spawn(
         // A batch (`M`: every namespace of a wave) stops at its first failure.
         let mut failed_batch: Option<u64> = None;
         while let Some(Stamped { term, command }) = rx.recv().await {
+            super::deliberate_panic::if_asked("executor");
             // Every write of this command passes the gate only in the term it was confirmed in.
             writer.term = term;
             let result = if command.batch.is_some() && command.batch == failed_batch {

@@ -183,7 +183,10 @@ pub fn spawn(
                 _ = tokio::time::sleep_until(until.unwrap_or(next)), if until.is_some() && until < Some(next) => {
                     Outcome::Failed(WriteError::NotDriving("the driver lease ran out".into()))
                 }
-                _ = tokio::time::sleep_until(next) => bounded(&mut keeper, false, until).await,
+                _ = tokio::time::sleep_until(next) => {
+                    super::deliberate_panic::if_asked("lease-keeper");
+                    bounded(&mut keeper, false, until).await
+                }
             };
             // A failed renewal is tried again soon, while the time it has left lasts.
             let renewed = matches!(outcome, Outcome::Held { .. });

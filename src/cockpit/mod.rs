@@ -1,6 +1,7 @@
 //! The cockpit's loop: sources feed events into `update`; a frame is drawn only when something
 //! changed, at most once per frame interval. Also a headless form, for tests and benchmarks.
 
+mod deliberate_panic;
 pub mod executor;
 pub mod headless;
 pub mod lease_keeper;
