@@ -228,9 +228,9 @@ impl Manager {
             }
             _ => {}
         }
-        let mut labels = vec![&change.object.labels];
+        let mut labels = vec![&*change.object.labels];
         if let Some(previous) = &change.previous {
-            labels.push(&previous.labels);
+            labels.push(&*previous.labels);
         }
         for budget in self.budgets.affected(&ns, &labels) {
             self.recounts
