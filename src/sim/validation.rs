@@ -121,7 +121,7 @@ fn pod_spec(spec: &Value) -> Result<(), StoreError> {
                     type_name(c)
                 )));
             }
-            if !c["name"].as_str().is_some_and(|n| !n.is_empty()) {
+            if c["name"].as_str().is_none_or(str::is_empty) {
                 return Err(invalid(format!("spec.{list}[{i}].name: Required value")));
             }
         }
