@@ -500,3 +500,96 @@ async fn the_sim_answers_every_request_while_it_churns() {
     set_churn(&http, 0).await;
     http.alive().await;
 }
+
+/// Every resource the discovery documents, as a collection path in `checkout` when namespaced.
+async fn every_collection(http: &Http) -> Vec<String> {
+    let mut bases = vec!["/api/v1".to_string()];
+    let (_, groups) = http.get("/apis").await;
+    for g in groups["groups"].as_array().expect("groups") {
+        bases.push(format!(
+            "/apis/{}",
+            g["preferredVersion"]["groupVersion"].as_str().unwrap()
+        ));
+    }
+    let mut paths = Vec::new();
+    for base in bases {
+        let (code, list) = http.get(&base).await;
+        assert_eq!(code, 200, "{base}: {list}");
+        for r in list["resources"].as_array().expect("resources") {
+            let name = r["name"].as_str().unwrap();
+            if name.contains('/') {
+                continue;
+            }
+            paths.push(if r["namespaced"] == true {
+                format!("{base}/namespaces/checkout/{name}")
+            } else {
+                format!("{base}/{name}")
+            });
+        }
+    }
+    paths
+}
+
+#[tokio::test]
+async fn every_route_refuses_garbage_with_a_client_error_status() {
+    let sim = common::Sim::start(&[]);
+    let http = Http::new(&sim);
+    let collections = every_collection(&http).await;
+    assert!(collections.len() > 10, "{collections:?}");
+    let merge = "application/merge-patch+json";
+    for path in &collections {
+        let named = format!("{path}/not-there");
+        let requests: [(Method, String, &str, &str); 8] = [
+            (
+                Method::GET,
+                format!("{path}?limit=nope"),
+                "application/json",
+                "",
+            ),
+            (
+                Method::GET,
+                format!("{path}?labelSelector=%28%28"),
+                "application/json",
+                "",
+            ),
+            (
+                Method::GET,
+                format!("{path}?continue=%FF%FF"),
+                "application/json",
+                "",
+            ),
+            (
+                Method::GET,
+                format!("{path}?watch=1&resourceVersion=-3"),
+                "application/json",
+                "",
+            ),
+            (
+                Method::POST,
+                path.clone(),
+                "application/json",
+                r#"{"metadata":7}"#,
+            ),
+            (
+                Method::POST,
+                path.clone(),
+                "application/json",
+                "{\"metadata\":{\"name\":\"x\"},",
+            ),
+            (Method::PUT, named.clone(), "application/json", "[1,2]"),
+            (
+                Method::PATCH,
+                named.clone(),
+                merge,
+                r#"{"metadata":{"labels":[1]}}"#,
+            ),
+        ];
+        for (method, url, content_type, body) in requests {
+            let what = format!("{method} {url} {body}");
+            let (code, answer) = http.send(method, &url, content_type, body).await;
+            assert!((400..500).contains(&code), "{what}: {code} {answer}");
+            assert_eq!(answer["kind"], "Status", "{what}: {answer}");
+        }
+    }
+    http.alive().await;
+}
