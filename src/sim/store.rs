@@ -803,6 +803,41 @@ mod tests {
     }
 
     #[test]
+    fn a_panic_under_the_lock_does_not_wedge_the_store() {
+        let store = Store::default();
+        store.create("namespaces", "", ns("a")).unwrap();
+        store.set_admission(Box::new(|_, _, _| panic!("a bug in admission")));
+        let failed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            store.create("namespaces", "", ns("b"))
+        }));
+        assert!(failed.is_err());
+        // Both locks were held when it panicked; reads and writes go on.
+        store.set_admission(Box::new(|_, _, _| {}));
+        store.create("namespaces", "", ns("c")).unwrap();
+        assert_eq!(store.count("namespaces"), 2);
+        assert!(store.get("namespaces", "", "b").is_none());
+    }
+
+    #[test]
+    fn key_slices_walk_every_object_once() {
+        let store = Store::default();
+        for name in ["a", "b", "c", "d", "e"] {
+            store.create("namespaces", "", ns(name)).unwrap();
+        }
+        let (mut seen, mut after) = (Vec::new(), None);
+        loop {
+            let slice = store.keys_after("namespaces", after.as_ref(), 2);
+            let Some(last) = slice.last().cloned() else {
+                break;
+            };
+            seen.extend(slice.into_iter().map(|k| k.1));
+            after = Some(last);
+        }
+        assert_eq!(seen, ["a", "b", "c", "d", "e"]);
+        assert!(store.keys_after("pods", None, 2).is_empty());
+    }
+
+    #[test]
     fn pages_continue_where_the_last_one_ended() {
         let store = Store::default();
         for name in ["a", "b", "c", "d", "e"] {
