@@ -593,3 +593,71 @@ async fn every_route_refuses_garbage_with_a_client_error_status() {
     }
     http.alive().await;
 }
+
+#[tokio::test]
+async fn absurd_numbers_written_into_a_replicaset_do_not_stop_the_controllers() {
+    let sim = common::Sim::start(&[]);
+    let http = Http::new(&sim);
+    let apps = "/apis/apps/v1/namespaces/checkout";
+    let (code, sets) = http.get(&format!("{apps}/replicasets")).await;
+    assert_eq!(code, 200, "{sets}");
+    let cart_set = sets["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|rs| {
+            rs["metadata"]["name"]
+                .as_str()
+                .unwrap()
+                .starts_with("cart-")
+        })
+        .expect("cart's ReplicaSet")["metadata"]["name"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let merge = "application/merge-patch+json";
+    let huge = json!({"metadata": {"annotations": {"deployment.kubernetes.io/revision": "9223372036854775807"}}});
+    let (code, body) = http
+        .send(
+            Method::PATCH,
+            &format!("{apps}/replicasets/{cart_set}"),
+            merge,
+            &huge.to_string(),
+        )
+        .await;
+    assert_eq!(code, 200, "{body}");
+    let status = json!({"status": {"replicas": 9223372036854775807_i64, "readyReplicas": 9223372036854775807_i64}});
+    let (code, body) = http
+        .send(
+            Method::PATCH,
+            &format!("{apps}/replicasets/{cart_set}/status"),
+            merge,
+            &status.to_string(),
+        )
+        .await;
+    assert_eq!(code, 200, "{body}");
+
+    // A rollout restart of cart, then of checkout: the controllers still reconcile both.
+    for deploy in ["cart", "checkout"] {
+        let restart = json!({"spec": {"template": {"metadata": {"annotations": {"kubectl.kubernetes.io/restartedAt": "2026-12-04T22:00:00Z"}}}}});
+        let path = format!("{apps}/deployments/{deploy}");
+        let (code, body) = http
+            .send(Method::PATCH, &path, merge, &restart.to_string())
+            .await;
+        assert_eq!(code, 200, "{body}");
+        let generation = body["metadata"]["generation"].as_i64().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let (_, d) = http.get(&path).await;
+            if d["status"]["observedGeneration"].as_i64() == Some(generation) {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{deploy} was not reconciled: {d}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+    http.alive().await;
+}

@@ -232,9 +232,10 @@ async fn route(
     if let Some(log) = &ctx.request_log {
         use std::io::Write;
         let line = format!("{} {} {}\n", verb(&request), request.method, request.uri);
-        if let Ok(mut file) = log.lock() {
-            let _ = file.write_all(line.as_bytes());
-        }
+        let mut file = log
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let _ = file.write_all(line.as_bytes());
     }
     authorize(&request)?;
     dispatch(&ctx, request).await
