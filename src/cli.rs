@@ -266,7 +266,11 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let _ = rustls::crypto::ring::default_provider().install_default();
     let _ = color_eyre::install();
-    terminal::install_panic_hook();
+    // Only a cockpit owns the terminal and must end on any panic; the sim answers a request
+    // that panicked with a 500 and goes on.
+    if matches!(cli.command, None | Some(Command::Demo(_))) {
+        terminal::install_panic_hook();
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

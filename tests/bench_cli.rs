@@ -45,6 +45,9 @@ fn a_small_bench_prints_every_figure_as_json() {
     // kubectl is on every machine that runs the tests (the kubectl tests need it).
     assert!(number("kubectl_get_pods_ms") > 0.0, "{report:#}");
     assert!(number("kubectl_watch_first_list_ms") > 0.0, "{report:#}");
+    // The mesh's own answer time was probed throughout, and it always answered.
+    assert!(number("sim_api_p99_ms") > 0.0, "{report:#}");
+    assert_eq!(number("sim_api_failed"), 0.0, "{report:#}");
 }
 
 #[test]
@@ -64,6 +67,7 @@ fn the_table_shows_figures_against_the_budget() {
         "first full frame",
         "frame at 250x70 p50 / p99",
         "kubectl get pods -A",
+        "simulated API answer p99",
     ] {
         assert!(text.contains(row), "{row} missing:\n{text}");
     }

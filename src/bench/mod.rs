@@ -2,6 +2,7 @@
 //! at scale, measured against the budget of DESIGN §6, with kubectl timed on the same mesh.
 //!
 //! - `sim_child`: the mesh in its own process, so the figures are the cockpit's alone
+//! - `sim_probe`: the mesh's own answer time while the cockpit and the load run
 //! - `driver`: the cockpit's loop on any backend, timing frames and key waits
 //! - `phases`: each measurement
 //! - `process`, `pty`, `kubectl`, `report`: what the measurements read and print
@@ -13,6 +14,7 @@ pub mod process;
 pub mod pty;
 pub mod report;
 mod sim_child;
+mod sim_probe;
 
 use std::time::Duration;
 

@@ -17,6 +17,7 @@ use super::driver::{Driver, Outcome};
 use super::pty::CountingPty;
 use super::report::Report;
 use super::sim_child::SimChild;
+use super::sim_probe::SimProbe;
 use super::{HEIGHT, Options, WIDTH, kubectl, percentile, process};
 use crate::app::event::{Event, IstiodLogLine};
 use crate::app::state::{Mode, State};
@@ -127,6 +128,7 @@ async fn measure(opts: &Options, dir: &std::path::Path) -> Result<Report, String
         report.first_frame_ms, report.pods
     );
 
+    let api_probe = SimProbe::start(target.clone(), PROBED);
     probe_latencies(&mut driver, &conn.client, &mut report).await?;
     frames(&mut driver, &mut report);
     steady_cpu(&mut driver, &conn.client, opts, &mut report).await?;
@@ -142,6 +144,15 @@ async fn measure(opts: &Options, dir: &std::path::Path) -> Result<Report, String
         report.kubectl_watch_first_list_ms =
             kubectl::watch_first_listing(&sim.kubeconfig, &cache, pods).map(millis);
     }
+    let answers = api_probe.finish().await?;
+    report.sim_api_p99_ms = p_ms(&answers.times, 99.0);
+    report.sim_api_failed = answers.failed;
+    eprintln!(
+        "simulated API: p99 {:?} ms over {} requests, {} failed",
+        report.sim_api_p99_ms,
+        answers.times.len(),
+        answers.failed
+    );
     drop(sim);
     Ok(report)
 }

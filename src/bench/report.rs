@@ -26,6 +26,10 @@ pub struct Report {
     pub log_ring_full_rss_mb: f64,
     pub terminal_bytes_per_s: f64,
     pub peak_rss_mb: f64,
+    /// The simulated API server's p99 answer time (`/version` and a one-pod LIST) while the
+    /// bench runs, failures counted as the probe's timeout.
+    pub sim_api_p99_ms: Option<f64>,
+    pub sim_api_failed: usize,
     pub kubectl_get_pods_ms: Option<f64>,
     pub kubectl_watch_first_list_ms: Option<f64>,
 }
@@ -116,6 +120,11 @@ impl Report {
                 "< 200 MB",
             ),
             (
+                "simulated API answer p99 (failed)".into(),
+                format!("{} ({})", ms(self.sim_api_p99_ms), self.sim_api_failed),
+                "p99 < 50 ms, none failed",
+            ),
+            (
                 "kubectl get pods -A".into(),
                 ms(self.kubectl_get_pods_ms),
                 "",
@@ -157,6 +166,7 @@ mod tests {
             "kubectl_get_pods_ms",
             "terminal_bytes_per_s",
             "log_lines_per_s",
+            "sim_api_p99_ms",
         ] {
             assert!(json.get(key).is_some(), "{key} missing");
         }

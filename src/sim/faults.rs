@@ -1,7 +1,7 @@
 //! Faults switched on at run time through the API: the keys of ConfigMap `sim-system/faults`.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::RwLock;
+use std::sync::{PoisonError, RwLock};
 
 use serde_json::Value;
 
@@ -111,11 +111,14 @@ pub struct Faults {
 
 impl Faults {
     pub fn snapshot(&self) -> FaultSet {
-        self.current.read().expect("faults lock").clone()
+        self.current
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     pub fn set(&self, set: FaultSet) {
-        *self.current.write().expect("faults lock") = set;
+        *self.current.write().unwrap_or_else(PoisonError::into_inner) = set;
     }
 }
 

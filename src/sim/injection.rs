@@ -148,7 +148,10 @@ pub fn inject(pod: &mut Value, revision: &str, version: &str) {
         "imagePullSecrets": null,
         "revision": revision,
     });
-    let meta = pod["metadata"].as_object_mut().expect("pod metadata");
+    // Validation let only pods with an object `metadata` and `spec` this far.
+    let Some(meta) = pod["metadata"].as_object_mut() else {
+        return;
+    };
     let ann = meta.entry("annotations").or_insert_with(|| json!({}));
     ann["sidecar.istio.io/status"] = json!(status.to_string());
     ann["istio.io/rev"] = json!(revision);
@@ -162,7 +165,9 @@ pub fn inject(pod: &mut Value, revision: &str, version: &str) {
     labels["service.istio.io/canonical-name"] = json!(workload);
     labels["service.istio.io/canonical-revision"] = json!("latest");
 
-    let spec = pod["spec"].as_object_mut().expect("pod spec");
+    let Some(spec) = pod["spec"].as_object_mut() else {
+        return;
+    };
     let init = spec.entry("initContainers").or_insert_with(|| json!([]));
     if let Some(list) = init.as_array_mut() {
         list.push(json!({

@@ -2,7 +2,7 @@
 //! `follow` readers.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::{DateTime, Utc};
 use tokio::sync::broadcast;
@@ -39,7 +39,10 @@ impl LogHub {
         at: DateTime<Utc>,
         line: impl Into<Arc<str>>,
     ) {
-        let mut map = self.containers.lock().expect("log lock");
+        let mut map = self
+            .containers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         let c = map
             .entry(Self::key(ns, pod, container))
             .or_insert_with(|| Container {
@@ -63,7 +66,10 @@ impl LogHub {
         tail: Option<usize>,
         since: Option<DateTime<Utc>>,
     ) -> (Vec<LogLine>, broadcast::Receiver<LogLine>) {
-        let mut map = self.containers.lock().expect("log lock");
+        let mut map = self
+            .containers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         let c = map
             .entry(Self::key(ns, pod, container))
             .or_insert_with(|| Container {
@@ -86,7 +92,7 @@ impl LogHub {
     pub fn forget_pod(&self, ns: &str, pod: &str) {
         self.containers
             .lock()
-            .expect("log lock")
+            .unwrap_or_else(PoisonError::into_inner)
             .retain(|(n, p, _), _| !(n == ns && p == pod));
     }
 }

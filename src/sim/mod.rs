@@ -27,6 +27,7 @@ pub mod selector;
 pub mod serve;
 pub mod store;
 pub mod tls;
+pub mod validation;
 pub mod workloads;
 
 use std::net::SocketAddr;

@@ -5,6 +5,8 @@
 //! Target labels: `namespace`, `pod`, `app`, `istio_io_rev` (the pod label on istiod, the
 //! injector's annotation on sidecars) and `instance` = `<pod IP>:<port>`.
 //!
+//! Every job sends the viewer's bearer token, for discovery and for scrapes alike.
+//!
 //! The active jobs find their targets through HTTP discovery (`/sim/metrics/targets/<job>`),
 //! because Debian's Prometheus is built without Kubernetes discovery. The file also carries,
 //! commented out, the same jobs with `kubernetes_sd_configs` (role `pod`) against the
@@ -41,7 +43,7 @@ fn http_sd_jobs(api_url: &str, token: &str, ca_file: Option<&str>) -> String {
         .iter()
         .map(|job| {
             format!(
-                "  - job_name: {job}\n    scheme: {scheme}{scrape_tls}\n    http_sd_configs:\n      - url: {url}\n        refresh_interval: {REFRESH}\n        authorization:\n          type: Bearer\n          credentials: {token}{sd_tls}\n",
+                "  - job_name: {job}\n    scheme: {scheme}{scrape_tls}\n    authorization:\n      type: Bearer\n      credentials: {token}\n    http_sd_configs:\n      - url: {url}\n        refresh_interval: {REFRESH}\n        authorization:\n          type: Bearer\n          credentials: {token}{sd_tls}\n",
                 scrape_tls = tls_block(scheme, ca_file, "    "),
                 url = quote(&format!("{base}/sim/metrics/targets/{job}")),
                 token = quote(token),
@@ -56,11 +58,11 @@ fn kubernetes_sd_jobs(api_url: &str, token: &str, ca_file: Option<&str>) -> Stri
     let (scheme, address) = api_url.split_once("://").unwrap_or(("http", api_url));
     let address = address.trim_end_matches('/');
     let tls_at = |indent: &str| tls_block(scheme, ca_file, indent);
+    let token = quote(token);
     let sd = |namespaces: &str| {
         format!(
             "    kubernetes_sd_configs:\n      - role: pod\n        api_server: {api}\n        authorization:\n          type: Bearer\n          credentials: {token}{tls}{namespaces}\n",
             api = quote(api_url),
-            token = quote(token),
             tls = tls_at("        "),
         )
     };
@@ -68,6 +70,9 @@ fn kubernetes_sd_jobs(api_url: &str, token: &str, ca_file: Option<&str>) -> Stri
         format!(
             r#"  - job_name: {name}
     scheme: {scheme}{scrape_tls}
+    authorization:
+      type: Bearer
+      credentials: {token}
 {sd}    relabel_configs:
 {keep}      - source_labels: [__meta_kubernetes_pod_phase]
         regex: Running
@@ -138,7 +143,9 @@ mod tests {
         // The Kubernetes variant: commented out, complete.
         assert!(commented.lines().skip(2).all(|l| l.starts_with('#')));
         assert_eq!(commented.matches("kubernetes_sd_configs:").count(), 2);
-        assert_eq!(commented.matches("credentials: \"0123abcd\"").count(), 2);
+        assert_eq!(commented.matches("credentials: \"0123abcd\"").count(), 4);
+        // Scrapes carry the token too: the simulator answers nothing without one.
+        assert_eq!(active.matches("credentials: \"0123abcd\"").count(), 4);
         assert!(commented.contains("replacement: 127.0.0.1:41234"));
         assert!(commented.contains("replacement: /sim/metrics/pods/${1}/${2}/${3}"));
         assert!(commented.contains("__meta_kubernetes_pod_annotation_istio_io_rev"));

@@ -5,7 +5,7 @@
 //! 50,000 pods is a concatenation of byte strings rather than a re-serialization.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use bytes::Bytes;
 use chrono::{SecondsFormat, Utc};
@@ -15,6 +15,7 @@ use tokio::sync::broadcast;
 use super::names;
 use super::resources::{self, ResourceDef};
 use super::selector::{FieldSelector, LabelSelector};
+use super::validation;
 
 /// How many changes are kept, by default, for watches that resume from an older resourceVersion.
 pub const DEFAULT_HISTORY: usize = 50_000;
@@ -24,10 +25,11 @@ const BROADCAST: usize = 32_768;
 pub type Key = (String, String);
 pub type ChangeReceiver = broadcast::Receiver<Arc<Change>>;
 
+/// Cheap to clone (reference counts only), since lists and watches clone many under the lock.
 #[derive(Debug, Clone)]
 pub struct Stored {
     pub rv: u64,
-    pub labels: BTreeMap<String, String>,
+    pub labels: Arc<BTreeMap<String, String>>,
     pub phase: Option<String>,
     pub node: Option<String>,
     pub raw: Bytes,
@@ -143,7 +145,7 @@ pub struct ListResult {
 }
 
 fn index(value: &Value, rv: u64) -> Stored {
-    let labels = value["metadata"]["labels"]
+    let labels: BTreeMap<String, String> = value["metadata"]["labels"]
         .as_object()
         .map(|m| {
             m.iter()
@@ -153,7 +155,7 @@ fn index(value: &Value, rv: u64) -> Stored {
         .unwrap_or_default();
     Stored {
         rv,
-        labels,
+        labels: Arc::new(labels),
         phase: value["status"]["phase"].as_str().map(str::to_string),
         node: value["spec"]["nodeName"].as_str().map(str::to_string),
         raw: Bytes::from(serde_json::to_vec(value).unwrap_or_default()),
@@ -186,16 +188,29 @@ impl Store {
         }
     }
 
+    // A panic under the lock must not wedge every later request: the guard is taken back from
+    // a poisoned lock. Writers change `Inner` only after every check has passed.
+    fn read(&self) -> RwLockReadGuard<'_, Inner> {
+        self.inner.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, Inner> {
+        self.inner.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
     pub fn set_admission(&self, admission: Admission) {
-        *self.admission.write().expect("admission lock") = Some(admission);
+        *self
+            .admission
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = Some(admission);
     }
 
     pub fn current_rv(&self) -> u64 {
-        self.inner.read().expect("store lock").rv
+        self.read().rv
     }
 
     pub fn get(&self, resource: &str, ns: &str, name: &str) -> Option<Stored> {
-        let inner = self.inner.read().expect("store lock");
+        let inner = self.read();
         inner
             .objects
             .get(resource)?
@@ -208,7 +223,7 @@ impl Store {
     }
 
     pub fn count(&self, resource: &str) -> usize {
-        let inner = self.inner.read().expect("store lock");
+        let inner = self.read();
         inner.objects.get(resource).map_or(0, BTreeMap::len)
     }
 
@@ -223,7 +238,7 @@ impl Store {
         limit: Option<usize>,
         after: Option<&Key>,
     ) -> ListResult {
-        let inner = self.inner.read().expect("store lock");
+        let inner = self.read();
         let mut items = Vec::new();
         let mut more = false;
         if let Some(map) = inner.objects.get(resource) {
@@ -261,6 +276,23 @@ impl Store {
         }
     }
 
+    /// Up to `limit` keys of a resource, in key order, after `after`: a walk over every
+    /// object in slices that hold the lock briefly and parse nothing.
+    pub fn keys_after(&self, resource: &str, after: Option<&Key>, limit: usize) -> Vec<Key> {
+        let inner = self.read();
+        let Some(map) = inner.objects.get(resource) else {
+            return Vec::new();
+        };
+        let start = match after {
+            Some(k) => std::ops::Bound::Excluded(k.clone()),
+            None => std::ops::Bound::Unbounded,
+        };
+        map.range((start, std::ops::Bound::Unbounded))
+            .take(limit)
+            .map(|(k, _)| k.clone())
+            .collect()
+    }
+
     /// Every object of a resource as JSON, for controllers.
     pub fn values(&self, resource: &str, ns: Option<&str>) -> Vec<Value> {
         self.list(
@@ -295,18 +327,15 @@ impl Store {
         dry_run: bool,
     ) -> Result<Stored, StoreError> {
         let def = resources::by_plural(resource);
-        let mut inner = self.inner.write().expect("store lock");
-        if !obj.is_object() {
+        validation::check(resource, &obj)?;
+        let Some(fields) = obj.as_object_mut() else {
             return Err(StoreError::Invalid("the body must be a JSON object".into()));
+        };
+        let meta = fields.entry("metadata").or_insert_with(|| json!({}));
+        if meta.is_null() {
+            *meta = json!({});
         }
-        let meta = obj
-            .as_object_mut()
-            .expect("checked object")
-            .entry("metadata")
-            .or_insert_with(|| json!({}));
-        if !meta.is_object() {
-            return Err(StoreError::Invalid("metadata must be an object".into()));
-        }
+        let mut inner = self.write();
         let mut name = meta["name"].as_str().unwrap_or_default().to_string();
         if name.is_empty() {
             let Some(prefix) = meta["generateName"].as_str() else {
@@ -369,8 +398,7 @@ impl Store {
         }
         inner.uid_seq += 1;
         let uid = uid_for(inner.uid_seq);
-        {
-            let meta = obj["metadata"].as_object_mut().expect("checked object");
+        if let Some(meta) = obj["metadata"].as_object_mut() {
             meta.insert("name".into(), json!(name));
             if def.namespaced {
                 meta.insert("namespace".into(), json!(ns));
@@ -385,7 +413,12 @@ impl Store {
         if obj.get("spec").is_some() {
             obj["metadata"]["generation"] = json!(1);
         }
-        if let Some(admit) = self.admission.read().expect("admission lock").as_ref() {
+        if let Some(admit) = self
+            .admission
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+        {
             admit(&View { inner: &inner }, resource, &mut obj);
         }
         if dry_run {
@@ -452,7 +485,7 @@ impl Store {
             },
             name.to_string(),
         );
-        let mut inner = self.inner.write().expect("store lock");
+        let mut inner = self.write();
         let Some(old) = inner
             .objects
             .get(resource)
@@ -463,7 +496,8 @@ impl Store {
         };
         let old_value = old.value();
         let mut new = change(&old_value)?;
-        if !new.is_object() || !new["metadata"].is_object() {
+        validation::check(resource, &new)?;
+        if !new["metadata"].is_object() {
             return Err(StoreError::Invalid("the object must have metadata".into()));
         }
         if let Some(want) = new["metadata"]["resourceVersion"].as_str()
@@ -549,7 +583,7 @@ impl Store {
             },
             name.to_string(),
         );
-        let mut inner = self.inner.write().expect("store lock");
+        let mut inner = self.write();
         let Some(old) = inner
             .objects
             .get(resource)
@@ -566,11 +600,9 @@ impl Store {
         if dry_run {
             return Ok(old);
         }
-        inner
-            .objects
-            .get_mut(resource)
-            .expect("present")
-            .remove(&key);
+        if let Some(objects) = inner.objects.get_mut(resource) {
+            objects.remove(&key);
+        }
         inner.rv += 1;
         let rv = inner.rv;
         let mut value = old.value();
@@ -621,7 +653,7 @@ impl Store {
         &self,
         from_rv: u64,
     ) -> Result<(Vec<Arc<Change>>, ChangeReceiver), StoreError> {
-        let inner = self.inner.read().expect("store lock");
+        let inner = self.read();
         let rx = self.tx.subscribe();
         if from_rv >= inner.rv {
             return Ok((Vec::new(), rx));
@@ -648,7 +680,7 @@ impl Store {
         resource: &str,
         ns: Option<&str>,
     ) -> (u64, Vec<(Key, Stored)>, broadcast::Receiver<Arc<Change>>) {
-        let inner = self.inner.read().expect("store lock");
+        let inner = self.read();
         let rx = self.tx.subscribe();
         let items = inner
             .objects
@@ -666,7 +698,7 @@ impl Store {
     /// Drops the recorded history: after the initial load no watcher can ask for it, and
     /// 50,000 pods' worth of creations would otherwise sit in memory.
     pub fn forget_history(&self) {
-        let mut inner = self.inner.write().expect("store lock");
+        let mut inner = self.write();
         inner.history.clear();
         inner.history.shrink_to_fit();
         inner.floor = inner.rv;
@@ -771,6 +803,41 @@ mod tests {
     }
 
     #[test]
+    fn a_panic_under_the_lock_does_not_wedge_the_store() {
+        let store = Store::default();
+        store.create("namespaces", "", ns("a")).unwrap();
+        store.set_admission(Box::new(|_, _, _| panic!("a bug in admission")));
+        let failed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            store.create("namespaces", "", ns("b"))
+        }));
+        assert!(failed.is_err());
+        // Both locks were held when it panicked; reads and writes go on.
+        store.set_admission(Box::new(|_, _, _| {}));
+        store.create("namespaces", "", ns("c")).unwrap();
+        assert_eq!(store.count("namespaces"), 2);
+        assert!(store.get("namespaces", "", "b").is_none());
+    }
+
+    #[test]
+    fn key_slices_walk_every_object_once() {
+        let store = Store::default();
+        for name in ["a", "b", "c", "d", "e"] {
+            store.create("namespaces", "", ns(name)).unwrap();
+        }
+        let (mut seen, mut after) = (Vec::new(), None);
+        loop {
+            let slice = store.keys_after("namespaces", after.as_ref(), 2);
+            let Some(last) = slice.last().cloned() else {
+                break;
+            };
+            seen.extend(slice.into_iter().map(|k| k.1));
+            after = Some(last);
+        }
+        assert_eq!(seen, ["a", "b", "c", "d", "e"]);
+        assert!(store.keys_after("pods", None, 2).is_empty());
+    }
+
+    #[test]
     fn pages_continue_where_the_last_one_ended() {
         let store = Store::default();
         for name in ["a", "b", "c", "d", "e"] {
@@ -849,7 +916,11 @@ mod tests {
             .value();
         assert_eq!(status_only["metadata"]["generation"], 2);
         assert!(matches!(
-            store.create("pods", "missing", json!({"metadata": {"name": "p"}})),
+            store.create(
+                "pods",
+                "missing",
+                json!({"metadata": {"name": "p"}, "spec": {"containers": [{"name": "c"}]}})
+            ),
             Err(StoreError::NotFound(_))
         ));
     }

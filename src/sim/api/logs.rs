@@ -35,6 +35,22 @@ fn number(req: &Request, key: &str) -> Result<Option<i64>, ApiError> {
         .transpose()
 }
 
+/// The moment `sinceSeconds` reaches back to; it must be positive and within chrono's range.
+fn since_seconds(seconds: i64) -> Result<DateTime<Utc>, ApiError> {
+    if seconds < 1 {
+        return Err(ApiError::invalid(format!(
+            "sinceSeconds: Invalid value: {seconds}: must be greater than 0"
+        )));
+    }
+    chrono::TimeDelta::try_seconds(seconds)
+        .and_then(|d| Utc::now().checked_sub_signed(d))
+        .ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "sinceSeconds: Invalid value: {seconds}: reaches back further than the simulator can count"
+            ))
+        })
+}
+
 pub async fn serve(ctx: &Arc<SimContext>, req: &Request) -> Result<Response, ApiError> {
     let ns = req.namespace();
     let name = req.target.name.as_deref().unwrap_or_default();
@@ -73,9 +89,18 @@ pub async fn serve(ctx: &Arc<SimContext>, req: &Request) -> Result<Response, Api
             }
         }
     };
-    let tail = number(req, "tailLines")?.map(|n| n.max(0) as usize);
-    let since: Option<DateTime<Utc>> =
-        number(req, "sinceSeconds")?.map(|s| Utc::now() - chrono::Duration::seconds(s));
+    let tail = match number(req, "tailLines")? {
+        Some(n) if n < 0 => {
+            return Err(ApiError::invalid(format!(
+                "tailLines: Invalid value: {n}: must be greater than or equal to 0"
+            )));
+        }
+        n => n.map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
+    };
+    let since = match number(req, "sinceSeconds")? {
+        Some(s) => Some(since_seconds(s)?),
+        None => None,
+    };
     let timestamps = req.param("timestamps") == Some("true");
     let follow = req.param("follow") == Some("true");
     let (lines, mut live) = ctx.logs.read(ns, name, &container, tail, since);

@@ -101,22 +101,32 @@ async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    match route(ctx, method, uri, headers, body).await {
-        Ok(resp) => resp,
-        Err(e) => e.into_response(),
+    // Its own task, so that a bug that panics answers this request with a Status instead of
+    // dropping the connection; the store recovers its lock (see `Store::write`).
+    let answer = tokio::spawn(route(ctx, method, uri, headers, body)).await;
+    match answer {
+        Ok(Ok(resp)) => resp,
+        Ok(Err(e)) => e.into_response(),
+        Err(e) => ApiError::handler_failed(&e).into_response(),
     }
 }
 
-fn role_of(ctx: &SimContext, headers: &HeaderMap) -> Result<Role, ApiError> {
-    let auth = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok());
-    match auth.and_then(|a| a.strip_prefix("Bearer ")) {
-        None if auth.is_none() => Ok(Role::Viewer),
-        Some(t) if t == ctx.admin_token => Ok(Role::Admin),
-        Some(t) if t == ctx.viewer_token => Ok(Role::Viewer),
-        _ => Err(ApiError::new(401, "Unauthorized", "Unauthorized")),
+/// The caller's role from its bearer token; a request without one is anonymous (`None`), a
+/// token the simulator did not issue is refused.
+fn role_of(ctx: &SimContext, headers: &HeaderMap) -> Result<Option<Role>, ApiError> {
+    let Some(auth) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    match auth.to_str().ok().and_then(|a| a.strip_prefix("Bearer ")) {
+        Some(t) if t == ctx.admin_token => Ok(Some(Role::Admin)),
+        Some(t) if t == ctx.viewer_token => Ok(Some(Role::Viewer)),
+        _ => Err(ApiError::unauthorized()),
     }
+}
+
+/// What anyone may ask without a token, as the API server's `system:public-info-viewer`.
+fn is_public(segments: &[&str]) -> bool {
+    matches!(segments, ["version"] | ["healthz"] | ["readyz"] | ["livez"])
 }
 
 async fn route(
@@ -137,10 +147,22 @@ async fn route(
         .filter(|s| !s.is_empty())
         .collect();
 
-    if segments.first() == Some(&"sim") {
-        return super::metrics_http::serve(&ctx, &segments[1..]).map_err(ApiError::not_found);
-    }
     let role = role_of(&ctx, &headers)?;
+    if role.is_none() && !is_public(&segments) {
+        return Err(ApiError::unauthorized());
+    }
+    if segments.first() == Some(&"sim") {
+        // The target lists grow with the mesh: built off the async workers too.
+        let rest: Vec<String> = segments[1..].iter().map(ToString::to_string).collect();
+        let ctx = ctx.clone();
+        return tokio::task::spawn_blocking(move || {
+            let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
+            super::metrics_http::serve(&ctx, &rest)
+        })
+        .await
+        .map_err(|e| ApiError::handler_failed(&e))?
+        .map_err(ApiError::not_found);
+    }
     // The faults ConfigMap stays reachable whatever the faults, so they can be switched off.
     let fault_switch = segments.as_slice()
         == [
@@ -173,7 +195,11 @@ async fn route(
         ["healthz"] | ["readyz"] | ["livez"] => return Ok("ok".into_response()),
         ["api"] => return Ok(ok(&discovery::core_versions(&ctx.server_address))),
         ["apis"] => return Ok(ok(&discovery::group_list())),
-        ["api", "v1"] => return Ok(ok(&discovery::resource_list("").expect("core group"))),
+        ["api", "v1"] => {
+            return discovery::resource_list("")
+                .map(|v| ok(&v))
+                .ok_or_else(|| ApiError::not_found("the core group is not served"));
+        }
         ["apis", group] => {
             return discovery::group(group).map(|v| ok(&v)).ok_or_else(|| {
                 ApiError::not_found(format!(
@@ -191,6 +217,9 @@ async fn route(
         _ => {}
     }
     let target = parse_target(&segments)?;
+    let Some(role) = role else {
+        return Err(ApiError::unauthorized());
+    };
     let request = Request {
         method,
         uri,
@@ -203,9 +232,10 @@ async fn route(
     if let Some(log) = &ctx.request_log {
         use std::io::Write;
         let line = format!("{} {} {}\n", verb(&request), request.method, request.uri);
-        if let Ok(mut file) = log.lock() {
-            let _ = file.write_all(line.as_bytes());
-        }
+        let mut file = log
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let _ = file.write_all(line.as_bytes());
     }
     authorize(&request)?;
     dispatch(&ctx, request).await
@@ -334,9 +364,9 @@ async fn dispatch(ctx: &Arc<SimContext>, req: Request) -> Result<Response, ApiEr
                 })?;
             scale::write(ctx, &req, Some(kind))
         }
-        (_, "watch") => watch::serve(ctx, &req),
+        (_, "watch") => off_the_workers(ctx, req, watch::serve).await,
         (_, "get") => read::get(ctx, &req),
-        (_, "list") => read::list(ctx, &req),
+        (_, "list") => off_the_workers(ctx, req, read::list).await,
         (_, "create") => write::create(ctx, &req),
         (_, "update") => write::update(ctx, &req),
         (_, "patch") => write::patch(ctx, &req),
@@ -345,6 +375,20 @@ async fn dispatch(ctx: &Arc<SimContext>, req: Request) -> Result<Response, ApiEr
             "the simulator does not support {v} here"
         ))),
     }
+}
+
+/// Runs a handler whose work grows with the number of objects (a LIST, a watch's initial
+/// snapshot, a Table of 50,000 rows) on the blocking pool, so the async workers stay free to
+/// accept connections and answer small requests meanwhile.
+async fn off_the_workers(
+    ctx: &Arc<SimContext>,
+    req: Request,
+    handler: fn(&Arc<SimContext>, &Request) -> Result<Response, ApiError>,
+) -> Result<Response, ApiError> {
+    let ctx = ctx.clone();
+    tokio::task::spawn_blocking(move || handler(&ctx, &req))
+        .await
+        .map_err(|e| ApiError::handler_failed(&e))?
 }
 
 pub fn streaming_response(body: Body, content_type: &'static str) -> Response {

@@ -27,11 +27,24 @@ impl ApiError {
     pub fn not_found(message: impl Into<String>) -> ApiError {
         ApiError::new(404, "NotFound", message)
     }
+    pub fn unauthorized() -> ApiError {
+        ApiError::new(401, "Unauthorized", "Unauthorized")
+    }
     pub fn forbidden(message: impl Into<String>) -> ApiError {
         ApiError::new(403, "Forbidden", message)
     }
     pub fn invalid(message: impl Into<String>) -> ApiError {
         ApiError::new(422, "Invalid", message)
+    }
+    /// A handler task that panicked: logged, and answered as the API server answers its own
+    /// failures.
+    pub fn handler_failed(e: &tokio::task::JoinError) -> ApiError {
+        log::error!("a request handler failed: {e}");
+        ApiError::new(
+            500,
+            "InternalError",
+            "Internal error occurred: the simulator failed on this request",
+        )
     }
     pub fn method_not_allowed(message: impl Into<String>) -> ApiError {
         ApiError::new(405, "MethodNotAllowed", message)

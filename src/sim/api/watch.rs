@@ -26,6 +26,8 @@ use crate::sim::store::{Change, ChangeType, Key, StoreError, Stored};
 
 const BOOKMARK_EVERY: Duration = Duration::from_secs(5);
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1800);
+/// Longer timeouts are cut to this, so the stream's deadline stays a representable instant.
+const LONGEST_TIMEOUT: Duration = Duration::from_secs(7 * 24 * 3600);
 
 struct Filter {
     def: &'static ResourceDef,
@@ -125,10 +127,15 @@ pub fn serve(ctx: &Arc<SimContext>, req: &Request) -> Result<Response, ApiError>
     };
     let send_initial = req.param("sendInitialEvents") == Some("true");
     let bookmarks = req.param("allowWatchBookmarks") == Some("true");
-    let timeout = req
-        .param("timeoutSeconds")
-        .and_then(|t| t.parse::<u64>().ok())
-        .map_or(DEFAULT_TIMEOUT, Duration::from_secs);
+    let timeout = match req.param("timeoutSeconds") {
+        None | Some("") => DEFAULT_TIMEOUT,
+        Some(t) => t
+            .parse::<u64>()
+            .map(|s| Duration::from_secs(s).min(LONGEST_TIMEOUT))
+            .map_err(|_| {
+                ApiError::bad_request(format!("timeoutSeconds: invalid number \"{t}\""))
+            })?,
+    };
     let rv = req.param("resourceVersion").unwrap_or_default();
     let (start, rx) = if send_initial || rv.is_empty() || rv == "0" {
         let (rv, items, rx) = ctx

@@ -67,9 +67,14 @@ fn check_namespace(req: &Request, obj: &Value) -> Result<(), ApiError> {
 
 /// Keeps a write to the main resource from changing status, and a write to `/status` from
 /// changing anything else, as the API server does for resources with a status subresource.
-fn scope_to_subresource(req: &Request, old: &Value, mut new: Value) -> Value {
+fn scope_to_subresource(req: &Request, old: &Value, mut new: Value) -> Result<Value, StoreError> {
+    if !new.is_object() {
+        return Err(StoreError::Invalid(
+            "the result must be a JSON object".into(),
+        ));
+    }
     let has_status = req.target.def.subresources.contains(&"status");
-    match req.target.subresource.as_deref() {
+    Ok(match req.target.subresource.as_deref() {
         Some("status") => {
             let mut merged = old.clone();
             merged["status"] = new["status"].take();
@@ -90,7 +95,7 @@ fn scope_to_subresource(req: &Request, old: &Value, mut new: Value) -> Value {
             new
         }
         _ => new,
-    }
+    })
 }
 
 fn reject_unsupported_subresource(req: &Request) -> Result<(), ApiError> {
@@ -127,7 +132,7 @@ pub fn update(ctx: &Arc<SimContext>, req: &Request) -> Result<Response, ApiError
         req.namespace(),
         name,
         dry_run(req)?,
-        |old| Ok(scope_to_subresource(req, old, obj)),
+        |old| scope_to_subresource(req, old, obj),
     )?;
     Ok(ok(&stored.value()))
 }
@@ -148,7 +153,7 @@ pub fn patch(ctx: &Arc<SimContext>, req: &Request) -> Result<Response, ApiError>
                 PatchError::BadBody(m) => StoreError::BadRequest(m),
                 PatchError::Invalid(m) => StoreError::Invalid(m),
             })?;
-            Ok(scope_to_subresource(req, old, patched))
+            scope_to_subresource(req, old, patched)
         });
     let stored = match result {
         // Server-side apply creates what does not exist yet.
@@ -156,7 +161,13 @@ pub fn patch(ctx: &Arc<SimContext>, req: &Request) -> Result<Response, ApiError>
             let obj = parse_body(req)?;
             check_namespace(req, &obj)?;
             let mut obj = obj;
-            obj["metadata"]["name"] = json!(name);
+            match obj.get_mut("metadata") {
+                Some(Value::Object(meta)) => {
+                    meta.insert("name".into(), json!(name));
+                }
+                None | Some(Value::Null) => obj["metadata"] = json!({"name": name}),
+                Some(_) => return Err(ApiError::bad_request("metadata: expected an object")),
+            }
             return Ok(json_response(
                 StatusCode::CREATED,
                 &ctx.store

@@ -34,7 +34,11 @@ impl Set {
     }
 
     fn counted(&self, field: &str) -> i64 {
-        self.rs["status"][field].as_i64().unwrap_or(0)
+        // Status is writable through the API: bounded like an int32, so sums cannot overflow.
+        self.rs["status"][field]
+            .as_i64()
+            .unwrap_or(0)
+            .clamp(0, i64::from(i32::MAX))
     }
 
     fn live(&self) -> i64 {
@@ -53,11 +57,14 @@ impl Set {
     }
 }
 
+/// The `deployment.kubernetes.io/revision` annotation; one nobody could have counted up to
+/// (it is writable through the API) is treated as absent, so `+ 1` cannot overflow.
 fn revision(rs: &Value) -> Option<i64> {
     rs["metadata"]["annotations"][REVISION]
         .as_str()?
         .parse()
         .ok()
+        .filter(|r| (0..i64::from(u32::MAX)).contains(r))
 }
 
 /// The rollout parameters of a Deployment: the limits for scaling and, separately, how many

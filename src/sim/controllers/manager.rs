@@ -95,12 +95,17 @@ impl Manager {
         }
     }
 
-    fn reconcile(&mut self, work: Work) {
-        match work {
-            Work::Deployment((ns, name)) => deployment::sync(&self.env, &ns, &name),
-            Work::ReplicaSet((ns, name)) => replicaset::sync(&self.env, &ns, &name),
-            Work::DaemonSet((ns, name)) => daemonset::sync(&self.env, &ns, &name),
-            Work::DisruptionBudget((ns, name)) => disruption::sync(&self.env, &ns, &name),
+    /// One object; a bug that panics costs that object's reconcile, not every later one.
+    fn reconcile(&self, work: Work) {
+        let env = &self.env;
+        let done = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match work {
+            Work::Deployment((ns, name)) => deployment::sync(env, &ns, &name),
+            Work::ReplicaSet((ns, name)) => replicaset::sync(env, &ns, &name),
+            Work::DaemonSet((ns, name)) => daemonset::sync(env, &ns, &name),
+            Work::DisruptionBudget((ns, name)) => disruption::sync(env, &ns, &name),
+        }));
+        if done.is_err() {
+            log::error!("a controller failed on one object; it is retried on its next change");
         }
     }
 
@@ -228,9 +233,9 @@ impl Manager {
             }
             _ => {}
         }
-        let mut labels = vec![&change.object.labels];
+        let mut labels = vec![&*change.object.labels];
         if let Some(previous) = &change.previous {
-            labels.push(&previous.labels);
+            labels.push(&*previous.labels);
         }
         for budget in self.budgets.affected(&ns, &labels) {
             self.recounts

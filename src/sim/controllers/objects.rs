@@ -26,7 +26,10 @@ pub fn generation(v: &Value) -> i64 {
 
 /// `spec.replicas`, which defaults to 1.
 pub fn spec_replicas(v: &Value) -> i64 {
-    v["spec"]["replicas"].as_i64().unwrap_or(1).max(0)
+    v["spec"]["replicas"]
+        .as_i64()
+        .unwrap_or(1)
+        .clamp(0, i64::from(i32::MAX))
 }
 
 pub fn is_terminating(pod: &Value) -> bool {

@@ -13,9 +13,11 @@ pub enum IntOrPercent {
 
 impl IntOrPercent {
     /// Reads the field; `None` when it is absent or malformed (the caller's default applies).
+    /// Values are kept within an int32, as Kubernetes' are, so the arithmetic cannot overflow.
     pub fn parse(value: &Value) -> Option<IntOrPercent> {
+        let bound = |n: i64| n.clamp(0, i64::from(i32::MAX));
         if let Some(n) = value.as_i64() {
-            return Some(IntOrPercent::Int(n.max(0)));
+            return Some(IntOrPercent::Int(bound(n)));
         }
         let text = value.as_str()?.trim();
         match text.strip_suffix('%') {
@@ -23,8 +25,8 @@ impl IntOrPercent {
                 .trim()
                 .parse()
                 .ok()
-                .map(|p: i64| IntOrPercent::Percent(p.max(0))),
-            None => text.parse().ok().map(|n: i64| IntOrPercent::Int(n.max(0))),
+                .map(|p: i64| IntOrPercent::Percent(bound(p))),
+            None => text.parse().ok().map(|n: i64| IntOrPercent::Int(bound(n))),
         }
     }
 

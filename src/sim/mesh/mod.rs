@@ -101,7 +101,14 @@ impl Mesh {
         interval.tick().await;
         loop {
             interval.tick().await;
-            self.tick();
+            // A tick visits every sidecar: on the blocking pool, away from the API's workers.
+            let mesh = self.clone();
+            if tokio::task::spawn_blocking(move || mesh.tick())
+                .await
+                .is_err()
+            {
+                log::error!("a mesh tick failed; the next one starts afresh");
+            }
         }
     }
 
