@@ -405,6 +405,15 @@ fn who_am_i(req: &Request) -> Result<Response, ApiError> {
             "selfsubjectreviews only support create",
         ));
     }
+    // The body says nothing the answer needs, but a real API server decodes it all the same.
+    // kubectl sends it as protobuf, which the simulator does not decode: only JSON is checked.
+    let content_type = req.header("content-type");
+    if content_type.is_empty() || content_type.contains("json") {
+        let body: Value = serde_json::from_slice(&req.body).map_err(|e| {
+            ApiError::bad_request(format!("the request body is not valid JSON: {e}"))
+        })?;
+        crate::sim::validation::check("selfsubjectreviews", &body)?;
+    }
     let (user, groups) = match req.role {
         Role::Admin => ("sim-admin", ["system:masters", "system:authenticated"]),
         Role::Viewer => ("sim-viewer", ["sim:viewers", "system:authenticated"]),
