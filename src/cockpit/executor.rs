@@ -14,7 +14,7 @@ use crate::app::actions::Action;
 use crate::app::drive::Command;
 use crate::app::event::{ActionError, Event};
 use crate::app::records::{self, JournalEntry};
-use crate::cluster::writer::{WriteError, Writer};
+use crate::cluster::writer::{NamespacePatch, WriteError, Writer};
 
 /// The journal's result for a write about to be sent.
 pub const INTENT: &str = "intent";
@@ -110,6 +110,26 @@ async fn restart(writer: &Writer, why: Option<&str>, namespace: &str) -> Result<
     Ok(prepared.workloads.len())
 }
 
+/// A namespace's labels patched as prepared, then its workloads restarted; returns how many.
+async fn relabel_and_restart(
+    writer: &Writer,
+    why: Option<&str>,
+    action: &Action,
+    namespace: &str,
+    prepared: Result<NamespacePatch, WriteError>,
+) -> Result<usize, WriteError> {
+    let prepared = refused(writer, why, action, prepared).await?;
+    step(
+        writer,
+        why,
+        action,
+        prepared.body.clone(),
+        writer.patch_namespace(&prepared),
+    )
+    .await?;
+    restart(writer, why, namespace).await
+}
+
 async fn run_one(
     writer: &Writer,
     keeper: &Requests,
@@ -137,32 +157,14 @@ async fn run_one(
             let prepared = writer
                 .prepare_migrate(namespace, &command.expected, to)
                 .await;
-            let prepared = refused(writer, why, action, prepared).await?;
-            step(
-                writer,
-                why,
-                action,
-                prepared.body.clone(),
-                writer.patch_namespace(&prepared),
-            )
-            .await?;
-            let n = restart(writer, why, namespace).await?;
+            let n = relabel_and_restart(writer, why, action, namespace, prepared).await?;
             Ok(format!(
                 "{namespace}: labels now select {to}, {n} workloads restarting{dry}"
             ))
         }
         Action::Revert { namespace } => {
             let prepared = writer.prepare_revert(namespace, &command.expected).await;
-            let prepared = refused(writer, why, action, prepared).await?;
-            step(
-                writer,
-                why,
-                action,
-                prepared.body.clone(),
-                writer.patch_namespace(&prepared),
-            )
-            .await?;
-            let n = restart(writer, why, namespace).await?;
+            let n = relabel_and_restart(writer, why, action, namespace, prepared).await?;
             Ok(format!(
                 "{namespace}: labels restored, {n} workloads restarting{dry}"
             ))
