@@ -216,6 +216,11 @@ fn a_cockpit_started_after_most_pods_moved_finds_the_upgrade_and_its_phase() {
     ));
     let followed = wait_phase(&follower, "phase 2/7: wave 2: non-critical");
     assert_eq!(followed, driven, "the follower shows the driver's phase");
+    assert!(
+        status_bar(&driver.screen()).contains("DRIVER")
+            && status_bar(&follower.screen()).contains("READ-ONLY"),
+        "one drives, the other follows"
+    );
     follower.keys(&["q"]);
     driver.keys(&["q"]);
 }
