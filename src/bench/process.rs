@@ -5,12 +5,21 @@ use std::time::Duration;
 /// User plus system CPU time used so far by every thread of this process, to the nanosecond
 /// (`/proc/self/stat` counts in ticks of 10 ms, too coarse for an idle process).
 pub fn cpu_time() -> Duration {
+    clock(libc::CLOCK_PROCESS_CPUTIME_ID)
+}
+
+/// The same for the calling thread alone.
+pub fn thread_cpu_time() -> Duration {
+    clock(libc::CLOCK_THREAD_CPUTIME_ID)
+}
+
+fn clock(id: libc::clockid_t) -> Duration {
     let mut t = libc::timespec {
         tv_sec: 0,
         tv_nsec: 0,
     };
     // SAFETY: clock_gettime writes only into the timespec it is given.
-    if unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut t) } != 0 {
+    if unsafe { libc::clock_gettime(id, &mut t) } != 0 {
         return Duration::ZERO;
     }
     Duration::new(

@@ -4,7 +4,7 @@
 //! answering shows in the figure instead of vanishing from it.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use axum::http::Request;
@@ -23,9 +23,11 @@ pub struct Samples {
 }
 
 /// The probe runs on a thread and runtime of its own, so the cockpit's loop in this process
-/// cannot delay its requests and blur the server's figure.
+/// cannot delay its requests and blur the server's figure; the CPU that thread uses is kept,
+/// so the bench can leave it out of the cockpit's.
 pub struct SimProbe {
     stop: Arc<AtomicBool>,
+    cpu_nanos: Arc<AtomicU64>,
     thread: std::thread::JoinHandle<Result<Samples, String>>,
 }
 
@@ -38,6 +40,8 @@ impl SimProbe {
             format!("/api/v1/namespaces/{namespace}/pods?limit=1"),
         ];
         let flag = stop.clone();
+        let cpu_nanos = Arc::new(AtomicU64::new(0));
+        let spent = cpu_nanos.clone();
         let thread = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -45,10 +49,19 @@ impl SimProbe {
                 .map_err(|e| format!("cannot start the probe's runtime: {e}"))?;
             runtime.block_on(async move {
                 let conn = connect::connect(&target).await?;
-                Ok(probe(conn.client, paths, flag).await)
+                Ok(probe(conn.client, paths, flag, spent).await)
             })
         });
-        SimProbe { stop, thread }
+        SimProbe {
+            stop,
+            cpu_nanos,
+            thread,
+        }
+    }
+
+    /// CPU time the probe's thread has used so far (as of its last request).
+    pub fn cpu_time(&self) -> Duration {
+        Duration::from_nanos(self.cpu_nanos.load(Ordering::Relaxed))
     }
 
     pub async fn finish(self) -> Result<Samples, String> {
@@ -61,7 +74,12 @@ impl SimProbe {
     }
 }
 
-async fn probe(client: kube::Client, paths: [String; 2], stop: Arc<AtomicBool>) -> Samples {
+async fn probe(
+    client: kube::Client,
+    paths: [String; 2],
+    stop: Arc<AtomicBool>,
+    cpu_nanos: Arc<AtomicU64>,
+) -> Samples {
     let mut samples = Samples::default();
     let mut tick = tokio::time::interval(EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -75,6 +93,8 @@ async fn probe(client: kube::Client, paths: [String; 2], stop: Arc<AtomicBool>) 
         };
         let sent = Instant::now();
         let answered = tokio::time::timeout(TIMEOUT, client.request_text(request)).await;
+        let spent = super::process::thread_cpu_time().as_nanos();
+        cpu_nanos.store(u64::try_from(spent).unwrap_or(u64::MAX), Ordering::Relaxed);
         match answered {
             Ok(Ok(_)) => samples.times.push(sent.elapsed()),
             _ => {
