@@ -97,7 +97,9 @@ impl WaveRun {
                 Stage::Sent | Stage::Rolling => "moving".to_string(),
                 Stage::Baking { since } => {
                     let left = self.pacing.bake.saturating_sub(elapsed(since, now));
-                    format!("baking, {} left", duration::format_coarse(left))
+                    // To the second: `1m40s`, not a floor of `1m` that reads as less.
+                    let left = std::time::Duration::from_secs(left.as_secs());
+                    format!("baking, {} left", duration::format(left))
                 }
             };
             text.push_str(&format!(" · {} {what}", m.namespace));
@@ -531,6 +533,29 @@ mod tests {
     use crate::plan::triggers::Metric;
 
     const PHASE: &str = "wave 1: canary";
+
+    #[test]
+    fn the_bake_left_is_written_to_the_second() {
+        let now = testing::now();
+        let mut run = WaveRun::new(
+            "wave 1: staging".into(),
+            "1-25-0".into(),
+            Pacing::default(),
+            Vec::new(),
+        );
+        run.total = 2;
+        run.moving.push(Moving {
+            namespace: "staging-api".into(),
+            sent: now - Span::seconds(90),
+            stage: Stage::Baking {
+                since: now - Span::seconds(20),
+            },
+        });
+        assert_eq!(
+            run.describe(now),
+            "wave 0/2 done · staging-api baking, 1m40s left"
+        );
+    }
 
     fn rows(_: &State, _: Pane) -> usize {
         10
