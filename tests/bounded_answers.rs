@@ -200,24 +200,6 @@ fn a_trickling_prometheus_answer_is_given_up_in_time() {
 // ---------------------------------------------------------------------------------------------
 // The real binary against the endless Prometheus.
 
-/// The pid of the cockpit whose arguments include `marker`.
-fn cockpit_pid(marker: &str) -> Option<u32> {
-    std::fs::read_dir("/proc")
-        .ok()?
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
-        .find(|pid| {
-            let Ok(raw) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
-                return false;
-            };
-            let args: Vec<String> = raw
-                .split(|b| *b == 0)
-                .map(|a| String::from_utf8_lossy(a).into_owned())
-                .collect();
-            args.first().is_some_and(|a| a == BIN) && args.iter().any(|a| a == marker)
-        })
-}
-
 fn rss_kb(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     status

@@ -1,6 +1,8 @@
 //! Driving an upgrade end to end: the real cockpit in tmux against the real simulator, keys
 //! pressed as a person would, and the cluster checked afterwards with kubectl as `sim-admin`.
 
+#[path = "common/cluster.rs"]
+mod cluster;
 #[path = "common/cockpit_term.rs"]
 mod cockpit_term;
 mod common;
@@ -8,9 +10,10 @@ mod common;
 mod tmux;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
+use cluster::*;
 use cockpit_term::*;
 use common::{Sim, eventually};
 use serde_json::Value;
@@ -21,35 +24,8 @@ const MIGRATED_TO: &str = "istio-cockpit.io/migrated-to";
 // ---------------------------------------------------------------------------------------------
 // The cockpit's process.
 
-/// The pid of the cockpit process (not the shell around it) whose arguments include `marker`.
-fn cockpit_pid(marker: &str) -> Option<u32> {
-    std::fs::read_dir("/proc")
-        .ok()?
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
-        .find(|pid| {
-            let Ok(raw) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
-                return false;
-            };
-            let args: Vec<String> = raw
-                .split(|b| *b == 0)
-                .map(|a| String::from_utf8_lossy(a).into_owned())
-                .collect();
-            args.first().is_some_and(|a| a == BIN) && args.iter().any(|a| a == marker)
-        })
-}
-
 // ---------------------------------------------------------------------------------------------
 // The cluster, through kubectl.
-
-fn json(sim: &Sim, args: &[&str]) -> Value {
-    serde_json::from_str(&sim.kubectl(args)).expect("kubectl printed JSON")
-}
-
-/// A namespace's labels exactly as kubectl prints them.
-fn labels_text(sim: &Sim, ns: &str) -> String {
-    sim.kubectl(&["get", "ns", ns, "-o", "jsonpath={.metadata.labels}"])
-}
 
 /// Labels or annotations.
 type Strings = BTreeMap<String, String>;
@@ -157,50 +133,6 @@ fn wait_all_pods_on(sim: &Sim, ns: &str, count: usize, revision: &str, image: &s
     );
 }
 
-fn tag_webhook(sim: &Sim, tag: &str) -> Value {
-    json(
-        sim,
-        &[
-            "get",
-            "mutatingwebhookconfiguration",
-            &format!("istio-revision-tag-{tag}"),
-            "-o",
-            "json",
-        ],
-    )
-}
-
-/// The tag's `istio.io/rev` label and the istiod services its webhooks call.
-fn tag_target(sim: &Sim, tag: &str) -> (String, Vec<String>) {
-    let hook = tag_webhook(sim, tag);
-    let label = hook["metadata"]["labels"]["istio.io/rev"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    let services = hook["webhooks"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|w| w["clientConfig"]["service"]["name"].as_str())
-        .map(str::to_string)
-        .collect();
-    (label, services)
-}
-
-fn wait_tag_on(sim: &Sim, tag: &str, revision: &str) {
-    let mut last = (String::new(), Vec::new());
-    let done = eventually(LONG, || {
-        last = tag_target(sim, tag);
-        let service = format!("istiod-{revision}");
-        (last.0 == revision && !last.1.is_empty() && last.1.iter().all(|s| *s == service))
-            .then_some(())
-    });
-    assert!(
-        done.is_some(),
-        "tag {tag} is not on {revision}: label and webhook services {last:?}"
-    );
-}
-
 /// Every tag webhook: its labels and the services its webhooks call.
 fn all_tags(sim: &Sim) -> Vec<(String, BTreeMap<String, String>, Vec<String>)> {
     json(sim, &["get", "mutatingwebhookconfigurations", "-o", "json"])["items"]
@@ -276,17 +208,13 @@ fn gist(entry: &Value) -> (String, String, String, bool) {
     )
 }
 
-fn journal_path(dir: &tempfile::TempDir, name: &str) -> PathBuf {
-    dir.path().join(name).join("journal.jsonl")
-}
-
 // ---------------------------------------------------------------------------------------------
 
 #[test]
 fn migrate_and_revert_a_namespace_that_used_istio_injection() {
     let sim = Sim::start(&["--ready-after", "1"]);
     let dir = tempfile::tempdir().unwrap();
-    let journal = journal_path(&dir, "driver");
+    let journal = journal_file(&dir, "driver");
     let labels_before = labels_text(&sim, "staging-web");
     assert!(
         labels_before.contains(r#""istio-injection":"enabled""#),
@@ -445,7 +373,7 @@ fn migrate_and_revert_a_namespace_that_used_istio_injection() {
 fn a_killed_cockpit_loses_nothing() {
     let sim = Sim::start(&["--ready-after", "1"]);
     let dir = tempfile::tempdir().unwrap();
-    let first_journal = journal_path(&dir, "first");
+    let first_journal = journal_file(&dir, "first");
     let labels_before = labels_text(&sim, "payments");
     assert!(
         labels_before.contains(r#""istio-injection":"enabled""#),
@@ -490,7 +418,7 @@ fn a_killed_cockpit_loses_nothing() {
 
     // A new cockpit, same user on the same machine: it drives again (same identity as the
     // lease's holder) and finds everything it needs on the namespace itself.
-    let second_journal = journal_path(&dir, "second");
+    let second_journal = journal_file(&dir, "second");
     let second = open_cockpit(&cockpit_line(&sim, "", "sim-admin", &second_journal, ""));
     let screen = second.screen();
     assert!(
@@ -543,7 +471,7 @@ fn a_killed_cockpit_loses_nothing() {
 fn moving_a_tag_moves_new_restarts() {
     let sim = Sim::start(&["--ready-after", "1"]);
     let dir = tempfile::tempdir().unwrap();
-    let journal = journal_path(&dir, "driver");
+    let journal = journal_file(&dir, "driver");
     assert_eq!(
         ns_labels(&sim, "checkout")
             .get("istio.io/rev")
@@ -610,7 +538,7 @@ fn a_second_cockpit_is_read_only_and_shows_the_driver() {
         &sim,
         "",
         "sim-admin",
-        &journal_path(&dir, "a"),
+        &journal_file(&dir, "a"),
         "",
     ));
     assert!(
@@ -636,7 +564,7 @@ fn a_second_cockpit_is_read_only_and_shows_the_driver() {
         &sim,
         "USER=pair-watcher",
         "sim-admin",
-        &journal_path(&dir, "b"),
+        &journal_file(&dir, "b"),
         "",
     ));
     // The lease names one process; the screen names the person.
@@ -722,7 +650,7 @@ fn the_viewer_context_is_refused_and_the_cluster_unchanged() {
         &sim,
         "",
         "sim-viewer",
-        &journal_path(&dir, "viewer"),
+        &journal_file(&dir, "viewer"),
         "",
     ));
     let screen = term.screen();
@@ -789,7 +717,7 @@ fn dry_run_changes_nothing() {
         "--request-log",
         &requests.display().to_string(),
     ]);
-    let journal = journal_path(&dir, "dry");
+    let journal = journal_file(&dir, "dry");
     let labels_before = labels_text(&sim, "search");
     let annotations_before = ns_annotations(&sim, "search");
     let mut names_before: Vec<String> = pods(&sim, "search").into_iter().map(|p| p.name).collect();

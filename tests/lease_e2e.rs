@@ -1,37 +1,26 @@
 //! One driver per process, fenced writes, and clean ends on signals: the real cockpit in tmux
 //! against the real simulator, the cluster checked with kubectl and the sim's request log.
 
+#[path = "common/cluster.rs"]
+mod cluster;
 #[path = "common/cockpit_term.rs"]
 mod cockpit_term;
 mod common;
 #[path = "common/tmux.rs"]
 mod tmux;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
+use cluster::*;
 use cockpit_term::*;
 use common::{Sim, eventually};
 use tmux::Tmux;
 
-fn journal(dir: &tempfile::TempDir, name: &str) -> PathBuf {
-    dir.path().join(name).join("journal.jsonl")
-}
-
 /// The cockpit process (not its shell) started with this journal file.
 fn pid_of(journal: &Path) -> u32 {
     let marker = journal.display().to_string();
-    let found = eventually(SHORT, || {
-        std::fs::read_dir("/proc")
-            .ok()?
-            .flatten()
-            .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
-            .find(|pid| {
-                let raw = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-                let mut args = raw.split(|b| *b == 0).map(String::from_utf8_lossy);
-                args.next().is_some_and(|a| a == BIN) && args.any(|a| a == marker)
-            })
-    });
+    let found = eventually(SHORT, || cockpit_pid(&marker));
     found.unwrap_or_else(|| panic!("no cockpit process with {marker}"))
 }
 
@@ -59,18 +48,6 @@ fn holder(sim: &Sim) -> Option<String> {
         .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
-fn labels(sim: &Sim, ns: &str) -> String {
-    sim.kubectl(&["get", "ns", ns, "-o", "jsonpath={.metadata.labels}"])
-}
-
-fn journal_entries(path: &Path) -> Vec<serde_json::Value> {
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect()
-}
-
 /// Requests in the sim's log that wrote something (every verb but get, list and watch).
 fn writes_in(log: &Path, path_part: &str) -> Vec<String> {
     std::fs::read_to_string(log)
@@ -90,8 +67,11 @@ fn wait_status(term: &Tmux, timeout: Duration, check: impl Fn(&str) -> bool) -> 
 fn one_user_two_cockpits_on_one_host_one_drives_and_a_crashed_driver_is_replaced_at_once() {
     let sim = Sim::start(&["--ready-after", "1"]);
     let dir = tempfile::tempdir().unwrap();
-    let (a_journal, b_journal, c_journal) =
-        (journal(&dir, "a"), journal(&dir, "b"), journal(&dir, "c"));
+    let (a_journal, b_journal, c_journal) = (
+        journal_file(&dir, "a"),
+        journal_file(&dir, "b"),
+        journal_file(&dir, "c"),
+    );
     let a = open_cockpit(&cockpit_line(&sim, "USER=ann", "sim-admin", &a_journal, ""));
     let (ok, screen) = wait_status(&a, SHORT, |s| s.contains("DRIVER"));
     assert!(ok, "the first cockpit does not drive:\n{screen}");
@@ -162,13 +142,13 @@ fn a_preview_confirmed_after_a_takeover_writes_nothing() {
         requests.to_str().unwrap(),
     ]);
     let dir = tempfile::tempdir().unwrap();
-    let before = labels(&sim, "payments");
+    let before = labels_text(&sim, "payments");
 
     let a = open_cockpit(&cockpit_line(
         &sim,
         "USER=ann",
         "sim-admin",
-        &journal(&dir, "a"),
+        &journal_file(&dir, "a"),
         "",
     ));
     let (ok, screen) = wait_status(&a, SHORT, |s| s.contains("DRIVER"));
@@ -180,7 +160,7 @@ fn a_preview_confirmed_after_a_takeover_writes_nothing() {
         &sim,
         "USER=bob",
         "sim-admin",
-        &journal(&dir, "b"),
+        &journal_file(&dir, "b"),
         "",
     ));
     open_dialog(&b, "D", "Take over driving?");
@@ -198,7 +178,7 @@ fn a_preview_confirmed_after_a_takeover_writes_nothing() {
     assert!(ok, "ann's cockpit does not say who drives now:\n{screen}");
     std::thread::sleep(Duration::from_secs(3));
     assert_eq!(
-        labels(&sim, "payments"),
+        labels_text(&sim, "payments"),
         before,
         "the namespace was patched"
     );
@@ -223,8 +203,8 @@ fn a_lease_that_runs_out_under_a_slow_api_stops_the_driver_in_time() {
         requests.to_str().unwrap(),
     ]);
     let dir = tempfile::tempdir().unwrap();
-    let before = labels(&sim, "payments");
-    let a_journal = journal(&dir, "a");
+    let before = labels_text(&sim, "payments");
+    let a_journal = journal_file(&dir, "a");
     let a = open_cockpit(&cockpit_line(&sim, "USER=ann", "sim-admin", &a_journal, ""));
     let (ok, screen) = wait_status(&a, SHORT, |s| s.contains("DRIVER"));
     assert!(ok, "{screen}");
@@ -257,7 +237,7 @@ fn a_lease_that_runs_out_under_a_slow_api_stops_the_driver_in_time() {
     assert!(ok, "the cockpit did not drive again:\n{screen}");
     std::thread::sleep(Duration::from_secs(5));
     assert_eq!(
-        labels(&sim, "payments"),
+        labels_text(&sim, "payments"),
         before,
         "the namespace was patched; the journal: {:#?}\nthe requests: {}",
         journal_entries(&a_journal),
@@ -281,7 +261,7 @@ fn signals_restore_the_terminal_hand_the_lease_back_and_exit_by_convention() {
     let sim = Sim::start(&["--ready-after", "1"]);
     let dir = tempfile::tempdir().unwrap();
     for (signal, status) in [("HUP", 129), ("INT", 130), ("QUIT", 131), ("TERM", 143)] {
-        let path = journal(&dir, signal);
+        let path = journal_file(&dir, signal);
         let term = open_cockpit(&cockpit_line(&sim, "USER=ann", "sim-admin", &path, ""));
         let (ok, screen) = wait_status(&term, SHORT, |s| s.contains("DRIVER"));
         assert!(ok, "{signal}: {screen}");
@@ -338,13 +318,13 @@ fn a_panic_in_the_executor_or_the_lease_keeper_restores_the_terminal_and_hands_t
     let sim = Sim::start(&["--ready-after", "1"]);
     let dir = tempfile::tempdir().unwrap();
     for task in ["executor", "lease-keeper"] {
-        let path = journal(&dir, task);
+        let path = journal_file(&dir, task);
         // Without a backtrace the whole report fits on the screen.
         let env = format!("USER=ann RUST_BACKTRACE=0 ISTIO_COCKPIT_TEST_PANIC={task}");
         let term = open_cockpit(&cockpit_line(&sim, &env, "sim-admin", &path, ""));
         let (ok, screen) = wait_status(&term, SHORT, |s| s.contains("DRIVER"));
         assert!(ok, "{task}: {screen}");
-        let before = labels(&sim, "staging-api");
+        let before = labels_text(&sim, "staging-api");
         if task == "executor" {
             // The executor panics on the first command it is handed: a confirmed migration.
             select_namespace(&term, "staging-api");
@@ -373,7 +353,7 @@ fn a_panic_in_the_executor_or_the_lease_keeper_restores_the_terminal_and_hands_t
         assert_eq!(term.format("#{cursor_flag}"), "1", "{task}: cursor hidden");
         assert_eq!(holder(&sim), None, "{task}: the lease was not handed back");
         assert_eq!(
-            labels(&sim, "staging-api"),
+            labels_text(&sim, "staging-api"),
             before,
             "{task}: something was written"
         );

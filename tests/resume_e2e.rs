@@ -3,15 +3,17 @@
 //! The real cockpit in tmux against the real simulator; the cluster changed and checked with
 //! kubectl as `sim-admin`.
 
+#[path = "common/cluster.rs"]
+mod cluster;
 #[path = "common/cockpit_term.rs"]
 mod cockpit_term;
 mod common;
 #[path = "common/tmux.rs"]
 mod tmux;
 
-use std::path::PathBuf;
 use std::time::Duration;
 
+use cluster::*;
 use cockpit_term::*;
 use common::{Sim, eventually};
 use serde_json::{Value, json};
@@ -25,14 +27,6 @@ const NON_CRITICAL: [&str; 6] = [
     "search",
     "notifications",
 ];
-
-fn json_of(sim: &Sim, args: &[&str]) -> Value {
-    serde_json::from_str(&sim.kubectl(args)).expect("kubectl printed JSON")
-}
-
-fn journal(dir: &tempfile::TempDir, name: &str) -> PathBuf {
-    dir.path().join(name).join("journal.jsonl")
-}
 
 /// Moves a namespace to `revision` by hand, as an engineer without the cockpit would.
 fn move_by_hand(sim: &Sim, ns: &str, revision: &str) {
@@ -51,7 +45,7 @@ fn move_by_hand(sim: &Sim, ns: &str, revision: &str) {
 fn wait_pods_on(sim: &Sim, ns: &str, revision: &str) {
     let mut last = Value::Null;
     let done = eventually(LONG, || {
-        last = json_of(sim, &["get", "pods", "-n", ns, "-o", "json"]);
+        last = json(sim, &["get", "pods", "-n", ns, "-o", "json"]);
         let pods = last["items"].as_array()?;
         let on = |p: &Value| {
             let status: Value = p["metadata"]["annotations"]["sidecar.istio.io/status"]
@@ -71,40 +65,6 @@ fn wait_pods_on(sim: &Sim, ns: &str, revision: &str) {
         done.is_some(),
         "{ns}: not every pod on {revision}:\n{last:#}"
     );
-}
-
-/// The revision a tag's webhook names, and the istiod services its webhooks call.
-fn tag_target(sim: &Sim, tag: &str) -> (String, Vec<String>) {
-    let hook = json_of(
-        sim,
-        &[
-            "get",
-            "mutatingwebhookconfiguration",
-            &format!("istio-revision-tag-{tag}"),
-            "-o",
-            "json",
-        ],
-    );
-    let services = hook["webhooks"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|w| w["clientConfig"]["service"]["name"].as_str())
-        .map(str::to_string)
-        .collect();
-    let label = hook["metadata"]["labels"]["istio.io/rev"].as_str();
-    (label.unwrap_or_default().to_string(), services)
-}
-
-fn wait_tag_on(sim: &Sim, tag: &str, revision: &str) {
-    let service = format!("istiod-{revision}");
-    let mut last = (String::new(), Vec::new());
-    let done = eventually(LONG, || {
-        last = tag_target(sim, tag);
-        (last.0 == revision && !last.1.is_empty() && last.1.iter().all(|s| *s == service))
-            .then_some(())
-    });
-    assert!(done.is_some(), "tag {tag} is not on {revision}: {last:?}");
 }
 
 /// The phase part of the phase bar: from ` · phase ` to the first gate.
@@ -162,7 +122,7 @@ fn a_cockpit_started_after_most_pods_moved_finds_the_upgrade_and_its_phase() {
         &sim,
         "",
         "sim-admin",
-        &journal(&dir, "a"),
+        &journal_file(&dir, "a"),
         "",
     ));
     let phase = wait_phase(&first, "phase 3/7: wave 3: critical");
@@ -201,7 +161,7 @@ fn a_cockpit_started_after_most_pods_moved_finds_the_upgrade_and_its_phase() {
         &sim,
         "",
         "sim-admin",
-        &journal(&dir, "b"),
+        &journal_file(&dir, "b"),
         "",
     ));
     let driven = wait_phase(&driver, "phase 2/7: wave 2: non-critical");
@@ -211,7 +171,7 @@ fn a_cockpit_started_after_most_pods_moved_finds_the_upgrade_and_its_phase() {
         &sim,
         "",
         "sim-admin",
-        &journal(&dir, "c"),
+        &journal_file(&dir, "c"),
         "",
     ));
     let followed = wait_phase(&follower, "phase 2/7: wave 2: non-critical");
@@ -229,7 +189,7 @@ fn a_cockpit_started_after_most_pods_moved_finds_the_upgrade_and_its_phase() {
 /// cockpit had been killed right after: no journal anywhere.
 fn move_tag_by_hand(sim: &Sim, tag: &str, from: &str, to: &str) {
     let name = format!("istio-revision-tag-{tag}");
-    let mut hook = json_of(
+    let mut hook = json(
         sim,
         &["get", "mutatingwebhookconfiguration", &name, "-o", "json"],
     );
@@ -262,7 +222,7 @@ fn a_tag_moved_before_the_cockpit_started_goes_back_from_its_webhook() {
         &sim,
         "",
         "sim-admin",
-        &journal(&dir, "a"),
+        &journal_file(&dir, "a"),
         "",
     ));
     assert!(
@@ -295,7 +255,7 @@ fn writes_towards_an_istiod_without_ready_pods_are_refused_and_t_in_a_wave_asks_
         &sim,
         "",
         "sim-admin",
-        &journal(&dir, "a"),
+        &journal_file(&dir, "a"),
         "",
     ));
     assert!(
@@ -387,7 +347,7 @@ fn writes_towards_an_istiod_without_ready_pods_are_refused_and_t_in_a_wave_asks_
     type_text(&term, "wave 1: staging");
     term.keys(&["Enter"]);
     wait_tag_on(&sim, "stable", "1-25-0");
-    let journal_text = std::fs::read_to_string(journal(&dir, "a")).unwrap_or_default();
+    let journal_text = std::fs::read_to_string(journal_file(&dir, "a")).unwrap_or_default();
     let entry: Value = journal_text
         .lines()
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
@@ -410,7 +370,7 @@ fn with_two_moved_tags_and_no_journal_the_user_chooses_which_goes_back() {
         &sim,
         "",
         "sim-admin",
-        &journal(&dir, "a"),
+        &journal_file(&dir, "a"),
         "",
     ));
     focus_control_planes(&term);
@@ -462,7 +422,7 @@ fn with_a_plan_file_a_record_naming_other_revisions_is_shown_not_used() {
         &sim,
         "",
         "sim-admin",
-        &journal(&dir, "a"),
+        &journal_file(&dir, "a"),
         &format!("--plan {}", plan.display()),
     ));
     let (ok, screen) = term.wait_for(LONG, |s| {

@@ -4,6 +4,8 @@
 //! sidecars scraped directly) by `auto_rollback`. Also a Prometheus that answers garbage or
 //! nothing: the triggers are unknown, never green, and advancing needs the override.
 
+#[path = "common/cluster.rs"]
+mod cluster;
 #[path = "common/cockpit_term.rs"]
 mod cockpit_term;
 mod common;
@@ -17,6 +19,7 @@ use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use cluster::*;
 use cockpit_term::*;
 use common::{Sim, eventually};
 use prometheus_server::Prometheus;
@@ -81,12 +84,6 @@ fn traffic_row(screen: &str, ns: &str, rev: &str) -> Option<String> {
     None
 }
 
-fn labels(sim: &Sim, ns: &str) -> Value {
-    let out = sim.kubectl(&["get", "namespace", ns, "-o", "json"]);
-    let v: Value = serde_json::from_str(&out).expect("kubectl printed JSON");
-    v["metadata"]["labels"].clone()
-}
-
 /// Every pod of `ns` that is not on its way out runs `rev` and is ready.
 fn all_ready_on(sim: &Sim, ns: &str, rev: &str) -> bool {
     let out = sim.kubectl(&["get", "pods", "-n", ns, "-o", "json"]);
@@ -111,14 +108,6 @@ fn all_ready_on(sim: &Sim, ns: &str, rev: &str) -> bool {
 /// A breach may take a scrape (2 s) and the rate's second sample, a round of the cockpit
 /// (5 s), and the trigger's duration (10 s) once the new pods serve: this, with room to spare.
 const SCRAPE_ROUND_AND_DURATION: Duration = Duration::from_secs(35);
-
-fn journal(path: &Path) -> Vec<Value> {
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect()
-}
 
 /// Opens the cockpit with the plan, shows the metrics pane and waits until `NS` has numbers
 /// on 1-24-0 for two rounds: its baseline.
@@ -230,12 +219,12 @@ fn prometheus_sees_the_breach_and_one_key_reverts_it() {
     let baseline = baseline_ms(&line);
     term.keys(&["y"]);
     let restored = eventually(LONG, || {
-        (labels(&sim, NS)["istio.io/rev"] == "1-24-0").then_some(())
+        (namespace_labels(&sim, NS)["istio.io/rev"] == "1-24-0").then_some(())
     });
     assert!(
         restored.is_some(),
         "labels not restored: {}",
-        labels(&sim, NS)
+        namespace_labels(&sim, NS)
     );
     let (ok, screen) = term.wait_for(BREACH, |s| !s.contains("ROLLBACK TRIGGER"));
     assert!(ok, "the banner stayed after the revert:\n{screen}");
@@ -251,7 +240,7 @@ fn prometheus_sees_the_breach_and_one_key_reverts_it() {
         "p99 of {NS} on 1-24-0 stayed over {limit} ms: {:?}",
         prom.scalar(&p99)
     );
-    let entries = journal(&journal_file);
+    let entries = journal_entries(&journal_file);
     let revert = entries
         .iter()
         .find(|e| e["action"] == "revert" && e["target"] == format!("namespace/{NS}"))
@@ -285,7 +274,7 @@ fn direct_scrape_sees_the_breach_and_auto_rollback_reverts_it() {
     let moved = moved.expect("the namespace's pods never all ran 1-25-0");
     // Nobody presses a key: the cockpit reverts by itself and journals why.
     let reverted = eventually(SCRAPE_ROUND_AND_DURATION, || {
-        journal(&journal_file).into_iter().find(|e| {
+        journal_entries(&journal_file).into_iter().find(|e| {
             // The result, not the intent journalled before the patch was sent.
             e["action"] == "revert"
                 && e["target"] == format!("namespace/{NS}")
@@ -310,12 +299,12 @@ fn direct_scrape_sees_the_breach_and_auto_rollback_reverts_it() {
         "{revert}"
     );
     let restored = eventually(LONG, || {
-        (labels(&sim, NS)["istio.io/rev"] == "1-24-0").then_some(())
+        (namespace_labels(&sim, NS)["istio.io/rev"] == "1-24-0").then_some(())
     });
     assert!(
         restored.is_some(),
         "labels not restored: {}",
-        labels(&sim, NS)
+        namespace_labels(&sim, NS)
     );
 }
 

@@ -4,6 +4,8 @@
 //! revision stops the wave on the first namespace and the second is never touched; and a
 //! cancelled wave never runs behind a later, single migration.
 
+#[path = "common/cluster.rs"]
+mod cluster;
 #[path = "common/cockpit_term.rs"]
 mod cockpit_term;
 mod common;
@@ -16,6 +18,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use cluster::*;
 use cockpit_term::*;
 use common::{Sim, eventually};
 use serde_json::Value;
@@ -90,12 +93,6 @@ fn cockpit_with_baselines(sim: &Sim, dir: &Path, plan: &Path) -> Tmux {
     term
 }
 
-fn labels(sim: &Sim, ns: &str) -> Value {
-    let out = sim.kubectl(&["get", "namespace", ns, "-o", "json"]);
-    let v: Value = serde_json::from_str(&out).expect("kubectl printed JSON");
-    v["metadata"]["labels"].clone()
-}
-
 /// Requests the simulator logged that write to `ns` or to anything in it.
 fn writes_to(log: &Path, ns: &str) -> Vec<String> {
     let own = format!("/api/v1/namespaces/{ns}");
@@ -110,14 +107,6 @@ fn writes_to(log: &Path, ns: &str) -> Vec<String> {
             path == own || path.contains(&inside)
         })
         .map(str::to_string)
-        .collect()
-}
-
-fn journal(dir: &Path) -> Vec<Value> {
-    std::fs::read_to_string(dir.join("journal.jsonl"))
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
         .collect()
 }
 
@@ -265,7 +254,7 @@ fn a_latency_breach_stops_the_wave_on_the_first_namespace() {
     let sim = Sim::start(&["--ready-after", "1", "--request-log", log.to_str().unwrap()]);
     let plan = write_plan(dir.path(), "2m", "5s");
     let term = cockpit_with_baselines(&sim, dir.path(), &plan);
-    let before = labels(&sim, SECOND);
+    let before = namespace_labels(&sim, SECOND);
 
     sim.set_faults(r#"{"data":{"latency.1-25-0":"400"}}"#);
     open_dialog(&term, "M", "Migrate wave 1: canary ?");
@@ -278,11 +267,16 @@ fn a_latency_breach_stops_the_wave_on_the_first_namespace() {
         screen.contains(&format!("not started: {SECOND}")),
         "{screen}"
     );
-    assert_eq!(labels(&sim, FIRST)["istio.io/rev"], "1-25-0");
-    let stopped = journal(dir.path())
+    assert_eq!(namespace_labels(&sim, FIRST)["istio.io/rev"], "1-25-0");
+    let stopped = journal_entries(&dir.path().join("journal.jsonl"))
         .into_iter()
         .find(|e| e["action"] == "wave")
-        .unwrap_or_else(|| panic!("no wave stop journalled: {:#?}", journal(dir.path())));
+        .unwrap_or_else(|| {
+            panic!(
+                "no wave stop journalled: {:#?}",
+                journal_entries(&dir.path().join("journal.jsonl"))
+            )
+        });
     assert!(
         stopped["why"]
             .as_str()
@@ -294,7 +288,7 @@ fn a_latency_breach_stops_the_wave_on_the_first_namespace() {
     let (ok, screen) = term.wait_for(SHORT, |s| phase_bar(s).contains("STOPPED: breached"));
     assert!(ok, "{screen}");
     std::thread::sleep(Duration::from_secs(5));
-    assert_eq!(labels(&sim, SECOND), before);
+    assert_eq!(namespace_labels(&sim, SECOND), before);
     assert_eq!(writes_to(&log, SECOND), Vec::<String>::new());
     assert!(
         !writes_to(&log, FIRST).is_empty(),
@@ -311,7 +305,10 @@ fn a_cancelled_wave_does_not_run_behind_a_single_migration() {
     let journal_file = dir.path().join("journal.jsonl");
     let extra = format!("--plan {}", plan.display());
     let term = open_cockpit(&cockpit_line(&sim, "", "sim-admin", &journal_file, &extra));
-    let wave_before = [labels(&sim, FIRST), labels(&sim, SECOND)];
+    let wave_before = [
+        namespace_labels(&sim, FIRST),
+        namespace_labels(&sim, SECOND),
+    ];
 
     open_dialog(&term, "M", "Migrate wave 1: canary ?");
     term.keys(&["n"]);
@@ -321,7 +318,7 @@ fn a_cancelled_wave_does_not_run_behind_a_single_migration() {
     open_dialog(&term, "m", &format!("Migrate {OTHER} to 1-25-0?"));
     term.keys(&["y"]);
     let moved = eventually(LONG, || {
-        (labels(&sim, OTHER)["istio.io/rev"] == "1-25-0").then_some(())
+        (namespace_labels(&sim, OTHER)["istio.io/rev"] == "1-25-0").then_some(())
     });
     assert!(
         moved.is_some(),
@@ -332,7 +329,13 @@ fn a_cancelled_wave_does_not_run_behind_a_single_migration() {
     let (ok, screen) = term.wait_for(LONG, |s| !phase_bar(s).contains(&format!("{OTHER}:")));
     assert!(ok, "{OTHER} never finished moving:\n{screen}");
     std::thread::sleep(Duration::from_secs(5));
-    assert_eq!([labels(&sim, FIRST), labels(&sim, SECOND)], wave_before);
+    assert_eq!(
+        [
+            namespace_labels(&sim, FIRST),
+            namespace_labels(&sim, SECOND)
+        ],
+        wave_before
+    );
     for ns in [FIRST, SECOND] {
         assert_eq!(
             writes_to(&log, ns),

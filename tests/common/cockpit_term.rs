@@ -26,6 +26,21 @@ pub fn cockpit_line(sim: &Sim, env: &str, context: &str, journal: &Path, extra: 
     )
 }
 
+/// The pid of the cockpit process (not the shell around it) whose arguments include `marker`.
+pub fn cockpit_pid(marker: &str) -> Option<u32> {
+    std::fs::read_dir("/proc")
+        .ok()?
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .find(|pid| {
+            let Ok(raw) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
+                return false;
+            };
+            let mut args = raw.split(|b| *b == 0).map(String::from_utf8_lossy);
+            args.next().is_some_and(|a| a == BIN) && args.any(|a| a == marker)
+        })
+}
+
 /// Starts a cockpit and waits until it shows the mesh and its mode.
 pub fn open_cockpit(line: &str) -> Tmux {
     let term = Tmux::start(WIDTH, HEIGHT, line);
