@@ -223,12 +223,7 @@ fn migrate_and_revert_a_namespace_that_used_istio_injection() {
     let count = pods(&sim, "staging-web").len();
     assert!(count > 0);
 
-    let term = open_cockpit(&cockpit_line(&sim, "", "sim-admin", &journal, ""));
-    assert!(
-        status_bar(&term.screen()).contains("DRIVER"),
-        "{}",
-        term.screen()
-    );
+    let term = open_driver(&sim, &journal);
     select_namespace(&term, "staging-web");
     let preview = open_dialog(&term, "m", "Migrate staging-web to 1-25-0?");
     assert!(
@@ -381,12 +376,7 @@ fn a_killed_cockpit_loses_nothing() {
     );
     let count = pods(&sim, "payments").len();
 
-    let first = open_cockpit(&cockpit_line(&sim, "", "sim-admin", &first_journal, ""));
-    assert!(
-        status_bar(&first.screen()).contains("DRIVER"),
-        "{}",
-        first.screen()
-    );
+    let first = open_driver(&sim, &first_journal);
     let pid = cockpit_pid(&first_journal.display().to_string())
         .expect("the cockpit process, found by its journal path");
     select_namespace(&first, "payments");
@@ -481,12 +471,7 @@ fn moving_a_tag_moves_new_restarts() {
     wait_tag_on(&sim, "stable", "1-24-0");
     let count = pods(&sim, "checkout").len();
 
-    let term = open_cockpit(&cockpit_line(&sim, "", "sim-admin", &journal, ""));
-    assert!(
-        status_bar(&term.screen()).contains("DRIVER"),
-        "{}",
-        term.screen()
-    );
+    let term = open_driver(&sim, &journal);
     let preview = open_dialog(&term, "t", "Move tag stable from 1-24-0 to 1-25-0");
     assert!(
         preview.contains("istio-revision-tag-stable")
@@ -710,13 +695,8 @@ fn the_viewer_context_is_refused_and_the_cluster_unchanged() {
 #[test]
 fn dry_run_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let requests = dir.path().join("requests.log");
-    let sim = Sim::start(&[
-        "--ready-after",
-        "1",
-        "--request-log",
-        &requests.display().to_string(),
-    ]);
+    let sim = Sim::start_logging(&["--ready-after", "1"]);
+    let requests = sim.request_log();
     let journal = journal_file(&dir, "dry");
     let labels_before = labels_text(&sim, "search");
     let annotations_before = ns_annotations(&sim, "search");

@@ -133,14 +133,8 @@ fn one_user_two_cockpits_on_one_host_one_drives_and_a_crashed_driver_is_replaced
 
 #[test]
 fn a_preview_confirmed_after_a_takeover_writes_nothing() {
-    let sim_dir = tempfile::tempdir().unwrap();
-    let requests = sim_dir.path().join("requests.log");
-    let sim = Sim::start(&[
-        "--ready-after",
-        "1",
-        "--request-log",
-        requests.to_str().unwrap(),
-    ]);
+    let sim = Sim::start_logging(&["--ready-after", "1"]);
+    let requests = sim.request_log();
     let dir = tempfile::tempdir().unwrap();
     let before = labels_text(&sim, "payments");
 
@@ -194,14 +188,8 @@ fn a_preview_confirmed_after_a_takeover_writes_nothing() {
 
 #[test]
 fn a_lease_that_runs_out_under_a_slow_api_stops_the_driver_in_time() {
-    let sim_dir = tempfile::tempdir().unwrap();
-    let requests = sim_dir.path().join("requests.log");
-    let sim = Sim::start(&[
-        "--ready-after",
-        "1",
-        "--request-log",
-        requests.to_str().unwrap(),
-    ]);
+    let sim = Sim::start_logging(&["--ready-after", "1"]);
+    let requests = sim.request_log();
     let dir = tempfile::tempdir().unwrap();
     let before = labels_text(&sim, "payments");
     let a_journal = journal_file(&dir, "a");

@@ -218,18 +218,7 @@ fn a_tag_moved_before_the_cockpit_started_goes_back_from_its_webhook() {
     wait_tag_on(&sim, "stable", "1-24-0");
     move_tag_by_hand(&sim, "stable", "1-24-0", "1-25-0");
 
-    let term = open_cockpit(&cockpit_line(
-        &sim,
-        "",
-        "sim-admin",
-        &journal_file(&dir, "a"),
-        "",
-    ));
-    assert!(
-        status_bar(&term.screen()).contains("DRIVER"),
-        "{}",
-        term.screen()
-    );
+    let term = open_driver(&sim, &journal_file(&dir, "a"));
     focus_control_planes(&term);
     let preview = open_dialog(&term, "r", "Move tag stable back from 1-25-0 to 1-24-0?");
     assert!(
@@ -251,18 +240,7 @@ fn writes_towards_an_istiod_without_ready_pods_are_refused_and_t_in_a_wave_asks_
     let dir = tempfile::tempdir().unwrap();
     let labels_before =
         sim.kubectl(&["get", "ns", "payments", "-o", "jsonpath={.metadata.labels}"]);
-    let term = open_cockpit(&cockpit_line(
-        &sim,
-        "",
-        "sim-admin",
-        &journal_file(&dir, "a"),
-        "",
-    ));
-    assert!(
-        status_bar(&term.screen()).contains("DRIVER"),
-        "{}",
-        term.screen()
-    );
+    let term = open_driver(&sim, &journal_file(&dir, "a"));
 
     sim.kubectl(&[
         "scale",

@@ -250,8 +250,8 @@ fn the_second_namespace_waits_for_the_first_to_be_ready_and_baked() {
 #[test]
 fn a_latency_breach_stops_the_wave_on_the_first_namespace() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let log = dir.path().join("requests.log");
-    let sim = Sim::start(&["--ready-after", "1", "--request-log", log.to_str().unwrap()]);
+    let sim = Sim::start_logging(&["--ready-after", "1"]);
+    let log = sim.request_log();
     let plan = write_plan(dir.path(), "2m", "5s");
     let term = cockpit_with_baselines(&sim, dir.path(), &plan);
     let before = namespace_labels(&sim, SECOND);
@@ -299,8 +299,8 @@ fn a_latency_breach_stops_the_wave_on_the_first_namespace() {
 #[test]
 fn a_cancelled_wave_does_not_run_behind_a_single_migration() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let log = dir.path().join("requests.log");
-    let sim = Sim::start(&["--ready-after", "1", "--request-log", log.to_str().unwrap()]);
+    let sim = Sim::start_logging(&["--ready-after", "1"]);
+    let log = sim.request_log();
     let plan = write_plan(dir.path(), "15s", "1m");
     let journal_file = dir.path().join("journal.jsonl");
     let extra = format!("--plan {}", plan.display());

@@ -56,6 +56,14 @@ pub fn open_cockpit(line: &str) -> Tmux {
     term
 }
 
+/// Starts a cockpit as `sim-admin`, journalling to `journal`, and checks that it drives.
+pub fn open_driver(sim: &Sim, journal: &Path) -> Tmux {
+    let term = open_cockpit(&cockpit_line(sim, "", "sim-admin", journal, ""));
+    let screen = term.screen();
+    assert!(status_bar(&screen).contains("DRIVER"), "{screen}");
+    term
+}
+
 /// The last non-empty line of the screen: the status bar.
 pub fn status_bar(screen: &str) -> &str {
     screen

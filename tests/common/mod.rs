@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+const REQUEST_LOG: &str = "requests.log";
+
 pub struct Sim {
     child: Child,
     pub api: String,
@@ -18,7 +20,24 @@ pub struct Sim {
 impl Sim {
     /// Starts the simulator with extra flags and waits for its `ready` line.
     pub fn start(extra: &[&str]) -> Sim {
+        Sim::start_in(tempfile::tempdir().expect("temp dir"), extra)
+    }
+
+    /// The same, with every API request logged to `request_log()`.
+    pub fn start_logging(extra: &[&str]) -> Sim {
         let dir = tempfile::tempdir().expect("temp dir");
+        let log = dir.path().join(REQUEST_LOG).display().to_string();
+        let mut args = extra.to_vec();
+        args.extend(["--request-log", log.as_str()]);
+        Sim::start_in(dir, &args)
+    }
+
+    /// Where `start_logging` has the simulator log its requests.
+    pub fn request_log(&self) -> PathBuf {
+        self.dir.path().join(REQUEST_LOG)
+    }
+
+    fn start_in(dir: tempfile::TempDir, extra: &[&str]) -> Sim {
         let kubeconfig = dir.path().join("kubeconfig");
         let mut child = Command::new(env!("CARGO_BIN_EXE_istio-cockpit"))
             .arg("sim")
