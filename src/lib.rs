@@ -10,6 +10,7 @@ pub mod bench;
 pub mod cli;
 pub mod cluster;
 pub mod cockpit;
+pub mod k8s;
 pub mod metrics;
 pub mod plan;
 pub mod sim;

@@ -44,7 +44,7 @@ use std::time::Duration;
 
 use toml::de::{DeTable, DeValue};
 
-use crate::sim::selector::LabelSelector;
+use crate::k8s::selector::LabelSelector;
 
 use super::model::{
     DEFAULT_KEEP_OLD, DEFAULT_TAG_SOAK, NamespaceSelector, Pacing, PacingOverride, Plan,

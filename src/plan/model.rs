@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::app::injection::{self, Selection};
 use crate::app::resources::NamespaceInfo;
-use crate::sim::selector::LabelSelector;
+use crate::k8s::selector::LabelSelector;
 
 const MINUTE: Duration = Duration::from_secs(60);
 

@@ -23,7 +23,6 @@ pub mod patch;
 pub mod prometheus_config;
 pub mod resources;
 pub mod scenario;
-pub mod selector;
 pub mod serve;
 pub mod store;
 pub mod tls;

@@ -14,8 +14,8 @@ use tokio::sync::broadcast;
 
 use super::names;
 use super::resources::{self, ResourceDef};
-use super::selector::{FieldSelector, LabelSelector};
 use super::validation;
+use crate::k8s::selector::{FieldSelector, LabelSelector};
 
 /// How many changes are kept, by default, for watches that resume from an older resourceVersion.
 pub const DEFAULT_HISTORY: usize = 50_000;

@@ -9,8 +9,8 @@ use serde_json::{Value, json};
 use super::status::ApiError;
 use super::table::{self, IncludeObject};
 use super::{Request, ok};
+use crate::k8s::selector::{FieldSelector, LabelSelector};
 use crate::sim::SimContext;
-use crate::sim::selector::{FieldSelector, LabelSelector};
 use crate::sim::store::{self, qualified};
 
 const FIELDS: &[&str] = &[

@@ -18,10 +18,10 @@ use super::read::selectors;
 use super::status::ApiError;
 use super::table::{self, IncludeObject};
 use super::{Request, streaming_response};
+use crate::k8s::selector::{FieldSelector, LabelSelector};
 use crate::sim::SimContext;
 use crate::sim::faults::Faults;
 use crate::sim::resources::ResourceDef;
-use crate::sim::selector::{FieldSelector, LabelSelector};
 use crate::sim::store::{Change, ChangeType, Key, StoreError, Stored};
 
 const BOOKMARK_EVERY: Duration = Duration::from_secs(5);

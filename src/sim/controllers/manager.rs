@@ -14,7 +14,7 @@ use super::pods::Pod;
 use super::queue::{Work, WorkQueue};
 use super::scheduler::Scheduler;
 use super::{daemonset, deployment, gc, replicaset};
-use crate::sim::selector::{FieldSelector, LabelSelector};
+use crate::k8s::selector::{FieldSelector, LabelSelector};
 use crate::sim::store::{Change, ChangeType, Key, Stored};
 
 /// Whether a node change made room for pods: a schedulable node joined, or one was uncordoned.

@@ -3,8 +3,8 @@
 
 use serde_json::{Value, json};
 
+use crate::k8s::selector::{FieldSelector, LabelSelector};
 use crate::sim::injection::selector_matches;
-use crate::sim::selector::{FieldSelector, LabelSelector};
 use crate::sim::store::{Store, StoreError};
 use crate::sim::workloads;
 

@@ -5,8 +5,8 @@ use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
 use super::objects::{text, uid};
+use crate::k8s::selector::{FieldSelector, LabelSelector};
 use crate::sim::injection::selector_matches;
-use crate::sim::selector::{FieldSelector, LabelSelector};
 use crate::sim::store::Store;
 
 /// An explicit `null` reads as the default, as Kubernetes treats it.

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::sim::selector::{FieldSelector, LabelSelector};
+use crate::k8s::selector::{FieldSelector, LabelSelector};
 use crate::sim::store::{Change, ChangeType, Store};
 
 #[derive(Debug, Default)]

@@ -1,0 +1,4 @@
+//! Kubernetes helpers that both the simulated mesh and the cockpit need, and that belong to
+//! neither: label and field selectors, parsed once and matched many times.
+
+pub mod selector;
