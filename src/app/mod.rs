@@ -1,6 +1,7 @@
 //! The cockpit's state and the pure logic behind it.
 //!
-//! - `event`, `update`: everything that changes the state, and the one function that does it
+//! - `event`, `update`: everything that changes the state, and the one function that does it;
+//!   `keymap`: which key does what (defaults and the user's keys file)
 //! - `state`, `collection`, `logs`: the state itself; `tally`: counts of its pods, kept as they change
 //! - `view`: rows the panes show, derived on demand; `text_match`: the filters' text tests;
 //!   `namespace_facts`: what the namespaces' labels select, kept until they change; `sorted_join`:
@@ -18,6 +19,7 @@ pub mod drive;
 pub mod event;
 pub mod injection;
 pub mod istiod_log;
+pub mod keymap;
 pub mod logs;
 pub mod manual_restart;
 pub mod metrics_sample;

@@ -124,6 +124,8 @@ pub struct Ui {
     pub notice: Option<String>,
     /// A rollback trigger is breached: the banner takes a row.
     pub breach_banner: bool,
+    /// Which key does what: the defaults, or the user's keys file.
+    pub keys: std::sync::Arc<super::keymap::Keymap>,
 }
 
 impl Default for Ui {
@@ -147,6 +149,7 @@ impl Default for Ui {
             show_help: false,
             notice: None,
             breach_banner: false,
+            keys: super::keymap::Keymap::shared_default(),
         }
     }
 }
