@@ -130,6 +130,13 @@ fn nack_only_logs_and_the_help() {
 }
 
 #[test]
+fn the_help_at_80x24() {
+    let mut s = fixture::state(80, 24);
+    key(&mut s, KeyCode::Char('?'));
+    insta::assert_snapshot!("help_80x24", render_text(&s, &theme("default")));
+}
+
+#[test]
 fn filtering_namespaces() {
     let mut s = fixture::state(120, 40);
     key(&mut s, KeyCode::Char('/'));

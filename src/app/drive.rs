@@ -4,12 +4,13 @@
 
 use std::collections::BTreeMap;
 
-use crossterm::event::{KeyCode, KeyEvent};
+use crossterm::event::KeyCode;
 
 use super::actions::{self, Action};
 use super::activity::Activity;
 use super::event::{ActionError, Record, Watch};
 use super::injection::{INJECTION, REV};
+use super::keymap::KeyAction;
 use super::records::{Driver, JournalEntry, UpgradeRecord};
 use super::state::{Mode, Pane, State};
 use super::view::{self, Mesh};
@@ -113,11 +114,13 @@ pub(crate) fn why_not(state: &State) -> Option<String> {
     match &state.mode {
         Mode::Driver => None,
         Mode::ReadOnly(why) => Some(format!("read-only ({why}): actions are unavailable")),
-        Mode::Follower(holder) if holder == super::records::LEASE_EXPIRED => {
-            Some("the driver lease expired: press D to drive".into())
-        }
+        Mode::Follower(holder) if holder == super::records::LEASE_EXPIRED => Some(format!(
+            "the driver lease expired: press {} to drive",
+            state.ui.keys.key(KeyAction::TakeOver)
+        )),
         Mode::Follower(holder) => Some(format!(
-            "{holder} drives this upgrade: press D to take over"
+            "{holder} drives this upgrade: press {} to take over",
+            state.ui.keys.key(KeyAction::TakeOver)
         )),
     }
 }
@@ -149,7 +152,9 @@ pub fn on_lease_regained(state: &mut State) {
     if matches!(&state.dialog, Some(Dialog::Info { title, .. }) if title == LEASE_LOST) {
         state.dialog = None;
     }
-    notice(state, "this cockpit drives again: M resumes a stopped wave");
+    let wave = state.ui.keys.key(KeyAction::MigrateWave);
+    let text = format!("this cockpit drives again: {wave} resumes a stopped wave");
+    notice(state, text);
 }
 
 /// Refuses a write towards `revision` while none of its istiod pods is ready: the proxies it
@@ -188,6 +193,16 @@ fn selected_namespace(state: &State) -> Option<super::resources::NamespaceInfo> 
     state.namespaces.get(name).cloned()
 }
 
+/// The last line of a preview: which keys apply it and which cancel it.
+pub(crate) fn answers(state: &State) -> String {
+    let keys = &state.ui.keys;
+    format!(
+        "{} apply · {} cancel",
+        keys.key(KeyAction::Apply),
+        keys.either(KeyAction::Cancel)
+    )
+}
+
 fn confirm(
     state: &mut State,
     title: String,
@@ -198,11 +213,15 @@ fn confirm(
     lines.extend(dry_note(state));
     lines.push(String::new());
     lines.push(if restart_with.is_empty() {
-        "y apply · n or Esc cancel".into()
+        answers(state)
     } else {
+        let keys = &state.ui.keys;
         format!(
-            "y apply · Y apply and restart the {} namespaces · n or Esc cancel",
-            restart_with.len()
+            "{} apply · {} apply and restart the {} namespaces · {} cancel",
+            keys.key(KeyAction::Apply),
+            keys.key(KeyAction::ApplyAndRestart),
+            restart_with.len(),
+            keys.either(KeyAction::Cancel)
         )
     });
     state.dialog = Some(Dialog::Confirm {
@@ -509,7 +528,10 @@ fn preview_revert_tag(state: &mut State) {
         format!("  {} tag {tag}: {now_on} -> {back_to}", i + 1)
     }));
     lines.push(String::new());
-    lines.push("a number shows that move's preview · Esc cancel".into());
+    lines.push(format!(
+        "a number shows that move's preview · {} cancel",
+        state.ui.keys.either(KeyAction::Cancel)
+    ));
     state.dialog = Some(Dialog::ChooseTag {
         title: "Which tag goes back?".into(),
         lines,
@@ -558,8 +580,10 @@ pub fn preview_take_over(state: &mut State) {
     );
 }
 
-/// Keys while a dialog is open. Returns true when the key was consumed.
-pub fn on_dialog_key(state: &mut State, key: KeyEvent) -> bool {
+/// Keys while a dialog is open, as the keymap reads them (`action`) and as typed (`code`).
+/// Returns true when the key was consumed.
+pub fn on_dialog_key(state: &mut State, action: Option<KeyAction>, code: KeyCode) -> bool {
+    use KeyAction as K;
     let Some(dialog) = state.dialog.take() else {
         return false;
     };
@@ -570,10 +594,12 @@ pub fn on_dialog_key(state: &mut State, key: KeyEvent) -> bool {
             restart_with,
             title,
             lines,
-        } => match key.code {
-            KeyCode::Char('y') => queue(state, command, Vec::new()),
-            KeyCode::Char('Y') if !restart_with.is_empty() => queue(state, command, restart_with),
-            KeyCode::Char('n') | KeyCode::Esc => notice(state, "cancelled: nothing was changed"),
+        } => match action {
+            Some(K::Apply) => queue(state, command, Vec::new()),
+            Some(K::ApplyAndRestart) if !restart_with.is_empty() => {
+                queue(state, command, restart_with)
+            }
+            Some(K::Cancel) => notice(state, "cancelled: nothing was changed"),
             // Anything else neither applies nor cancels.
             _ => {
                 state.dialog = Some(Dialog::Confirm {
@@ -588,13 +614,13 @@ pub fn on_dialog_key(state: &mut State, key: KeyEvent) -> bool {
             title,
             lines,
             commands,
-        } => match key.code {
-            KeyCode::Char('y') => {
+        } => match action {
+            Some(K::Apply) => {
                 for command in commands {
                     queue(state, command, Vec::new());
                 }
             }
-            KeyCode::Char('n') | KeyCode::Esc => notice(state, "cancelled: nothing was changed"),
+            Some(K::Cancel) => notice(state, "cancelled: nothing was changed"),
             _ => {
                 state.dialog = Some(Dialog::ConfirmAll {
                     title,
@@ -603,9 +629,9 @@ pub fn on_dialog_key(state: &mut State, key: KeyEvent) -> bool {
                 })
             }
         },
-        Dialog::ConfirmWave { title, lines, run } => match key.code {
-            KeyCode::Char('y') => super::wave::start(state, run),
-            KeyCode::Char('n') | KeyCode::Esc => notice(state, "cancelled: nothing was changed"),
+        Dialog::ConfirmWave { title, lines, run } => match action {
+            Some(K::Apply) => super::wave::start(state, run),
+            Some(K::Cancel) => notice(state, "cancelled: nothing was changed"),
             _ => state.dialog = Some(Dialog::ConfirmWave { title, lines, run }),
         },
         Dialog::ContinueWave {
@@ -613,14 +639,18 @@ pub fn on_dialog_key(state: &mut State, key: KeyEvent) -> bool {
             lines,
             expected,
             mut typed,
-        } => match key.code {
-            KeyCode::Esc => notice(state, "the wave stays stopped: M asks again"),
-            KeyCode::Enter if typed == expected => super::wave::go_on(state),
-            code => {
-                if code == KeyCode::Enter {
+        } => match action {
+            Some(K::CancelTyped) => {
+                let wave = state.ui.keys.key(K::MigrateWave);
+                let text = format!("the wave stays stopped: {wave} asks again");
+                notice(state, text);
+            }
+            Some(K::SendTyped) if typed == expected => super::wave::go_on(state),
+            _ => {
+                if action == Some(K::SendTyped) {
                     notice(state, format!("type exactly \"{expected}\" to go on"));
                 }
-                edit(&mut typed, code);
+                edit(&mut typed, action, code);
                 state.dialog = Some(Dialog::ContinueWave {
                     title,
                     lines,
@@ -634,21 +664,19 @@ pub fn on_dialog_key(state: &mut State, key: KeyEvent) -> bool {
             lines,
             moves,
         } => {
-            let picked = match key.code {
-                KeyCode::Char(c) => c
+            let picked = match (action, code) {
+                (Some(K::Pick), KeyCode::Char(c)) => c
                     .to_digit(10)
                     .and_then(|d| moves.get((d as usize).checked_sub(1)?))
                     .cloned(),
                 _ => None,
             };
-            match (picked, key.code) {
+            match (picked, action) {
                 (Some((tag, now_on, back_to)), _) => {
                     let title = format!("Move tag {tag} back from {now_on} to {back_to}?");
                     preview_tag(state, tag, now_on, back_to, title);
                 }
-                (None, KeyCode::Char('n') | KeyCode::Esc) => {
-                    notice(state, "cancelled: nothing was changed")
-                }
+                (None, Some(K::Cancel)) => notice(state, "cancelled: nothing was changed"),
                 (None, _) => {
                     state.dialog = Some(Dialog::ChooseTag {
                         title,
@@ -664,10 +692,10 @@ pub fn on_dialog_key(state: &mut State, key: KeyEvent) -> bool {
             expected,
             mut typed,
             command,
-        } => match key.code {
-            KeyCode::Esc => notice(state, "cancelled: nothing was changed"),
-            KeyCode::Enter if typed == expected => queue(state, command, Vec::new()),
-            KeyCode::Enter => {
+        } => match action {
+            Some(K::CancelTyped) => notice(state, "cancelled: nothing was changed"),
+            Some(K::SendTyped) if typed == expected => queue(state, command, Vec::new()),
+            Some(K::SendTyped) => {
                 notice(state, format!("type exactly \"{expected}\" to override"));
                 state.dialog = Some(Dialog::TypeToConfirm {
                     title,
@@ -677,8 +705,8 @@ pub fn on_dialog_key(state: &mut State, key: KeyEvent) -> bool {
                     command,
                 });
             }
-            code => {
-                edit(&mut typed, code);
+            _ => {
+                edit(&mut typed, action, code);
                 state.dialog = Some(Dialog::TypeToConfirm {
                     title,
                     lines,
@@ -692,13 +720,13 @@ pub fn on_dialog_key(state: &mut State, key: KeyEvent) -> bool {
     true
 }
 
-/// Typing into a dialog that asks for a name.
-fn edit(typed: &mut String, code: KeyCode) {
-    match code {
-        KeyCode::Backspace => {
+/// Typing into a dialog that asks for a name: characters no key is bound to are text.
+fn edit(typed: &mut String, action: Option<KeyAction>, code: KeyCode) {
+    match (action, code) {
+        (Some(KeyAction::Erase), _) => {
             typed.pop();
         }
-        KeyCode::Char(c) => typed.push(c),
+        (None, KeyCode::Char(c)) => typed.push(c),
         _ => {}
     }
 }
@@ -806,7 +834,7 @@ pub fn on_result(state: &mut State, action: Action, result: Result<String, Actio
 #[cfg(test)]
 mod tests {
     use chrono::Utc;
-    use crossterm::event::KeyModifiers;
+    use crossterm::event::{KeyEvent, KeyModifiers};
 
     use super::*;
     use crate::app::activity::progress;

@@ -1,7 +1,8 @@
 //! The cockpit's state and the pure logic behind it.
 //!
 //! - `event`, `update`: everything that changes the state, and the one function that does it;
-//!   `keymap`: which key does what (defaults and the user's keys file)
+//!   `keymap`: which key does what (defaults and the user's keys file); `on_key`: keys, read
+//!   through the keymap, turned into changes
 //! - `state`, `collection`, `logs`: the state itself; `tally`: counts of its pods, kept as they change
 //! - `view`: rows the panes show, derived on demand; `text_match`: the filters' text tests;
 //!   `namespace_facts`: what the namespaces' labels select, kept until they change; `sorted_join`:
@@ -24,6 +25,7 @@ pub mod logs;
 pub mod manual_restart;
 pub mod metrics_sample;
 pub mod namespace_facts;
+pub mod on_key;
 pub mod plan_flow;
 pub mod pod;
 pub mod pod_fields;

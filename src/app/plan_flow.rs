@@ -170,7 +170,7 @@ pub fn preview_advance(state: &mut State) {
             super::records::NAMESPACE
         ));
         lines.push(String::new());
-        lines.push("y apply · n or Esc cancel".into());
+        lines.push(super::drive::answers(state));
         state.dialog = Some(Dialog::Confirm {
             title: format!("Advance to {to}?"),
             lines,
@@ -298,7 +298,7 @@ pub fn preview_wave(state: &mut State) {
     }
     lines.extend(super::drive::dry_note(state));
     lines.push(String::new());
-    lines.push("y apply · n or Esc cancel".into());
+    lines.push(super::drive::answers(state));
     let batch = state.now.timestamp_millis() as u64;
     let commands = pending
         .into_iter()

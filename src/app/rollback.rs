@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 
 use super::actions;
 use super::drive::{self, Dialog};
+use super::keymap::KeyAction;
 use super::state::{Mode, State};
 use crate::metrics::reading::Reading;
 use crate::plan::model::Phase;
@@ -151,9 +152,12 @@ pub fn preview(state: &mut State) {
         lines.push("DRY RUN: sent with dryRun=All, nothing will change".into());
     }
     lines.push(String::new());
+    let keys = &state.ui.keys;
     lines.push(format!(
-        "y apply ({} namespaces, one after another) · n or Esc cancel",
-        commands.len()
+        "{} apply ({} namespaces, one after another) · {} cancel",
+        keys.key(KeyAction::Apply),
+        commands.len(),
+        keys.either(KeyAction::Cancel)
     ));
     state.dialog = Some(Dialog::ConfirmAll {
         title: format!("Revert {}?", names.join(", ")),

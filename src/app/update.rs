@@ -1,7 +1,5 @@
 //! `update`: the only function that changes the state. Pure: no I/O, no clock, no terminal.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
-
 use super::event::{Event, LeaseStatus, Stream, StreamStatus, Watch};
 use super::records;
 use super::state::{Mode, Pane, State, StreamHealth};
@@ -13,7 +11,7 @@ pub type Viewports = fn(&State, Pane) -> usize;
 pub fn update(state: &mut State, event: Event, viewport: Viewports) {
     let changed = match event {
         Event::Key(key) => {
-            on_key(state, key, viewport);
+            super::on_key::on_key(state, key, viewport);
             true
         }
         Event::Resize(w, h) => {
@@ -186,7 +184,7 @@ fn touch(state: &mut State, stream: Stream) {
 }
 
 /// Keeps every selection valid and visible after the rows or the layout changed.
-fn refit(state: &mut State, viewport: Viewports) {
+pub(super) fn refit(state: &mut State, viewport: Viewports) {
     refit_namespaces(state, viewport);
     refit_pods(state, viewport);
     refit_control_planes(state, viewport);
@@ -241,225 +239,6 @@ fn refit_control_planes(state: &mut State, viewport: Viewports) {
     let revisions = view::Mesh::of(state).revisions.len();
     let height = viewport(state, Pane::ControlPlanes);
     state.ui.control_planes.fit(revisions, height);
-}
-
-fn on_key(state: &mut State, key: KeyEvent, viewport: Viewports) {
-    if key.kind == KeyEventKind::Release {
-        return;
-    }
-    state.ui.notice = None;
-    if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
-        state.quit = true;
-        return;
-    }
-    if super::drive::on_dialog_key(state, key) {
-        return;
-    }
-    if let Some(pane) = state.ui.editing_filter() {
-        edit_filter(state, pane, key, viewport);
-        return;
-    }
-    if state.ui.show_help {
-        // Any key closes the help; `q` still quits.
-        state.ui.show_help = false;
-        if key.code != KeyCode::Char('q') {
-            return;
-        }
-    }
-    let page = viewport(state, state.ui.focus).max(1) as isize;
-    match key.code {
-        KeyCode::Char('q') => state.quit = true,
-        KeyCode::Char('?') => state.ui.show_help = true,
-        // Focus and the cockpit log change the layout: selections are refitted to it.
-        KeyCode::Tab => {
-            state.ui.focus = state.ui.focus.next();
-            refit(state, viewport);
-        }
-        KeyCode::BackTab => {
-            state.ui.focus = state.ui.focus.previous();
-            refit(state, viewport);
-        }
-        KeyCode::Down | KeyCode::Char('j') => move_cursor(state, 1, viewport),
-        KeyCode::Up | KeyCode::Char('k') => move_cursor(state, -1, viewport),
-        KeyCode::PageDown => move_cursor(state, page, viewport),
-        KeyCode::PageUp => move_cursor(state, -page, viewport),
-        KeyCode::Home | KeyCode::Char('g') => move_cursor(state, isize::MIN / 2, viewport),
-        KeyCode::End | KeyCode::Char('G') => move_cursor(state, isize::MAX / 2, viewport),
-        KeyCode::Enter => drill(state, viewport),
-        KeyCode::Char('/') => {
-            let pane = state.ui.focus;
-            state.ui.filters.entry(pane).or_default().editing = true;
-        }
-        KeyCode::Char('n') => {
-            state.ui.nack_only = !state.ui.nack_only;
-            state.ui.log_cursor = None;
-            state.ui.follow = true;
-        }
-        KeyCode::Char('f') => {
-            state.ui.follow = !state.ui.follow;
-            if state.ui.follow {
-                state.ui.log_cursor = None;
-            } else {
-                state.ui.log_cursor = view::visible_logs(state).last().map(|e| e.seq);
-            }
-        }
-        KeyCode::Char('L') => {
-            state.ui.show_cockpit_log = !state.ui.show_cockpit_log;
-            refit(state, viewport);
-        }
-        KeyCode::Esc
-            if state
-                .ui
-                .filters
-                .get(&state.ui.focus)
-                .is_some_and(|f| !f.text.is_empty()) =>
-        {
-            state.ui.filters.remove(&state.ui.focus);
-            refit(state, viewport);
-        }
-        KeyCode::Char('m') => super::drive::preview_migrate(state),
-        KeyCode::Char('r') => super::drive::preview_revert(state),
-        KeyCode::Char('t') => super::drive::preview_move_tag(state),
-        KeyCode::Char('D') => super::drive::preview_take_over(state),
-        KeyCode::Char('>') => super::plan_flow::preview_advance(state),
-        KeyCode::Char('M') => super::plan_flow::preview_wave(state),
-        KeyCode::Char('X') => super::rollback::preview(state),
-        KeyCode::Char('J') => {
-            state.ui.show_journal = !state.ui.show_journal;
-            state.ui.show_metrics = false;
-            refit(state, viewport);
-        }
-        KeyCode::Char('P') => {
-            state.ui.show_metrics = !state.ui.show_metrics;
-            state.ui.show_journal = false;
-            refit(state, viewport);
-        }
-        _ => {}
-    }
-}
-
-fn edit_filter(state: &mut State, pane: Pane, key: KeyEvent, viewport: Viewports) {
-    let filter = state.ui.filters.entry(pane).or_default();
-    match key.code {
-        KeyCode::Enter => filter.editing = false,
-        KeyCode::Esc => {
-            state.ui.filters.remove(&pane);
-        }
-        KeyCode::Backspace => {
-            filter.text.pop();
-        }
-        KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => filter.text.push(c),
-        _ => {}
-    }
-    match pane {
-        Pane::Namespaces => state.ui.namespaces = Default::default(),
-        Pane::Pods => state.ui.pods = Default::default(),
-        Pane::Logs => state.ui.log_cursor = None,
-        Pane::ControlPlanes => {}
-    }
-    if pane == Pane::Namespaces {
-        state.ui.selected_namespace = None;
-        state.ui.selected_pod = None;
-    }
-    if pane == Pane::Pods {
-        state.ui.selected_pod = None;
-    }
-    refit(state, viewport);
-}
-
-fn move_cursor(state: &mut State, delta: isize, viewport: Viewports) {
-    let height = viewport(state, state.ui.focus);
-    match state.ui.focus {
-        Pane::ControlPlanes => {
-            let len = view::Mesh::of(state).revisions.len();
-            state.ui.control_planes.move_by(delta, len, height);
-        }
-        Pane::Namespaces => {
-            let names: Vec<String> = view::visible_namespaces(state)
-                .iter()
-                .map(|n| n.name.clone())
-                .collect();
-            state.ui.namespaces.move_by(delta, names.len(), height);
-            let selected = names.get(state.ui.namespaces.selected).cloned();
-            if selected != state.ui.selected_namespace {
-                state.ui.selected_namespace = selected;
-                state.ui.selected_pod = None;
-                state.ui.pods = Default::default();
-                refit(state, viewport);
-            }
-        }
-        Pane::Pods => {
-            let pods: Vec<String> = view::visible_pods(state)
-                .iter()
-                .map(|p| p.name.clone())
-                .collect();
-            state.ui.pods.move_by(delta, pods.len(), height);
-            state.ui.selected_pod = pods.get(state.ui.pods.selected).cloned();
-        }
-        Pane::Logs => {
-            let seqs: Vec<u64> = view::visible_logs(state).iter().map(|e| e.seq).collect();
-            if seqs.is_empty() {
-                return;
-            }
-            let current = state
-                .ui
-                .log_cursor
-                .and_then(|c| seqs.iter().position(|s| *s >= c))
-                .unwrap_or(seqs.len() - 1);
-            let next = current.saturating_add_signed(delta).min(seqs.len() - 1);
-            // Moving to the newest line resumes following; moving away pauses it.
-            state.ui.follow = next == seqs.len() - 1 && delta > 0;
-            state.ui.log_cursor = (!state.ui.follow).then(|| seqs[next]);
-        }
-    }
-}
-
-/// Enter: from a namespace to its pods, from a NACK line to the pod it names.
-fn drill(state: &mut State, viewport: Viewports) {
-    match state.ui.focus {
-        Pane::ControlPlanes => {
-            state.ui.focus = Pane::Namespaces;
-            refit(state, viewport);
-        }
-        Pane::Namespaces => {
-            if state.ui.selected_namespace.is_some() {
-                state.ui.focus = Pane::Pods;
-                refit(state, viewport);
-            }
-        }
-        Pane::Pods => {}
-        Pane::Logs => {
-            let entries = view::visible_logs(state);
-            let chosen = match state.ui.log_cursor {
-                Some(seq) => entries.iter().find(|e| e.seq == seq),
-                None => entries.last(),
-            };
-            let Some(proxy) = chosen
-                .and_then(|e| e.line.nack.as_ref())
-                .and_then(|n| n.proxy.clone())
-            else {
-                state.ui.notice = Some("Enter on a NACK line selects the pod it names".into());
-                return;
-            };
-            if state
-                .pods
-                .get(&(proxy.namespace.clone(), proxy.pod.clone()))
-                .is_none()
-            {
-                state.ui.notice = Some(format!(
-                    "pod {}/{} no longer exists",
-                    proxy.namespace, proxy.pod
-                ));
-                return;
-            }
-            state.ui.filters.remove(&Pane::Namespaces);
-            state.ui.filters.remove(&Pane::Pods);
-            state.ui.selected_namespace = Some(proxy.namespace);
-            state.ui.selected_pod = Some(proxy.pod);
-            state.ui.focus = Pane::Pods;
-            refit(state, viewport);
-        }
-    }
 }
 
 #[cfg(test)]

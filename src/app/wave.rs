@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use super::actions::Action;
 use super::activity;
 use super::drive::{self, Command, Dialog};
+use super::keymap::KeyAction;
 use super::manual_restart;
 use super::state::{Mode, State};
 use crate::metrics::maths::TriggerState;
@@ -455,7 +456,8 @@ fn stop(state: &mut State, why: String, unknown: Option<String>) {
         }
         None => {
             lines.push(format!(
-                "M resumes where it stopped: namespaces already on {to} are skipped."
+                "{} resumes where it stopped: namespaces already on {to} are skipped.",
+                state.ui.keys.key(KeyAction::MigrateWave)
             ));
             state.dialog = Some(Dialog::Info {
                 title: "Wave stopped".into(),

@@ -15,6 +15,7 @@ use ratatui::layout::Rect;
 use ratatui::text::Line;
 use ratatui::widgets::Paragraph;
 
+use crate::app::keymap::KeyAction;
 use crate::app::state::State;
 use crate::app::view::Mesh;
 use theme::Theme;
@@ -25,11 +26,12 @@ pub fn draw(frame: &mut Frame<'_>, state: &State, theme: &Theme) {
     let Some(areas) = layout::areas(size.width, size.height, &state.ui, mesh.revisions.len())
     else {
         let message = format!(
-            "Terminal too small ({}x{}): istio-cockpit needs at least {}x{}. Enlarge it, or press q to quit.",
+            "Terminal too small ({}x{}): istio-cockpit needs at least {}x{}. Enlarge it, or press {} to quit.",
             size.width,
             size.height,
             layout::MIN_WIDTH,
-            layout::MIN_HEIGHT
+            layout::MIN_HEIGHT,
+            state.ui.keys.key(KeyAction::Quit)
         );
         frame.render_widget(
             Paragraph::new(Line::from(message))
@@ -56,7 +58,7 @@ pub fn draw(frame: &mut Frame<'_>, state: &State, theme: &Theme) {
         }
     }
     if let Some(area) = areas.cockpit_log {
-        panes::cockpit_log::draw(frame, area, theme);
+        panes::cockpit_log::draw(frame, area, state, theme);
     }
     panes::status_bar::draw(frame, areas.status, state, theme);
     if let Some(dialog) = &state.dialog {
@@ -67,6 +69,7 @@ pub fn draw(frame: &mut Frame<'_>, state: &State, theme: &Theme) {
                 ..size
             },
             dialog,
+            &state.ui.keys,
             theme,
         );
     }
@@ -77,6 +80,7 @@ pub fn draw(frame: &mut Frame<'_>, state: &State, theme: &Theme) {
                 height: size.height.saturating_sub(1),
                 ..size
             },
+            state,
             theme,
         );
     }

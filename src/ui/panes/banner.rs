@@ -6,6 +6,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
+use crate::app::keymap::KeyAction;
 use crate::app::rollback;
 use crate::app::state::{Mode, State};
 use crate::ui::theme::Theme;
@@ -19,7 +20,11 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
     spans.push(Span::styled(format!(" {}", breaches[0]), theme.error));
     if breaches.len() > 1 {
         spans.push(Span::styled(
-            format!(" · and {} more (P: metrics)", breaches.len() - 1),
+            format!(
+                " · and {} more ({}: metrics)",
+                breaches.len() - 1,
+                state.ui.keys.key(KeyAction::Metrics)
+            ),
             theme.error,
         ));
     }
@@ -37,10 +42,15 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
     let action = if !affected.is_empty() {
         match &state.mode {
             Mode::Driver if auto => "auto rollback pending".to_string(),
-            Mode::Driver => format!("X revert {}", affected.join(", ")),
+            Mode::Driver => format!(
+                "{} revert {}",
+                state.ui.keys.key(KeyAction::Rollback),
+                affected.join(", ")
+            ),
             Mode::Follower(holder) => format!(
-                "{}: D to take over",
-                crate::app::records::drives_line(holder)
+                "{}: {} to take over",
+                crate::app::records::drives_line(holder),
+                state.ui.keys.key(KeyAction::TakeOver)
             ),
             Mode::ReadOnly(_) => "read-only: tell the driver".into(),
         }

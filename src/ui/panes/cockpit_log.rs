@@ -1,18 +1,26 @@
-//! The cockpit's own log (what it connected to, retried, failed), toggled with `L`.
+//! The cockpit's own log (what it connected to, retried, failed), toggled with `L` (or the
+//! key the keymap gives `cockpit_log`).
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::text::Span;
+use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders};
 use tui_logger::TuiLoggerWidget;
 
+use crate::app::keymap::KeyAction;
+use crate::app::state::State;
 use crate::ui::theme::Theme;
 
-pub fn draw(frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
+pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
+    let title = Line::from(vec![
+        Span::styled(" Cockpit log (", theme.title),
+        Span::styled(state.ui.keys.key(KeyAction::CockpitLog), theme.title),
+        Span::styled(" to close) ", theme.title),
+    ]);
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.border)
-        .title(Span::styled(" Cockpit log (L to close) ", theme.title));
+        .title(title);
     let widget = TuiLoggerWidget::default()
         .block(block)
         .style(theme.base)

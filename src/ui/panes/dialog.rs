@@ -6,9 +6,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Wrap};
 
 use crate::app::drive::Dialog;
+use crate::app::keymap::{KeyAction, Keymap};
 use crate::ui::theme::Theme;
 
-pub fn draw(frame: &mut Frame<'_>, area: Rect, dialog: &Dialog, theme: &Theme) {
+pub fn draw(frame: &mut Frame<'_>, area: Rect, dialog: &Dialog, keys: &Keymap, theme: &Theme) {
     let typing = match dialog {
         Dialog::TypeToConfirm {
             expected, typed, ..
@@ -27,12 +28,20 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, dialog: &Dialog, theme: &Theme) {
         | Dialog::TypeToConfirm { title, lines, .. } => (title, lines, false),
         Dialog::Info { title, lines } => (title, lines, true),
     };
+    // A preview's last line says which keys apply and cancel it.
+    let answers = match dialog {
+        Dialog::Confirm { .. } | Dialog::ConfirmAll { .. } | Dialog::ConfirmWave { .. } => {
+            lines.len().checked_sub(1)
+        }
+        _ => None,
+    };
     let mut body: Vec<Line<'_>> = lines
         .iter()
-        .map(|l| {
+        .enumerate()
+        .map(|(i, l)| {
             let style = if l.starts_with("DRY RUN") || l.starts_with("CHANGED") {
                 theme.warn
-            } else if l.starts_with("y apply") {
+            } else if Some(i) == answers {
                 theme.key
             } else {
                 theme.base
@@ -44,7 +53,11 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, dialog: &Dialog, theme: &Theme) {
         body.push(Line::from(""));
         body.push(Line::from(vec![
             Span::styled(
-                format!("type \"{expected}\" and Enter to {to_do}, Esc to cancel: "),
+                format!(
+                    "type \"{expected}\" and {} to {to_do}, {} to cancel: ",
+                    keys.key(KeyAction::SendTyped),
+                    keys.key(KeyAction::CancelTyped)
+                ),
                 theme.key,
             ),
             Span::styled(format!("{typed}▏"), theme.filter),

@@ -1,65 +1,118 @@
-//! `?`: every key, in a box over the panes.
+//! `?`: every key, from the keymap in force, in a box over the panes. Two columns of
+//! sections; keys this cockpit cannot use now (a write while read-only) are dimmed.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph};
 
+use crate::app::keymap::{HelpSection, Who};
+use crate::app::state::{Mode, State};
+use crate::ui::common::fit;
 use crate::ui::theme::Theme;
 
-pub const KEYS: &[(&str, &str)] = &[
-    (
-        "↑ ↓  j k",
-        "move the selection (PgUp PgDn, g G: page, ends)",
-    ),
-    ("Tab  Shift-Tab", "next / previous pane"),
-    (
-        "Enter",
-        "drill in: a namespace to its pods, a NACK line to its pod",
-    ),
-    (
-        "/",
-        "filter the focused table (Enter keeps it, Esc clears it)",
-    ),
-    ("n", "istiod logs: NACK lines only, on/off"),
-    ("f", "istiod logs: follow new lines, on/off"),
-    ("L", "the cockpit's own log, on/off"),
-    ("J", "the journal of actions, on/off"),
-    ("P", "metrics: control plane, traffic, triggers, on/off"),
-    ("m", "migrate the selected namespace (preview, then y)"),
-    ("r", "revert the namespace; on control planes, the last tag"),
-    ("M", "migrate the current wave, one namespace after another"),
-    ("t", "move the next revision tag to the new revision"),
-    (">", "advance to the next phase (gates, or type its name)"),
-    ("X", "revert the namespaces a rollback trigger names"),
-    ("D", "take over driving from another cockpit"),
-    ("?", "this help (any key closes it)"),
-    ("q  Ctrl-C", "quit"),
-];
+/// Between a key and what it does, and between the two columns.
+const SPACE: u16 = 2;
+const GAP: u16 = 2;
 
-pub fn draw(frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
-    let width = 80.min(area.width.saturating_sub(2));
-    let height = (KEYS.len() as u16 + 4).min(area.height.saturating_sub(2));
+pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
+    let sections = state.ui.keys.help();
+    let (left, right) = sections.split_at(split(sections));
+    let (left_keys, left_about) = widths(left);
+    let (right_keys, right_about) = widths(right);
+    let natural = left_keys + left_about + right_keys + right_about + 2 * SPACE + GAP;
+    // A border and a space of padding on each side.
+    let width = (natural + 4).min(area.width);
+    let height = (rows(left).max(rows(right)) + 2).min(area.height.saturating_sub(2));
     let popup = Rect {
         x: area.x + (area.width - width) / 2,
         y: area.y + (area.height - height) / 2,
         width,
         height,
     };
-    let lines: Vec<Line<'_>> = KEYS
-        .iter()
-        .map(|(key, what)| {
-            Line::from(vec![
-                Span::styled(format!("{key:>15}  "), theme.key),
-                Span::styled(*what, theme.base),
-            ])
-        })
-        .collect();
     let block = Block::default()
         .borders(Borders::ALL)
         .border_type(BorderType::Double)
         .border_style(theme.border_focused)
         .title(Span::styled(" Keys ", theme.title));
+    let inner = block.inner(popup);
     frame.render_widget(Clear, popup);
-    frame.render_widget(Paragraph::new(lines).block(block).style(theme.base), popup);
+    frame.render_widget(block.style(theme.base), popup);
+    // What does not fit comes off the descriptions, in proportion to each column's.
+    let room = inner
+        .width
+        .saturating_sub(2 + 2 * SPACE + GAP + left_keys + right_keys);
+    let left_room = room * left_about / (left_about + right_about).max(1);
+    let columns = [
+        (left, left_keys, left_room),
+        (right, right_keys, room - left_room),
+    ];
+    let mut x = inner.x + 1;
+    for (sections, keys, about) in columns {
+        let column = Rect {
+            x,
+            width: keys + SPACE + about,
+            ..inner
+        };
+        let lines = column_lines(sections, keys, about, &state.mode, theme);
+        frame.render_widget(Paragraph::new(lines).style(theme.base), column);
+        x += column.width + GAP;
+    }
+}
+
+/// Where the second column starts: the split that makes the columns most even.
+fn split(sections: &[HelpSection]) -> usize {
+    (1..sections.len())
+        .min_by_key(|&at| {
+            let (left, right) = sections.split_at(at);
+            rows(left).max(rows(right))
+        })
+        .unwrap_or(sections.len())
+}
+
+/// A title row per section, and its keys.
+fn rows(sections: &[HelpSection]) -> u16 {
+    sections.iter().map(|s| 1 + s.rows.len() as u16).sum()
+}
+
+/// The widest keys and the widest description of a column, wide enough for its titles.
+fn widths(sections: &[HelpSection]) -> (u16, u16) {
+    let rows = sections.iter().flat_map(|s| &s.rows);
+    let keys = rows.clone().map(|r| r.keys.chars().count()).max();
+    let about = rows.map(|r| r.about.chars().count()).max();
+    let (keys, about) = (keys.unwrap_or(0) as u16, about.unwrap_or(0) as u16);
+    let title = sections.iter().map(|s| s.title.chars().count()).max();
+    let title = title.unwrap_or(0) as u16;
+    (keys, about.max(title.saturating_sub(keys + SPACE)))
+}
+
+fn column_lines<'a>(
+    sections: &'a [HelpSection],
+    keys: u16,
+    about: u16,
+    mode: &Mode,
+    theme: &Theme,
+) -> Vec<Line<'a>> {
+    let (keys, about) = (keys as usize, about as usize);
+    let mut lines = Vec::new();
+    for section in sections {
+        lines.push(Line::from(Span::styled(section.title, theme.header)));
+        for row in &section.rows {
+            let usable = match row.who {
+                Who::Anyone => true,
+                Who::Driver => *mode == Mode::Driver,
+                Who::Follower => matches!(mode, Mode::Follower(_)),
+            };
+            let (key_style, about_style) = if usable {
+                (theme.key, theme.base)
+            } else {
+                (theme.dim, theme.dim)
+            };
+            lines.push(Line::from(vec![
+                Span::styled(format!("{:>keys$}  ", row.keys), key_style),
+                Span::styled(fit(row.about, about), about_style),
+            ]));
+        }
+    }
+    lines
 }

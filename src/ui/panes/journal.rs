@@ -45,7 +45,11 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
         .borders(Borders::ALL)
         .border_style(theme.border)
         .title(Span::styled(
-            format!(" Journal · {} entries (J to close) ", entries.len()),
+            format!(
+                " Journal · {} entries ({} to close) ",
+                entries.len(),
+                state.ui.keys.key(crate::app::keymap::KeyAction::Journal)
+            ),
             theme.title,
         ));
     frame.render_widget(Paragraph::new(body).block(block).style(theme.base), area);

@@ -43,9 +43,10 @@ fn seconds(v: Option<f64>) -> String {
 
 /// What the title says about the source: where from, how fresh, and whether it answers.
 fn title(state: &State) -> (String, bool) {
+    let close = state.ui.keys.key(crate::app::keymap::KeyAction::Metrics);
     let Some(latest) = state.metrics.back() else {
         return (
-            " Metrics · waiting for the first numbers (P to close) ".to_string(),
+            format!(" Metrics · waiting for the first numbers ({close} to close) "),
             false,
         );
     };
@@ -64,7 +65,7 @@ fn title(state: &State) -> (String, bool) {
     let state_word = if down { " · UNAVAILABLE" } else { "" };
     (
         format!(
-            " Metrics · {}{sample}{state_word} · {} ago (P to close) ",
+            " Metrics · {}{sample}{state_word} · {} ago ({close} to close) ",
             latest.source,
             age(Some(latest.at), state.now)
         ),

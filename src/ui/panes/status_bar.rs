@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use crate::app::event::{Stream, StreamStatus};
-use crate::app::state::{Mode, Pane, State};
+use crate::app::state::{Mode, State};
 use crate::ui::common::age;
 use crate::ui::theme::Theme;
 
@@ -24,15 +24,12 @@ pub fn stale_for(state: &State) -> Option<i64> {
         .max()
 }
 
-fn hints(state: &State) -> &'static str {
+/// The keys that matter now, as the keymap wrote them.
+fn hints(state: &State) -> &str {
     if state.ui.editing_filter().is_some() {
-        return "type to filter · Enter keep · Esc clear";
+        return state.ui.keys.filter_hints();
     }
-    match state.ui.focus {
-        Pane::Logs => "n NACKs · f follow · Enter pod · / filter · Tab pane · ? keys · q quit",
-        Pane::Namespaces => "Enter pods · / filter · Tab pane · L log · ? keys · q quit",
-        _ => "↑↓ move · / filter · Tab pane · L log · ? keys · q quit",
-    }
+    state.ui.keys.pane_hints(state.ui.focus)
 }
 
 pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
@@ -78,7 +75,11 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
     }
     match &state.ui.notice {
         Some(notice) => spans.push(Span::styled(format!(" {notice} "), theme.warn)),
-        None => spans.push(Span::styled(format!(" {} ", hints(state)), theme.dim)),
+        None => spans.extend([
+            Span::styled(" ", theme.dim),
+            Span::styled(hints(state), theme.dim),
+            Span::styled(" ", theme.dim),
+        ]),
     }
     frame.render_widget(
         Paragraph::new(Line::from(spans)).style(theme.status_bar),
