@@ -8,6 +8,14 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+/// Where keys are listed and rebound; shown under the cockpit's and the demo's --help.
+const KEYS_HELP: &str = "Keys: `?` in the cockpit lists every key. To rebind them, write \
+    $XDG_CONFIG_HOME/istio-cockpit/keys.toml (without XDG_CONFIG_HOME, \
+    ~/.config/istio-cockpit/keys.toml), e.g. `[keys]` then `migrate = \"u\"`; the README's \
+    Keys section names every action. A bad file is an error naming its line and field; \
+    nothing runs.";
+
+use crate::app::keymap::{self, Keymap};
 use crate::cluster::connect::{self, Target};
 use crate::cluster::prometheus_source::{PrometheusAuth, PrometheusTarget};
 use crate::cockpit::{self, terminal};
@@ -25,7 +33,8 @@ use crate::ui::theme::{Palette, Theme};
                   Without a command it opens the cockpit on the current kubeconfig context. \
                   `istio-cockpit demo` opens it on the built-in simulated mesh; `istio-cockpit sim` \
                   serves the simulated mesh alone, for kubectl and Prometheus.",
-    args_conflicts_with_subcommands = true
+    args_conflicts_with_subcommands = true,
+    after_help = KEYS_HELP
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -39,6 +48,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Open the cockpit on the built-in simulated mesh: try it, rehearse an upgrade.
+    #[command(after_help = KEYS_HELP)]
     Demo(DemoArgs),
     /// Measure the cockpit on the simulated mesh at scale (start, event-to-screen latency,
     /// frame time, CPU, memory, log ingest, terminal bytes) beside kubectl on the same mesh.
@@ -326,6 +336,31 @@ fn journal_file(view: &ViewArgs) -> Option<PathBuf> {
     })
 }
 
+/// The keys file: `$XDG_CONFIG_HOME/istio-cockpit/keys.toml`, else under `~/.config`.
+fn keys_file() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        // The XDG rule: a relative (or empty) path is ignored.
+        .filter(|p| p.is_absolute())
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))?;
+    Some(base.join("istio-cockpit").join(keymap::FILE_NAME))
+}
+
+/// The keys in force: the defaults, with the keys file over them when there is one.
+fn keys() -> Result<std::sync::Arc<Keymap>, String> {
+    let Some(path) = keys_file() else {
+        return Ok(Keymap::shared_default());
+    };
+    let shown = path.display().to_string();
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Keymap::parse(&text, &shown)
+            .map(std::sync::Arc::new)
+            .map_err(|e| format!("bad keys: {e}")),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Keymap::shared_default()),
+        Err(e) => Err(format!("bad keys: {shown}: cannot read it: {e}")),
+    }
+}
+
 fn cockpit_options(view: &ViewArgs, theme: Theme) -> Result<cockpit::Options, String> {
     let plan = match &view.plan {
         Some(path) => Some(crate::plan::file::load(path).map_err(|e| format!("bad plan: {e}"))?),
@@ -338,6 +373,7 @@ fn cockpit_options(view: &ViewArgs, theme: Theme) -> Result<cockpit::Options, St
         dry_run: view.dry_run,
         journal_file: journal_file(view),
         theme,
+        keys: keys()?,
         log_lines: view.log_lines as usize,
     })
 }

@@ -58,6 +58,8 @@ pub struct Options {
     pub dry_run: bool,
     pub journal_file: Option<std::path::PathBuf>,
     pub theme: Theme,
+    /// Which key does what: the defaults, or the user's keys file, already checked.
+    pub keys: Arc<crate::app::keymap::Keymap>,
     pub log_lines: usize,
     /// The `--plan` file, already read and checked.
     pub plan: Option<crate::plan::file::PlanFile>,
@@ -271,6 +273,7 @@ pub async fn run(conn: Connection, opts: Options) -> Result<Exit, String> {
     state.me = id;
     state.dry_run = opts.dry_run;
     state.plan_file = opts.plan.clone();
+    state.ui.keys = Arc::clone(&opts.keys);
     let mut ui = tokio::spawn(ui_loop(state, term, rx, sources, commands, opts.theme));
     // The screen first: when it ended, the executor and keeper end after it.
     let outcome = tokio::select! {
