@@ -14,4 +14,5 @@ pub mod k8s;
 pub mod metrics;
 pub mod plan;
 pub mod sim;
+pub mod toml_file;
 pub mod ui;

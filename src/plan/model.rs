@@ -14,8 +14,9 @@ const MINUTE: Duration = Duration::from_secs(60);
 pub enum NamespaceSelector {
     /// Namespaces by name.
     Names(Vec<String>),
-    /// A label selector, e.g. `tier in (staging)`, over namespaces labelled for sidecars.
-    Labels(String),
+    /// A label selector, e.g. `tier in (staging)`, over namespaces labelled for sidecars;
+    /// parsed when the plan is read.
+    Labels(LabelSelector),
 }
 
 impl NamespaceSelector {
@@ -23,7 +24,7 @@ impl NamespaceSelector {
     pub fn describe(&self) -> String {
         match self {
             NamespaceSelector::Names(names) => names.join(", "),
-            NamespaceSelector::Labels(selector) => selector.clone(),
+            NamespaceSelector::Labels(selector) => selector.to_string(),
         }
     }
 }
@@ -220,17 +221,11 @@ impl Plan {
                     .map(|ns| ns.name.clone())
                     .collect()
             }
-            NamespaceSelector::Labels(text) => {
-                // Plan files are checked when read; an invalid selector here selects nothing.
-                let Ok(selector) = LabelSelector::parse(text) else {
-                    return Vec::new();
-                };
-                namespaces
-                    .iter()
-                    .filter(|ns| labelled_for_sidecars(ns) && selector.matches(&ns.labels))
-                    .map(|ns| ns.name.clone())
-                    .collect()
-            }
+            NamespaceSelector::Labels(selector) => namespaces
+                .iter()
+                .filter(|ns| labelled_for_sidecars(ns) && selector.matches(&ns.labels))
+                .map(|ns| ns.name.clone())
+                .collect(),
         };
         names.sort();
         names.dedup();
