@@ -520,3 +520,35 @@ fn an_unreadable_file_has_no_line() {
         "{e}"
     );
 }
+
+#[test]
+fn a_table_is_never_read_from_an_array_or_a_date() {
+    let cases: &[(&str, usize, &str, &str)] = &[
+        (
+            "rollback = [1]\n",
+            1,
+            "rollback",
+            "a [rollback] table, got an array",
+        ),
+        (
+            "waves = [[1]]\n",
+            1,
+            "waves[0]",
+            "[[waves]] tables, one per wave, got an array",
+        ),
+        ("rollback = 1979-05-27\n", 1, "rollback", "got 1979-05-27"),
+        ("\nfrom.x = 1\n", 2, "from", "got a table"),
+    ];
+    for (text, line, field, message) in cases {
+        assert_error(text, *line, field, message);
+    }
+}
+
+#[test]
+fn unknown_top_level_fields_list_the_tables_as_written() {
+    let (_, _, message) = error("form = 1\n");
+    assert!(
+        message.ends_with("namespace_timeout, [[waves]], [rollback]"),
+        "{message}"
+    );
+}
