@@ -163,13 +163,17 @@ fn bad_pacing_values_name_their_line_and_field() {
         "waves[0].wave_concurrency",
         "a whole number",
     );
-    let plan = resolve(parse("", "plan.toml").unwrap(), derive(&demo().state)).unwrap();
+    let plan = resolve(
+        parse("", "plan.toml").unwrap(),
+        derive(&demo().state.cluster),
+    )
+    .unwrap();
     assert_eq!(plan.pacing, Pacing::default());
 }
 
 #[test]
 fn an_empty_file_is_the_derived_plan() {
-    let derived = derive(&demo().state).unwrap();
+    let derived = derive(&demo().state.cluster).unwrap();
     let plan = resolve(parse("", "plan.toml").unwrap(), Some(derived.clone())).unwrap();
     assert_eq!(
         plan,
@@ -182,7 +186,7 @@ fn an_empty_file_is_the_derived_plan() {
 
 #[test]
 fn what_the_file_leaves_out_comes_from_the_cluster() {
-    let derived = derive(&demo().state).unwrap();
+    let derived = derive(&demo().state.cluster).unwrap();
     let text = "keep_old = \"36h\"\n[rollback]\nerror_ratio = \"0.5%\"\n";
     let plan = resolve(parse(text, "plan.toml").unwrap(), Some(derived.clone())).unwrap();
     assert_eq!(plan.waves, derived.waves);
@@ -214,7 +218,7 @@ fn resolving_refuses_what_cannot_be_known() {
         e.to_string(),
         "plan.toml:2: field `to`: `from` and `to` are both 1-24-0: there is nothing to upgrade"
     );
-    let derived = derive(&demo().state).unwrap();
+    let derived = derive(&demo().state.cluster).unwrap();
     let e = resolve_text("\n\nto = \"1-24-0\"\n", Some(derived.clone()));
     assert_eq!((e.line, e.field.as_str()), (3, "to"));
     let e = resolve_text("from = \"1-24-0\"\nto = \"1-25-0\"\n", None);
@@ -485,7 +489,7 @@ fn the_first_error_in_the_file_is_the_one_reported() {
 
 #[test]
 fn a_written_plan_reads_back_the_same() {
-    let mut derived = derive(&demo().state).unwrap();
+    let mut derived = derive(&demo().state.cluster).unwrap();
     derived.prometheus_service = Some("monitoring/prometheus".into());
     derived.thresholds.error_ratio = 0.07;
     derived.thresholds.convergence_p99_seconds = 0.25;
