@@ -16,14 +16,6 @@ pub enum NamespaceSelector {
 }
 
 impl NamespaceSelector {
-    /// How the phase bar can describe the wave: `checkout, search` or `tier in (staging)`.
-    pub fn describe(&self) -> String {
-        match self {
-            NamespaceSelector::Names(names) => names.join(", "),
-            NamespaceSelector::Labels(selector) => selector.to_string(),
-        }
-    }
-
     /// The namespaces selected, in name order, among `namespaces`. A label selector only
     /// picks namespaces labelled for sidecar injection: ambient and uninjected namespaces
     /// have nothing to migrate.
