@@ -11,7 +11,11 @@ pub mod cli;
 pub mod cluster;
 pub mod cockpit;
 pub mod k8s;
+#[cfg(test)]
+mod layering;
+pub mod mesh;
 pub mod metrics;
 pub mod plan;
 pub mod sim;
+pub mod toml_file;
 pub mod ui;

@@ -9,9 +9,9 @@ use std::time::Duration;
 
 use istio_cockpit::app::event::Event;
 use istio_cockpit::app::metrics_sample::SampleTarget;
-use istio_cockpit::app::pod::PodInfo;
-use istio_cockpit::app::pod_fields::PodFields;
+use istio_cockpit::cluster::decode::pod_fields::PodFields;
 use istio_cockpit::cluster::metrics_source;
+use istio_cockpit::mesh::pod::PodInfo;
 use istio_cockpit::metrics::reading::{Reading, Traffic};
 use kube::api::{Api, ListParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};

@@ -9,18 +9,12 @@ use crossterm::event::KeyCode;
 use super::actions::{self, Action};
 use super::activity::Activity;
 use super::event::{ActionError, Record, Watch};
-use super::injection::{INJECTION, REV};
 use super::keymap::KeyAction;
-use super::records::{Driver, JournalEntry, UpgradeRecord};
 use super::state::{Mode, Pane, State};
-use super::view::{self, Mesh};
-
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Records {
-    pub driver: Option<Driver>,
-    pub upgrade: Option<UpgradeRecord>,
-    pub journal: Vec<JournalEntry>,
-}
+use crate::mesh::injection::{INJECTION, REV};
+use crate::mesh::records::UpgradeRecord;
+use crate::mesh::revisions;
+use crate::mesh::rows::{self, Migration};
 
 /// A confirmed write for the executor. `expected` are the injection labels the user saw: the
 /// write is refused (and previewed again) if they changed.
@@ -103,9 +97,9 @@ pub fn apply_record(state: &mut State, event: Watch<Record>) -> bool {
         Watch::Init | Watch::InitDone => return false,
     };
     match record {
-        Record::Upgrade(u) => state.records.upgrade = (!deleted).then_some(u),
-        Record::Journal(j) => state.records.journal = if deleted { Vec::new() } else { j },
-        Record::Driver(d) => state.records.driver = if deleted { None } else { d },
+        Record::Upgrade(u) => state.cluster.records.upgrade = (!deleted).then_some(u),
+        Record::Journal(j) => state.cluster.records.journal = if deleted { Vec::new() } else { j },
+        Record::Driver(d) => state.cluster.records.driver = if deleted { None } else { d },
     }
     true
 }
@@ -114,7 +108,7 @@ pub(crate) fn why_not(state: &State) -> Option<String> {
     match &state.mode {
         Mode::Driver => None,
         Mode::ReadOnly(why) => Some(format!("read-only ({why}): actions are unavailable")),
-        Mode::Follower(holder) if holder == super::records::LEASE_EXPIRED => Some(format!(
+        Mode::Follower(holder) if holder == crate::mesh::records::LEASE_EXPIRED => Some(format!(
             "the driver lease expired: press {} to drive",
             state.ui.keys.key(KeyAction::TakeOver)
         )),
@@ -160,7 +154,7 @@ pub fn on_lease_regained(state: &mut State) {
 /// Refuses a write towards `revision` while none of its istiod pods is ready: the proxies it
 /// would inject or configure would get no configuration. Returns true when refused.
 pub(crate) fn refuse_unready_target(state: &mut State, revision: &str) -> bool {
-    let (ready, total) = view::istiod_readiness(state, revision);
+    let (ready, total) = revisions::istiod_readiness(&state.cluster, revision);
     if ready > 0 {
         return false;
     }
@@ -188,9 +182,9 @@ pub(crate) fn dry_note(state: &State) -> Vec<String> {
 }
 
 /// The namespace the action keys act on.
-fn selected_namespace(state: &State) -> Option<super::resources::NamespaceInfo> {
+fn selected_namespace(state: &State) -> Option<crate::mesh::resources::NamespaceInfo> {
     let name = state.ui.selected_namespace.as_ref()?;
-    state.namespaces.get(name).cloned()
+    state.cluster.namespaces.get(name).cloned()
 }
 
 /// The last line of a preview: which keys apply it and which cancel it.
@@ -237,15 +231,15 @@ pub fn preview_migrate(state: &mut State) {
     if let Some(why) = why_not(state) {
         return notice(state, why);
     }
-    let mesh = Mesh::of(state);
+    let mesh = state.mesh();
     let Some(to) = mesh.new.clone() else {
         return notice(state, "there is no revision to migrate to");
     };
     let Some(ns) = selected_namespace(state) else {
         return notice(state, "select a namespace first");
     };
-    let row = view::namespace_row(state, &mesh, &ns);
-    if row.resolution.revision.is_none() && row.migration != view::Migration::OnOld {
+    let row = rows::namespace_row(&state.cluster, &mesh, &ns);
+    if row.resolution.revision.is_none() && row.migration != Migration::OnOld {
         return notice(
             state,
             format!("{} has no sidecar injection: nothing to migrate", ns.name),
@@ -277,7 +271,10 @@ pub fn preview_migrate(state: &mut State) {
     lines.push(format!(
         "then restart its workloads ({pods} pods), as kubectl rollout restart does"
     ));
-    lines.extend(super::manual_restart::preview_line(state, &ns.name));
+    lines.extend(crate::mesh::manual_restart::preview_line(
+        &state.cluster,
+        &ns.name,
+    ));
     let command = Command {
         action: Action::Migrate {
             namespace: ns.name.clone(),
@@ -321,7 +318,9 @@ pub fn preview_revert(state: &mut State) {
 }
 
 /// The revert of one namespace: the command and the lines that show exactly what it changes.
-pub fn revert_of(ns: &super::resources::NamespaceInfo) -> Result<(Command, Vec<String>), String> {
+pub fn revert_of(
+    ns: &crate::mesh::resources::NamespaceInfo,
+) -> Result<(Command, Vec<String>), String> {
     let patch = actions::revert_patch(&ns.labels, &ns.annotations)?;
     let after = actions::labels_after(&ns.labels, &patch);
     let mut lines = vec![format!(
@@ -353,6 +352,7 @@ pub fn revert_of(ns: &super::resources::NamespaceInfo) -> Result<(Command, Vec<S
 
 fn users_of_tag(state: &State, tag: &str) -> Vec<String> {
     state
+        .cluster
         .namespaces
         .values()
         .filter(|ns| {
@@ -412,7 +412,7 @@ pub fn preview_move_tag(state: &mut State) {
     if let Some(why) = why_not(state) {
         return notice(state, why);
     }
-    let mesh = Mesh::of(state);
+    let mesh = state.mesh();
     let Some(to) = mesh.new.clone() else {
         return notice(state, "there is no revision to move tags to");
     };
@@ -472,6 +472,7 @@ fn phase_outside_tags(state: &State) -> Option<String> {
 /// selected control-plane row; else the user chooses.
 fn preview_revert_tag(state: &mut State) {
     let moved: Vec<(String, String, String)> = state
+        .cluster
         .webhooks
         .values()
         .filter_map(|hook| {
@@ -481,6 +482,7 @@ fn preview_revert_tag(state: &mut State) {
         })
         .collect();
     let last_journalled = state
+        .cluster
         .records
         .journal
         .iter()
@@ -541,7 +543,7 @@ fn preview_revert_tag(state: &mut State) {
 
 /// The revision of the selected row on the control-planes pane.
 fn selected_control_plane(state: &State) -> Option<String> {
-    let mesh = Mesh::of(state);
+    let mesh = state.mesh();
     mesh.revisions
         .get(state.ui.control_planes.selected)
         .cloned()
@@ -745,10 +747,10 @@ pub(crate) fn queue(state: &mut State, command: Command, restart_with: Vec<Strin
     }
     if let Action::Revert { namespace } = &command.action {
         // A revert is done when the pods run whatever the restored labels select.
-        let target = state.namespaces.get(namespace).and_then(|ns| {
+        let target = state.cluster.namespaces.get(namespace).and_then(|ns| {
             let previous = actions::recorded_labels(&ns.annotations)?;
-            let mesh = Mesh::of(state);
-            super::injection::resolve(&previous, &mesh.tags, &mesh.revisions).revision
+            let mesh = state.mesh();
+            crate::mesh::injection::resolve(&previous, &mesh.tags, &mesh.revisions).revision
         });
         if let Some(target) = target {
             state
@@ -839,8 +841,8 @@ mod tests {
     use super::*;
     use crate::app::activity::progress;
     use crate::app::event::Event;
-    use crate::app::resources::{NamespaceInfo, WebhookInfo};
     use crate::app::update::update;
+    use crate::mesh::resources::{NamespaceInfo, WebhookInfo};
 
     fn rows(_: &State, _: Pane) -> usize {
         10
@@ -893,8 +895,8 @@ mod tests {
         s
     }
 
-    fn istiod(revision: &str, ready: bool) -> crate::app::pod::PodInfo {
-        crate::app::pod::PodInfo {
+    fn istiod(revision: &str, ready: bool) -> crate::mesh::pod::PodInfo {
+        crate::mesh::pod::PodInfo {
             namespace: "istio-system".into(),
             name: format!("istiod-{revision}-a"),
             phase: "Running".into(),
@@ -907,7 +909,7 @@ mod tests {
             proxy: None,
             istiod: Some((
                 revision.into(),
-                crate::app::version::Version::parse(revision),
+                crate::mesh::version::Version::parse(revision),
             )),
             app: Some("istiod".into()),
             cpu_millis: 0,
@@ -976,7 +978,7 @@ mod tests {
     #[test]
     fn a_tag_moved_during_a_wave_needs_the_phase_name_and_is_journalled_as_an_override() {
         let mut s = state();
-        s.plan = crate::plan::derive(&s);
+        s.plan = crate::plan::derive(&s.cluster);
         key(&mut s, 't');
         let Some(Dialog::TypeToConfirm {
             title, expected, ..
@@ -1067,16 +1069,19 @@ mod tests {
         key(&mut s, 'n');
 
         // The journal names the last move.
-        s.records.journal.push(crate::app::records::JournalEntry {
-            at: s.now,
-            who: "someone".into(),
-            action: "move-tag".into(),
-            target: "tag/default".into(),
-            change: serde_json::json!({}),
-            result: "ok".into(),
-            dry_run: false,
-            why: None,
-        });
+        s.cluster
+            .records
+            .journal
+            .push(crate::mesh::records::JournalEntry {
+                at: s.now,
+                who: "someone".into(),
+                action: "move-tag".into(),
+                target: "tag/default".into(),
+                change: serde_json::json!({}),
+                result: "ok".into(),
+                dry_run: false,
+                why: None,
+            });
         key(&mut s, 'r');
         assert_eq!(
             dialog_title(&s),
@@ -1085,7 +1090,7 @@ mod tests {
         key(&mut s, 'n');
 
         // Without the journal, the tag on the selected row: stable went back once already.
-        s.records.journal.clear();
+        s.cluster.records.journal.clear();
         moved_tag(&mut s, "stable", "1-24-0", "1-25-0");
         s.ui.control_planes.selected = 0;
         key(&mut s, 'r');
@@ -1214,7 +1219,7 @@ mod tests {
     #[test]
     fn progress_counts_each_workload_until_every_pod_is_on_the_target() {
         let mut s = state();
-        let pod = |name: &str, app: &str, rev: &str, ready: bool| crate::app::pod::PodInfo {
+        let pod = |name: &str, app: &str, rev: &str, ready: bool| crate::mesh::pod::PodInfo {
             namespace: "payments".into(),
             name: name.into(),
             phase: "Running".into(),
@@ -1224,7 +1229,7 @@ mod tests {
             created: None,
             terminating: false,
             revision: Some(rev.into()),
-            proxy: crate::app::version::Version::parse(rev),
+            proxy: crate::mesh::version::Version::parse(rev),
             istiod: None,
             app: Some(app.into()),
             cpu_millis: 0,

@@ -180,7 +180,7 @@ fn move_cursor(state: &mut State, delta: isize, viewport: Viewports) {
     let height = viewport(state, state.ui.focus);
     match state.ui.focus {
         Pane::ControlPlanes => {
-            let len = view::Mesh::of(state).revisions.len();
+            let len = state.mesh().revisions.len();
             state.ui.control_planes.move_by(delta, len, height);
         }
         Pane::Namespaces => {
@@ -251,6 +251,7 @@ fn drill(state: &mut State, viewport: Viewports) {
                 return;
             };
             if state
+                .cluster
                 .pods
                 .get(&(proxy.namespace.clone(), proxy.pod.clone()))
                 .is_none()

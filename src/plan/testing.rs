@@ -6,11 +6,11 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 
 use crate::app::event::{Event, IstiodLogLine, Watch};
-use crate::app::pod::PodInfo;
-use crate::app::resources::{DaemonSetInfo, NamespaceInfo, WebhookInfo};
 use crate::app::state::{Mode, State};
 use crate::app::update::update;
-use crate::app::version::Version;
+use crate::mesh::pod::PodInfo;
+use crate::mesh::resources::{DaemonSetInfo, NamespaceInfo, WebhookInfo};
+use crate::mesh::version::Version;
 
 pub fn at(text: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(text)

@@ -5,11 +5,11 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use istio_cockpit::app::event::{Event, IstiodLogLine, Stream, StreamStatus, Watch};
-use istio_cockpit::app::pod::PodInfo;
-use istio_cockpit::app::resources::{DaemonSetInfo, NamespaceInfo, WebhookInfo};
 use istio_cockpit::app::state::{Mode, State};
 use istio_cockpit::app::update::update;
-use istio_cockpit::app::version::Version;
+use istio_cockpit::mesh::pod::PodInfo;
+use istio_cockpit::mesh::resources::{DaemonSetInfo, NamespaceInfo, WebhookInfo};
+use istio_cockpit::mesh::version::Version;
 use istio_cockpit::ui::layout;
 
 pub fn now() -> DateTime<Utc> {

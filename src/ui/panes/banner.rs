@@ -49,7 +49,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
             ),
             Mode::Follower(holder) => format!(
                 "{}: {} to take over",
-                crate::app::records::drives_line(holder),
+                crate::mesh::records::drives_line(holder),
                 state.ui.keys.key(KeyAction::TakeOver)
             ),
             Mode::ReadOnly(_) => "read-only: tell the driver".into(),
