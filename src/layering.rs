@@ -10,7 +10,8 @@
 //!      └──► sim ─► k8s
 //! ```
 //!
-//! `plan` and `ui` read their files through `toml_file`, which names nothing of the crate.
+//! `plan`, `ui` and `app` (its keymap) read their files through `toml_file`, which names
+//! nothing of the crate.
 
 use std::path::Path;
 
@@ -21,7 +22,7 @@ const MAY_USE: &[(&str, &[&str])] = &[
     ("mesh", &["k8s"]),
     ("metrics", &[]),
     ("plan", &["mesh", "metrics", "k8s", "toml_file"]),
-    ("app", &["plan", "mesh", "metrics", "k8s"]),
+    ("app", &["plan", "mesh", "metrics", "k8s", "toml_file"]),
     ("ui", &["app", "plan", "mesh", "metrics", "toml_file"]),
     (
         "cluster",

@@ -18,6 +18,8 @@ use std::fmt;
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::toml_file::{self, FileError, Mistake, Step};
+
 use super::key::Key;
 use super::table::{Context, Entry, KeyAction, names_allowed};
 use super::{Clash, Keymap};
@@ -54,8 +56,9 @@ impl std::error::Error for KeymapError {}
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct KeysFile {
+    /// Each value starts on its key's line, so its span gives the setting's line.
     #[serde(default)]
-    keys: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
+    keys: BTreeMap<String, Spanned<toml::Value>>,
 }
 
 /// Reads a keys file's text; `file` names it in errors.
@@ -66,19 +69,16 @@ pub fn parse(text: &str, file: &str) -> Result<Keymap, KeymapError> {
         field,
         message,
     };
-    let parsed: KeysFile = toml::from_str(text).map_err(|e| {
-        let start = e.span().map_or(0, |s| s.start);
-        let line = e.span().map_or(0, |_| line_of(text, start));
-        at(line, field_at(text, start), e.message().to_string())
-    })?;
+    let parsed: KeysFile =
+        toml_file::read(text).map_err(|e| at(e.line(text), field(&e.path), read_error(&e)))?;
     let mut settings: Vec<_> = parsed.keys.into_iter().collect();
-    settings.sort_by_key(|(name, _)| name.span().start);
+    settings.sort_by_key(|(_, value)| value.span().start);
     let mut rebound = BTreeMap::new();
     let mut lines = BTreeMap::new();
     for (name, value) in settings {
-        let line = line_of(text, name.span().start);
-        let field = format!("keys.{}", name.get_ref());
-        let Some(action) = KeyAction::named(name.get_ref()) else {
+        let line = toml_file::line_of(text, value.span().start);
+        let field = format!("keys.{name}");
+        let Some(action) = KeyAction::named(&name) else {
             let message = format!("no such action; the actions are: {}", names_allowed());
             return Err(at(line, field, message));
         };
@@ -86,8 +86,8 @@ pub fn parse(text: &str, file: &str) -> Result<Keymap, KeymapError> {
         if entry.fixed {
             return Err(at(line, field, fixed(action)));
         }
-        let keys = keys_of(value.get_ref(), entry)
-            .map_err(|message| at(line_of(text, value.span().start), field.clone(), message))?;
+        let keys =
+            keys_of(value.get_ref(), entry).map_err(|message| at(line, field.clone(), message))?;
         rebound.insert(action, keys);
         lines.insert(action, line);
     }
@@ -185,34 +185,27 @@ fn clash_message(clash: &Clash, lines: &BTreeMap<KeyAction, usize>) -> (KeyActio
     (blamed, lines.get(&blamed).copied().unwrap_or(0), message)
 }
 
-/// The 1-based line of a byte offset.
-fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())].matches('\n').count() + 1
+/// A mistake serde or toml found while reading, in the words the plan's errors use.
+fn read_error(e: &FileError) -> String {
+    match &e.mistake {
+        Mistake::Syntax(message) => format!("not valid TOML: {message}"),
+        Mistake::Unexpected { found, expected } => format!("expected {expected}, got {found}"),
+        Mistake::UnknownKey { expected, .. } => {
+            let tables: Vec<String> = expected.iter().map(|k| format!("[{k}]")).collect();
+            format!("unknown field; expected {}", tables.join(", "))
+        }
+        Mistake::Other(message) => message.clone(),
+    }
 }
 
-/// The setting on the line of a byte offset, as `table.key`, for errors TOML reports by
-/// position only.
-fn field_at(text: &str, offset: usize) -> String {
-    let line = line_of(text, offset);
-    let mut table = String::new();
-    for (i, row) in text.lines().enumerate() {
-        let row = row.trim();
-        if let Some(header) = row.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
-            table = header.trim().to_string();
-            if i + 1 == line {
-                return table;
-            }
-        } else if i + 1 == line {
-            let Some((key, _)) = row.split_once('=') else {
-                return String::new();
-            };
-            let key = key.trim().trim_matches('"');
-            return if table.is_empty() {
-                key.to_string()
-            } else {
-                format!("{table}.{key}")
-            };
-        }
-    }
-    String::new()
+/// `keys.migrate`.
+fn field(path: &[Step]) -> String {
+    let keys: Vec<String> = path
+        .iter()
+        .map(|step| match step {
+            Step::Key(key) => key.clone(),
+            Step::Index(i) => i.to_string(),
+        })
+        .collect();
+    keys.join(".")
 }

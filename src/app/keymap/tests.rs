@@ -366,15 +366,14 @@ fn toml_errors_name_the_line_and_field_too() {
         "[keys]\nmigrate = \"m\"\n\n[kyes]\nrevert = \"r\"\n",
         4,
         "kyes",
-        "unknown field `kyes`, expected `keys`",
+        "unknown field; expected [keys]",
     );
-    rejected("keys = 3\n", 1, "keys", "invalid type");
+    rejected("keys = 3\n", 1, "keys", "expected a map, got integer `3`");
     rejected(
         "[keys]\nmigrate = \"m\"\nmigrate = \"u\"\n",
         3,
-        "keys.migrate",
-        "duplicate key",
+        "",
+        "not valid TOML: duplicate key",
     );
-    let err = parse("[keys\nmigrate = \"m\"\n").unwrap_err();
-    assert_eq!(err.line, 1, "{err}");
+    rejected("[keys\nmigrate = \"m\"\n", 1, "", "not valid TOML");
 }
