@@ -16,7 +16,7 @@ use super::state::{Mode, State};
 use crate::mesh::manual_restart;
 use crate::metrics::maths::TriggerState;
 use crate::plan::duration;
-use crate::plan::gates::GateStatus;
+use crate::plan::gates::{GateKind, GateStatus};
 use crate::plan::model::{Pacing, Phase};
 use crate::plan::triggers::{Finding, Scope};
 
@@ -34,7 +34,7 @@ pub struct WaveRun {
     pub done: Vec<String>,
     pub total: usize,
     /// Gates already failing when the wave began: only new failures stop it.
-    pub baseline: Vec<String>,
+    pub baseline: Vec<GateKind>,
     pub stopped: Option<Stop>,
 }
 
@@ -129,7 +129,7 @@ pub fn start(state: &mut State, mut run: WaveRun) {
             gates
                 .into_iter()
                 .filter(|g| g.status != GateStatus::Pass)
-                .map(|g| g.name)
+                .map(|g| g.kind)
                 .collect()
         })
         .unwrap_or_default();
@@ -229,8 +229,8 @@ fn broken(state: &State, run: &WaveRun) -> Option<String> {
                 .into_iter()
                 .filter(|g| {
                     matches!(g.status, GateStatus::Fail(_))
-                        && (g.name.starts_with("no NACKs") || g.name.starts_with("no skew"))
-                        && !run.baseline.contains(&g.name)
+                        && matches!(g.kind, GateKind::NoNacks | GateKind::NoSkew)
+                        && !run.baseline.contains(&g.kind)
                 })
                 .map(|g| g.to_string())
                 .collect()
@@ -401,9 +401,9 @@ fn record_end_if_due(state: &mut State) {
     // The gates are only evaluated when the end is still to be recorded.
     let all_on = due
         && super::plan_flow::current_gates(state).is_some_and(|(_, gates)| {
-            gates.first().is_some_and(|g| {
-                g.name.starts_with("namespaces on") && g.status == GateStatus::Pass
-            })
+            gates
+                .first()
+                .is_some_and(|g| g.kind == GateKind::NamespacesOn && g.status == GateStatus::Pass)
         });
     if all_on {
         record_end(state, &name);
