@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value, json};
 
 use crate::mesh::injection::{DATAPLANE_MODE, INJECTION, REV};
+use crate::mesh::journal::JournalAction;
 
 /// Where a migrated namespace keeps its injection labels as they were, for `revert`.
 pub const PREVIOUS: &str = "istio-cockpit.io/previous-injection";
@@ -48,15 +49,16 @@ pub enum Action {
 }
 
 impl Action {
-    pub fn verb(&self) -> &'static str {
+    /// What the journal calls it; also the verb the screen names it by.
+    pub fn verb(&self) -> JournalAction {
         match self {
-            Action::Migrate { .. } => "migrate",
-            Action::Revert { .. } => "revert",
-            Action::MoveTag { .. } => "move-tag",
-            Action::Restart { .. } => "restart",
-            Action::Advance { .. } => "advance",
-            Action::TakeOver => "take-over",
-            Action::WaveNote { .. } => "wave",
+            Action::Migrate { .. } => JournalAction::Migrate,
+            Action::Revert { .. } => JournalAction::Revert,
+            Action::MoveTag { .. } => JournalAction::MoveTag,
+            Action::Restart { .. } => JournalAction::Restart,
+            Action::Advance { .. } => JournalAction::Advance,
+            Action::TakeOver => JournalAction::TakeOver,
+            Action::WaveNote { .. } => JournalAction::Wave,
         }
     }
 

@@ -11,6 +11,7 @@ use super::activity::Activity;
 use super::event::{ActionError, Record, Watch};
 use super::state::{Mode, Pane, State};
 use crate::mesh::injection::{INJECTION, REV};
+use crate::mesh::journal::JournalAction;
 use crate::mesh::records::UpgradeRecord;
 use crate::mesh::revisions;
 use crate::mesh::rows::{self, Migration};
@@ -468,7 +469,7 @@ fn preview_revert_tag(state: &mut State) {
         .journal
         .iter()
         .rev()
-        .find(|e| e.action == "move-tag" && e.result == "ok" && !e.dry_run)
+        .find(|e| e.action == JournalAction::MoveTag && e.result.is_ok() && !e.dry_run)
         .map(|e| e.target.trim_start_matches("tag/").to_string());
     let chosen: Vec<&(String, String, String)> = match moved.as_slice() {
         [] => {
@@ -1047,10 +1048,10 @@ mod tests {
             .push(crate::mesh::records::JournalEntry {
                 at: s.now,
                 who: "someone".into(),
-                action: "move-tag".into(),
+                action: JournalAction::MoveTag,
                 target: "tag/default".into(),
                 change: serde_json::json!({}),
-                result: "ok".into(),
+                result: crate::mesh::journal::JournalResult::Ok,
                 dry_run: false,
                 why: None,
             });

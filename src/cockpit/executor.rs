@@ -14,10 +14,8 @@ use crate::app::actions::Action;
 use crate::app::drive::Command;
 use crate::app::event::{ActionError, Event};
 use crate::cluster::writer::{NamespacePatch, WriteError, Writer};
+use crate::mesh::journal::JournalResult;
 use crate::mesh::records::{self, JournalEntry};
-
-/// The journal's result for a write about to be sent.
-pub const INTENT: &str = "intent";
 
 fn to_action_error(e: WriteError) -> ActionError {
     match e {
@@ -30,10 +28,10 @@ fn to_action_error(e: WriteError) -> ActionError {
     }
 }
 
-fn outcome(result: &Result<Value, WriteError>) -> String {
+fn outcome(result: &Result<Value, WriteError>) -> JournalResult {
     match result {
-        Ok(_) => "ok".into(),
-        Err(e) => e.to_string(),
+        Ok(_) => JournalResult::Ok,
+        Err(e) => JournalResult::Failed(e.to_string()),
     }
 }
 
@@ -42,15 +40,15 @@ pub async fn journal(
     why: Option<&str>,
     action: &Action,
     change: Value,
-    result: &str,
+    result: JournalResult,
 ) {
     let entry = JournalEntry {
         at: Utc::now(),
         who: writer.who.clone(),
-        action: action.verb().into(),
+        action: action.verb(),
         target: action.target(),
         change,
-        result: result.to_string(),
+        result,
         dry_run: writer.dry_run,
         why: why.map(str::to_string),
     };
@@ -67,10 +65,10 @@ async fn step(
     body: Value,
     send: impl Future<Output = Result<Value, WriteError>>,
 ) -> Result<Value, WriteError> {
-    journal(writer, why, action, body.clone(), INTENT).await;
+    journal(writer, why, action, body.clone(), JournalResult::Intent).await;
     let sent = send.await;
     let change = sent.clone().unwrap_or(body);
-    journal(writer, why, action, change, &outcome(&sent)).await;
+    journal(writer, why, action, change, outcome(&sent)).await;
     sent
 }
 
@@ -82,7 +80,8 @@ async fn refused<T>(
     result: Result<T, WriteError>,
 ) -> Result<T, WriteError> {
     if let Err(e) = &result {
-        journal(writer, why, action, Value::Null, &e.to_string()).await;
+        let result = JournalResult::Failed(e.to_string());
+        journal(writer, why, action, Value::Null, result).await;
     }
     result
 }
@@ -200,7 +199,7 @@ async fn run_one(
             let mut now_driving = writer.clone();
             now_driving.term = writer.fence.term();
             let result = outcome(&taken.clone().map(|_| Value::Null));
-            journal(&now_driving, why, action, change, &result).await;
+            journal(&now_driving, why, action, change, result).await;
             taken?;
             Ok(format!("{shown} drives now"))
         }
@@ -237,7 +236,10 @@ async fn run_one(
                     })
                     .await?;
                 }
-                None => journal(writer, Some(note), action, json!({"note": note}), "ok").await,
+                None => {
+                    let change = json!({"note": note});
+                    journal(writer, Some(note), action, change, JournalResult::Ok).await;
+                }
             }
             Ok(format!("{phase}: {note}{dry}"))
         }
