@@ -8,7 +8,7 @@ use crossterm::event::{KeyCode, KeyEvent};
 
 use super::actions::{self, Action};
 use super::activity::Activity;
-use super::event::{ActionError, Record, Watch};
+use super::event::{Record, Watch, WriteError};
 use super::state::{Mode, Pane, State};
 use crate::mesh::injection::{INJECTION, REV};
 use crate::mesh::journal::JournalAction;
@@ -751,19 +751,17 @@ pub(crate) fn queue(state: &mut State, command: Command, restart_with: Vec<Strin
     }
 }
 
-pub fn on_result(state: &mut State, action: Action, result: Result<String, ActionError>) {
+pub fn on_result(state: &mut State, action: Action, result: Result<String, WriteError>) {
     // A migration of a running wave: it rolls on, or the wave stops (after the preview a
     // conflict shows, so the wave's stop is what stays on screen).
     let migrated = match (&action, &result) {
         (Action::Migrate { namespace, .. }, Ok(_)) => Some((namespace.clone(), Ok(()))),
-        (Action::Migrate { namespace, .. }, Err(e)) => {
-            Some((namespace.clone(), Err(e.to_string())))
-        }
+        (Action::Migrate { namespace, .. }, Err(e)) => Some((namespace.clone(), Err(e.clone()))),
         _ => None,
     };
     match result {
         Ok(summary) => notice(state, summary),
-        Err(ActionError::Conflict(why)) => {
+        Err(WriteError::Conflict(why)) => {
             // Re-read (the watch has the fresh object) and show the new preview.
             match &action {
                 Action::Migrate { namespace, .. } | Action::Revert { namespace } => {
@@ -783,7 +781,7 @@ pub fn on_result(state: &mut State, action: Action, result: Result<String, Actio
                 _ => {
                     state.dialog = Some(Dialog::Info {
                         title: format!("{} not done", action.verb()),
-                        lines: vec![ActionError::Conflict(why).to_string()],
+                        lines: vec![WriteError::Conflict(why).on_screen()],
                     })
                 }
             }
@@ -795,7 +793,7 @@ pub fn on_result(state: &mut State, action: Action, result: Result<String, Actio
             state.dialog = Some(Dialog::Info {
                 title: format!("{} {} failed", action.verb(), action.target()),
                 lines: vec![
-                    e.to_string(),
+                    e.on_screen(),
                     "Repeating the action continues where it stopped.".into(),
                 ],
             });
@@ -1248,7 +1246,7 @@ mod tests {
         on_result(
             &mut s,
             action,
-            Err(ActionError::Conflict("labels changed".into())),
+            Err(WriteError::Conflict("labels changed".into())),
         );
         let Some(Dialog::Confirm { lines, .. }) = &s.dialog else {
             panic!("no new preview")
@@ -1259,7 +1257,7 @@ mod tests {
             Action::Restart {
                 namespace: "x".into(),
             },
-            Err(ActionError::Forbidden("patch deployments".into())),
+            Err(WriteError::Forbidden("patch deployments".into())),
         );
         let Some(Dialog::Info { lines, .. }) = &s.dialog else {
             panic!()

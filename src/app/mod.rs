@@ -1,6 +1,7 @@
 //! The cockpit's state and the pure logic behind it.
 //!
 //! - `event`, `update`: everything that changes the state, and the one function that does it
+//!   (`write_error`: why a write was not done, as the executor reports it)
 //! - `state`: the state itself, around the cluster's facts (`crate::mesh::Cluster`)
 //! - `view`: what the filters leave of the panes' rows; `text_match`: the filters' text tests
 //! - `drive`, `plan_flow`, `activity`, `rollback`: driving the upgrade, and rolling it back;
@@ -19,3 +20,4 @@ pub mod text_match;
 pub mod update;
 pub mod view;
 pub mod wave;
+mod write_error;

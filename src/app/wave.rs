@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use super::actions::Action;
 use super::activity;
 use super::drive::{self, Command, Dialog};
+use super::event::WriteError;
 use super::state::{Mode, State};
 use crate::mesh::manual_restart;
 use crate::metrics::maths::TriggerState;
@@ -162,7 +163,7 @@ fn fill(state: &mut State) {
 }
 
 /// The executor's answer to a migration: one of the wave's rolls on, or the wave stops.
-pub fn on_migrated(state: &mut State, namespace: &str, result: Result<(), String>) {
+pub fn on_migrated(state: &mut State, namespace: &str, result: Result<(), WriteError>) {
     let Some(run) = state.wave.as_mut() else {
         return;
     };
@@ -178,7 +179,11 @@ pub fn on_migrated(state: &mut State, namespace: &str, result: Result<(), String
                 moving.stage = Stage::Rolling;
             }
         }
-        Err(e) => stop(state, format!("migrating {namespace} failed: {e}"), None),
+        Err(e) => stop(
+            state,
+            format!("migrating {namespace} failed: {}", e.on_screen()),
+            None,
+        ),
     }
 }
 
@@ -523,7 +528,7 @@ mod tests {
     use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
     use super::*;
-    use crate::app::event::{ActionError, Event, Watch};
+    use crate::app::event::{Event, Watch, WriteError};
     use crate::app::state::Pane;
     use crate::app::update::update;
     use crate::mesh::pod::Owner;
@@ -949,7 +954,7 @@ mod tests {
             namespace: "a-api".into(),
             to: "1-25-0".into(),
         };
-        drive::on_result(&mut s, action, Err(ActionError::Failed("boom".into())));
+        drive::on_result(&mut s, action, Err(WriteError::Failed("boom".into())));
         let Some(Dialog::Info { title, lines }) = &s.dialog else {
             panic!()
         };

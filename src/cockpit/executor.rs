@@ -12,21 +12,10 @@ use tokio::task::JoinHandle;
 use super::lease_keeper::{Request, Requests};
 use crate::app::actions::Action;
 use crate::app::drive::Command;
-use crate::app::event::{ActionError, Event};
-use crate::cluster::writer::{NamespacePatch, WriteError, Writer};
+use crate::app::event::{Event, WriteError};
+use crate::cluster::writer::{NamespacePatch, Writer};
 use crate::mesh::journal::JournalResult;
 use crate::mesh::records::{self, JournalEntry};
-
-fn to_action_error(e: WriteError) -> ActionError {
-    match e {
-        WriteError::Conflict(m) => ActionError::Conflict(m),
-        WriteError::Forbidden(m) => ActionError::Forbidden(m),
-        WriteError::NotDriving(m) => {
-            ActionError::Failed(format!("not sent, nothing was changed: {m}"))
-        }
-        WriteError::Failed(m) => ActionError::Failed(m),
-    }
-}
 
 fn outcome(result: &Result<Value, WriteError>) -> JournalResult {
     match result {
@@ -268,13 +257,11 @@ pub fn spawn(
             // Every write of this command passes the gate only in the term it was confirmed in.
             writer.term = term;
             let result = if command.batch.is_some() && command.batch == failed_batch {
-                Err(ActionError::Failed(
+                Err(WriteError::Failed(
                     "skipped: an earlier step of this wave failed".into(),
                 ))
             } else {
-                run_one(&writer, &keeper, &command)
-                    .await
-                    .map_err(to_action_error)
+                run_one(&writer, &keeper, &command).await
             };
             if result.is_err() && command.batch.is_some() {
                 failed_batch = command.batch;

@@ -11,9 +11,9 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use crate::app::actions::Action;
-use crate::app::event::{Event, LeaseStatus};
+use crate::app::event::{Event, LeaseStatus, WriteError};
 use crate::cluster::lease::{self, LeaseClock, Verdict};
-use crate::cluster::writer::{WriteError, Writer};
+use crate::cluster::writer::Writer;
 use crate::mesh::journal::JournalResult;
 use crate::mesh::records::{self, Driver};
 use k8s_openapi::api::coordination::v1::Lease;
