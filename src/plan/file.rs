@@ -373,7 +373,7 @@ impl Doc<'_> {
                         let what = "a label selector like \"tier in (staging)\"";
                         let text = self.string(value, &field, what)?;
                         LabelSelector::parse(&text)
-                            .map_err(|e| self.error(value.span(), &field, e))?;
+                            .map_err(|e| self.error(value.span(), &field, e.to_string()))?;
                         NamespaceSelector::Labels(text)
                     });
                 }
