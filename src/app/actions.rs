@@ -115,13 +115,17 @@ pub fn migrate_patch(
     json!({"metadata": {"labels": label_changes, "annotations": annotation_changes}})
 }
 
+/// A revert asked of a namespace that keeps no record of its labels from before a migration.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("nothing to revert: the namespace has no {PREVIOUS} annotation")]
+pub struct NothingToRevert;
+
 /// One merge patch restoring exactly the recorded injection labels and dropping the record.
 pub fn revert_patch(
     labels: &BTreeMap<String, String>,
     annotations: &BTreeMap<String, String>,
-) -> Result<Value, String> {
-    let previous = recorded_labels(annotations)
-        .ok_or_else(|| format!("nothing to revert: the namespace has no {PREVIOUS} annotation"))?;
+) -> Result<Value, NothingToRevert> {
+    let previous = recorded_labels(annotations).ok_or(NothingToRevert)?;
     let mut label_changes = Map::new();
     for key in INJECTION_KEYS {
         match (labels.get(key), previous.get(key)) {
@@ -241,10 +245,9 @@ mod tests {
 
     #[test]
     fn revert_without_a_record_is_refused_and_diffs_read_well() {
-        assert!(
-            revert_patch(&map(&[]), &map(&[]))
-                .unwrap_err()
-                .contains(PREVIOUS)
+        assert_eq!(
+            revert_patch(&map(&[]), &map(&[])).unwrap_err().to_string(),
+            format!("nothing to revert: the namespace has no {PREVIOUS} annotation")
         );
         let diff = label_diff(
             &map(&[("istio-injection", "enabled")]),

@@ -302,7 +302,7 @@ pub fn preview_revert(state: &mut State) {
 /// The revert of one namespace: the command and the lines that show exactly what it changes.
 pub fn revert_of(
     ns: &crate::mesh::resources::NamespaceInfo,
-) -> Result<(Command, Vec<String>), String> {
+) -> Result<(Command, Vec<String>), actions::NothingToRevert> {
     let patch = actions::revert_patch(&ns.labels, &ns.annotations)?;
     let after = actions::labels_after(&ns.labels, &patch);
     let mut lines = vec![format!(

@@ -111,7 +111,7 @@ impl Writer {
     pub fn gate(&self) -> Result<(), WriteError> {
         self.fence
             .check(tokio::time::Instant::now(), self.term)
-            .map_err(WriteError::NotDriving)
+            .map_err(|closed| WriteError::NotDriving(closed.to_string()))
     }
 
     /// Reads the lease once to confirm this process still holds it, before a batch of writes
@@ -222,7 +222,7 @@ impl Writer {
             &current.metadata.labels.clone().unwrap_or_default(),
             &current.metadata.annotations.clone().unwrap_or_default(),
         )
-        .map_err(WriteError::Failed)?;
+        .map_err(|e| WriteError::Failed(e.to_string()))?;
         Ok(Self::conditional(&current, body))
     }
 
