@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 
+mod written;
+
 /// Why a selector was refused: the selector (or, for fields, the term) and the first problem
 /// in it, with the token found and what was expected there.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
