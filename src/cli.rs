@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+mod error;
+
 /// Where keys are listed and rebound; shown under the cockpit's and the demo's --help.
 const KEYS_HELP: &str = "Keys: `?` in the cockpit lists every key. To rebind them, write \
     $XDG_CONFIG_HOME/istio-cockpit/keys.toml (without XDG_CONFIG_HOME, \
@@ -15,12 +17,13 @@ const KEYS_HELP: &str = "Keys: `?` in the cockpit lists every key. To rebind the
     Keys section names every action. A bad file is an error naming its line and field; \
     nothing runs.";
 
-use crate::app::keymap::{self, Keymap};
+use crate::app::keymap::{self, Keymap, KeymapError};
 use crate::cluster::connect::{self, Target};
 use crate::cluster::prometheus_source::{PrometheusAuth, PrometheusTarget};
 use crate::cockpit::{self, terminal};
 use crate::sim::{self, SimOptions, scenario};
 use crate::ui::theme::{Palette, Theme};
+pub use error::{CliError, PrometheusFlagError, UrlError};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -136,61 +139,50 @@ pub struct ViewArgs {
 }
 
 /// Refuses a bad URL while the arguments are parsed, before the terminal is taken.
-fn check_prometheus_url(text: &str) -> Result<String, String> {
+fn check_prometheus_url(text: &str) -> Result<String, UrlError> {
     prometheus_url(text).map(|_| text.to_string())
 }
 
-fn prometheus_url(text: &str) -> Result<reqwest::Url, String> {
-    let url = reqwest::Url::parse(text)
-        .map_err(|e| format!("{e}; expected a URL like http://prometheus.monitoring:9090"))?;
+fn prometheus_url(text: &str) -> Result<reqwest::Url, UrlError> {
+    let url = reqwest::Url::parse(text).map_err(UrlError::NotAUrl)?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        return Err(
-            "expected an http:// or https:// URL with a host, like http://prometheus.monitoring:9090"
-                .into(),
-        );
+        return Err(UrlError::NotHttp);
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(
-            "keep credentials out of the URL (the process list shows it): use \
-                    --prometheus-user with $PROMETHEUS_PASSWORD, or $PROMETHEUS_TOKEN"
-                .into(),
-        );
+        return Err(UrlError::Credentials);
     }
     if url.query().is_some() || url.fragment().is_some() {
-        return Err("expected the Prometheus base URL, without ?query or #fragment".into());
+        return Err(UrlError::NotBase);
     }
     Ok(url)
 }
 
 impl ViewArgs {
     /// The Prometheus given on the command line with its credentials, or None to look for one.
-    pub fn prometheus_target(&self) -> Result<Option<PrometheusTarget>, String> {
+    pub fn prometheus_target(&self) -> Result<Option<PrometheusTarget>, PrometheusFlagError> {
         self.prometheus_target_with(std::env::var("PROMETHEUS_PASSWORD").ok())
     }
 
     fn prometheus_target_with(
         &self,
         password: Option<String>,
-    ) -> Result<Option<PrometheusTarget>, String> {
+    ) -> Result<Option<PrometheusTarget>, PrometheusFlagError> {
         let Some(text) = &self.prometheus else {
             return Ok(None);
         };
-        let url = prometheus_url(text).map_err(|e| format!("--prometheus {text:?}: {e}"))?;
+        let url = prometheus_url(text).map_err(|error| PrometheusFlagError::Url {
+            text: text.clone(),
+            error,
+        })?;
         let token = self.prometheus_token.clone().filter(|t| !t.is_empty());
         let auth = match (token, &self.prometheus_user) {
-            (Some(_), Some(_)) => {
-                return Err(
-                    "--prometheus-user and --prometheus-token (or $PROMETHEUS_TOKEN) \
-                            both given: use one (unset PROMETHEUS_TOKEN for basic authentication)"
-                        .into(),
-                );
-            }
+            (Some(_), Some(_)) => return Err(PrometheusFlagError::TwoLogins),
             (Some(token), None) => PrometheusAuth::Bearer(token),
             (None, Some(user)) => PrometheusAuth::Basic {
                 user: user.clone(),
-                password: password.filter(|p| !p.is_empty()).ok_or_else(|| {
-                    "--prometheus-user needs the password in $PROMETHEUS_PASSWORD".to_string()
-                })?,
+                password: password
+                    .filter(|p| !p.is_empty())
+                    .ok_or(PrometheusFlagError::NoPassword)?,
             },
             (None, None) => PrometheusAuth::None,
         };
@@ -244,12 +236,9 @@ pub struct SimArgs {
 }
 
 impl SimArgs {
-    pub fn options(&self) -> Result<SimOptions, String> {
+    pub fn options(&self) -> Result<SimOptions, CliError> {
         if !(0.0..=600.0).contains(&self.ready_after) {
-            return Err(format!(
-                "--ready-after must be between 0 and 600 seconds, got {}",
-                self.ready_after
-            ));
+            return Err(CliError::ReadyAfter(self.ready_after));
         }
         Ok(SimOptions {
             listen: self.listen,
@@ -286,7 +275,7 @@ pub fn main() -> ExitCode {
         .build()
     {
         Ok(rt) => rt,
-        Err(e) => return fail(&format!("cannot start the async runtime: {e}")),
+        Err(e) => return fail(&CliError::Runtime(e)),
     };
     let result = runtime.block_on(async {
         match cli.command {
@@ -302,27 +291,19 @@ pub fn main() -> ExitCode {
         Ok(cockpit::Exit::Done) => ExitCode::SUCCESS,
         // The shell's convention: 128 plus the signal's number.
         Ok(cockpit::Exit::Signal(number)) => ExitCode::from(128 + number.clamp(0, 127) as u8),
-        Err(message) => fail(&message),
+        Err(e) => fail(&e),
     }
 }
 
-fn fail(message: &str) -> ExitCode {
-    eprintln!("error: {message}");
+fn fail(e: &CliError) -> ExitCode {
+    eprintln!("error: {e}");
     ExitCode::FAILURE
 }
 
-/// One line, the way a user should read it: the context, then the root cause.
-fn one_line(e: &color_eyre::eyre::Report) -> String {
-    e.chain()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(": ")
-}
-
-fn theme(view: &ViewArgs) -> Result<Theme, String> {
+fn theme(view: &ViewArgs) -> Result<Theme, CliError> {
     let palette = Palette::detect(|k| std::env::var(k).ok());
     match &view.theme {
-        Some(name) => Theme::load(name, palette).map_err(|e| format!("bad theme: {e}")),
+        Some(name) => Theme::load(name, palette).map_err(CliError::Theme),
         None => Ok(Theme::default_for(palette)),
     }
 }
@@ -347,7 +328,7 @@ fn keys_file() -> Option<PathBuf> {
 }
 
 /// The keys in force: the defaults, with the keys file over them when there is one.
-fn keys() -> Result<std::sync::Arc<Keymap>, String> {
+fn keys() -> Result<std::sync::Arc<Keymap>, CliError> {
     let Some(path) = keys_file() else {
         return Ok(Keymap::shared_default());
     };
@@ -355,15 +336,19 @@ fn keys() -> Result<std::sync::Arc<Keymap>, String> {
     match std::fs::read_to_string(&path) {
         Ok(text) => Keymap::parse(&text, &shown)
             .map(std::sync::Arc::new)
-            .map_err(|e| format!("bad keys: {e}")),
+            .map_err(CliError::Keys),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Keymap::shared_default()),
-        Err(e) => Err(format!("bad keys: {shown}: cannot read it: {e}")),
+        Err(e) => Err(CliError::Keys(KeymapError {
+            file: shown,
+            line: 0,
+            field: String::new(),
+            message: format!("cannot read it: {e}"),
+        })),
     }
 }
-
-fn cockpit_options(view: &ViewArgs, theme: Theme) -> Result<cockpit::Options, String> {
+fn cockpit_options(view: &ViewArgs, theme: Theme) -> Result<cockpit::Options, CliError> {
     let plan = match &view.plan {
-        Some(path) => Some(crate::plan::file::load(path).map_err(|e| format!("bad plan: {e}"))?),
+        Some(path) => Some(crate::plan::file::load(path).map_err(CliError::Plan)?),
         None => None,
     };
     Ok(cockpit::Options {
@@ -383,7 +368,7 @@ fn init_logging() {
     tui_logger::set_default_level(log::LevelFilter::Info);
 }
 
-async fn run_cockpit(cluster: ClusterArgs, view: ViewArgs) -> Result<cockpit::Exit, String> {
+async fn run_cockpit(cluster: ClusterArgs, view: ViewArgs) -> Result<cockpit::Exit, CliError> {
     let theme = theme(&view)?;
     let options = cockpit_options(&view, theme)?;
     init_logging();
@@ -393,35 +378,38 @@ async fn run_cockpit(cluster: ClusterArgs, view: ViewArgs) -> Result<cockpit::Ex
     };
     let conn = connect::connect(&target).await?;
     log::info!("connected to {} ({})", conn.server, conn.context);
-    cockpit::run(conn, options).await
+    Ok(cockpit::run(conn, options).await?)
 }
 
-async fn run_demo(args: DemoArgs) -> Result<cockpit::Exit, String> {
+async fn run_demo(args: DemoArgs) -> Result<cockpit::Exit, CliError> {
     let theme = theme(&args.view)?;
     let options = cockpit_options(&args.view, theme)?;
     init_logging();
     let mut opts = args.sim.options()?;
     let dir = std::env::temp_dir().join(format!("istio-cockpit-demo-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    std::fs::create_dir_all(&dir).map_err(|error| CliError::CreateDir {
+        dir: dir.clone(),
+        error,
+    })?;
     if opts.kubeconfig_out.is_none() {
         opts.kubeconfig_out = Some(dir.join("kubeconfig"));
     }
-    let sim = sim::start(opts).await.map_err(|e| one_line(&e))?;
+    let sim = sim::start(opts).await.map_err(CliError::Sim)?;
     log::info!("simulated mesh: {}", sim.ready_line());
     let target = Target {
         kubeconfig: Some(sim.kubeconfig.clone()),
         context: Some("sim-admin".into()),
     };
     let result = match connect::connect(&target).await {
-        Ok(conn) => cockpit::run(conn, options).await,
-        Err(e) => Err(e),
+        Ok(conn) => cockpit::run(conn, options).await.map_err(CliError::from),
+        Err(e) => Err(e.into()),
     };
     sim.stop().await;
     let _ = std::fs::remove_dir_all(&dir);
     result
 }
 
-async fn run_bench(args: BenchArgs) -> Result<(), String> {
+async fn run_bench(args: BenchArgs) -> Result<(), CliError> {
     let report = crate::bench::run(crate::bench::Options {
         namespaces: args.namespaces,
         pods_per_namespace: args.pods_per_namespace,
@@ -436,9 +424,9 @@ async fn run_bench(args: BenchArgs) -> Result<(), String> {
     Ok(())
 }
 
-async fn run_sim(args: SimArgs) -> Result<(), String> {
+async fn run_sim(args: SimArgs) -> Result<(), CliError> {
     let opts = args.options()?;
-    let sim = sim::start(opts).await.map_err(|e| one_line(&e))?;
+    let sim = sim::start(opts).await.map_err(CliError::Sim)?;
     // Listen for SIGTERM before saying "ready", so a stop sent right after is handled.
     let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
     println!("{}", sim.ready_line());
@@ -493,7 +481,8 @@ mod tests {
         ])
         .unwrap();
         let err = v.prometheus_target_with(None).unwrap_err();
-        assert!(err.contains("PROMETHEUS_PASSWORD"), "{err}");
+        assert_eq!(err, PrometheusFlagError::NoPassword);
+        assert!(err.to_string().contains("PROMETHEUS_PASSWORD"), "{err}");
         let Some(PrometheusTarget::Url { auth, .. }) =
             v.prometheus_target_with(Some("pw".into())).unwrap()
         else {
@@ -516,7 +505,10 @@ mod tests {
             "t",
         ])
         .unwrap();
-        assert!(both.prometheus_target_with(Some("pw".into())).is_err());
+        assert_eq!(
+            both.prometheus_target_with(Some("pw".into())),
+            Err(PrometheusFlagError::TwoLogins)
+        );
         assert_eq!(view(&[]).unwrap().prometheus_target_with(None), Ok(None));
         // The demo takes the same flag.
         let cli = Cli::try_parse_from([

@@ -11,6 +11,7 @@ use istio_cockpit::app::activity::Activity;
 use istio_cockpit::app::event::{Event, IstiodLogLine, Record, Stream, StreamStatus, Watch};
 use istio_cockpit::app::state::{Mode, State};
 use istio_cockpit::app::update::update;
+use istio_cockpit::mesh::journal::{JournalAction, JournalResult};
 use istio_cockpit::mesh::pod::PodInfo;
 use istio_cockpit::mesh::records::JournalEntry;
 use istio_cockpit::mesh::resources::{DaemonSetInfo, NamespaceInfo, WebhookInfo};
@@ -194,10 +195,14 @@ fn journal() -> Vec<JournalEntry> {
         .map(|n| JournalEntry {
             at: now() - Duration::minutes(200 - n as i64),
             who: "oncall@laptop".into(),
-            action: "migrate".into(),
+            action: JournalAction::Migrate,
             target: namespace_name(n * 10),
             change: serde_json::json!({"metadata": {"labels": {"istio.io/rev": NEW, "istio-injection": null}}}),
-            result: if n % 20 == 7 { "conflict: labels changed".into() } else { "ok".into() },
+            result: if n % 20 == 7 {
+                JournalResult::Failed("conflict: labels changed".into())
+            } else {
+                JournalResult::Ok
+            },
             dry_run: false,
             why: None,
         })

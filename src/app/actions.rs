@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value, json};
 
 use crate::mesh::injection::{DATAPLANE_MODE, INJECTION, REV};
+use crate::mesh::journal::JournalAction;
 
 /// Where a migrated namespace keeps its injection labels as they were, for `revert`.
 pub const PREVIOUS: &str = "istio-cockpit.io/previous-injection";
@@ -48,15 +49,16 @@ pub enum Action {
 }
 
 impl Action {
-    pub fn verb(&self) -> &'static str {
+    /// What the journal calls it; also the verb the screen names it by.
+    pub fn verb(&self) -> JournalAction {
         match self {
-            Action::Migrate { .. } => "migrate",
-            Action::Revert { .. } => "revert",
-            Action::MoveTag { .. } => "move-tag",
-            Action::Restart { .. } => "restart",
-            Action::Advance { .. } => "advance",
-            Action::TakeOver => "take-over",
-            Action::WaveNote { .. } => "wave",
+            Action::Migrate { .. } => JournalAction::Migrate,
+            Action::Revert { .. } => JournalAction::Revert,
+            Action::MoveTag { .. } => JournalAction::MoveTag,
+            Action::Restart { .. } => JournalAction::Restart,
+            Action::Advance { .. } => JournalAction::Advance,
+            Action::TakeOver => JournalAction::TakeOver,
+            Action::WaveNote { .. } => JournalAction::Wave,
         }
     }
 
@@ -113,13 +115,17 @@ pub fn migrate_patch(
     json!({"metadata": {"labels": label_changes, "annotations": annotation_changes}})
 }
 
+/// A revert asked of a namespace that keeps no record of its labels from before a migration.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("nothing to revert: the namespace has no {PREVIOUS} annotation")]
+pub struct NothingToRevert;
+
 /// One merge patch restoring exactly the recorded injection labels and dropping the record.
 pub fn revert_patch(
     labels: &BTreeMap<String, String>,
     annotations: &BTreeMap<String, String>,
-) -> Result<Value, String> {
-    let previous = recorded_labels(annotations)
-        .ok_or_else(|| format!("nothing to revert: the namespace has no {PREVIOUS} annotation"))?;
+) -> Result<Value, NothingToRevert> {
+    let previous = recorded_labels(annotations).ok_or(NothingToRevert)?;
     let mut label_changes = Map::new();
     for key in INJECTION_KEYS {
         match (labels.get(key), previous.get(key)) {
@@ -239,10 +245,9 @@ mod tests {
 
     #[test]
     fn revert_without_a_record_is_refused_and_diffs_read_well() {
-        assert!(
-            revert_patch(&map(&[]), &map(&[]))
-                .unwrap_err()
-                .contains(PREVIOUS)
+        assert_eq!(
+            revert_patch(&map(&[]), &map(&[])).unwrap_err().to_string(),
+            format!("nothing to revert: the namespace has no {PREVIOUS} annotation")
         );
         let diff = label_diff(
             &map(&[("istio-injection", "enabled")]),

@@ -8,10 +8,11 @@ use crossterm::event::KeyCode;
 
 use super::actions::{self, Action};
 use super::activity::Activity;
-use super::event::{ActionError, Record, Watch};
+use super::event::{Record, Watch, WriteError};
 use super::keymap::KeyAction;
 use super::state::{Mode, Pane, State};
 use crate::mesh::injection::{INJECTION, REV};
+use crate::mesh::journal::JournalAction;
 use crate::mesh::records::UpgradeRecord;
 use crate::mesh::revisions;
 use crate::mesh::rows::{self, Migration};
@@ -320,7 +321,7 @@ pub fn preview_revert(state: &mut State) {
 /// The revert of one namespace: the command and the lines that show exactly what it changes.
 pub fn revert_of(
     ns: &crate::mesh::resources::NamespaceInfo,
-) -> Result<(Command, Vec<String>), String> {
+) -> Result<(Command, Vec<String>), actions::NothingToRevert> {
     let patch = actions::revert_patch(&ns.labels, &ns.annotations)?;
     let after = actions::labels_after(&ns.labels, &patch);
     let mut lines = vec![format!(
@@ -487,7 +488,7 @@ fn preview_revert_tag(state: &mut State) {
         .journal
         .iter()
         .rev()
-        .find(|e| e.action == "move-tag" && e.result == "ok" && !e.dry_run)
+        .find(|e| e.action == JournalAction::MoveTag && e.result.is_ok() && !e.dry_run)
         .map(|e| e.target.trim_start_matches("tag/").to_string());
     let chosen: Vec<&(String, String, String)> = match moved.as_slice() {
         [] => {
@@ -778,19 +779,17 @@ pub(crate) fn queue(state: &mut State, command: Command, restart_with: Vec<Strin
     }
 }
 
-pub fn on_result(state: &mut State, action: Action, result: Result<String, ActionError>) {
+pub fn on_result(state: &mut State, action: Action, result: Result<String, WriteError>) {
     // A migration of a running wave: it rolls on, or the wave stops (after the preview a
     // conflict shows, so the wave's stop is what stays on screen).
     let migrated = match (&action, &result) {
         (Action::Migrate { namespace, .. }, Ok(_)) => Some((namespace.clone(), Ok(()))),
-        (Action::Migrate { namespace, .. }, Err(e)) => {
-            Some((namespace.clone(), Err(e.to_string())))
-        }
+        (Action::Migrate { namespace, .. }, Err(e)) => Some((namespace.clone(), Err(e.clone()))),
         _ => None,
     };
     match result {
         Ok(summary) => notice(state, summary),
-        Err(ActionError::Conflict(why)) => {
+        Err(WriteError::Conflict(why)) => {
             // Re-read (the watch has the fresh object) and show the new preview.
             match &action {
                 Action::Migrate { namespace, .. } | Action::Revert { namespace } => {
@@ -810,7 +809,7 @@ pub fn on_result(state: &mut State, action: Action, result: Result<String, Actio
                 _ => {
                     state.dialog = Some(Dialog::Info {
                         title: format!("{} not done", action.verb()),
-                        lines: vec![ActionError::Conflict(why).to_string()],
+                        lines: vec![WriteError::Conflict(why).on_screen()],
                     })
                 }
             }
@@ -822,7 +821,7 @@ pub fn on_result(state: &mut State, action: Action, result: Result<String, Actio
             state.dialog = Some(Dialog::Info {
                 title: format!("{} {} failed", action.verb(), action.target()),
                 lines: vec![
-                    e.to_string(),
+                    e.on_screen(),
                     "Repeating the action continues where it stopped.".into(),
                 ],
             });
@@ -1075,10 +1074,10 @@ mod tests {
             .push(crate::mesh::records::JournalEntry {
                 at: s.now,
                 who: "someone".into(),
-                action: "move-tag".into(),
+                action: JournalAction::MoveTag,
                 target: "tag/default".into(),
                 change: serde_json::json!({}),
-                result: "ok".into(),
+                result: crate::mesh::journal::JournalResult::Ok,
                 dry_run: false,
                 why: None,
             });
@@ -1275,7 +1274,7 @@ mod tests {
         on_result(
             &mut s,
             action,
-            Err(ActionError::Conflict("labels changed".into())),
+            Err(WriteError::Conflict("labels changed".into())),
         );
         let Some(Dialog::Confirm { lines, .. }) = &s.dialog else {
             panic!("no new preview")
@@ -1286,7 +1285,7 @@ mod tests {
             Action::Restart {
                 namespace: "x".into(),
             },
-            Err(ActionError::Forbidden("patch deployments".into())),
+            Err(WriteError::Forbidden("patch deployments".into())),
         );
         let Some(Dialog::Info { lines, .. }) = &s.dialog else {
             panic!()

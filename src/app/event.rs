@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use crossterm::event::KeyEvent;
 
 use super::actions::Action;
+pub use super::write_error::WriteError;
 pub use crate::mesh::collection::Watch;
 use crate::mesh::pod::PodInfo;
 use crate::mesh::records::{Driver, JournalEntry, UpgradeRecord};
@@ -72,7 +73,7 @@ pub enum Event {
     /// A write finished (or failed): what the executor reports back.
     ActionDone {
         action: Action,
-        result: Result<String, ActionError>,
+        result: Result<String, WriteError>,
     },
     /// This cockpit's hold on the driver lease changed.
     Lease(LeaseStatus),
@@ -93,26 +94,6 @@ impl Record {
             Record::Upgrade(_) => "upgrade",
             Record::Journal(_) => "journal",
             Record::Driver(_) => "driver",
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum ActionError {
-    /// The object changed since the preview: preview again.
-    Conflict(String),
-    Forbidden(String),
-    Failed(String),
-}
-
-impl std::fmt::Display for ActionError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ActionError::Conflict(m) => {
-                write!(f, "changed since the preview ({m}): review it again")
-            }
-            ActionError::Forbidden(m) => write!(f, "refused by RBAC: {m}; nothing was changed"),
-            ActionError::Failed(m) => write!(f, "failed: {m}"),
         }
     }
 }

@@ -1,8 +1,9 @@
 //! The cockpit's state and the pure logic behind it.
 //!
-//! - `event`, `update`: everything that changes the state, and the one function that does it;
-//!   `keymap`: which key does what (defaults and the user's keys file); `on_key`: keys, read
-//!   through the keymap, turned into changes
+//! - `event`, `update`: everything that changes the state, and the one function that does it
+//!   (`write_error`: why a write was not done, as the executor reports it); `keymap`: which
+//!   key does what (defaults and the user's keys file); `on_key`: keys, read through the
+//!   keymap, turned into changes
 //! - `state`: the state itself, around the cluster's facts (`crate::mesh::Cluster`)
 //! - `view`: what the filters leave of the panes' rows; `text_match`: the filters' text tests
 //! - `drive`, `plan_flow`, `activity`, `rollback`: driving the upgrade, and rolling it back;
@@ -23,3 +24,4 @@ pub mod text_match;
 pub mod update;
 pub mod view;
 pub mod wave;
+mod write_error;

@@ -349,7 +349,7 @@ mod tests {
         let reverts: Vec<_> = s
             .commands
             .iter()
-            .filter(|c| c.action.verb() == "revert")
+            .filter(|c| matches!(c.action, actions::Action::Revert { .. }))
             .collect();
         assert_eq!(reverts.len(), 1, "{:?}", s.commands);
         assert!(
@@ -369,7 +369,7 @@ mod tests {
         let count = s
             .commands
             .iter()
-            .filter(|c| c.action.verb() == "revert")
+            .filter(|c| matches!(c.action, actions::Action::Revert { .. }))
             .count();
         assert_eq!(count, 1);
         // A follower never acts by itself.

@@ -12,12 +12,13 @@ use chrono::{DateTime, Utc};
 use super::actions::Action;
 use super::activity;
 use super::drive::{self, Command, Dialog};
+use super::event::WriteError;
 use super::keymap::KeyAction;
 use super::state::{Mode, State};
 use crate::mesh::manual_restart;
 use crate::metrics::maths::TriggerState;
 use crate::plan::duration;
-use crate::plan::gates::GateStatus;
+use crate::plan::gates::{GateKind, GateStatus};
 use crate::plan::model::{Pacing, Phase};
 use crate::plan::triggers::{Finding, Scope};
 
@@ -35,7 +36,7 @@ pub struct WaveRun {
     pub done: Vec<String>,
     pub total: usize,
     /// Gates already failing when the wave began: only new failures stop it.
-    pub baseline: Vec<String>,
+    pub baseline: Vec<GateKind>,
     pub stopped: Option<Stop>,
 }
 
@@ -130,7 +131,7 @@ pub fn start(state: &mut State, mut run: WaveRun) {
             gates
                 .into_iter()
                 .filter(|g| g.status != GateStatus::Pass)
-                .map(|g| g.name)
+                .map(|g| g.kind)
                 .collect()
         })
         .unwrap_or_default();
@@ -163,7 +164,7 @@ fn fill(state: &mut State) {
 }
 
 /// The executor's answer to a migration: one of the wave's rolls on, or the wave stops.
-pub fn on_migrated(state: &mut State, namespace: &str, result: Result<(), String>) {
+pub fn on_migrated(state: &mut State, namespace: &str, result: Result<(), WriteError>) {
     let Some(run) = state.wave.as_mut() else {
         return;
     };
@@ -179,7 +180,11 @@ pub fn on_migrated(state: &mut State, namespace: &str, result: Result<(), String
                 moving.stage = Stage::Rolling;
             }
         }
-        Err(e) => stop(state, format!("migrating {namespace} failed: {e}"), None),
+        Err(e) => stop(
+            state,
+            format!("migrating {namespace} failed: {}", e.on_screen()),
+            None,
+        ),
     }
 }
 
@@ -230,8 +235,8 @@ fn broken(state: &State, run: &WaveRun) -> Option<String> {
                 .into_iter()
                 .filter(|g| {
                     matches!(g.status, GateStatus::Fail(_))
-                        && (g.name.starts_with("no NACKs") || g.name.starts_with("no skew"))
-                        && !run.baseline.contains(&g.name)
+                        && matches!(g.kind, GateKind::NoNacks | GateKind::NoSkew)
+                        && !run.baseline.contains(&g.kind)
                 })
                 .map(|g| g.to_string())
                 .collect()
@@ -402,9 +407,9 @@ fn record_end_if_due(state: &mut State) {
     // The gates are only evaluated when the end is still to be recorded.
     let all_on = due
         && super::plan_flow::current_gates(state).is_some_and(|(_, gates)| {
-            gates.first().is_some_and(|g| {
-                g.name.starts_with("namespaces on") && g.status == GateStatus::Pass
-            })
+            gates
+                .first()
+                .is_some_and(|g| g.kind == GateKind::NamespacesOn && g.status == GateStatus::Pass)
         });
     if all_on {
         record_end(state, &name);
@@ -525,7 +530,7 @@ mod tests {
     use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
     use super::*;
-    use crate::app::event::{ActionError, Event, Watch};
+    use crate::app::event::{Event, Watch, WriteError};
     use crate::app::state::Pane;
     use crate::app::update::update;
     use crate::mesh::pod::Owner;
@@ -951,7 +956,7 @@ mod tests {
             namespace: "a-api".into(),
             to: "1-25-0".into(),
         };
-        drive::on_result(&mut s, action, Err(ActionError::Failed("boom".into())));
+        drive::on_result(&mut s, action, Err(WriteError::Failed("boom".into())));
         let Some(Dialog::Info { title, lines }) = &s.dialog else {
             panic!()
         };

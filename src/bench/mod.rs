@@ -8,6 +8,7 @@
 //! - `process`, `pty`, `kubectl`, `report`: what the measurements read and print
 
 mod driver;
+mod error;
 mod kubectl;
 mod phases;
 pub mod process;
@@ -18,6 +19,7 @@ mod sim_probe;
 
 use std::time::Duration;
 
+pub use error::BenchError;
 pub use report::Report;
 
 #[derive(Debug, Clone)]
@@ -43,7 +45,7 @@ pub fn percentile(values: &[Duration], p: f64) -> Option<Duration> {
     Some(sorted[rank.clamp(1, sorted.len()) - 1])
 }
 
-pub async fn run(opts: Options) -> Result<Report, String> {
+pub async fn run(opts: Options) -> Result<Report, BenchError> {
     phases::run(opts).await
 }
 

@@ -18,7 +18,7 @@ use super::pty::CountingPty;
 use super::report::Report;
 use super::sim_child::SimChild;
 use super::sim_probe::SimProbe;
-use super::{HEIGHT, Options, WIDTH, kubectl, percentile, process};
+use super::{BenchError, HEIGHT, Options, WIDTH, kubectl, percentile, process};
 use crate::app::event::{Event, IstiodLogLine};
 use crate::app::state::{Mode, State};
 use crate::cluster::connect::{self, Target};
@@ -64,15 +64,18 @@ fn complete(s: &State) -> bool {
         && s.cluster.daemonsets.synced
 }
 
-pub async fn run(opts: Options) -> Result<Report, String> {
+pub async fn run(opts: Options) -> Result<Report, BenchError> {
     let dir = std::env::temp_dir().join(format!("istio-cockpit-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    std::fs::create_dir_all(&dir).map_err(|error| BenchError::CreateDir {
+        dir: dir.clone(),
+        error,
+    })?;
     let result = measure(&opts, &dir).await;
     let _ = std::fs::remove_dir_all(&dir);
     result
 }
 
-async fn measure(opts: &Options, dir: &std::path::Path) -> Result<Report, String> {
+async fn measure(opts: &Options, dir: &std::path::Path) -> Result<Report, BenchError> {
     let mut report = Report {
         namespaces: opts.namespaces,
         seconds_per_phase: opts.seconds,
@@ -107,8 +110,8 @@ async fn measure(opts: &Options, dir: &std::path::Path) -> Result<Report, String
         Event::Resize(WIDTH, HEIGHT),
         crate::ui::layout::table_rows,
     );
-    let theme = Theme::builtin("default", Palette::TrueColor).ok_or("no default theme")?;
-    let terminal = Terminal::new(TestBackend::new(WIDTH, HEIGHT)).map_err(|e| e.to_string())?;
+    let theme = Theme::builtin("default", Palette::TrueColor).ok_or(BenchError::NoTheme)?;
+    let Ok(terminal) = Terminal::new(TestBackend::new(WIDTH, HEIGHT));
     let mut driver = Driver::new(state, terminal, sources, (tx, rx), theme);
     let mut first_state = None;
     let outcome = driver
@@ -121,7 +124,7 @@ async fn measure(opts: &Options, dir: &std::path::Path) -> Result<Report, String
         })
         .await;
     if matches!(outcome, Outcome::TimedOut) {
-        return Err(format!("the cockpit had no complete state within {WAIT:?}"));
+        return Err(BenchError::Incomplete(WAIT));
     }
     report.first_state_ms = millis(first_state.unwrap_or_default());
     report.first_frame_ms = millis(started.elapsed());
@@ -178,7 +181,7 @@ async fn probe_latencies(
     driver: &mut Driver<TestBackend>,
     client: &kube::Client,
     report: &mut Report,
-) -> Result<(), String> {
+) -> Result<(), BenchError> {
     select_probed(driver).await;
     let namespaces: Api<Namespace> = Api::all(client.clone());
     let mut label_waits = Vec::new();
@@ -189,7 +192,7 @@ async fn probe_latencies(
         namespaces
             .patch(PROBED, &PatchParams::default(), &Patch::Merge(&patch))
             .await
-            .map_err(|e| format!("patching {PROBED}: {e}"))?;
+            .map_err(BenchError::api(format!("patching {PROBED}")))?;
         let seen = driver
             .run_until(sent + Duration::from_secs(10), |_, t| {
                 screen(t).contains(&value)
@@ -210,11 +213,11 @@ async fn probe_latencies(
             "metadata": {"name": name, "labels": {"app": "bench-probe"}},
             "spec": {"containers": [{"name": "app", "image": "bench-probe:1"}]}
         }))
-        .map_err(|e| e.to_string())?;
+        .map_err(BenchError::PodJson)?;
         let sent = Instant::now();
         pods.create(&PostParams::default(), &pod)
             .await
-            .map_err(|e| format!("creating a pod in {PROBED}: {e}"))?;
+            .map_err(BenchError::api(format!("creating a pod in {PROBED}")))?;
         if matches!(
             driver
                 .run_until(sent + Duration::from_secs(10), |_, t| screen(t)
@@ -227,7 +230,7 @@ async fn probe_latencies(
         let sent = Instant::now();
         pods.delete(&name, &DeleteParams::default().grace_period(0))
             .await
-            .map_err(|e| format!("deleting {name}: {e}"))?;
+            .map_err(BenchError::api(format!("deleting {name}")))?;
         if matches!(
             driver
                 .run_until(sent + Duration::from_secs(10), |_, t| !screen(t)
@@ -268,7 +271,7 @@ fn frames(driver: &mut Driver<TestBackend>, report: &mut Report) {
     report.frame_p99_ms = p_ms(&frames, 99.0);
 }
 
-async fn set_churn(client: &kube::Client, per_second: u32) -> Result<(), String> {
+async fn set_churn(client: &kube::Client, per_second: u32) -> Result<(), BenchError> {
     let faults: Api<ConfigMap> = Api::namespaced(client.clone(), crate::sim::faults::NAMESPACE);
     let patch = serde_json::json!({"data": {"churn.pods-per-second": per_second.to_string()}});
     faults
@@ -279,7 +282,7 @@ async fn set_churn(client: &kube::Client, per_second: u32) -> Result<(), String>
         )
         .await
         .map(|_| ())
-        .map_err(|e| format!("setting the churn: {e}"))
+        .map_err(BenchError::api("setting the churn"))
 }
 
 /// CPU of the cockpit alone (the mesh runs in its own process, and the API probe's thread is
@@ -290,7 +293,7 @@ async fn steady_cpu(
     opts: &Options,
     api_probe: &SimProbe,
     report: &mut Report,
-) -> Result<(), String> {
+) -> Result<(), BenchError> {
     let cockpit_cpu = || process::cpu_time().saturating_sub(api_probe.cpu_time());
     let wall = Duration::from_secs(opts.seconds);
     // Let the first metrics rounds and discovery settle.
@@ -388,10 +391,10 @@ async fn terminal_bytes(
     driver: Driver<TestBackend>,
     opts: &Options,
     report: &mut Report,
-) -> Result<Driver<CrosstermBackend<CountingPty>>, String> {
-    let pty = CountingPty::open(WIDTH, HEIGHT).map_err(|e| format!("cannot open a pty: {e}"))?;
+) -> Result<Driver<CrosstermBackend<CountingPty>>, BenchError> {
+    let pty = CountingPty::open(WIDTH, HEIGHT).map_err(BenchError::Pty)?;
     let written = pty.counter();
-    let terminal = Terminal::new(CrosstermBackend::new(pty)).map_err(|e| e.to_string())?;
+    let terminal = Terminal::new(CrosstermBackend::new(pty)).map_err(BenchError::Terminal)?;
     let mut driver = driver.with_terminal(terminal);
     // The first frame paints everything; steady state starts after it.
     driver.run_for(Duration::from_secs(2)).await;

@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use super::BenchError;
+
 pub struct SimChild {
     child: Child,
     pub kubeconfig: PathBuf,
@@ -18,8 +20,8 @@ impl SimChild {
         namespaces: u32,
         pods_per_namespace: u32,
         dir: &std::path::Path,
-    ) -> Result<SimChild, String> {
-        let exe = std::env::current_exe().map_err(|e| format!("cannot find this program: {e}"))?;
+    ) -> Result<SimChild, BenchError> {
+        let exe = std::env::current_exe().map_err(BenchError::OwnProgram)?;
         let kubeconfig = dir.join("kubeconfig");
         let started = Instant::now();
         let mut child = Command::new(exe)
@@ -31,16 +33,14 @@ impl SimChild {
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
-            .map_err(|e| format!("cannot start the simulated mesh: {e}"))?;
+            .map_err(BenchError::StartSim)?;
         let stdout = child.stdout.take().expect("piped stdout");
         let mut first = String::new();
         let read = BufReader::new(stdout).read_line(&mut first);
         if !matches!(read, Ok(n) if n > 0) || !first.starts_with("ready ") {
             let _ = child.kill();
             let status = child.wait().ok();
-            return Err(format!(
-                "the simulated mesh did not start ({status:?}); try `istio-cockpit sim` with the same sizes"
-            ));
+            return Err(BenchError::SimNotReady { status });
         }
         Ok(SimChild {
             child,

@@ -10,6 +10,7 @@ use std::time::Duration;
 use axum::http::Request;
 use tokio::time::Instant;
 
+use super::BenchError;
 use crate::cluster::connect::{self, Target};
 
 const EVERY: Duration = Duration::from_millis(100);
@@ -28,7 +29,7 @@ pub struct Samples {
 pub struct SimProbe {
     stop: Arc<AtomicBool>,
     cpu_nanos: Arc<AtomicU64>,
-    thread: std::thread::JoinHandle<Result<Samples, String>>,
+    thread: std::thread::JoinHandle<Result<Samples, BenchError>>,
 }
 
 impl SimProbe {
@@ -46,7 +47,7 @@ impl SimProbe {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
-                .map_err(|e| format!("cannot start the probe's runtime: {e}"))?;
+                .map_err(BenchError::ProbeRuntime)?;
             runtime.block_on(async move {
                 let conn = connect::connect(&target).await?;
                 Ok(probe(conn.client, paths, flag, spent).await)
@@ -64,13 +65,13 @@ impl SimProbe {
         Duration::from_nanos(self.cpu_nanos.load(Ordering::Relaxed))
     }
 
-    pub async fn finish(self) -> Result<Samples, String> {
+    pub async fn finish(self) -> Result<Samples, BenchError> {
         self.stop.store(true, Ordering::Relaxed);
         let thread = self.thread;
         tokio::task::spawn_blocking(move || thread.join())
             .await
-            .map_err(|e| format!("the API probe did not finish: {e}"))?
-            .map_err(|_| "the API probe failed".to_string())?
+            .map_err(BenchError::ProbeJoin)?
+            .map_err(|_| BenchError::ProbePanicked)?
     }
 }
 

@@ -10,8 +10,63 @@ use k8s_openapi::api::authorization::v1::{
 };
 use k8s_openapi::api::core::v1::Namespace;
 use kube::api::{Api, ListParams, PostParams};
-use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::config::{KubeConfigOptions, Kubeconfig, KubeconfigError};
 use kube::{Client, Config};
+
+/// Why the cockpit could not connect, and what to do next.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error(
+        "cannot read the kubeconfig {}: {error}; check the path, {TRY_DEMO}",
+        .path.display()
+    )]
+    ReadKubeconfig {
+        path: PathBuf,
+        error: KubeconfigError,
+    },
+    #[error(
+        "no usable kubeconfig ($KUBECONFIG or ~/.kube/config): {0}; pass --kubeconfig PATH, {TRY_DEMO}"
+    )]
+    NoKubeconfig(KubeconfigError),
+    #[error("no context named {name:?} in the kubeconfig (it has: {})", .known.join(", "))]
+    NoSuchContext { name: String, known: Vec<String> },
+    #[error("the kubeconfig has no current context: pass --context NAME, {TRY_DEMO}")]
+    NoCurrentContext,
+    #[error("the kubeconfig's context {context:?} is not usable: {error}")]
+    UnusableContext {
+        context: String,
+        error: KubeconfigError,
+    },
+    #[error("cannot build a client for {server}: {error}")]
+    Client { server: String, error: kube::Error },
+    #[error(
+        "the API server at {server} did not answer within 8 s; check your network or VPN, {TRY_DEMO}"
+    )]
+    NoAnswer { server: String },
+    #[error(
+        "cannot reach the API server at {server}: {error}; check your network or VPN, {TRY_DEMO}"
+    )]
+    Unreachable { server: String, error: kube::Error },
+    #[error(
+        "the API server at {server} rejected your credentials (401): log in again or refresh the kubeconfig's token"
+    )]
+    Unauthorized { server: String },
+    #[error(
+        "your user may not list namespaces on {server}: the cockpit needs get, list and watch on namespaces, pods, mutatingwebhookconfigurations and daemonsets ({message})"
+    )]
+    MayNotList { server: String, message: String },
+    #[error("listing namespaces on {server} failed: {error}")]
+    ListFailed { server: String, error: kube::Error },
+}
+
+/// Why the cockpit opens read-only although `--read-only` was not given.
+#[derive(Debug, thiserror::Error)]
+pub enum NoWriteAccess {
+    #[error("your user may not patch namespaces")]
+    Denied,
+    #[error("could not check your permissions: {0}")]
+    Unchecked(kube::Error),
+}
 
 const TRY_DEMO: &str = "or try `istio-cockpit demo` to rehearse on the built-in simulated mesh";
 
@@ -27,33 +82,32 @@ pub struct Connection {
     pub server: String,
 }
 
-fn kubeconfig(target: &Target) -> Result<Kubeconfig, String> {
+fn kubeconfig(target: &Target) -> Result<Kubeconfig, ConnectError> {
     match &target.kubeconfig {
-        Some(path) => Kubeconfig::read_from(path).map_err(|e| {
-            format!("cannot read the kubeconfig {}: {e}; check the path, {TRY_DEMO}", path.display())
+        Some(path) => Kubeconfig::read_from(path).map_err(|error| ConnectError::ReadKubeconfig {
+            path: path.clone(),
+            error,
         }),
-        None => Kubeconfig::read().map_err(|e| {
-            format!("no usable kubeconfig ($KUBECONFIG or ~/.kube/config): {e}; pass --kubeconfig PATH, {TRY_DEMO}")
-        }),
+        None => Kubeconfig::read().map_err(ConnectError::NoKubeconfig),
     }
 }
 
-pub async fn connect(target: &Target) -> Result<Connection, String> {
+pub async fn connect(target: &Target) -> Result<Connection, ConnectError> {
     let config = kubeconfig(target)?;
     let context = match &target.context {
         Some(c) => {
             if !config.contexts.iter().any(|nc| &nc.name == c) {
-                let known: Vec<&str> = config.contexts.iter().map(|nc| nc.name.as_str()).collect();
-                return Err(format!(
-                    "no context named {c:?} in the kubeconfig (it has: {})",
-                    known.join(", ")
-                ));
+                return Err(ConnectError::NoSuchContext {
+                    name: c.clone(),
+                    known: config.contexts.iter().map(|nc| nc.name.clone()).collect(),
+                });
             }
             c.clone()
         }
-        None => config.current_context.clone().ok_or_else(|| {
-            format!("the kubeconfig has no current context: pass --context NAME, {TRY_DEMO}")
-        })?,
+        None => config
+            .current_context
+            .clone()
+            .ok_or(ConnectError::NoCurrentContext)?,
     };
     let options = KubeConfigOptions {
         context: Some(context.clone()),
@@ -61,27 +115,24 @@ pub async fn connect(target: &Target) -> Result<Connection, String> {
     };
     let mut client_config = Config::from_custom_kubeconfig(config, &options)
         .await
-        .map_err(|e| format!("the kubeconfig's context {context:?} is not usable: {e}"))?;
+        .map_err(|error| ConnectError::UnusableContext {
+            context: context.clone(),
+            error,
+        })?;
     client_config.connect_timeout = Some(Duration::from_secs(5));
     client_config.read_timeout = Some(Duration::from_secs(300));
     // No hidden retries of 429/503/504: they can hold a request for minutes. The watch loops
     // re-list on their own and show it, and a metrics round reports what failed.
     client_config.default_retry = false;
     let server = client_config.cluster_url.to_string();
-    let client = Client::try_from(client_config)
-        .map_err(|e| format!("cannot build a client for {server}: {e}"))?;
+    let client = Client::try_from(client_config).map_err(|error| ConnectError::Client {
+        server: server.clone(),
+        error,
+    })?;
     let version = tokio::time::timeout(Duration::from_secs(8), client.apiserver_version()).await;
     match version {
-        Err(_) => {
-            return Err(format!(
-                "the API server at {server} did not answer within 8 s; check your network or VPN, {TRY_DEMO}"
-            ));
-        }
-        Ok(Err(e)) => {
-            return Err(format!(
-                "cannot reach the API server at {server}: {e}; check your network or VPN, {TRY_DEMO}"
-            ));
-        }
+        Err(_) => return Err(ConnectError::NoAnswer { server }),
+        Ok(Err(error)) => return Err(ConnectError::Unreachable { server, error }),
         Ok(Ok(_)) => {}
     }
     let namespaces: Api<Namespace> = Api::all(client.clone());
@@ -90,14 +141,12 @@ pub async fn connect(target: &Target) -> Result<Connection, String> {
         .await
     {
         return Err(match e {
-            kube::Error::Api(s) if s.code == 401 => format!(
-                "the API server at {server} rejected your credentials (401): log in again or refresh the kubeconfig's token"
-            ),
-            kube::Error::Api(s) if s.code == 403 => format!(
-                "your user may not list namespaces on {server}: the cockpit needs get, list and watch on namespaces, pods, mutatingwebhookconfigurations and daemonsets ({})",
-                s.message
-            ),
-            other => format!("listing namespaces on {server} failed: {other}"),
+            kube::Error::Api(s) if s.code == 401 => ConnectError::Unauthorized { server },
+            kube::Error::Api(s) if s.code == 403 => ConnectError::MayNotList {
+                server,
+                message: s.message,
+            },
+            error => ConnectError::ListFailed { server, error },
         });
     }
     Ok(Connection {
@@ -109,7 +158,7 @@ pub async fn connect(target: &Target) -> Result<Connection, String> {
 
 /// Whether the user may change namespaces (asked with a SelfSubjectAccessReview, which
 /// writes nothing). Any doubt counts as no.
-pub async fn may_write(client: &Client) -> Result<(), String> {
+pub async fn may_write(client: &Client) -> Result<(), NoWriteAccess> {
     let reviews: Api<SelfSubjectAccessReview> = Api::all(client.clone());
     let review = SelfSubjectAccessReview {
         spec: SelfSubjectAccessReviewSpec {
@@ -124,8 +173,8 @@ pub async fn may_write(client: &Client) -> Result<(), String> {
     };
     match reviews.create(&PostParams::default(), &review).await {
         Ok(answer) if answer.status.as_ref().is_some_and(|s| s.allowed) => Ok(()),
-        Ok(_) => Err("your user may not patch namespaces".into()),
-        Err(e) => Err(format!("could not check your permissions: {e}")),
+        Ok(_) => Err(NoWriteAccess::Denied),
+        Err(e) => Err(NoWriteAccess::Unchecked(e)),
     }
 }
 

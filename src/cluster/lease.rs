@@ -57,15 +57,13 @@ impl Fence {
     }
 
     /// Whether a write confirmed in `term` may be sent now.
-    pub fn check(&self, now: Instant, term: u64) -> Result<(), String> {
+    pub fn check(&self, now: Instant, term: u64) -> Result<(), FenceClosed> {
         let hold = *self.lock();
         match hold.until {
-            Some(_) if hold.term != term => {
-                Err("the driver lease was lost after this was confirmed".into())
-            }
+            Some(_) if hold.term != term => Err(FenceClosed::AnotherTerm),
             Some(until) if now < until => Ok(()),
-            Some(_) => Err("the driver lease ran out before it could be renewed".into()),
-            None => Err("this cockpit does not hold the driver lease".into()),
+            Some(_) => Err(FenceClosed::RanOut),
+            None => Err(FenceClosed::NotHeld),
         }
     }
 
@@ -75,6 +73,17 @@ impl Fence {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
+}
+
+/// Why the fence refused a write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum FenceClosed {
+    #[error("the driver lease was lost after this was confirmed")]
+    AnotherTerm,
+    #[error("the driver lease ran out before it could be renewed")]
+    RanOut,
+    #[error("this cockpit does not hold the driver lease")]
+    NotHeld,
 }
 
 /// When this cockpit last saw the lease change (holder, renewal or resourceVersion).
@@ -147,21 +156,25 @@ mod tests {
     fn the_fence_is_open_only_until_the_margin_before_expiry() {
         let fence = Fence::default();
         let t0 = Instant::now();
-        assert!(
-            fence.check(t0, fence.term()).is_err(),
-            "closed before any renewal"
-        );
+        // Closed before any renewal.
+        assert_eq!(fence.check(t0, fence.term()), Err(FenceClosed::NotHeld));
         assert!(fence.renewed(t0, t0 + Duration::from_secs(1)));
         let term = fence.term();
         let just_before = t0 + DURATION - MARGIN - Duration::from_millis(1);
         assert!(fence.check(just_before, term).is_ok());
-        assert!(fence.check(t0 + DURATION - MARGIN, term).is_err());
+        assert_eq!(
+            fence.check(t0 + DURATION - MARGIN, term),
+            Err(FenceClosed::RanOut)
+        );
         // A renewal whose answer comes after its own deadline holds nothing.
         assert!(!fence.renewed(t0, t0 + DURATION));
-        assert!(fence.check(t0 + Duration::from_secs(1), term).is_err());
+        assert_eq!(
+            fence.check(t0 + Duration::from_secs(1), term),
+            Err(FenceClosed::NotHeld)
+        );
         fence.renewed(t0, t0);
         fence.close();
-        assert!(fence.check(t0, fence.term()).is_err());
+        assert_eq!(fence.check(t0, fence.term()), Err(FenceClosed::NotHeld));
     }
 
     #[test]
@@ -176,7 +189,10 @@ mod tests {
         fence.close();
         fence.renewed(t0 + Duration::from_secs(40), t0 + Duration::from_secs(40));
         let now = t0 + Duration::from_secs(41);
-        assert!(fence.check(now, confirmed_in).is_err());
+        assert_eq!(
+            fence.check(now, confirmed_in),
+            Err(FenceClosed::AnotherTerm)
+        );
         assert!(fence.check(now, fence.term()).is_ok());
     }
 

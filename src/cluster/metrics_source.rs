@@ -33,14 +33,23 @@ pub const SIDECAR_PAGE_CAP: usize = 4 * 1024 * 1024;
 /// With `pod_proxy::PARALLEL` pages of each kind in flight, a round holds at most 96 MiB.
 pub const ISTIOD_PAGE_CAP: usize = 8 * 1024 * 1024;
 
+/// Why the istiod pods could not be listed.
+#[derive(Debug, thiserror::Error)]
+enum ListError {
+    #[error("listing istiod pods: {0}")]
+    Api(kube::Error),
+    #[error("listing istiod pods: no answer in time")]
+    NoAnswer,
+}
+
 /// The running istiod pods' pages, keyed by revision.
-async fn istiod_pages(client: &Client) -> Result<Vec<(String, PagePath)>, String> {
+async fn istiod_pages(client: &Client) -> Result<Vec<(String, PagePath)>, ListError> {
     let pods: Api<Pod> = Api::all(client.clone());
     let params = ListParams::default().labels("app=istiod");
     let list = match tokio::time::timeout(pod_proxy::TIMEOUT, pods.list(&params)).await {
         Ok(Ok(list)) => list,
-        Ok(Err(e)) => return Err(format!("listing istiod pods: {e}")),
-        Err(_) => return Err("listing istiod pods: no answer in time".into()),
+        Ok(Err(e)) => return Err(ListError::Api(e)),
+        Err(_) => return Err(ListError::NoAnswer),
     };
     let mut pages = Vec::new();
     for pod in list.items {
@@ -68,7 +77,7 @@ async fn istiods(
     let pages = match istiod_pages(client).await {
         Ok(pages) => pages,
         Err(e) => {
-            errors.push(e);
+            errors.push(e.to_string());
             return BTreeMap::new();
         }
     };
@@ -76,7 +85,7 @@ async fn istiods(
     for (revision, result) in pod_proxy::fetch_all(client, pages, deadline).await {
         match result {
             Ok((_, scrape)) => by_revision.entry(revision).or_default().push(scrape),
-            Err(e) => errors.push(e),
+            Err(e) => errors.push(e.to_string()),
         }
     }
     by_revision
@@ -117,7 +126,7 @@ async fn sidecars(
                     increases.push((t, inc));
                 }
             }
-            Err(e) => errors.push(e),
+            Err(e) => errors.push(e.to_string()),
         }
     }
     let wanted: HashSet<(&str, &str)> = targets

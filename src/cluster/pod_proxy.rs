@@ -13,8 +13,8 @@ use kube::client::Body;
 use tokio::time::Instant;
 
 use super::answer_text::{first_chars, kubernetes_status_message};
-use super::capped_body;
-use crate::metrics::exposition::{self, Scrape};
+use super::capped_body::{self, BodyError};
+use crate::metrics::exposition::{self, ParseError, Scrape};
 
 /// Pages read at the same time.
 pub const PARALLEL: usize = 8;
@@ -37,37 +37,79 @@ impl PagePath {
     }
 }
 
+/// Why a page was not read, naming its pod.
+#[derive(Debug, thiserror::Error)]
+#[error("{pod}: {failure}")]
+pub struct ScrapeError {
+    /// `namespace/name`
+    pub pod: String,
+    pub failure: ScrapeFailure,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ScrapeFailure {
+    #[error("{0}")]
+    Request(axum::http::Error),
+    #[error("{0}")]
+    Send(kube::Error),
+    #[error("{0}")]
+    Body(BodyError),
+    /// The pod or the API server refused: its `Status` message, else how the body starts.
+    #[error("HTTP {status}: {why}")]
+    Status { status: u16, why: String },
+    #[error("the page is not UTF-8 text")]
+    NotText,
+    #[error("no answer within {}s", TIMEOUT.as_secs())]
+    NoAnswer,
+    #[error("unreadable metrics: {0}")]
+    Unreadable(ParseError),
+    #[error("not read, the round ran out of time")]
+    OutOfTime,
+}
+
+impl ScrapeError {
+    fn of(page: &PagePath, failure: ScrapeFailure) -> ScrapeError {
+        ScrapeError {
+            pod: page.pod_name(),
+            failure,
+        }
+    }
+}
+
 /// One page, parsed. Errors name the pod.
-pub async fn fetch(client: &Client, page: &PagePath) -> Result<Scrape, String> {
-    let who = page.pod_name();
+pub async fn fetch(client: &Client, page: &PagePath) -> Result<Scrape, ScrapeError> {
+    let fail = |failure| ScrapeError::of(page, failure);
     let text = match tokio::time::timeout(TIMEOUT, read(client, page)).await {
         Ok(Ok(text)) => text,
-        Ok(Err(e)) => return Err(format!("{who}: {e}")),
-        Err(_) => return Err(format!("{who}: no answer within {}s", TIMEOUT.as_secs())),
+        Ok(Err(failure)) => return Err(fail(failure)),
+        Err(_) => return Err(fail(ScrapeFailure::NoAnswer)),
     };
-    exposition::parse(&text).map_err(|e| format!("{who}: unreadable metrics: {e}"))
+    exposition::parse(&text).map_err(|e| fail(ScrapeFailure::Unreadable(e)))
 }
 
 /// The page's text, read up to its cap whatever the status, so that an endless error page is
 /// bounded too.
-async fn read(client: &Client, page: &PagePath) -> Result<String, String> {
+async fn read(client: &Client, page: &PagePath) -> Result<String, ScrapeFailure> {
     let url = format!(
         "/api/v1/namespaces/{}/pods/{}:{}/proxy/{}",
         page.namespace, page.pod, page.port, page.path
     );
     let request = Request::get(&url)
         .body(Body::empty())
-        .map_err(|e| e.to_string())?;
-    let response = client.send(request).await.map_err(|e| e.to_string())?;
+        .map_err(ScrapeFailure::Request)?;
+    let response = client.send(request).await.map_err(ScrapeFailure::Send)?;
     let status = response.status();
     let body = capped_body::read(capped_body::chunks(response.into_body()), page.cap)
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(ScrapeFailure::Body)?;
     if !status.is_success() {
         let why = kubernetes_status_message(&body).unwrap_or_else(|| first_chars(&body, 80));
-        return Err(format!("HTTP {}: {why}", status.as_u16()));
+        return Err(ScrapeFailure::Status {
+            status: status.as_u16(),
+            why,
+        });
     }
-    String::from_utf8(body).map_err(|_| "the page is not UTF-8 text".to_string())
+    String::from_utf8(body).map_err(|_| ScrapeFailure::NotText)
 }
 
 /// Reads every page, at most `PARALLEL` at a time and in the given order, and returns each
@@ -77,8 +119,8 @@ pub async fn fetch_all<K>(
     client: &Client,
     pages: Vec<(K, PagePath)>,
     deadline: Instant,
-) -> Vec<(K, Result<(Instant, Scrape), String>)> {
-    let mut results: Vec<Option<Result<(Instant, Scrape), String>>> =
+) -> Vec<(K, Result<(Instant, Scrape), ScrapeError>)> {
+    let mut results: Vec<Option<Result<(Instant, Scrape), ScrapeError>>> =
         pages.iter().map(|_| None).collect();
     // Each read owns its client and path: reads borrowing them would keep the calling
     // task from passing `tokio::spawn`'s `Send` check.
@@ -101,12 +143,8 @@ pub async fn fetch_all<K>(
         .into_iter()
         .zip(results)
         .map(|((key, page), result)| {
-            let result = result.unwrap_or_else(|| {
-                Err(format!(
-                    "{}: not read, the round ran out of time",
-                    page.pod_name()
-                ))
-            });
+            let result =
+                result.unwrap_or_else(|| Err(ScrapeError::of(&page, ScrapeFailure::OutOfTime)));
             (key, result)
         })
         .collect()

@@ -44,15 +44,29 @@ pub async fn discover(client: &Client, plan_service: Option<&str>) -> Option<Pro
     first_answering(client, found).await
 }
 
-async fn plan_candidates(client: &Client, wanted: &str) -> Result<Vec<PrometheusTarget>, String> {
+/// Why the plan's `prometheus_service` gives nothing to ask.
+#[derive(Debug, thiserror::Error)]
+enum PlanServiceError {
+    #[error("expected namespace/name")]
+    NotNamespaced,
+    #[error("{0}")]
+    Get(kube::Error),
+    #[error("the Service has no TCP port")]
+    NoTcpPort,
+}
+
+async fn plan_candidates(
+    client: &Client,
+    wanted: &str,
+) -> Result<Vec<PrometheusTarget>, PlanServiceError> {
     let (ns, name) = wanted
         .split_once('/')
-        .ok_or_else(|| "expected namespace/name".to_string())?;
+        .ok_or(PlanServiceError::NotNamespaced)?;
     let api: Api<Service> = Api::namespaced(client.clone(), ns);
-    let service = api.get(name).await.map_err(|e| e.to_string())?;
+    let service = api.get(name).await.map_err(PlanServiceError::Get)?;
     let found = candidates(&[service], |_| true);
     if found.is_empty() {
-        return Err("the Service has no TCP port".into());
+        return Err(PlanServiceError::NoTcpPort);
     }
     Ok(found)
 }

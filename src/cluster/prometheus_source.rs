@@ -80,6 +80,21 @@ impl PrometheusTarget {
     }
 }
 
+/// Why a Prometheus cannot be asked at all; each names the Prometheus.
+#[derive(Debug, thiserror::Error)]
+pub enum PrometheusError {
+    #[error("{prometheus}: cannot build the query URL: {error}")]
+    QueryUrl {
+        prometheus: String,
+        error: url::ParseError,
+    },
+    #[error("{prometheus}: cannot build an HTTP client: {}", chain(.error))]
+    Client {
+        prometheus: String,
+        error: reqwest::Error,
+    },
+}
+
 enum Transport {
     Http {
         client: reqwest::Client,
@@ -99,7 +114,7 @@ pub struct Poller {
 }
 
 impl Poller {
-    pub fn new(client: Client, target: PrometheusTarget) -> Result<Poller, String> {
+    pub fn new(client: Client, target: PrometheusTarget) -> Result<Poller, PrometheusError> {
         let source = target.describe();
         match target {
             PrometheusTarget::Url { url, auth } => Poller::http(url, auth),
@@ -121,7 +136,7 @@ impl Poller {
 
     /// A Prometheus at a URL; a path after the host is kept as a prefix
     /// (`https://host/prometheus/` asks `https://host/prometheus/api/v1/query`).
-    pub fn http(url: Url, auth: PrometheusAuth) -> Result<Poller, String> {
+    pub fn http(url: Url, auth: PrometheusAuth) -> Result<Poller, PrometheusError> {
         let source = format!("Prometheus at {url}");
         let mut base = url;
         if !base.path().ends_with('/') {
@@ -129,15 +144,22 @@ impl Poller {
         }
         let query_url = base
             .join("api/v1/query")
-            .map_err(|e| format!("{source}: cannot build the query URL: {e}"))?;
+            .map_err(|error| PrometheusError::QueryUrl {
+                prometheus: source.clone(),
+                error,
+            })?;
         // reqwest panics when it builds a TLS client and no crypto provider is installed;
         // the binary installs ring's at start, this covers any other caller.
         if rustls::crypto::CryptoProvider::get_default().is_none() {
             let _ = rustls::crypto::ring::default_provider().install_default();
         }
-        let client = reqwest::Client::builder()
-            .build()
-            .map_err(|e| format!("{source}: cannot build an HTTP client: {}", chain(&e)))?;
+        let client =
+            reqwest::Client::builder()
+                .build()
+                .map_err(|error| PrometheusError::Client {
+                    prometheus: source.clone(),
+                    error,
+                })?;
         Ok(Poller {
             transport: Transport::Http {
                 client,
@@ -269,7 +291,7 @@ pub fn spawn(client: Client, target: PrometheusTarget, tx: mpsc::Sender<Event>) 
                     source,
                     control_plane: BTreeMap::new(),
                     data_plane: BTreeMap::new(),
-                    errors: vec![e],
+                    errors: vec![e.to_string()],
                 };
                 let _ = tx.send(Event::Metrics(reading)).await;
                 return;

@@ -18,30 +18,9 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use crate::app::actions::{self, injection_labels};
+use crate::app::event::WriteError;
 use crate::cluster::lease::Fence;
 use crate::mesh::records::{self, JournalEntry, UpgradeRecord};
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum WriteError {
-    /// The object changed since the preview: read it again and show a new preview.
-    Conflict(String),
-    /// RBAC refused: the message names the permission.
-    Forbidden(String),
-    /// The gate refused: this process does not hold the driver lease with time left.
-    NotDriving(String),
-    Failed(String),
-}
-
-impl std::fmt::Display for WriteError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            WriteError::Conflict(m) => write!(f, "changed since the preview: {m}"),
-            WriteError::Forbidden(m) => write!(f, "forbidden: {m}"),
-            WriteError::NotDriving(m) => write!(f, "not sent: {m}"),
-            WriteError::Failed(m) => write!(f, "{m}"),
-        }
-    }
-}
 
 fn classify(e: kube::Error, what: &str) -> WriteError {
     match e {
@@ -132,7 +111,7 @@ impl Writer {
     pub fn gate(&self) -> Result<(), WriteError> {
         self.fence
             .check(tokio::time::Instant::now(), self.term)
-            .map_err(WriteError::NotDriving)
+            .map_err(|closed| WriteError::NotDriving(closed.to_string()))
     }
 
     /// Reads the lease once to confirm this process still holds it, before a batch of writes
@@ -243,7 +222,7 @@ impl Writer {
             &current.metadata.labels.clone().unwrap_or_default(),
             &current.metadata.annotations.clone().unwrap_or_default(),
         )
-        .map_err(WriteError::Failed)?;
+        .map_err(|e| WriteError::Failed(e.to_string()))?;
         Ok(Self::conditional(&current, body))
     }
 

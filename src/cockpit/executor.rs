@@ -12,28 +12,15 @@ use tokio::task::JoinHandle;
 use super::lease_keeper::{Request, Requests};
 use crate::app::actions::Action;
 use crate::app::drive::Command;
-use crate::app::event::{ActionError, Event};
-use crate::cluster::writer::{NamespacePatch, WriteError, Writer};
+use crate::app::event::{Event, WriteError};
+use crate::cluster::writer::{NamespacePatch, Writer};
+use crate::mesh::journal::JournalResult;
 use crate::mesh::records::{self, JournalEntry};
 
-/// The journal's result for a write about to be sent.
-pub const INTENT: &str = "intent";
-
-fn to_action_error(e: WriteError) -> ActionError {
-    match e {
-        WriteError::Conflict(m) => ActionError::Conflict(m),
-        WriteError::Forbidden(m) => ActionError::Forbidden(m),
-        WriteError::NotDriving(m) => {
-            ActionError::Failed(format!("not sent, nothing was changed: {m}"))
-        }
-        WriteError::Failed(m) => ActionError::Failed(m),
-    }
-}
-
-fn outcome(result: &Result<Value, WriteError>) -> String {
+fn outcome(result: &Result<Value, WriteError>) -> JournalResult {
     match result {
-        Ok(_) => "ok".into(),
-        Err(e) => e.to_string(),
+        Ok(_) => JournalResult::Ok,
+        Err(e) => JournalResult::Failed(e.to_string()),
     }
 }
 
@@ -42,15 +29,15 @@ pub async fn journal(
     why: Option<&str>,
     action: &Action,
     change: Value,
-    result: &str,
+    result: JournalResult,
 ) {
     let entry = JournalEntry {
         at: Utc::now(),
         who: writer.who.clone(),
-        action: action.verb().into(),
+        action: action.verb(),
         target: action.target(),
         change,
-        result: result.to_string(),
+        result,
         dry_run: writer.dry_run,
         why: why.map(str::to_string),
     };
@@ -67,10 +54,10 @@ async fn step(
     body: Value,
     send: impl Future<Output = Result<Value, WriteError>>,
 ) -> Result<Value, WriteError> {
-    journal(writer, why, action, body.clone(), INTENT).await;
+    journal(writer, why, action, body.clone(), JournalResult::Intent).await;
     let sent = send.await;
     let change = sent.clone().unwrap_or(body);
-    journal(writer, why, action, change, &outcome(&sent)).await;
+    journal(writer, why, action, change, outcome(&sent)).await;
     sent
 }
 
@@ -82,7 +69,8 @@ async fn refused<T>(
     result: Result<T, WriteError>,
 ) -> Result<T, WriteError> {
     if let Err(e) = &result {
-        journal(writer, why, action, Value::Null, &e.to_string()).await;
+        let result = JournalResult::Failed(e.to_string());
+        journal(writer, why, action, Value::Null, result).await;
     }
     result
 }
@@ -200,7 +188,7 @@ async fn run_one(
             let mut now_driving = writer.clone();
             now_driving.term = writer.fence.term();
             let result = outcome(&taken.clone().map(|_| Value::Null));
-            journal(&now_driving, why, action, change, &result).await;
+            journal(&now_driving, why, action, change, result).await;
             taken?;
             Ok(format!("{shown} drives now"))
         }
@@ -237,7 +225,10 @@ async fn run_one(
                     })
                     .await?;
                 }
-                None => journal(writer, Some(note), action, json!({"note": note}), "ok").await,
+                None => {
+                    let change = json!({"note": note});
+                    journal(writer, Some(note), action, change, JournalResult::Ok).await;
+                }
             }
             Ok(format!("{phase}: {note}{dry}"))
         }
@@ -266,13 +257,11 @@ pub fn spawn(
             // Every write of this command passes the gate only in the term it was confirmed in.
             writer.term = term;
             let result = if command.batch.is_some() && command.batch == failed_batch {
-                Err(ActionError::Failed(
+                Err(WriteError::Failed(
                     "skipped: an earlier step of this wave failed".into(),
                 ))
             } else {
-                run_one(&writer, &keeper, &command)
-                    .await
-                    .map_err(to_action_error)
+                run_one(&writer, &keeper, &command).await
             };
             if result.is_err() && command.batch.is_some() {
                 failed_batch = command.batch;

@@ -11,9 +11,10 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use crate::app::actions::Action;
-use crate::app::event::{Event, LeaseStatus};
+use crate::app::event::{Event, LeaseStatus, WriteError};
 use crate::cluster::lease::{self, LeaseClock, Verdict};
-use crate::cluster::writer::{WriteError, Writer};
+use crate::cluster::writer::Writer;
+use crate::mesh::journal::JournalResult;
 use crate::mesh::records::{self, Driver};
 use k8s_openapi::api::coordination::v1::Lease;
 
@@ -249,5 +250,12 @@ pub(super) async fn journal_takeover(writer: &Writer, why: &str) {
     let change = json!({"holder": records::display_holder(&writer.id)});
     let mut now_driving = writer.clone();
     now_driving.term = writer.fence.term();
-    super::executor::journal(&now_driving, Some(why), &Action::TakeOver, change, "ok").await;
+    super::executor::journal(
+        &now_driving,
+        Some(why),
+        &Action::TakeOver,
+        change,
+        JournalResult::Ok,
+    )
+    .await;
 }

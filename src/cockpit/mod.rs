@@ -2,6 +2,7 @@
 //! changed, at most once per frame interval. Also a headless form, for tests and benchmarks.
 
 mod deliberate_panic;
+mod error;
 pub mod executor;
 pub mod headless;
 pub mod lease_keeper;
@@ -27,6 +28,7 @@ use crate::cluster::lease::Fence;
 use crate::cluster::writer::Writer;
 use crate::cluster::{istiod_logs, watchers};
 use crate::ui::{self, layout, theme::Theme};
+pub use error::CockpitError;
 use executor::Stamped;
 use lease_keeper::{Keeper, Outcome};
 
@@ -83,7 +85,7 @@ pub async fn mode(conn: &Connection, opts: &Options, id: &str) -> (Mode, Option<
         return (Mode::ReadOnly("--read-only".into()), None);
     }
     if let Err(why) = connect::may_write(&conn.client).await {
-        return (Mode::ReadOnly(why), None);
+        return (Mode::ReadOnly(why.to_string()), None);
     }
     let who = connect::whoami(&conn.client)
         .await
@@ -241,9 +243,7 @@ async fn ended(task: &mut Option<JoinHandle<()>>) -> Result<(), tokio::task::Joi
     }
 }
 
-const PANICKED: &str = "a task of the cockpit panicked (report above); the terminal was restored and the lease handed back";
-
-pub async fn run(conn: Connection, opts: Options) -> Result<Exit, String> {
+pub async fn run(conn: Connection, opts: Options) -> Result<Exit, CockpitError> {
     let mut signals = listen_for_signals();
     let id = crate::cluster::identity::process_identity();
     let (mode, writing) = mode(&conn, &opts, &id).await;
@@ -266,8 +266,7 @@ pub async fn run(conn: Connection, opts: Options) -> Result<Exit, String> {
         keeper = Some(keeper_task);
     }
     drop(tx);
-    let term =
-        terminal::Terminal::enter().map_err(|e| format!("cannot take over the terminal: {e}"))?;
+    let term = terminal::Terminal::enter().map_err(CockpitError::EnterTerminal)?;
     let mut state = State::new(conn.context.clone(), mode, opts.log_lines, Utc::now());
     state.me = id;
     state.dry_run = opts.dry_run;
@@ -280,17 +279,17 @@ pub async fn run(conn: Connection, opts: Options) -> Result<Exit, String> {
         result = &mut ui => match result {
             Ok(Ok(())) => Ok(Exit::Done),
             Ok(Err(e)) => Err(e),
-            Err(_) => Err(PANICKED.to_string()),
+            Err(_) => Err(CockpitError::Panicked),
         },
         number = first_signal(&mut signals) => Ok(Exit::Signal(number)),
-        _ = terminal::panicked() => Err(PANICKED.to_string()),
+        _ = terminal::panicked() => Err(CockpitError::Panicked),
         result = ended(&mut executor) => Err(match result {
-            Err(_) => PANICKED.to_string(),
-            Ok(()) => "the executor stopped".to_string(),
+            Err(_) => CockpitError::Panicked,
+            Ok(()) => CockpitError::ExecutorStopped,
         }),
         result = ended(&mut keeper) => Err(match result {
-            Err(_) => PANICKED.to_string(),
-            Ok(()) => "the driver lease's keeper stopped".to_string(),
+            Err(_) => CockpitError::Panicked,
+            Ok(()) => CockpitError::KeeperStopped,
         }),
     };
     // The terminal is given back before anything else (the screen task owns it).
@@ -299,7 +298,7 @@ pub async fn run(conn: Connection, opts: Options) -> Result<Exit, String> {
         let _ = tokio::time::timeout(Duration::from_secs(1), ui).await;
     }
     terminal::restore();
-    if outcome == Ok(Exit::Done) {
+    if matches!(outcome, Ok(Exit::Done)) {
         // A command already sent may finish, briefly.
         if let Some(executor) = executor.as_mut() {
             let _ = tokio::time::timeout(Duration::from_secs(3), executor).await;
@@ -326,7 +325,7 @@ async fn ui_loop(
     mut sources: Sources,
     commands: Option<(mpsc::Sender<Stamped>, Arc<Fence>)>,
     theme: Theme,
-) -> Result<(), String> {
+) -> Result<(), CockpitError> {
     let (w, h) = term.size();
     update(&mut state, Event::Resize(w, h), layout::table_rows);
     let mut keys = EventStream::new();
@@ -343,7 +342,7 @@ async fn ui_loop(
                     update(&mut state, event, layout::table_rows);
                 },
                 Some(Err(e)) => {
-                    result = Err(format!("reading the terminal failed: {e}"));
+                    result = Err(CockpitError::ReadTerminal(e));
                     break;
                 }
                 None => break,
@@ -365,7 +364,7 @@ async fn ui_loop(
             }
         }
         if terminal::has_panicked() {
-            result = Err(PANICKED.to_string());
+            result = Err(CockpitError::Panicked);
             break;
         }
         if state.quit {
@@ -373,7 +372,7 @@ async fn ui_loop(
         }
         if state.dirty && Instant::now() >= last_frame + FRAME {
             if let Err(e) = term.draw(|f| ui::draw(f, &state, &theme)) {
-                result = Err(format!("drawing failed: {e}"));
+                result = Err(CockpitError::Draw(e));
                 break;
             }
             state.dirty = false;

@@ -5,6 +5,16 @@ use std::collections::BTreeMap;
 
 mod written;
 
+/// Why a selector was refused: the selector (or, for fields, the term) and the first problem
+/// in it, with the token found and what was expected there.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SelectorError {
+    #[error("invalid label selector '{selector}': {why}")]
+    Label { selector: String, why: String },
+    #[error("invalid field selector term '{term}': {why}")]
+    Field { term: String, why: String },
+}
+
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Op {
     Exists,
@@ -53,10 +63,13 @@ pub struct LabelSelector {
 impl LabelSelector {
     /// Parses the textual form (`app=web,tier in (a,b),!canary`). An empty or
     /// blank string selects everything.
-    pub fn parse(s: &str) -> Result<LabelSelector, String> {
+    pub fn parse(s: &str) -> Result<LabelSelector, SelectorError> {
         let requirements = Parser(lex(s))
             .requirements()
-            .map_err(|e| format!("invalid label selector '{s}': {e}"))?;
+            .map_err(|why| SelectorError::Label {
+                selector: s.to_string(),
+                why,
+            })?;
         Ok(LabelSelector { requirements })
     }
 
@@ -274,14 +287,16 @@ pub struct FieldSelector {
 impl FieldSelector {
     /// Parses `metadata.name=foo,status.phase!=Running`. Values may escape
     /// `\,`, `\=`, `\!` and `\\`. Empty terms are skipped, as Kubernetes does.
-    pub fn parse(s: &str) -> Result<FieldSelector, String> {
+    pub fn parse(s: &str) -> Result<FieldSelector, SelectorError> {
         let mut terms = Vec::new();
         for raw in split_unescaped_commas(s) {
             if raw.trim().is_empty() {
                 continue;
             }
-            let term = parse_term(&raw)
-                .map_err(|e| format!("invalid field selector term '{raw}': {e}"))?;
+            let term = parse_term(&raw).map_err(|why| SelectorError::Field {
+                term: raw.clone(),
+                why,
+            })?;
             terms.push(term);
         }
         Ok(FieldSelector { terms })
@@ -450,7 +465,7 @@ mod tests {
                    a/=b|a/b/c=d|a=b(|a)|a in (b)(c)|a>|a<1.5";
         let long_cases = [format!("{long}=a"), format!("a={long}")];
         for s in bad.split('|').chain(long_cases.iter().map(String::as_str)) {
-            let err = LabelSelector::parse(s).expect_err(s);
+            let err = LabelSelector::parse(s).expect_err(s).to_string();
             assert!(err.starts_with("invalid label selector"), "{s}: {err}");
         }
         assert!(LabelSelector::parse(&format!("a={}", &long[..63])).is_ok());
@@ -469,7 +484,7 @@ mod tests {
             ("Example.com/a", "DNS subdomain"),
         ];
         for (s, want) in cases {
-            let err = LabelSelector::parse(s).expect_err(s);
+            let err = LabelSelector::parse(s).expect_err(s).to_string();
             assert!(err.contains(want), "{s}: {err}");
         }
     }
@@ -529,7 +544,7 @@ mod tests {
             ("a=b=c", "must be escaped"),
         ];
         for (s, want) in cases {
-            let err = FieldSelector::parse(s).expect_err(s);
+            let err = FieldSelector::parse(s).expect_err(s).to_string();
             assert!(
                 err.starts_with("invalid field selector") && err.contains(want),
                 "{s}: {err}"

@@ -11,7 +11,8 @@
 //! - `revisions`, `rows`: the mesh's revisions and tags, and the rows derived from them
 //! - `tally`: counts of the pods, kept as they change; `collection`: a watched collection
 //! - `istiod_log`, `logs`: istiod's log lines, their NACKs, and the ring that keeps them
-//! - `records`: the cockpit's own records in the cluster (upgrade, journal, driver)
+//! - `records`: the cockpit's own records in the cluster (upgrade, journal, driver);
+//!   `journal`: the words of the journal's entries, read as kinds
 //! - `manual_restart`: pods a rollout restart cannot move; `sorted_join`: many names
 //!   looked up in one walk
 
@@ -19,6 +20,7 @@ pub mod cluster;
 pub mod collection;
 pub mod injection;
 pub mod istiod_log;
+pub mod journal;
 pub mod logs;
 pub mod manual_restart;
 pub mod namespace_facts;

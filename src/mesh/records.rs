@@ -7,6 +7,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::journal::{JournalAction, JournalResult};
+
 pub const NAMESPACE: &str = "istio-system";
 pub const LEASE: &str = "istio-cockpit-driver";
 pub const UPGRADE: &str = "istio-cockpit-upgrade";
@@ -29,12 +31,11 @@ pub struct Records {
 pub struct JournalEntry {
     pub at: DateTime<Utc>,
     pub who: String,
-    pub action: String,
+    pub action: JournalAction,
     pub target: String,
     /// Exactly what was sent (patch bodies), or what would have been.
     pub change: serde_json::Value,
-    /// `ok`, or the error.
-    pub result: String,
+    pub result: JournalResult,
     pub dry_run: bool,
     /// Why the cockpit did it, when it was not a key press alone (e.g. a rollback trigger).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -12,7 +12,6 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::fmt;
 
 use super::histogram_series::HistogramSeries;
 use super::maths::Histogram;
@@ -50,19 +49,12 @@ impl MetricType {
 }
 
 /// Why a page was refused, with its 1-based line number.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}: {message}")]
 pub struct ParseError {
     pub line: usize,
     pub message: String,
 }
-
-impl fmt::Display for ParseError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "line {}: {}", self.line, self.message)
-    }
-}
-
-impl std::error::Error for ParseError {}
 
 /// A parsed page: its samples in page order, and the `# TYPE` and `# HELP` of each family.
 #[derive(Debug, Clone, Default, PartialEq)]

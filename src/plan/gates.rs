@@ -25,8 +25,34 @@ pub enum GateStatus {
     Unknown(String),
 }
 
+/// What a gate checks. Code that looks for a gate asks for its kind; the name beside it is
+/// only for the screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum GateKind {
+    /// The plan has no such phase: the one gate of a phase that cannot be judged.
+    Phase,
+    /// Every namespace of the wave labelled for the new revision, its pods there and ready.
+    NamespacesOn,
+    /// Time since the phase began (or, in a wave, since its last namespace finished).
+    Soak,
+    /// No NACK from the new revision's istiod since the phase began.
+    NoNacks,
+    /// No proxy of the wave on an istiod that does not support it.
+    NoSkew,
+    /// No rollback trigger over its threshold, and every one measured.
+    Triggers,
+    /// Every tag of the plan on the new revision.
+    TagsOn,
+    /// Nothing left on the old revision.
+    NothingOn,
+    /// The old revision kept for as long as the plan says.
+    Kept,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Gate {
+    pub kind: GateKind,
+    /// As the screen shows it: `namespaces on 1-25-0`, `soak 10m`, ...
     pub name: String,
     pub status: GateStatus,
 }
@@ -68,6 +94,7 @@ pub fn evaluate(input: &GateInput<'_>) -> Vec<Gate> {
         Phase::Wave(i) => {
             let Some(wave) = plan.waves.get(i) else {
                 return vec![gate(
+                    GateKind::Phase,
                     "phase",
                     GateStatus::Fail(format!("the plan has no wave {}", i + 1)),
                 )];
@@ -85,20 +112,33 @@ pub fn evaluate(input: &GateInput<'_>) -> Vec<Gate> {
             };
             let soaked = wave_soak(wave.soak, input, &on);
             vec![
-                gate(format!("namespaces on {}", plan.to), on),
+                gate(
+                    GateKind::NamespacesOn,
+                    format!("namespaces on {}", plan.to),
+                    on,
+                ),
                 soaked,
                 no_nacks(input),
-                gate("no skew", no_skew(input.cluster, &mesh, names)),
+                gate(
+                    GateKind::NoSkew,
+                    "no skew",
+                    no_skew(input.cluster, &mesh, names),
+                ),
                 triggers(input),
             ]
         }
         Phase::MoveTags => vec![
-            gate(format!("tags on {}", plan.to), tags_on(plan, &mesh)),
+            gate(
+                GateKind::TagsOn,
+                format!("tags on {}", plan.to),
+                tags_on(plan, &mesh),
+            ),
             triggers(input),
         ],
         Phase::Soak => vec![soak(plan.tag_soak, input), triggers(input)],
         Phase::Decommission => vec![
             gate(
+                GateKind::NothingOn,
                 format!("nothing on {}", plan.from),
                 nothing_on(input.cluster, &mesh, &plan.from),
             ),
@@ -113,8 +153,9 @@ pub fn all_pass(gates: &[Gate]) -> bool {
     gates.iter().all(|g| g.status == GateStatus::Pass)
 }
 
-fn gate(name: impl Into<String>, status: GateStatus) -> Gate {
+fn gate(kind: GateKind, name: impl Into<String>, status: GateStatus) -> Gate {
     Gate {
+        kind,
         name: name.into(),
         status,
     }
@@ -210,8 +251,8 @@ fn namespaces_on(
     problems.status()
 }
 
-/// The name of the metrics gate, which `M` also watches mid-wave.
-pub const TRIGGERS: &str = "rollback triggers";
+/// The name of the metrics gate.
+const TRIGGERS: &str = "rollback triggers";
 
 /// No rollback trigger over its threshold, and every one of them measured: missing, stale or
 /// broken metrics make the gate unknown, never a pass.
@@ -252,7 +293,7 @@ fn triggers(input: &GateInput<'_>) -> Gate {
             }
         }
     };
-    gate(TRIGGERS, status)
+    gate(GateKind::Triggers, TRIGGERS, status)
 }
 
 /// Time since the phase began against `needed`: `12m of 30m`.
@@ -275,6 +316,7 @@ fn elapsed_status(needed: Duration, input: &GateInput<'_>) -> GateStatus {
 
 fn soak(needed: Duration, input: &GateInput<'_>) -> Gate {
     gate(
+        GateKind::Soak,
         format!("soak {}", duration::format(needed)),
         elapsed_status(needed, input),
     )
@@ -303,11 +345,16 @@ fn wave_soak(needed: Duration, input: &GateInput<'_>, on: &GateStatus) -> Gate {
         }
         None => GateStatus::Fail("counts from when the wave's last namespace finishes".into()),
     };
-    gate(format!("soak {}", duration::format(needed)), status)
+    gate(
+        GateKind::Soak,
+        format!("soak {}", duration::format(needed)),
+        status,
+    )
 }
 
 fn kept(needed: Duration, input: &GateInput<'_>) -> Gate {
     gate(
+        GateKind::Kept,
         format!("kept {}", duration::format(needed)),
         elapsed_status(needed, input),
     )
@@ -327,7 +374,7 @@ fn no_nacks(input: &GateInput<'_>) -> Gate {
             at.format("%H:%M:%S UTC")
         )),
     };
-    gate(format!("no NACKs from {to}"), status)
+    gate(GateKind::NoNacks, format!("no NACKs from {to}"), status)
 }
 
 /// No pod of the wave runs a proxy its istiod does not support.
@@ -417,374 +464,4 @@ fn nothing_on(cluster: &Cluster, mesh: &Mesh, from: &str) -> GateStatus {
 }
 
 #[cfg(test)]
-mod tests {
-    use chrono::Duration as Span;
-
-    use super::*;
-    use crate::plan::derive::derive;
-    use crate::plan::testing::{Cluster, at, demo, now};
-
-    fn gates(c: &Cluster, plan: &Plan, phase: Phase, started: Option<DateTime<Utc>>) -> Vec<Gate> {
-        wave_gates(c, plan, phase, started, None)
-    }
-
-    fn wave_gates(
-        c: &Cluster,
-        plan: &Plan,
-        phase: Phase,
-        started: Option<DateTime<Utc>>,
-        finished: Option<DateTime<Utc>>,
-    ) -> Vec<Gate> {
-        evaluate(&GateInput {
-            cluster: &c.state.cluster,
-            metrics: c.state.metrics.back(),
-            findings: &c.state.findings,
-            plan,
-            phase,
-            started,
-            finished,
-            now: now(),
-        })
-    }
-
-    fn statuses(gates: &[Gate]) -> Vec<(&str, &GateStatus)> {
-        gates.iter().map(|g| (g.name.as_str(), &g.status)).collect()
-    }
-
-    fn fail(text: &str) -> GateStatus {
-        GateStatus::Fail(text.into())
-    }
-
-    fn minutes_ago(m: i64) -> Option<DateTime<Utc>> {
-        Some(now() - Span::minutes(m))
-    }
-
-    fn healthy(p99_ms: f64) -> crate::metrics::reading::Traffic {
-        crate::metrics::reading::Traffic {
-            requests_per_s: 10.0,
-            error_ratio: Some(0.0),
-            p99_ms: Some(p99_ms),
-            mtls_failures_per_s: 0.0,
-            sampled_pods: None,
-        }
-    }
-
-    /// Healthy numbers for staging-web and the new istiod, with a baseline from before the
-    /// move, judged as the cockpit judges them.
-    fn measured(c: &mut Cluster, plan: &Plan) {
-        use crate::metrics::reading::Reading;
-        c.state.plan = Some(plan.clone());
-        c.state.now = now();
-        let mut before = Reading {
-            at: now() - Span::seconds(10),
-            source: "test".into(),
-            control_plane: Default::default(),
-            data_plane: Default::default(),
-            errors: Vec::new(),
-        };
-        before
-            .data_plane
-            .entry("staging-web".into())
-            .or_default()
-            .insert("1-24-0".into(), healthy(100.0));
-        c.state.guard.observe(&before, plan, &|_| false);
-        let mut after = before.clone();
-        after.at = now();
-        after.data_plane.clear();
-        after
-            .data_plane
-            .entry("staging-web".into())
-            .or_default()
-            .insert("1-25-0".into(), healthy(105.0));
-        after.control_plane.insert(
-            "1-25-0".into(),
-            crate::metrics::control_plane::Rates {
-                convergence_p99: Some(0.2),
-                ..Default::default()
-            },
-        );
-        crate::app::rollback::observe(&mut c.state, &after);
-        c.state.metrics.push_back(after);
-    }
-
-    /// The demo with the staging wave finished: every staging pod on 1-25-0 and ready.
-    fn staging_done() -> Cluster {
-        let mut c = demo();
-        c.remove_pod("staging-web", "frontend-old-1").pod(
-            "staging-web",
-            "frontend-new-2",
-            "1-25-0",
-            "1.25.0",
-            true,
-        );
-        c
-    }
-
-    #[test]
-    fn a_wave_in_progress_names_what_is_missing() {
-        let c = demo();
-        let plan = derive(&c.state.cluster).unwrap();
-        let g = gates(&c, &plan, Phase::Wave(0), minutes_ago(4));
-        assert_eq!(
-            statuses(&g),
-            [
-                (
-                    "namespaces on 1-25-0",
-                    &fail("staging-web: 1 of 3 pods ready on 1-25-0")
-                ),
-                (
-                    "soak 10m",
-                    &fail("counts from when the wave's last namespace finishes")
-                ),
-                ("no NACKs from 1-25-0", &GateStatus::Pass),
-                ("no skew", &GateStatus::Pass),
-                (TRIGGERS, &GateStatus::Unknown("no metrics yet".into())),
-            ]
-        );
-        assert!(!all_pass(&g));
-    }
-
-    #[test]
-    fn a_finished_soaked_wave_passes() {
-        let mut c = staging_done();
-        let plan = derive(&c.state.cluster).unwrap();
-        measured(&mut c, &plan);
-        let g = wave_gates(&c, &plan, Phase::Wave(0), minutes_ago(60), minutes_ago(10));
-        assert!(all_pass(&g), "{g:?}");
-        assert_eq!(g[0].to_string(), "namespaces on 1-25-0");
-    }
-
-    #[test]
-    fn a_waves_soak_counts_from_when_its_last_namespace_finished() {
-        let mut c = staging_done();
-        let plan = derive(&c.state.cluster).unwrap();
-        measured(&mut c, &plan);
-        // Started an hour ago, finished 4 minutes ago: 4 of its 10 minutes.
-        let g = wave_gates(&c, &plan, Phase::Wave(0), minutes_ago(60), minutes_ago(4));
-        assert_eq!(
-            g[1].to_string(),
-            "soak 10m: 4m of 10m since the wave finished at 21:26:00 UTC"
-        );
-        // Every namespace there, but the end not recorded: unknown, never a pass.
-        let g = gates(&c, &plan, Phase::Wave(0), minutes_ago(60));
-        assert_eq!(
-            g[1].status,
-            GateStatus::Unknown(
-                "the wave's end is not recorded yet (the driver records it)".into()
-            )
-        );
-    }
-
-    #[test]
-    fn a_breached_or_unmeasured_trigger_holds_the_wave() {
-        let mut c = staging_done();
-        let mut plan = derive(&c.state.cluster).unwrap();
-        plan.thresholds.error_ratio_for = std::time::Duration::ZERO;
-        measured(&mut c, &plan);
-        let mut bad = c.state.metrics.back().unwrap().clone();
-        bad.data_plane
-            .get_mut("staging-web")
-            .unwrap()
-            .get_mut("1-25-0")
-            .unwrap()
-            .error_ratio = Some(0.2);
-        crate::app::rollback::observe(&mut c.state, &bad);
-        c.state.metrics.push_back(bad);
-        let g = gates(&c, &plan, Phase::Wave(0), minutes_ago(10));
-        assert_eq!(
-            g[4].to_string(),
-            "rollback triggers: staging-web: 5xx ratio 20% for 0s, limit 1.0% for 0s"
-        );
-        // A source that answers nothing: unknown, however good the last numbers were.
-        let mut down = c.state.metrics.back().unwrap().clone();
-        down.control_plane.clear();
-        down.data_plane.clear();
-        down.errors = vec!["Prometheus at http://127.0.0.1:9: connection refused".into()];
-        c.state.metrics.push_back(down);
-        let g = gates(&c, &plan, Phase::Wave(0), minutes_ago(10));
-        assert_eq!(
-            g[4].status,
-            GateStatus::Unknown(
-                "metrics unavailable: Prometheus at http://127.0.0.1:9: connection refused".into()
-            )
-        );
-    }
-
-    #[test]
-    fn labels_still_on_the_old_revision_and_skewed_proxies_block_a_wave() {
-        let c = demo();
-        let plan = derive(&c.state.cluster).unwrap();
-        let g = gates(&c, &plan, Phase::Wave(1), minutes_ago(31));
-        assert_eq!(
-            g[0].status,
-            fail(
-                "notifications: labels select 1-24-0, 0 of 1 pods ready on 1-25-0; \
-                 search: labels select 1-24-0, 0 of 2 pods ready on 1-25-0"
-            )
-        );
-        assert_eq!(
-            g[1].status,
-            fail("counts from when the wave's last namespace finishes")
-        );
-        assert_eq!(
-            g[3].status,
-            fail(
-                "search/search-api-1: proxy 1.22.4 on istiod 1.24.0 (proxy 2 minors behind its istiod)"
-            )
-        );
-    }
-
-    #[test]
-    fn long_lists_name_a_few_and_count_the_rest() {
-        let mut c = Cluster::new();
-        c.revision("1-24-0").revision("1-25-0");
-        for i in 0..5 {
-            let ns = format!("ns-{i}");
-            c.namespace(&ns, &[("istio-injection", "enabled"), ("tier", "staging")])
-                .pod(&ns, "web", "1-24-0", "1.24.0", true);
-        }
-        c.tag("default", "1-24-0");
-        let plan = derive(&c.state.cluster).unwrap();
-        let g = gates(&c, &plan, Phase::Wave(0), minutes_ago(1));
-        assert_eq!(
-            g[0].status,
-            fail(
-                "ns-0: labels select 1-24-0, 0 of 1 pods ready on 1-25-0; \
-                 ns-1: labels select 1-24-0, 0 of 1 pods ready on 1-25-0; \
-                 ns-2: labels select 1-24-0, 0 of 1 pods ready on 1-25-0; and 2 more"
-            )
-        );
-    }
-
-    #[test]
-    fn a_wave_that_selects_nothing_fails() {
-        let c = demo();
-        let mut plan = derive(&c.state.cluster).unwrap();
-        plan.waves[0].selector = NamespaceSelector::Names(vec!["gone".into()]);
-        plan.waves[1].selector = NamespaceSelector::Labels("tier=gold".into());
-        let g0 = gates(&c, &plan, Phase::Wave(0), minutes_ago(60));
-        assert_eq!(g0[0].status, fail("none of its namespaces exists"));
-        let g1 = gates(&c, &plan, Phase::Wave(1), minutes_ago(60));
-        assert_eq!(
-            g1[0].status,
-            fail("no namespace labelled for sidecars matches")
-        );
-        let g9 = gates(&c, &plan, Phase::Wave(9), minutes_ago(60));
-        assert_eq!(statuses(&g9), [("phase", &fail("the plan has no wave 10"))]);
-    }
-
-    #[test]
-    fn nacks_count_only_from_the_phase_start() {
-        let mut c = staging_done();
-        c.nack("1-25-0", "2026-11-24T21:25:00Z");
-        // Old revision NACKs are not the new revision's problem.
-        c.nack("1-24-0", "2026-11-24T21:29:00Z");
-        let plan = derive(&c.state.cluster).unwrap();
-        let nacks = |started| gates(&c, &plan, Phase::Wave(0), started)[2].status.clone();
-        assert_eq!(nacks(minutes_ago(30)), fail("last NACK at 21:25:00 UTC"));
-        // Exactly at the start counts: the NACK happened during the phase.
-        assert_eq!(
-            nacks(Some(at("2026-11-24T21:25:00Z"))),
-            fail("last NACK at 21:25:00 UTC")
-        );
-        assert_eq!(nacks(minutes_ago(4)), GateStatus::Pass);
-        assert_eq!(
-            nacks(None),
-            GateStatus::Unknown(
-                "last NACK at 21:25:00 UTC, and the phase's start time is not recorded".into()
-            )
-        );
-    }
-
-    #[test]
-    fn soak_arithmetic() {
-        let c = staging_done();
-        let plan = derive(&c.state.cluster).unwrap();
-        let soak = |started| gates(&c, &plan, Phase::Soak, started);
-        assert_eq!(soak(minutes_ago(29))[0].status, fail("29m of 30m"));
-        assert_eq!(
-            soak(Some(now() - Span::seconds(29 * 60 + 59)))[0].status,
-            fail("29m of 30m")
-        );
-        assert_eq!(
-            soak(Some(now() - Span::seconds(45)))[0].status,
-            fail("45s of 30m")
-        );
-        assert_eq!(soak(minutes_ago(30))[0].status, GateStatus::Pass);
-        assert_eq!(soak(minutes_ago(600))[0].status, GateStatus::Pass);
-        // A start ahead of the clock counts as just begun.
-        assert_eq!(soak(minutes_ago(-5))[0].status, fail("0s of 30m"));
-        let unknown = soak(None);
-        assert_eq!(
-            statuses(&unknown)[0],
-            (
-                "soak 30m",
-                &GateStatus::Unknown("the phase's start time is not recorded".into())
-            )
-        );
-        assert!(!all_pass(&unknown));
-        assert_eq!(
-            unknown[0].to_string(),
-            "soak 30m: unknown, the phase's start time is not recorded"
-        );
-    }
-
-    #[test]
-    fn moving_tags_waits_for_every_tag_of_the_plan() {
-        let mut c = demo();
-        let mut plan = derive(&c.state.cluster).unwrap();
-        let g = gates(&c, &plan, Phase::MoveTags, minutes_ago(1));
-        assert_eq!(
-            statuses(&g)[0],
-            (
-                "tags on 1-25-0",
-                &fail("stable on 1-24-0; default on 1-24-0")
-            )
-        );
-        c.tag("stable", "1-25-0").tag("default", "1-25-0");
-        measured(&mut c, &plan);
-        assert!(all_pass(&gates(&c, &plan, Phase::MoveTags, None)));
-        plan.tags.push("canary".into());
-        assert_eq!(
-            gates(&c, &plan, Phase::MoveTags, None)[0].status,
-            fail("no tag named canary")
-        );
-    }
-
-    #[test]
-    fn decommission_waits_until_nothing_uses_the_old_revision_and_it_was_kept() {
-        let c = demo();
-        let plan = derive(&c.state.cluster).unwrap();
-        let g = gates(&c, &plan, Phase::Decommission, Some(now() - Span::hours(3)));
-        assert_eq!(
-            statuses(&g),
-            [
-                (
-                    "nothing on 1-24-0",
-                    &fail(
-                        "6 pods; namespaces checkout, notifications, search; \
-                         tags default, stable; DaemonSet istio-system/ztunnel"
-                    )
-                ),
-                ("kept 24h", &fail("3h of 24h")),
-            ]
-        );
-        let mut empty = Cluster::new();
-        empty
-            .revision("1-24-0")
-            .revision("1-25-0")
-            .tag("default", "1-25-0")
-            .namespace("shop", &[("istio-injection", "enabled")])
-            .pod("shop", "web-1", "1-25-0", "1.25.0", true)
-            .daemonset("ztunnel", "1-25-0");
-        let g = gates(
-            &empty,
-            &plan,
-            Phase::Decommission,
-            Some(now() - Span::hours(24)),
-        );
-        assert!(all_pass(&g), "{g:?}");
-        assert!(gates(&empty, &plan, Phase::Done, None).is_empty());
-        assert!(all_pass(&[]));
-    }
-}
+mod tests;

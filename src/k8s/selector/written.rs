@@ -40,7 +40,7 @@ impl fmt::Display for LabelSelector {
 }
 
 impl FromStr for LabelSelector {
-    type Err = String;
+    type Err = super::SelectorError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         LabelSelector::parse(s)

@@ -115,7 +115,7 @@ pub fn serve(ctx: &Arc<SimContext>, req: &Request) -> Result<Response, ApiError>
     let (labels, mut fields) = selectors(req)?;
     if let Some(name) = &req.target.name {
         fields = FieldSelector::parse(&format!("metadata.name={name}"))
-            .map_err(ApiError::bad_request)?;
+            .map_err(|e| ApiError::bad_request(e.to_string()))?;
     }
     let filter = Filter {
         def: req.target.def,

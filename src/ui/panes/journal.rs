@@ -18,7 +18,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
         .iter()
         .skip(entries.len().saturating_sub(height))
         .map(|e| {
-            let ok = e.result == "ok";
+            let ok = e.result.is_ok();
             let change = e.change.to_string();
             let head = format!(
                 "{} {} {} {}{} ",
@@ -28,10 +28,11 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
                 e.target,
                 if e.dry_run { " [dry run]" } else { "" }
             );
-            let rest = width.saturating_sub(head.chars().count() + e.result.chars().count() + 3);
+            let result = e.result.as_str();
+            let rest = width.saturating_sub(head.chars().count() + result.chars().count() + 3);
             Line::from(vec![
                 Span::styled(head, theme.base),
-                Span::styled(e.result.clone(), if ok { theme.ok } else { theme.error }),
+                Span::styled(result, if ok { theme.ok } else { theme.error }),
                 Span::styled(format!("  {}", fit(&change, rest)), theme.dim),
             ])
         })

@@ -1,0 +1,77 @@
+//! What the command line reports when a command cannot run: one line, after `error: `, that
+//! says what to do next.
+
+use std::io;
+use std::path::PathBuf;
+
+use crate::app::keymap::KeymapError;
+use crate::bench::BenchError;
+use crate::cluster::connect::ConnectError;
+use crate::cockpit::CockpitError;
+use crate::plan::PlanError;
+use crate::ui::theme::ThemeError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(io::Error),
+    #[error("bad theme: {0}")]
+    Theme(ThemeError),
+    #[error("bad plan: {0}")]
+    Plan(PlanError),
+    #[error("bad keys: {0}")]
+    Keys(KeymapError),
+    #[error(transparent)]
+    Prometheus(#[from] PrometheusFlagError),
+    #[error("--ready-after must be between 0 and 600 seconds, got {0}")]
+    ReadyAfter(f64),
+    #[error("cannot create {}: {error}", .dir.display())]
+    CreateDir { dir: PathBuf, error: io::Error },
+    /// The simulated mesh did not start: the context, then the root cause.
+    #[error("{}", one_line(.0))]
+    Sim(color_eyre::Report),
+    #[error(transparent)]
+    Connect(#[from] ConnectError),
+    #[error(transparent)]
+    Cockpit(#[from] CockpitError),
+    #[error(transparent)]
+    Bench(#[from] BenchError),
+}
+
+/// A `--prometheus` URL the cockpit will not use.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UrlError {
+    #[error("{0}; expected a URL like http://prometheus.monitoring:9090")]
+    NotAUrl(url::ParseError),
+    #[error(
+        "expected an http:// or https:// URL with a host, like http://prometheus.monitoring:9090"
+    )]
+    NotHttp,
+    #[error(
+        "keep credentials out of the URL (the process list shows it): use --prometheus-user with $PROMETHEUS_PASSWORD, or $PROMETHEUS_TOKEN"
+    )]
+    Credentials,
+    #[error("expected the Prometheus base URL, without ?query or #fragment")]
+    NotBase,
+}
+
+/// The `--prometheus` flags do not make one Prometheus with one way to log in.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PrometheusFlagError {
+    #[error("--prometheus {text:?}: {error}")]
+    Url { text: String, error: UrlError },
+    #[error(
+        "--prometheus-user and --prometheus-token (or $PROMETHEUS_TOKEN) both given: use one (unset PROMETHEUS_TOKEN for basic authentication)"
+    )]
+    TwoLogins,
+    #[error("--prometheus-user needs the password in $PROMETHEUS_PASSWORD")]
+    NoPassword,
+}
+
+/// One line, the way a user should read it: the context, then the root cause.
+fn one_line(e: &color_eyre::eyre::Report) -> String {
+    e.chain()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(": ")
+}
