@@ -3,19 +3,13 @@
 //! The real cockpit in tmux against the real simulator; the cluster changed and checked with
 //! kubectl as `sim-admin`.
 
-#[path = "common/cluster.rs"]
-mod cluster;
-#[path = "common/cockpit_term.rs"]
-mod cockpit_term;
-mod common;
-#[path = "common/tmux.rs"]
-mod tmux;
+use crate::common::tmux;
 
 use std::time::Duration;
 
-use cluster::*;
-use cockpit_term::*;
-use common::{Sim, eventually};
+use crate::common::cluster::*;
+use crate::common::cockpit_term::*;
+use crate::common::{Sim, eventually};
 use serde_json::{Value, json};
 
 const STAGING: [&str; 2] = ["staging-web", "staging-api"];

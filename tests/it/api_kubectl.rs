@@ -1,6 +1,6 @@
 //! The real kubectl against the simulated API server, each test with its own discovery cache.
 
-mod common;
+use crate::common;
 
 use serde_json::Value;
 

@@ -4,27 +4,17 @@
 //! sidecars scraped directly) by `auto_rollback`. Also a Prometheus that answers garbage or
 //! nothing: the triggers are unknown, never green, and advancing needs the override.
 
-#[path = "common/cluster.rs"]
-mod cluster;
-#[path = "common/cockpit_term.rs"]
-mod cockpit_term;
-mod common;
-#[path = "common/prometheus.rs"]
-mod prometheus_server;
-#[path = "common/tmux.rs"]
-mod tmux;
-
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use cluster::*;
-use cockpit_term::*;
-use common::{Sim, eventually};
-use prometheus_server::Prometheus;
+use crate::common::cluster::*;
+use crate::common::cockpit_term::*;
+use crate::common::prometheus::Prometheus;
+use crate::common::tmux::Tmux;
+use crate::common::{Sim, eventually};
 use serde_json::Value;
-use tmux::Tmux;
 
 /// All on 1-24-0 through `istio.io/rev=1-24-0`, four pods, steady traffic.
 const NS: &str = "staging-api";

@@ -3,7 +3,7 @@
 //! callers get 401 except on the health and version endpoints, and churn does not stop it
 //! from answering.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

@@ -1,7 +1,7 @@
 //! The README's pictures, drawn from the real cockpit on the simulated mesh:
 //!
 //! ```sh
-//! cargo test --test screenshots -- --ignored
+//! cargo test --test it screenshots:: -- --ignored
 //! ```
 //!
 //! rewrites `screenshots/cockpit.svg` (the cockpit on the `search` namespace, which has a pod
@@ -10,9 +10,8 @@
 //! banner and the metrics pane once 1-25-0 is also slow). Plain `cargo test` skips it (it restarts a
 //! namespace and waits for NACKs) but runs the unit tests of the SVG writer.
 
-mod common;
-#[path = "common/svg.rs"]
-mod svg;
+use crate::common;
+use crate::common::svg;
 
 use std::time::Duration;
 
@@ -81,7 +80,7 @@ fn save(state: &State, theme: &Theme, path: &str, title: &str) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "regenerates screenshots/: cargo test --test screenshots -- --ignored"]
+#[ignore = "regenerates screenshots/: cargo test --test it screenshots:: -- --ignored"]
 async fn draw_the_readme_screenshots() {
     let sim = common::Sim::start(&["--ready-after", "1"]);
     let _ = rustls::crypto::ring::default_provider().install_default();

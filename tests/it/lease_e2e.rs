@@ -1,21 +1,13 @@
 //! One driver per process, fenced writes, and clean ends on signals: the real cockpit in tmux
 //! against the real simulator, the cluster checked with kubectl and the sim's request log.
 
-#[path = "common/cluster.rs"]
-mod cluster;
-#[path = "common/cockpit_term.rs"]
-mod cockpit_term;
-mod common;
-#[path = "common/tmux.rs"]
-mod tmux;
-
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use cluster::*;
-use cockpit_term::*;
-use common::{Sim, eventually};
-use tmux::Tmux;
+use crate::common::cluster::*;
+use crate::common::cockpit_term::*;
+use crate::common::tmux::Tmux;
+use crate::common::{Sim, eventually};
 
 /// The cockpit process (not its shell) started with this journal file.
 fn pid_of(journal: &Path) -> u32 {

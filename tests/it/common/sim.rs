@@ -1,6 +1,5 @@
-//! Shared test harness: the real `istio-cockpit sim` binary on an ephemeral port, and kubectl
-//! pointed at it with its own discovery cache.
-#![allow(dead_code)]
+//! The real `istio-cockpit sim` binary on an ephemeral port, and kubectl pointed at it with
+//! its own discovery cache.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

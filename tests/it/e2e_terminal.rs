@@ -1,12 +1,10 @@
 //! End to end: the real binary in tmux, keys sent, the screen read back.
 
-mod common;
-#[path = "common/tmux.rs"]
-mod tmux;
+use crate::common;
 
 use std::time::Duration;
 
-use tmux::Tmux;
+use crate::common::tmux::Tmux;
 
 const BIN: &str = env!("CARGO_BIN_EXE_istio-cockpit");
 

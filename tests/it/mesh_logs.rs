@@ -2,14 +2,12 @@
 //! lines naming real pods when the `nacks.<rev>` fault is on, sidecar access-log lines on
 //! mTLS failures, and both metrics pages through the API server's pod proxy.
 
-mod common;
-
 use std::io::{BufRead, BufReader};
 use std::sync::mpsc;
 use std::time::Duration;
 
+use crate::common::{Sim, eventually};
 use chrono::DateTime;
-use common::{Sim, eventually};
 use serde_json::Value;
 
 const WAIT: Duration = Duration::from_secs(60);

@@ -4,25 +4,17 @@
 //! revision stops the wave on the first namespace and the second is never touched; and a
 //! cancelled wave never runs behind a later, single migration.
 
-#[path = "common/cluster.rs"]
-mod cluster;
-#[path = "common/cockpit_term.rs"]
-mod cockpit_term;
-mod common;
-#[path = "common/tmux.rs"]
-mod tmux;
-
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use cluster::*;
-use cockpit_term::*;
-use common::{Sim, eventually};
+use crate::common::cluster::*;
+use crate::common::cockpit_term::*;
+use crate::common::tmux::Tmux;
+use crate::common::{Sim, eventually};
 use serde_json::Value;
-use tmux::Tmux;
 
 /// The wave, in the order it moves (names sort): four pods, then five.
 const FIRST: &str = "staging-api";

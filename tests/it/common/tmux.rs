@@ -1,6 +1,5 @@
 //! The real binary in a real terminal: a tmux session on a private socket, keys sent with
 //! send-keys, the screen read back with capture-pane.
-#![allow(dead_code)]
 
 use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};

@@ -1,6 +1,5 @@
 //! What a user would check in the cluster, read with kubectl as `sim-admin`, and the cockpit's
 //! local journal: shared by the end-to-end tests.
-#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -2,14 +2,12 @@
 //! whatever revision the namespace resolves to, rollouts within maxSurge/maxUnavailable,
 //! replaced and scaled pods, DaemonSet restarts.
 
-mod common;
-
 use std::collections::HashMap;
 use std::process::Child;
 use std::sync::mpsc::{self, Receiver};
 use std::time::{Duration, Instant};
 
-use common::{Sim, eventually};
+use crate::common::{Sim, eventually};
 use serde_json::Value;
 
 /// Every test finishes its waiting within this.

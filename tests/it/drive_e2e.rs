@@ -1,21 +1,15 @@
 //! Driving an upgrade end to end: the real cockpit in tmux against the real simulator, keys
 //! pressed as a person would, and the cluster checked afterwards with kubectl as `sim-admin`.
 
-#[path = "common/cluster.rs"]
-mod cluster;
-#[path = "common/cockpit_term.rs"]
-mod cockpit_term;
-mod common;
-#[path = "common/tmux.rs"]
-mod tmux;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
-use cluster::*;
-use cockpit_term::*;
-use common::{Sim, eventually};
+use crate::common::cluster::*;
+use crate::common::cockpit_term::*;
+use crate::common::{Sim, eventually};
 use serde_json::Value;
 
 const PREVIOUS: &str = "istio-cockpit.io/previous-injection";

@@ -1,7 +1,7 @@
 //! The simulated API server's answers to raw HTTP: errors as Kubernetes Status objects, watch
 //! edge cases, and the server staying up through bad input.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

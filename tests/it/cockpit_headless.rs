@@ -1,7 +1,7 @@
 //! The cockpit's real sources (kube-rs watchers, istiod log tails) and `update`, headless,
 //! against the simulator: a label changed with kubectl shows in the state and on screen.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,7 +1,6 @@
 //! A real Prometheus (the Debian package) for tests: started on a free loopback port with
 //! the configuration `sim --prometheus-config-out` writes, queried over plain HTTP, killed on
 //! drop.
-#![allow(dead_code)]
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};

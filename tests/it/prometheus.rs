@@ -1,16 +1,14 @@
 //! A real Prometheus (the Debian package, 2.42) scrapes the simulator with the configuration
 //! `--prometheus-config-out` writes, and sees the mesh the Kubernetes API shows.
 
-mod common;
-#[path = "common/prometheus.rs"]
-mod prometheus_server;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::process::Command;
 use std::time::Duration;
 
-use common::eventually;
-use prometheus_server::{Prometheus, injected_by_version};
+use crate::common::eventually;
+use crate::common::prometheus::{Prometheus, injected_by_version};
 
 const WAIT: Duration = Duration::from_secs(60);
 

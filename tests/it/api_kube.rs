@@ -1,6 +1,6 @@
 //! kube-rs, the client the cockpit uses, against the simulated API server over HTTP.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

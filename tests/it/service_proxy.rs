@@ -1,7 +1,7 @@
 //! The simulated API server's service proxy in front of a real HTTP server on loopback,
 //! through kubectl, a plain HTTPS client and kube-rs.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

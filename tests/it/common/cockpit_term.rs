@@ -1,12 +1,11 @@
 //! The real cockpit in a terminal (tmux) on the simulator: starting it, reading its status
 //! and phase bars, selecting a namespace, opening dialogs.
-#![allow(dead_code)]
 
 use std::path::Path;
 use std::time::Duration;
 
 use crate::common::Sim;
-use crate::tmux::Tmux;
+use crate::common::tmux::Tmux;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_istio-cockpit");
 pub const WIDTH: u16 = 160;

@@ -3,7 +3,7 @@
 //! switched on for that revision shows in the next readings. A slow API server does not
 //! stretch the rounds. The same rounds read istiod's CPU and memory.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -2,20 +2,14 @@
 //! whose stats page never ends (the simulator's `stats.endless.<rev>` fault). Each is cut at
 //! its cap or its time limit, named on the metrics pane, and the cockpit's memory stays flat.
 
-#[path = "common/cockpit_term.rs"]
-mod cockpit_term;
-mod common;
-#[path = "common/tmux.rs"]
-mod tmux;
-
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use cockpit_term::*;
-use common::{Sim, eventually};
+use crate::common::cockpit_term::*;
+use crate::common::{Sim, eventually};
 use istio_cockpit::app::event::Event;
 use istio_cockpit::app::metrics_sample::SampleTarget;
 use istio_cockpit::app::pod::PodInfo;

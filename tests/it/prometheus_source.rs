@@ -2,19 +2,17 @@
 //! the mesh and its faults, then a Prometheus that is gone), and against a small server that
 //! answers garbage, errors or nothing at all.
 
-mod common;
-#[path = "common/prometheus.rs"]
-mod prometheus_server;
+use crate::common;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::{Duration, Instant};
 
-use common::eventually;
+use crate::common::eventually;
+use crate::common::prometheus::{Prometheus, injected_by_version};
 use istio_cockpit::app::event::Event;
 use istio_cockpit::cluster::prometheus_source::{self, Poller, PrometheusAuth, PrometheusTarget};
 use istio_cockpit::metrics::reading::Reading;
-use prometheus_server::{Prometheus, injected_by_version};
 use reqwest::Url;
 use tokio::sync::{Mutex, mpsc};
 

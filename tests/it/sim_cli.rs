@@ -1,6 +1,6 @@
 //! The `sim` command as a user meets it: its ready line, its errors, and how it stops.
 
-mod common;
+use crate::common;
 
 use std::process::{Command, Stdio};
 use std::time::Duration;
