@@ -7,8 +7,9 @@ use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use istio_cockpit::app::event::{Event, Watch};
+use istio_cockpit::fixture::{self, NEW, OLD};
 
-use common::{Kind, NEW, OLD};
+use common::Kind;
 
 fn pod_events(c: &mut Criterion) {
     let mut state = common::state();
@@ -21,7 +22,7 @@ fn pod_events(c: &mut Criterion) {
             flip = !flip;
             let mut pod = elsewhere.clone();
             pod.ready = if flip { 1 } else { 2 };
-            common::apply(&mut state, black_box(Event::Pods(Watch::Apply(pod))));
+            fixture::apply(&mut state, black_box(Event::Pods(Watch::Apply(pod))));
         })
     });
     // In the namespace on screen, which is also on the move.
@@ -31,7 +32,7 @@ fn pod_events(c: &mut Criterion) {
             flip = !flip;
             let mut pod = selected.clone();
             pod.revision = Some(if flip { NEW } else { OLD }.into());
-            common::apply(&mut state, black_box(Event::Pods(Watch::Apply(pod))));
+            fixture::apply(&mut state, black_box(Event::Pods(Watch::Apply(pod))));
         })
     });
     let added = {
@@ -41,8 +42,8 @@ fn pod_events(c: &mut Criterion) {
     };
     group.bench_function("pod_added_then_deleted", |b| {
         b.iter(|| {
-            common::apply(&mut state, Event::Pods(Watch::Apply(added.clone())));
-            common::apply(&mut state, Event::Pods(Watch::Delete(added.clone())));
+            fixture::apply(&mut state, Event::Pods(Watch::Apply(added.clone())));
+            fixture::apply(&mut state, Event::Pods(Watch::Delete(added.clone())));
         })
     });
     let moving = common::namespace(1233);
@@ -54,12 +55,12 @@ fn pod_events(c: &mut Criterion) {
             if flip {
                 ns.labels.insert("istio.io/rev".into(), NEW.into());
             }
-            common::apply(&mut state, black_box(Event::Namespaces(Watch::Apply(ns))));
+            fixture::apply(&mut state, black_box(Event::Namespaces(Watch::Apply(ns))));
         })
     });
-    let now = common::now();
+    let now = fixture::now();
     group.bench_function("tick", |b| {
-        b.iter(|| common::apply(&mut state, Event::Tick(black_box(now))))
+        b.iter(|| fixture::apply(&mut state, Event::Tick(black_box(now))))
     });
     group.finish();
 }

@@ -116,8 +116,8 @@ mod tests {
     use super::*;
     use crate::app::activity::Activity;
     use crate::app::records::UpgradeRecord;
+    use crate::fixture::Cluster;
     use crate::plan::model::{NamespaceSelector, Thresholds, Wave};
-    use crate::plan::testing::Cluster;
 
     fn plan(waves: &[&[&str]]) -> Plan {
         Plan {

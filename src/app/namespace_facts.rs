@@ -122,7 +122,7 @@ mod tests {
     use super::*;
     use crate::app::event::{Event, Watch};
     use crate::app::update::update;
-    use crate::plan::testing::demo;
+    use crate::fixture::demo;
 
     fn labelled(state: &mut State, name: &str, labels: &[(&str, &str)]) {
         let mut ns = state.namespaces.get(&name.to_string()).unwrap().clone();

@@ -210,8 +210,8 @@ mod tests {
     use crate::app::event::{Event, Watch};
     use crate::app::resources::NamespaceInfo;
     use crate::app::update::update;
+    use crate::fixture::{Cluster, now};
     use crate::metrics::reading::Traffic;
-    use crate::plan::testing::{Cluster, now};
 
     fn traffic(p99: f64) -> Traffic {
         Traffic {

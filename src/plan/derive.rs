@@ -187,8 +187,8 @@ mod tests {
     use super::*;
     use crate::app::event::{Event, Watch};
     use crate::app::resources::{NamespaceInfo, WebhookInfo};
+    use crate::fixture::{Cluster, demo};
     use crate::plan::model::Phase;
-    use crate::plan::testing::{Cluster, demo};
 
     fn names(plan: &Plan) -> Vec<(String, Vec<String>, u64)> {
         plan.waves

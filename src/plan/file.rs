@@ -455,8 +455,8 @@ impl Doc<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fixture::demo;
     use crate::plan::derive::derive;
-    use crate::plan::testing::demo;
 
     const FULL: &str = r#"# the payments upgrade
 from = "1-24-0"

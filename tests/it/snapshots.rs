@@ -1,7 +1,7 @@
 //! Snapshots of the full screen and of each pane, drawn into ratatui's TestBackend from a
 //! fixed state. Text snapshots at three sizes; style snapshots in the default and mono themes.
 
-use crate::common::fixture;
+use istio_cockpit::fixture;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use istio_cockpit::app::event::Event;

@@ -3,7 +3,6 @@
 
 pub mod cluster;
 pub mod cockpit_term;
-pub mod fixture;
 pub mod prometheus;
 pub mod sim;
 pub mod svg;
