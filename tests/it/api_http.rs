@@ -1,81 +1,22 @@
 //! The simulated API server's answers to raw HTTP: errors as Kubernetes Status objects, watch
 //! edge cases, and the server staying up through bad input.
 
-use crate::common;
-
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-struct Http {
-    client: reqwest::Client,
-    base: String,
-    token: String,
-}
+use crate::common;
+use crate::common::clients::{self, Http};
 
-impl Http {
-    fn new(sim: &common::Sim) -> Http {
-        Http {
-            client: sim.http_client(),
-            base: sim.api.clone(),
-            token: sim.admin_token(),
-        }
-    }
-
-    async fn send(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        content_type: &str,
-        body: Vec<u8>,
-    ) -> (u16, Value) {
-        let resp = self
-            .client
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(&self.token)
-            .header("content-type", content_type)
-            .body(body)
-            .send()
-            .await
-            .expect("request");
-        let code = resp.status().as_u16();
-        let text = resp.text().await.unwrap_or_default();
-        (
-            code,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
-    }
-
-    /// Opens a watch (the query string included in `path`).
-    async fn watch(&self, path: &str) -> reqwest::Response {
-        self.client
-            .get(format!("{}{path}", self.base))
-            .bearer_auth(&self.token)
-            .send()
-            .await
-            .expect("watch request")
-    }
-
-    async fn get(&self, path: &str) -> (u16, Value) {
-        self.send(reqwest::Method::GET, path, "application/json", Vec::new())
-            .await
-    }
-
-    async fn alive(&self) {
-        let (code, body) = self.get("/api/v1/namespaces/checkout").await;
-        assert_eq!(code, 200, "the simulator stopped answering: {body}");
-    }
+/// Reads still work.
+async fn alive(http: &Http) {
+    let (code, body) = http.get("/api/v1/namespaces/checkout").await;
+    assert_eq!(code, 200, "the simulator stopped answering: {body}");
 }
 
 fn assert_status(code: u16, body: &Value, want: u16, reason: &str) {
-    assert_eq!(code, want, "{body}");
-    assert_eq!(body["kind"], "Status", "{body}");
-    assert_eq!(body["code"], want, "{body}");
+    clients::assert_status(reason, code, body, want);
     assert_eq!(body["reason"], reason, "{body}");
-    assert!(
-        body["message"].as_str().is_some_and(|m| !m.is_empty()),
-        "{body}"
-    );
 }
 
 #[tokio::test]
@@ -93,7 +34,7 @@ async fn bad_input_gets_the_right_status_and_the_server_keeps_serving() {
         )
         .await;
     assert_status(code, &body, 400, "BadRequest");
-    http.alive().await;
+    alive(&http).await;
 
     let (code, body) = http.get("/api/v1/namespaces/default/widgets").await;
     assert_status(code, &body, 404, "NotFound");
@@ -101,7 +42,7 @@ async fn bad_input_gets_the_right_status_and_the_server_keeps_serving() {
         .get("/apis/apps/v1/namespaces/default/deployments/nope")
         .await;
     assert_status(code, &body, 404, "NotFound");
-    http.alive().await;
+    alive(&http).await;
 
     let (code, body) = http.get("/api/v1/pods?labelSelector=app%20in%20cart").await;
     assert_status(code, &body, 400, "BadRequest");
@@ -109,7 +50,7 @@ async fn bad_input_gets_the_right_status_and_the_server_keeps_serving() {
         .get("/api/v1/pods?fieldSelector=spec.hostname%3Dx")
         .await;
     assert_status(code, &body, 400, "BadRequest");
-    http.alive().await;
+    alive(&http).await;
 
     let big = format!(
         "{{\"metadata\":{{\"name\":\"big\"}},\"data\":{{\"x\":\"{}\"}}}}",
@@ -126,7 +67,7 @@ async fn bad_input_gets_the_right_status_and_the_server_keeps_serving() {
         .await
         .map(|r| r.status().as_u16());
     assert!(matches!(code, Ok(413)), "{code:?}");
-    http.alive().await;
+    alive(&http).await;
 
     let (code, body) = http
         .send(
@@ -178,7 +119,7 @@ async fn bad_input_gets_the_right_status_and_the_server_keeps_serving() {
         )
         .await;
     assert_status(code, &body, 409, "AlreadyExists");
-    http.alive().await;
+    alive(&http).await;
 }
 
 #[tokio::test]
@@ -401,5 +342,5 @@ async fn bad_fault_values_become_events_on_the_configmap() {
         .then_some(messages)
     });
     assert!(found.is_some(), "no events reported the bad keys");
-    http.alive().await;
+    alive(&http).await;
 }

@@ -1,29 +1,14 @@
 //! kube-rs, the client the cockpit uses, against the simulated API server over HTTP.
 
-use crate::common;
-
 use std::time::Duration;
 
 use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Pod};
 use kube::api::{Api, ListParams, Patch, PatchParams, PostParams};
-use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::runtime::watcher::{self, Event};
-use kube::{Client, Config};
 use serde_json::json;
 
-async fn client(sim: &common::Sim, context: &str) -> Client {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let kubeconfig = Kubeconfig::read_from(sim.kubeconfig_path()).expect("read kubeconfig");
-    let options = KubeConfigOptions {
-        context: Some(context.to_string()),
-        ..KubeConfigOptions::default()
-    };
-    let config = Config::from_custom_kubeconfig(kubeconfig, &options)
-        .await
-        .expect("config");
-    Client::try_from(config).expect("client")
-}
+use crate::common;
 
 fn label_of(ns: &Namespace, key: &str) -> Option<String> {
     ns.metadata.labels.as_ref()?.get(key).cloned()
@@ -32,7 +17,7 @@ fn label_of(ns: &Namespace, key: &str) -> Option<String> {
 #[tokio::test]
 async fn watcher_lists_then_sees_a_label_change() {
     let sim = common::Sim::start(&[]);
-    let client = client(&sim, "sim-admin").await;
+    let client = sim.kube_client("sim-admin").await;
     let namespaces: Api<Namespace> = Api::all(client);
     let mut stream = watcher::watcher(namespaces.clone(), watcher::Config::default()).boxed();
     let mut listed = 0;
@@ -75,7 +60,7 @@ async fn watcher_lists_then_sees_a_label_change() {
 #[tokio::test]
 async fn streaming_list_ends_with_the_initial_events_bookmark() {
     let sim = common::Sim::start(&[]);
-    let client = client(&sim, "sim-viewer").await;
+    let client = sim.kube_client("sim-viewer").await;
     let pods: Api<Pod> = Api::namespaced(client, "checkout");
     let config = watcher::Config::default().streaming_lists();
     let mut stream = watcher::watcher(pods, config).boxed();
@@ -96,7 +81,7 @@ async fn watcher_relists_after_its_resource_version_expired() {
     // With a short history, the watch that follows the initial list asks for a version
     // that 40 other changes have pushed out: the server answers 410 and the watcher lists again.
     let sim = common::Sim::start(&["--watch-history", "20"]);
-    let client = client(&sim, "sim-admin").await;
+    let client = sim.kube_client("sim-admin").await;
     let watched: Api<ConfigMap> = Api::namespaced(client.clone(), "default");
     let mut stream = watcher::watcher(watched.clone(), watcher::Config::default()).boxed();
     let wait_for_init = async |stream: &mut futures::stream::BoxStream<
@@ -152,7 +137,7 @@ async fn watcher_relists_after_its_resource_version_expired() {
 #[tokio::test]
 async fn patches_of_every_kind_and_stale_writes_conflict() {
     let sim = common::Sim::start(&[]);
-    let client = client(&sim, "sim-admin").await;
+    let client = sim.kube_client("sim-admin").await;
     let namespaces: Api<Namespace> = Api::all(client.clone());
     let params = PatchParams::default();
 
@@ -259,7 +244,7 @@ async fn patches_of_every_kind_and_stale_writes_conflict() {
 #[tokio::test]
 async fn pages_chain_through_continue_tokens() {
     let sim = common::Sim::start(&[]);
-    let client = client(&sim, "sim-viewer").await;
+    let client = sim.kube_client("sim-viewer").await;
     let pods: Api<Pod> = Api::all(client);
     let everything = pods.list(&ListParams::default()).await.unwrap().items.len();
     let mut seen = Vec::new();
@@ -288,7 +273,7 @@ async fn pages_chain_through_continue_tokens() {
 #[tokio::test]
 async fn the_viewer_can_read_but_not_write() {
     let sim = common::Sim::start(&[]);
-    let client = client(&sim, "sim-viewer").await;
+    let client = sim.kube_client("sim-viewer").await;
     let namespaces: Api<Namespace> = Api::all(client);
     assert!(namespaces.get("checkout").await.is_ok());
     let err = namespaces

@@ -1,8 +1,9 @@
 //! The real kubectl against the simulated API server, each test with its own discovery cache.
 
-use crate::common;
-
 use serde_json::Value;
+
+use crate::common;
+use crate::common::cluster::{json, label_for};
 
 fn rows(table: &str) -> Vec<Vec<String>> {
     table
@@ -62,9 +63,8 @@ fn pods_list_across_namespaces_and_by_label() {
         header,
         ["NAMESPACE", "NAME", "READY", "STATUS", "RESTARTS", "AGE"]
     );
-    let json: Value =
-        serde_json::from_str(&sim.kubectl(&["get", "pods", "-A", "-o", "json"])).unwrap();
-    let items = json["items"].as_array().unwrap();
+    let list: Value = json(&sim, &["get", "pods", "-A", "-o", "json"]);
+    let items = list["items"].as_array().unwrap();
     assert_eq!(rows(&all).len(), items.len());
     assert!(items.len() > 50, "{}", items.len());
     // Injected pods run two containers; the ambient and uninjected ones one.
@@ -104,10 +104,8 @@ fn pods_list_across_namespaces_and_by_label() {
 #[test]
 fn injected_pods_carry_istios_annotations_not_a_rev_label() {
     let sim = common::Sim::start(&[]);
-    let json: Value =
-        serde_json::from_str(&sim.kubectl(&["get", "pods", "-n", "payments", "-o", "json"]))
-            .unwrap();
-    for pod in json["items"].as_array().unwrap() {
+    let list: Value = json(&sim, &["get", "pods", "-n", "payments", "-o", "json"]);
+    for pod in list["items"].as_array().unwrap() {
         let ann = &pod["metadata"]["annotations"];
         let status: Value =
             serde_json::from_str(ann["sidecar.istio.io/status"].as_str().unwrap()).unwrap();
@@ -122,8 +120,7 @@ fn injected_pods_carry_istios_annotations_not_a_rev_label() {
             .collect();
         assert!(images.contains(&"istio/proxyv2:1.24.0"), "{images:?}");
     }
-    let search: Value =
-        serde_json::from_str(&sim.kubectl(&["get", "pods", "-n", "search", "-o", "json"])).unwrap();
+    let search: Value = json(&sim, &["get", "pods", "-n", "search", "-o", "json"]);
     let skewed = search["items"]
         .as_array()
         .unwrap()
@@ -171,22 +168,17 @@ fn revision_tags_list_with_their_revisions() {
 #[test]
 fn labels_change_and_the_viewer_is_refused() {
     let sim = common::Sim::start(&[]);
-    sim.kubectl(&[
-        "label",
-        "ns",
-        "staging-web",
-        "istio.io/rev=1-25-0",
-        "istio-injection-",
-        "--overwrite",
-    ]);
-    let labels: Value = serde_json::from_str(&sim.kubectl(&[
-        "get",
-        "ns",
-        "staging-web",
-        "-o",
-        "jsonpath={.metadata.labels}",
-    ]))
-    .unwrap();
+    label_for(&sim, "staging-web", "1-25-0");
+    let labels: Value = json(
+        &sim,
+        &[
+            "get",
+            "ns",
+            "staging-web",
+            "-o",
+            "jsonpath={.metadata.labels}",
+        ],
+    );
     assert_eq!(labels["istio.io/rev"], "1-25-0");
     assert!(labels.get("istio-injection").is_none());
 
@@ -203,14 +195,10 @@ fn labels_change_and_the_viewer_is_refused() {
     assert!(!refused.status.success());
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert!(stderr.contains("forbidden"), "{stderr}");
-    let labels: Value = serde_json::from_str(&sim.kubectl(&[
-        "get",
-        "ns",
-        "checkout",
-        "-o",
-        "jsonpath={.metadata.labels}",
-    ]))
-    .unwrap();
+    let labels: Value = json(
+        &sim,
+        &["get", "ns", "checkout", "-o", "jsonpath={.metadata.labels}"],
+    );
     assert_eq!(labels["istio.io/rev"], "stable");
     // The viewer still reads.
     let ok = sim.kubectl_as("sim-viewer", &["get", "pods", "-n", "checkout"]);
@@ -235,7 +223,7 @@ fn discovery_serves_short_names_and_version() {
             "{needle} missing:\n{resources}"
         );
     }
-    let version: Value = serde_json::from_str(&sim.kubectl(&["get", "--raw", "/version"])).unwrap();
+    let version: Value = json(&sim, &["get", "--raw", "/version"]);
     assert_eq!(version["minor"], "32");
     let deploys = sim.kubectl(&["get", "deploy", "-n", "istio-system"]);
     let header: Vec<&str> = deploys.lines().next().unwrap().split_whitespace().collect();

@@ -8,21 +8,17 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::common::cockpit_term::*;
-use crate::common::{Sim, eventually};
 use istio_cockpit::app::event::Event;
-use istio_cockpit::app::metrics_sample::SampleTarget;
-use istio_cockpit::app::pod::PodInfo;
-use istio_cockpit::app::pod_fields::PodFields;
 use istio_cockpit::cluster::metrics_source::{self, SIDECAR_PAGE_CAP};
 use istio_cockpit::cluster::prometheus_source::{ANSWER_CAP, Poller, PrometheusAuth, TIMEOUT};
 use istio_cockpit::metrics::queries::Failure;
 use istio_cockpit::metrics::reading::Reading;
-use kube::api::{Api, ListParams};
-use kube::config::{KubeConfigOptions, Kubeconfig};
-use kube::{Client, Config};
 use reqwest::Url;
 use tokio::sync::{mpsc, watch};
+
+use crate::common::cockpit_term::*;
+use crate::common::sidecars::sample_targets;
+use crate::common::{Sim, eventually};
 
 const MIB: usize = 1024 * 1024;
 /// What loopback may hold beyond what the cockpit read: the server's send buffer (4 MiB at
@@ -259,38 +255,6 @@ fn the_cockpit_says_why_an_endless_prometheus_failed_and_stays_small() {
 const NAMESPACE: &str = "checkout";
 const REVISION: &str = "1-24-0";
 
-async fn viewer(sim: &Sim) -> Client {
-    let kubeconfig = Kubeconfig::read_from(sim.kubeconfig_path()).expect("read kubeconfig");
-    let options = KubeConfigOptions {
-        context: Some("sim-viewer".into()),
-        ..KubeConfigOptions::default()
-    };
-    let config = Config::from_custom_kubeconfig(kubeconfig, &options)
-        .await
-        .expect("config");
-    Client::try_from(config).expect("client")
-}
-
-/// Up to three ready pods of `NAMESPACE` on `REVISION`.
-async fn sample(client: &Client) -> Vec<SampleTarget> {
-    let pods: Api<PodFields> = Api::namespaced(client.clone(), NAMESPACE);
-    let list = pods.list(&ListParams::default()).await.expect("list pods");
-    let chosen: Vec<SampleTarget> = list
-        .items
-        .iter()
-        .map(PodInfo::from_pod)
-        .filter(|p| p.is_ready() && p.revision.as_deref() == Some(REVISION))
-        .take(3)
-        .map(|p| SampleTarget {
-            namespace: p.namespace,
-            pod: p.name,
-            revision: REVISION.into(),
-        })
-        .collect();
-    assert!(!chosen.is_empty(), "no ready pod of {NAMESPACE}");
-    chosen
-}
-
 /// Samples this process' resident memory every 100 ms until dropped; `peak` is the highest.
 struct RssWatch {
     peak: Arc<AtomicU64>,
@@ -328,8 +292,8 @@ fn endless_stats_pages_fail_alone_and_memory_stays_flat() {
     let sim = Sim::start(&[]);
     sim.set_faults(r#"{"data": {"stats.endless.1-24-0": "true"}}"#);
     let rt = runtime();
-    let client = rt.block_on(viewer(&sim));
-    let chosen = rt.block_on(sample(&client));
+    let client = rt.block_on(sim.kube_client("sim-viewer"));
+    let chosen = rt.block_on(sample_targets(&client, NAMESPACE, REVISION));
     let (_sample, targets) = watch::channel(chosen.clone());
     let (tx, mut rx) = mpsc::channel::<Event>(16);
     let _guard = rt.enter();

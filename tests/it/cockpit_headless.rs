@@ -1,15 +1,16 @@
 //! The cockpit's real sources (kube-rs watchers, istiod log tails) and `update`, headless,
 //! against the simulator: a label changed with kubectl shows in the state and on screen.
 
-use crate::common;
-
 use std::time::Duration;
 
 use istio_cockpit::app::event::{Stream, StreamStatus};
 use istio_cockpit::app::state::{Mode, State};
-use istio_cockpit::cluster::connect::{self, Target};
 use istio_cockpit::cockpit::headless::Headless;
 use istio_cockpit::ui::theme::{Palette, Theme};
+
+use crate::common;
+use crate::common::clients::synced;
+use crate::common::cluster::label_for;
 
 fn row<'a>(screen: &'a str, namespace: &str) -> &'a str {
     screen
@@ -22,25 +23,10 @@ fn row<'a>(screen: &'a str, namespace: &str) -> &'a str {
         .unwrap_or_else(|| panic!("no row for {namespace} in\n{screen}"))
 }
 
-fn synced(s: &State) -> bool {
-    s.namespaces.synced && s.pods.synced && s.webhooks.synced && !s.logs.is_empty()
-}
-
-async fn connect(sim: &common::Sim, context: &str) -> connect::Connection {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let target = Target {
-        kubeconfig: Some(sim.kubeconfig_path().to_path_buf()),
-        context: Some(context.into()),
-    };
-    connect::connect(&target)
-        .await
-        .expect("connect to the simulator")
-}
-
 #[tokio::test]
 async fn a_label_changed_with_kubectl_reaches_the_state_and_the_screen() {
     let sim = common::Sim::start(&[]);
-    let conn = connect(&sim, "sim-admin").await;
+    let conn = sim.connect("sim-admin").await;
     let theme = Theme::builtin("default", Palette::TrueColor).unwrap();
     let mut cockpit = Headless::start(&conn, Mode::Driver, 1000, 160, 50);
     assert!(
@@ -54,14 +40,7 @@ async fn a_label_changed_with_kubectl_reaches_the_state_and_the_screen() {
     );
     assert!(before.contains("1-25-0"), "both revisions are on screen");
 
-    sim.kubectl(&[
-        "label",
-        "ns",
-        "staging-web",
-        "istio.io/rev=1-25-0",
-        "istio-injection-",
-        "--overwrite",
-    ]);
+    label_for(&sim, "staging-web", "1-25-0");
     let changed = cockpit
         .pump_until(Duration::from_secs(10), |s| {
             s.namespaces
@@ -82,7 +61,7 @@ async fn a_label_changed_with_kubectl_reaches_the_state_and_the_screen() {
 #[tokio::test]
 async fn api_errors_mark_streams_stale_and_they_recover() {
     let sim = common::Sim::start(&[]);
-    let conn = connect(&sim, "sim-admin").await;
+    let conn = sim.connect("sim-admin").await;
     let mut cockpit = Headless::start(&conn, Mode::Driver, 1000, 120, 40);
     assert!(cockpit.pump_until(Duration::from_secs(20), synced).await);
     // Every API request fails and open watches are cut every second.
@@ -122,7 +101,7 @@ async fn api_errors_mark_streams_stale_and_they_recover() {
 #[tokio::test]
 async fn control_plane_metrics_come_straight_from_istiod_through_the_pod_proxy() {
     let sim = common::Sim::start(&[]);
-    let conn = connect(&sim, "sim-viewer").await;
+    let conn = sim.connect("sim-viewer").await;
     let mut cockpit = Headless::start(&conn, Mode::ReadOnly("--read-only".into()), 1000, 200, 60);
     let read = cockpit
         .pump_until(Duration::from_secs(30), |s| {

@@ -1,206 +1,17 @@
 //! Driving an upgrade end to end: the real cockpit in tmux against the real simulator, keys
 //! pressed as a person would, and the cluster checked afterwards with kubectl as `sim-admin`.
 
-use crate::common;
-
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
+use crate::common;
 use crate::common::cluster::*;
 use crate::common::cockpit_term::*;
+use crate::common::journal::*;
 use crate::common::{Sim, eventually};
-use serde_json::Value;
 
 const PREVIOUS: &str = "istio-cockpit.io/previous-injection";
 const MIGRATED_TO: &str = "istio-cockpit.io/migrated-to";
-
-// ---------------------------------------------------------------------------------------------
-// The cockpit's process.
-
-// ---------------------------------------------------------------------------------------------
-// The cluster, through kubectl.
-
-/// Labels or annotations.
-type Strings = BTreeMap<String, String>;
-
-fn string_map(v: &Value) -> Strings {
-    v.as_object()
-        .map(|m| {
-            m.iter()
-                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn ns_labels(sim: &Sim, ns: &str) -> BTreeMap<String, String> {
-    string_map(&json(sim, &["get", "ns", ns, "-o", "json"])["metadata"]["labels"])
-}
-
-fn ns_annotations(sim: &Sim, ns: &str) -> BTreeMap<String, String> {
-    string_map(&json(sim, &["get", "ns", ns, "-o", "json"])["metadata"]["annotations"])
-}
-
-/// Every namespace with its labels and annotations.
-fn all_namespaces(sim: &Sim) -> BTreeMap<String, (Strings, Strings)> {
-    json(sim, &["get", "ns", "-o", "json"])["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .map(|n| {
-            (
-                n["metadata"]["name"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string(),
-                (
-                    string_map(&n["metadata"]["labels"]),
-                    string_map(&n["metadata"]["annotations"]),
-                ),
-            )
-        })
-        .collect()
-}
-
-#[derive(Debug, Clone, PartialEq)]
-struct Pod {
-    name: String,
-    /// From the `sidecar.istio.io/status` annotation, as Istio records it.
-    revision: Option<String>,
-    proxy_image: Option<String>,
-    ready: bool,
-    terminating: bool,
-}
-
-fn pods(sim: &Sim, ns: &str) -> Vec<Pod> {
-    json(sim, &["get", "pods", "-n", ns, "-o", "json"])["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .map(|p| {
-            let status: Option<Value> = p["metadata"]["annotations"]["sidecar.istio.io/status"]
-                .as_str()
-                .and_then(|s| serde_json::from_str(s).ok());
-            Pod {
-                name: p["metadata"]["name"].as_str().unwrap_or_default().into(),
-                revision: status
-                    .as_ref()
-                    .and_then(|s| s["revision"].as_str())
-                    .map(str::to_string),
-                proxy_image: p["spec"]["containers"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .find(|c| c["name"] == "istio-proxy")
-                    .and_then(|c| c["image"].as_str())
-                    .map(str::to_string),
-                ready: p["status"]["conditions"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .any(|c| c["type"] == "Ready" && c["status"] == "True"),
-                terminating: !p["metadata"]["deletionTimestamp"].is_null(),
-            }
-        })
-        .collect()
-}
-
-/// Waits until the namespace has exactly `count` pods, every one injected by `revision` with
-/// the proxy `image`, ready, and none terminating.
-fn wait_all_pods_on(sim: &Sim, ns: &str, count: usize, revision: &str, image: &str) {
-    let mut last = Vec::new();
-    let done = eventually(LONG, || {
-        last = pods(sim, ns);
-        let settled = last.len() == count
-            && last.iter().all(|p| {
-                p.revision.as_deref() == Some(revision)
-                    && p.proxy_image.as_deref() == Some(image)
-                    && p.ready
-                    && !p.terminating
-            });
-        settled.then_some(())
-    });
-    assert!(
-        done.is_some(),
-        "{ns}: not every pod came to run on {revision} ({image}), ready:\n{last:#?}"
-    );
-}
-
-/// Every tag webhook: its labels and the services its webhooks call.
-fn all_tags(sim: &Sim) -> Vec<(String, BTreeMap<String, String>, Vec<String>)> {
-    json(sim, &["get", "mutatingwebhookconfigurations", "-o", "json"])["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .map(|h| {
-            (
-                h["metadata"]["name"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string(),
-                string_map(&h["metadata"]["labels"]),
-                h["webhooks"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .map(|w| w["clientConfig"]["service"]["name"].to_string())
-                    .collect(),
-            )
-        })
-        .collect()
-}
-
-fn exists(sim: &Sim, args: &[&str]) -> bool {
-    let out = sim.kubectl_output(args);
-    if out.status.success() {
-        return true;
-    }
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("NotFound") || err.contains("not found"),
-        "kubectl {args:?}: {err}"
-    );
-    false
-}
-
-/// The JSON lines of the local journal.
-fn journal_lines(path: &Path) -> Vec<Value> {
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad journal line {l:?}: {e}")))
-        .collect()
-}
-
-/// The entries of the journal ConfigMap in istio-system.
-fn cluster_journal(sim: &Sim) -> Vec<Value> {
-    let text = sim.kubectl(&[
-        "get",
-        "configmap",
-        "istio-cockpit-journal",
-        "-n",
-        "istio-system",
-        "-o",
-        "jsonpath={.data.entries}",
-    ]);
-    serde_json::from_str::<Value>(&text)
-        .unwrap_or_else(|e| panic!("journal entries are not JSON ({e}): {text}"))
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-}
-
-/// What an entry did, without when and who: `(action, target, result, dry_run)`.
-fn gist(entry: &Value) -> (String, String, String, bool) {
-    (
-        entry["action"].as_str().unwrap_or_default().to_string(),
-        entry["target"].as_str().unwrap_or_default().to_string(),
-        entry["result"].as_str().unwrap_or_default().to_string(),
-        entry["dry_run"].as_bool().unwrap_or(false),
-    )
-}
 
 // ---------------------------------------------------------------------------------------------
 
@@ -237,10 +48,11 @@ fn migrate_and_revert_a_namespace_that_used_istio_injection() {
         phase_bar(s).contains("staging-web: ") && phase_bar(s).contains("pods on 1-25-0 and ready")
     });
     assert!(ok, "no progress shown while the namespace moves:\n{screen}");
-    let (ok, screen) = term.wait_for(SHORT, |s| {
-        status_bar(s).contains("staging-web: labels now select 1-25-0")
-    });
-    assert!(ok, "no notice after the migration:\n{screen}");
+    wait_notice(
+        &term,
+        "staging-web: labels now select 1-25-0",
+        "no notice after the migration",
+    );
 
     let labels = ns_labels(&sim, "staging-web");
     assert_eq!(
@@ -273,10 +85,11 @@ fn migrate_and_revert_a_namespace_that_used_istio_injection() {
         ok,
         "no progress shown while the namespace reverts:\n{screen}"
     );
-    let (ok, screen) = term.wait_for(SHORT, |s| {
-        status_bar(s).contains("staging-web: labels restored")
-    });
-    assert!(ok, "no notice after the revert:\n{screen}");
+    wait_notice(
+        &term,
+        "staging-web: labels restored",
+        "no notice after the revert",
+    );
     let labels_after = eventually(LONG, || {
         let now = labels_text(&sim, "staging-web");
         (now == labels_before).then_some(now)
@@ -424,10 +237,11 @@ fn a_killed_cockpit_loses_nothing() {
         "the revert offers the recorded labels:\n{preview}"
     );
     second.keys(&["y"]);
-    let (ok, screen) = second.wait_for(SHORT, |s| {
-        status_bar(s).contains("payments: labels restored")
-    });
-    assert!(ok, "no notice after the revert:\n{screen}");
+    wait_notice(
+        &second,
+        "payments: labels restored",
+        "no notice after the revert",
+    );
     let restored = eventually(LONG, || {
         (labels_text(&sim, "payments") == labels_before).then_some(())
     });
@@ -478,10 +292,11 @@ fn moving_a_tag_moves_new_restarts() {
     let chars: Vec<&str> = chars.iter().map(String::as_str).collect();
     term.keys(&chars);
     term.keys(&["Enter"]);
-    let (ok, screen) = term.wait_for(SHORT, |s| {
-        status_bar(s).contains("tag stable now points at 1-25-0")
-    });
-    assert!(ok, "no notice after the tag move:\n{screen}");
+    wait_notice(
+        &term,
+        "tag stable now points at 1-25-0",
+        "no notice after the tag move",
+    );
     wait_tag_on(&sim, "stable", "1-25-0");
     // The default tag was not touched.
     wait_tag_on(&sim, "default", "1-24-0");
@@ -491,18 +306,14 @@ fn moving_a_tag_moves_new_restarts() {
     wait_all_pods_on(&sim, "checkout", count, "1-25-0", "istio/proxyv2:1.25.0");
 
     // Control planes pane, `r`: the last moved tag goes back.
-    term.keys(&["Tab", "Tab", "Tab"]);
-    let (ok, screen) = term.wait_for(SHORT, |s| {
-        s.lines()
-            .any(|l| l.starts_with('┏') && l.contains("Control planes"))
-    });
-    assert!(ok, "three Tabs did not focus the control planes:\n{screen}");
+    focus_control_planes(&term);
     open_dialog(&term, "r", "Move tag stable back from 1-25-0 to 1-24-0?");
     term.keys(&["y"]);
-    let (ok, screen) = term.wait_for(SHORT, |s| {
-        status_bar(s).contains("tag stable now points at 1-24-0")
-    });
-    assert!(ok, "no notice after the tag revert:\n{screen}");
+    wait_notice(
+        &term,
+        "tag stable now points at 1-24-0",
+        "no notice after the tag revert",
+    );
     wait_tag_on(&sim, "stable", "1-24-0");
     term.keys(&["q"]);
 }
@@ -513,18 +324,7 @@ fn a_second_cockpit_is_read_only_and_shows_the_driver() {
     let dir = tempfile::tempdir().unwrap();
     let labels_before = labels_text(&sim, "payments");
 
-    let driver = open_cockpit(&cockpit_line(
-        &sim,
-        "",
-        "sim-admin",
-        &journal_file(&dir, "a"),
-        "",
-    ));
-    assert!(
-        status_bar(&driver.screen()).contains("DRIVER"),
-        "{}",
-        driver.screen()
-    );
+    let driver = open_driver(&sim, &journal_file(&dir, "a"));
     let holder = sim.kubectl(&[
         "get",
         "lease",
@@ -549,20 +349,20 @@ fn a_second_cockpit_is_read_only_and_shows_the_driver() {
     // The lease names one process; the screen names the person.
     let holder = holder.split('#').next().unwrap_or_default().to_string();
     let expected = format!("READ-ONLY · {holder} drives");
-    let (ok, screen) = watcher.wait_for(SHORT, |s| status_bar(s).contains(&expected));
-    assert!(
-        ok,
-        "the second cockpit does not show `{expected}`:\n{screen}"
+    let screen = wait_notice(
+        &watcher,
+        &expected,
+        &format!("the second cockpit does not show `{expected}`"),
     );
     assert!(!status_bar(&screen).contains("DRIVER"), "{screen}");
 
     select_namespace(&watcher, "payments");
     watcher.keys(&["m"]);
     let refusal = format!("{holder} drives this upgrade");
-    let (ok, screen) = watcher.wait_for(SHORT, |s| status_bar(s).contains(&refusal));
-    assert!(
-        ok,
-        "`m` in the second cockpit does not say who drives:\n{screen}"
+    let screen = wait_notice(
+        &watcher,
+        &refusal,
+        "`m` in the second cockpit does not say who drives",
     );
     assert!(
         !screen.contains("Migrate payments"),
@@ -639,16 +439,18 @@ fn the_viewer_context_is_refused_and_the_cluster_unchanged() {
     );
     select_namespace(&term, "payments");
     term.keys(&["m"]);
-    let (ok, screen) = term.wait_for(SHORT, |s| {
-        status_bar(s).contains("may not patch namespaces")
-    });
-    assert!(ok, "`m` as the viewer is not refused clearly:\n{screen}");
+    let screen = wait_notice(
+        &term,
+        "may not patch namespaces",
+        "`m` as the viewer is not refused clearly",
+    );
     assert!(!screen.contains("Migrate payments"), "{screen}");
     term.keys(&["y", "t"]);
-    let (ok, screen) = term.wait_for(SHORT, |s| {
-        status_bar(s).contains("may not patch namespaces")
-    });
-    assert!(ok, "`t` as the viewer is not refused clearly:\n{screen}");
+    let screen = wait_notice(
+        &term,
+        "may not patch namespaces",
+        "`t` as the viewer is not refused clearly",
+    );
     assert!(!screen.contains("Move tag"), "{screen}");
     term.keys(&["y"]);
     std::thread::sleep(Duration::from_secs(3));
@@ -690,7 +492,6 @@ fn the_viewer_context_is_refused_and_the_cluster_unchanged() {
 fn dry_run_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let sim = Sim::start_logging(&["--ready-after", "1"]);
-    let requests = sim.request_log();
     let journal = journal_file(&dir, "dry");
     let labels_before = labels_text(&sim, "search");
     let annotations_before = ns_annotations(&sim, "search");
@@ -754,10 +555,9 @@ fn dry_run_changes_nothing() {
     // Every write the action sent carried dryRun=All. Only these may go without it: the
     // SelfSubjectAccessReview and SelfSubjectReview (they write nothing) and the driver lease
     // (it says who drives and changes no workload).
-    let log = std::fs::read_to_string(&requests).unwrap();
-    let writes: Vec<&str> = log
-        .lines()
-        .filter(|l| !matches!(l.split_whitespace().next(), Some("get" | "list" | "watch")))
+    let writes: Vec<String> = sim
+        .writes()
+        .into_iter()
         .filter(|l| {
             !l.contains("selfsubjectaccessreviews")
                 && !l.contains("selfsubjectreviews")
@@ -768,7 +568,7 @@ fn dry_run_changes_nothing() {
         writes.iter().any(|l| l.contains("/namespaces/search")),
         "the migration was sent (as a dry run): {writes:?}"
     );
-    let real: Vec<&&str> = writes
+    let real: Vec<&String> = writes
         .iter()
         .filter(|l| !l.contains("dryRun=All"))
         .collect();

@@ -1,9 +1,8 @@
 //! End to end: the real binary in tmux, keys sent, the screen read back.
 
-use crate::common;
-
 use std::time::Duration;
 
+use crate::common;
 use crate::common::tmux::Tmux;
 
 const BIN: &str = env!("CARGO_BIN_EXE_istio-cockpit");
@@ -54,9 +53,7 @@ fn demo_shows_the_mesh_and_q_restores_the_terminal() {
 
 #[test]
 fn read_only_sends_nothing_but_get_list_and_watch_whatever_keys_are_pressed() {
-    let log = tempfile::NamedTempFile::new().unwrap();
-    let log_path = log.path().display().to_string();
-    let sim = common::Sim::start(&["--request-log", &log_path]);
+    let sim = common::Sim::start_logging(&[]);
     let command = format!(
         "{BIN} --kubeconfig {} --context sim-admin --read-only; echo EXITED=$?; sleep 60",
         sim.kubeconfig_path().display()
@@ -76,16 +73,12 @@ fn read_only_sends_nothing_but_get_list_and_watch_whatever_keys_are_pressed() {
     term.keys(&["q"]);
     let (ok, end) = term.wait_for(Duration::from_secs(10), |s| s.contains("EXITED=0"));
     assert!(ok, "{end}");
-    let requests = std::fs::read_to_string(log.path()).unwrap();
-    let verbs: Vec<&str> = requests
-        .lines()
-        .filter_map(|l| l.split_whitespace().next())
-        .collect();
-    assert!(verbs.len() > 5, "the cockpit made requests: {requests}");
-    let writes: Vec<&str> = requests
-        .lines()
-        .filter(|l| !matches!(l.split_whitespace().next(), Some("get" | "list" | "watch")))
-        .collect();
+    let requests = sim.requests();
+    assert!(
+        requests.len() > 5,
+        "the cockpit made requests: {requests:?}"
+    );
+    let writes = sim.writes();
     assert!(writes.is_empty(), "read-only mode sent writes: {writes:?}");
     assert!(screen.contains("READ-ONLY"), "{screen}");
 }

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use crate::common::cluster::*;
 use crate::common::cockpit_term::*;
-use crate::common::tmux::Tmux;
+use crate::common::journal::*;
 use crate::common::{Sim, eventually};
 
 /// The cockpit process (not its shell) started with this journal file.
@@ -40,19 +40,12 @@ fn holder(sim: &Sim) -> Option<String> {
         .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
-/// Requests in the sim's log that wrote something (every verb but get, list and watch).
-fn writes_in(log: &Path, path_part: &str) -> Vec<String> {
-    std::fs::read_to_string(log)
-        .unwrap_or_default()
-        .lines()
-        .filter(|l| !matches!(l.split_whitespace().next(), Some("get" | "list" | "watch")))
+/// Requests the simulator logged that wrote to a path containing `path_part`.
+fn writes_in(sim: &Sim, path_part: &str) -> Vec<String> {
+    sim.writes()
+        .into_iter()
         .filter(|l| l.contains(path_part))
-        .map(str::to_string)
         .collect()
-}
-
-fn wait_status(term: &Tmux, timeout: Duration, check: impl Fn(&str) -> bool) -> (bool, String) {
-    term.wait_for(timeout, |s| check(status_bar(s)))
 }
 
 #[test]
@@ -126,7 +119,6 @@ fn one_user_two_cockpits_on_one_host_one_drives_and_a_crashed_driver_is_replaced
 #[test]
 fn a_preview_confirmed_after_a_takeover_writes_nothing() {
     let sim = Sim::start_logging(&["--ready-after", "1"]);
-    let requests = sim.request_log();
     let dir = tempfile::tempdir().unwrap();
     let before = labels_text(&sim, "payments");
 
@@ -168,7 +160,7 @@ fn a_preview_confirmed_after_a_takeover_writes_nothing() {
         before,
         "the namespace was patched"
     );
-    let written = writes_in(&requests, "/namespaces/payments");
+    let written = writes_in(&sim, "/namespaces/payments");
     assert!(
         written.is_empty(),
         "writes reached the cluster: {written:?}"
@@ -181,7 +173,6 @@ fn a_preview_confirmed_after_a_takeover_writes_nothing() {
 #[test]
 fn a_lease_that_runs_out_under_a_slow_api_stops_the_driver_in_time() {
     let sim = Sim::start_logging(&["--ready-after", "1"]);
-    let requests = sim.request_log();
     let dir = tempfile::tempdir().unwrap();
     let before = labels_text(&sim, "payments");
     let a_journal = journal_file(&dir, "a");
@@ -221,14 +212,13 @@ fn a_lease_that_runs_out_under_a_slow_api_stops_the_driver_in_time() {
         before,
         "the namespace was patched; the journal: {:#?}\nthe requests: {}",
         journal_entries(&a_journal),
-        std::fs::read_to_string(&requests)
-            .unwrap_or_default()
-            .lines()
+        sim.requests()
+            .into_iter()
             .filter(|l| !l.starts_with("watch") && !l.contains("pods"))
             .collect::<Vec<_>>()
             .join("\n")
     );
-    let written = writes_in(&requests, "/namespaces/payments");
+    let written = writes_in(&sim, "/namespaces/payments");
     assert!(
         written.is_empty(),
         "writes after the lease ran out: {written:?}"

@@ -6,25 +6,29 @@ use std::io::{BufRead, BufReader};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use crate::common::{Sim, eventually};
 use chrono::DateTime;
 use serde_json::Value;
+
+use crate::common::cluster::json;
+use crate::common::{Sim, eventually};
 
 const WAIT: Duration = Duration::from_secs(60);
 
 /// istiod pods as (name, revision).
 fn istiods(sim: &Sim) -> Vec<(String, String)> {
-    let list: Value = serde_json::from_str(&sim.kubectl(&[
-        "get",
-        "pods",
-        "-n",
-        "istio-system",
-        "-l",
-        "app=istiod",
-        "-o",
-        "json",
-    ]))
-    .expect("pod list");
+    let list: Value = json(
+        sim,
+        &[
+            "get",
+            "pods",
+            "-n",
+            "istio-system",
+            "-l",
+            "app=istiod",
+            "-o",
+            "json",
+        ],
+    );
     list["items"]
         .as_array()
         .expect("items")
@@ -146,9 +150,7 @@ fn istiod_logs_follow_and_nack_and_its_metrics_go_through_the_pod_proxy() {
         namespace.to_str().unwrap(),
     ]);
     sim.kubectl(&["create", "--validate=false", "-f", web.to_str().unwrap()]);
-    let pod: Value =
-        serde_json::from_str(&sim.kubectl(&["get", "pod", "web", "-n", "canary", "-o", "json"]))
-            .unwrap();
+    let pod: Value = json(&sim, &["get", "pod", "web", "-n", "canary", "-o", "json"]);
     assert_eq!(
         pod["metadata"]["annotations"]["istio.io/rev"], "1-25-0",
         "not injected by 1-25-0"

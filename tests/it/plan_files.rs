@@ -1,17 +1,12 @@
 //! Plan files on disk, as `--plan FILE` reads them: valid files load, and every invalid one
 //! is refused with the file, the line and the field the user must fix.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use istio_cockpit::plan::file::{load, resolve};
 use istio_cockpit::plan::{NamespaceSelector, Phase, PlanError};
 
-fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> PathBuf {
-    let path = dir.path().join(name);
-    std::fs::write(&path, text).unwrap();
-    path
-}
+use crate::common::files::write;
 
 const REHEARSAL: &str = r#"# The demo's upgrade, written down.
 from = "1-24-0"

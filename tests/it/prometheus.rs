@@ -1,12 +1,11 @@
 //! A real Prometheus (the Debian package, 2.42) scrapes the simulator with the configuration
 //! `--prometheus-config-out` writes, and sees the mesh the Kubernetes API shows.
 
-use crate::common;
-
 use std::collections::BTreeMap;
 use std::process::Command;
 use std::time::Duration;
 
+use crate::common;
 use crate::common::eventually;
 use crate::common::prometheus::{Prometheus, injected_by_version};
 

@@ -2,19 +2,20 @@
 //! the mesh and its faults, then a Prometheus that is gone), and against a small server that
 //! answers garbage, errors or nothing at all.
 
-use crate::common;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::common::eventually;
-use crate::common::prometheus::{Prometheus, injected_by_version};
 use istio_cockpit::app::event::Event;
 use istio_cockpit::cluster::prometheus_source::{self, Poller, PrometheusAuth, PrometheusTarget};
 use istio_cockpit::metrics::reading::Reading;
 use reqwest::Url;
 use tokio::sync::{Mutex, mpsc};
+
+use crate::common;
+use crate::common::cluster::json;
+use crate::common::eventually;
+use crate::common::prometheus::{Prometheus, injected_by_version};
 
 const WAIT: Duration = Duration::from_secs(60);
 const OLD: &str = "1-24-0";
@@ -147,8 +148,7 @@ fn readings_follow_the_mesh_its_faults_and_a_prometheus_that_goes_away() {
 
 /// Namespaces with at least one running injected pod.
 fn injected_namespaces(sim: &common::Sim) -> Vec<String> {
-    let pods: serde_json::Value =
-        serde_json::from_str(&sim.kubectl(&["get", "pods", "-A", "-o", "json"])).unwrap();
+    let pods: serde_json::Value = json(sim, &["get", "pods", "-A", "-o", "json"]);
     let mut out: Vec<String> = pods["items"]
         .as_array()
         .unwrap()
@@ -295,25 +295,11 @@ fn garbage_errors_and_silence_give_down_readings_and_the_source_recovers() {
     });
 }
 
-/// The viewer's client, built as the cockpit builds its own.
-async fn viewer_client(sim: &common::Sim) -> kube::Client {
-    let target = istio_cockpit::cluster::connect::Target {
-        kubeconfig: Some(sim.kubeconfig_path().to_path_buf()),
-        context: Some("sim-viewer".into()),
-    };
-    istio_cockpit::cluster::connect::connect(&target)
-        .await
-        .expect("connect to the simulator")
-        .client
-}
-
 #[test]
 fn discovery_probes_prometheus_services_through_the_api_server_with_gets_only() {
     let rt = runtime();
-    let dir = tempfile::tempdir().expect("temp dir");
-    let log = dir.path().join("requests.log");
-    let sim = common::Sim::start(&["--request-log", log.to_str().unwrap()]);
-    let manifest = dir.path().join("services.json");
+    let sim = common::Sim::start_logging(&[]);
+    let manifest = sim.dir.path().join("services.json");
     let service = |name: &str, port: u16, port_name: &str| {
         serde_json::json!({
             "apiVersion": "v1", "kind": "Service",
@@ -334,18 +320,17 @@ fn discovery_probes_prometheus_services_through_the_api_server_with_gets_only() 
         "-f",
         manifest.to_str().unwrap(),
     ]);
-    let before = std::fs::read_to_string(&log).unwrap().lines().count();
+    let before = sim.requests().len();
 
     let found = rt.block_on(async {
-        let client = viewer_client(&sim).await;
+        let client = sim.connect("sim-viewer").await.client;
         prometheus_source::discover(&client, Some("monitoring/prometheus")).await
     });
     // None of the Services has endpoints: every probe is refused, once each, and nothing is
     // found (the end-to-end rollback test finds a real Prometheus this way).
     assert!(found.is_none(), "{found:?}");
 
-    let text = std::fs::read_to_string(&log).unwrap();
-    let asked: Vec<&str> = text.lines().skip(before).collect();
+    let asked: Vec<String> = sim.requests().split_off(before);
     assert!(
         asked
             .iter()
@@ -368,5 +353,9 @@ fn discovery_probes_prometheus_services_through_the_api_server_with_gets_only() 
         let times = asked.iter().filter(|l| **l == wanted).count();
         assert_eq!(times, 1, "{wanted} asked {times} times: {asked:#?}");
     }
-    assert!(!text.contains("services/grafana"), "{asked:#?}");
+    let everything = sim.requests();
+    assert!(
+        !everything.iter().any(|l| l.contains("services/grafana")),
+        "{everything:#?}"
+    );
 }

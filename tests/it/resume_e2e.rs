@@ -3,14 +3,16 @@
 //! The real cockpit in tmux against the real simulator; the cluster changed and checked with
 //! kubectl as `sim-admin`.
 
-use crate::common::tmux;
-
 use std::time::Duration;
+
+use serde_json::{Value, json};
 
 use crate::common::cluster::*;
 use crate::common::cockpit_term::*;
+use crate::common::files::write;
+use crate::common::journal::*;
+use crate::common::tmux;
 use crate::common::{Sim, eventually};
-use serde_json::{Value, json};
 
 const STAGING: [&str; 2] = ["staging-web", "staging-api"];
 const NON_CRITICAL: [&str; 6] = [
@@ -24,14 +26,7 @@ const NON_CRITICAL: [&str; 6] = [
 
 /// Moves a namespace to `revision` by hand, as an engineer without the cockpit would.
 fn move_by_hand(sim: &Sim, ns: &str, revision: &str) {
-    sim.kubectl(&[
-        "label",
-        "ns",
-        ns,
-        "istio-injection-",
-        &format!("istio.io/rev={revision}"),
-        "--overwrite",
-    ]);
+    label_for(sim, ns, revision);
     sim.kubectl(&["rollout", "restart", "deploy", "-n", ns]);
 }
 
@@ -42,16 +37,9 @@ fn wait_pods_on(sim: &Sim, ns: &str, revision: &str) {
         last = json(sim, &["get", "pods", "-n", ns, "-o", "json"]);
         let pods = last["items"].as_array()?;
         let on = |p: &Value| {
-            let status: Value = p["metadata"]["annotations"]["sidecar.istio.io/status"]
-                .as_str()
-                .and_then(|s| serde_json::from_str(s).ok())
-                .unwrap_or_default();
-            let ready = p["status"]["conditions"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .any(|c| c["type"] == "Ready" && c["status"] == "True");
-            status["revision"] == revision && ready && p["metadata"]["deletionTimestamp"].is_null()
+            injected_by(p).as_deref() == Some(revision)
+                && is_ready(p)
+                && p["metadata"]["deletionTimestamp"].is_null()
         };
         (!pods.is_empty() && pods.iter().all(on)).then_some(())
     });
@@ -89,15 +77,6 @@ fn type_text(term: &tmux::Tmux, text: &str) {
 }
 
 /// Focuses the control-planes pane (three Tabs from the namespaces).
-fn focus_control_planes(term: &tmux::Tmux) {
-    term.keys(&["Tab", "Tab", "Tab"]);
-    let (ok, screen) = term.wait_for(SHORT, |s| {
-        s.lines()
-            .any(|l| l.starts_with('┏') && l.contains("Control planes"))
-    });
-    assert!(ok, "three Tabs did not focus the control planes:\n{screen}");
-}
-
 // ---------------------------------------------------------------------------------------------
 
 #[test]
@@ -220,10 +199,11 @@ fn a_tag_moved_before_the_cockpit_started_goes_back_from_its_webhook() {
         "{preview}"
     );
     term.keys(&["y"]);
-    let (ok, screen) = term.wait_for(SHORT, |s| {
-        status_bar(s).contains("tag stable now points at 1-24-0")
-    });
-    assert!(ok, "no notice after the tag revert:\n{screen}");
+    wait_notice(
+        &term,
+        "tag stable now points at 1-24-0",
+        "no notice after the tag revert",
+    );
     wait_tag_on(&sim, "stable", "1-24-0");
     term.keys(&["q"]);
 }
@@ -232,8 +212,7 @@ fn a_tag_moved_before_the_cockpit_started_goes_back_from_its_webhook() {
 fn writes_towards_an_istiod_without_ready_pods_are_refused_and_t_in_a_wave_asks_for_the_phase() {
     let sim = Sim::start(&["--ready-after", "1"]);
     let dir = tempfile::tempdir().unwrap();
-    let labels_before =
-        sim.kubectl(&["get", "ns", "payments", "-o", "jsonpath={.metadata.labels}"]);
+    let labels_before = labels_text(&sim, "payments");
     let term = open_driver(&sim, &journal_file(&dir, "a"));
 
     sim.kubectl(&[
@@ -319,12 +298,11 @@ fn writes_towards_an_istiod_without_ready_pods_are_refused_and_t_in_a_wave_asks_
     type_text(&term, "wave 1: staging");
     term.keys(&["Enter"]);
     wait_tag_on(&sim, "stable", "1-25-0");
-    let journal_text = std::fs::read_to_string(journal_file(&dir, "a")).unwrap_or_default();
-    let entry: Value = journal_text
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+    let entries = journal_entries(&journal_file(&dir, "a"));
+    let entry = entries
+        .iter()
         .find(|e| e["action"] == "move-tag" && e["result"] == "ok")
-        .unwrap_or_else(|| panic!("no move-tag in the journal:\n{journal_text}"));
+        .unwrap_or_else(|| panic!("no move-tag in the journal: {entries:#?}"));
     assert_eq!(
         entry["why"], "override: tag moved during wave 1: staging, outside the plan's tag phase",
         "{entry}"
@@ -388,8 +366,7 @@ fn with_a_plan_file_a_record_naming_other_revisions_is_shown_not_used() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let plan = dir.path().join("plan.toml");
-    std::fs::write(&plan, "from = \"1-24-0\"\nto = \"1-25-0\"\n").unwrap();
+    let plan = write(&dir, "plan.toml", "from = \"1-24-0\"\nto = \"1-25-0\"\n");
     let term = open_cockpit(&cockpit_line(
         &sim,
         "",

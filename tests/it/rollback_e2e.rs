@@ -11,10 +11,11 @@ use std::time::{Duration, Instant};
 
 use crate::common::cluster::*;
 use crate::common::cockpit_term::*;
+use crate::common::files::write;
+use crate::common::journal::*;
 use crate::common::prometheus::Prometheus;
 use crate::common::tmux::Tmux;
 use crate::common::{Sim, eventually};
-use serde_json::Value;
 
 /// All on 1-24-0 through `istio.io/rev=1-24-0`, four pods, steady traffic.
 const NS: &str = "staging-api";
@@ -24,7 +25,6 @@ const BREACH: Duration = Duration::from_secs(120);
 /// A plan with one wave (`NS`) and a latency trigger of +50% for 10 s; the other triggers are
 /// set out of reach so that only latency can fire.
 fn write_plan(dir: &Path, auto_rollback: bool, prometheus_service: Option<&str>) -> PathBuf {
-    let path = dir.join("plan.toml");
     let service = prometheus_service
         .map(|s| format!("prometheus_service = \"{s}\"\n"))
         .unwrap_or_default();
@@ -48,8 +48,7 @@ convergence_p99 = "60s"
 auto_rollback = {auto_rollback}
 "#
     );
-    std::fs::write(&path, text).expect("plan written");
-    path
+    write(dir, "plan.toml", &text)
 }
 
 /// The metrics pane's traffic row of `ns` on `rev`: rows after the `REQ/S` header, where a
@@ -72,27 +71,6 @@ fn traffic_row(screen: &str, ns: &str, rev: &str) -> Option<String> {
         }
     }
     None
-}
-
-/// Every pod of `ns` that is not on its way out runs `rev` and is ready.
-fn all_ready_on(sim: &Sim, ns: &str, rev: &str) -> bool {
-    let out = sim.kubectl(&["get", "pods", "-n", ns, "-o", "json"]);
-    let list: Value = serde_json::from_str(&out).expect("kubectl printed JSON");
-    let pods: Vec<&Value> = list["items"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|p| p["metadata"]["deletionTimestamp"].is_null())
-        .collect();
-    !pods.is_empty()
-        && pods.iter().all(|p| {
-            let ready = p["status"]["conditions"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .any(|c| c["type"] == "Ready" && c["status"] == "True");
-            p["metadata"]["annotations"]["istio.io/rev"] == rev && ready
-        })
 }
 
 /// A breach may take a scrape (2 s) and the rate's second sample, a round of the cockpit
@@ -175,7 +153,7 @@ fn prometheus_sees_the_breach_and_one_key_reverts_it() {
 
     migrate_into_the_fault(&sim, &term);
     let moved = eventually(BREACH, || {
-        all_ready_on(&sim, NS, "1-25-0").then(Instant::now)
+        all_ready_on(&pods_json(&sim, NS), "1-25-0").then(Instant::now)
     });
     let moved = moved.expect("the namespace's pods never all ran 1-25-0");
     let banner = format!("{NS}: p99 latency");
@@ -259,7 +237,7 @@ fn direct_scrape_sees_the_breach_and_auto_rollback_reverts_it() {
 
     migrate_into_the_fault(&sim, &term);
     let moved = eventually(BREACH, || {
-        all_ready_on(&sim, NS, "1-25-0").then(Instant::now)
+        all_ready_on(&pods_json(&sim, NS), "1-25-0").then(Instant::now)
     });
     let moved = moved.expect("the namespace's pods never all ran 1-25-0");
     // Nobody presses a key: the cockpit reverts by itself and journals why.

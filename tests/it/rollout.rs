@@ -7,8 +7,10 @@ use std::process::Child;
 use std::sync::mpsc::{self, Receiver};
 use std::time::{Duration, Instant};
 
-use crate::common::{Sim, eventually};
 use serde_json::Value;
+
+use crate::common::cluster::{is_ready, json, label_for};
+use crate::common::{Sim, eventually};
 
 /// Every test finishes its waiting within this.
 const BUDGET: Duration = Duration::from_secs(60);
@@ -32,8 +34,10 @@ fn items(sim: &Sim, args: &[&str]) -> Vec<Value> {
     let mut full = vec!["get"];
     full.extend_from_slice(args);
     full.extend_from_slice(&["-o", "json"]);
-    let list: Value = serde_json::from_str(&sim.kubectl(&full)).expect("kubectl JSON");
-    list["items"].as_array().cloned().unwrap_or_default()
+    json(sim, &full)["items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
 }
 
 fn name(obj: &Value) -> &str {
@@ -45,11 +49,7 @@ fn terminating(pod: &Value) -> bool {
 }
 
 fn ready(pod: &Value) -> bool {
-    !terminating(pod)
-        && pod["status"]["conditions"].as_array().is_some_and(|cs| {
-            cs.iter()
-                .any(|c| c["type"] == "Ready" && c["status"] == "True")
-        })
+    !terminating(pod) && is_ready(pod)
 }
 
 fn injected_revision(pod: &Value) -> String {
@@ -148,14 +148,7 @@ impl Drop for Watch {
 fn restarting_after_a_relabel_injects_every_pod_with_the_new_revision() {
     let (sim, deadline) = start();
     let ns = "staging-web";
-    sim.kubectl(&[
-        "label",
-        "ns",
-        ns,
-        "istio.io/rev=1-25-0",
-        "istio-injection-",
-        "--overwrite",
-    ]);
+    label_for(&sim, ns, "1-25-0");
     let before = items(&sim, &["pods", "-n", ns]);
     assert!(before.iter().all(|p| injected_revision(p) == "1-24-0"));
 

@@ -10,19 +10,20 @@
 //! banner and the metrics pane once 1-25-0 is also slow). Plain `cargo test` skips it (it restarts a
 //! namespace and waits for NACKs) but runs the unit tests of the SVG writer.
 
-use crate::common;
-use crate::common::svg;
-
 use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use istio_cockpit::app::event::Event;
 use istio_cockpit::app::state::{Mode, Pane, State};
-use istio_cockpit::cluster::connect::{self, Target};
 use istio_cockpit::cockpit::headless::Headless;
 use istio_cockpit::ui::theme::{Palette, Theme};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
+
+use crate::common;
+use crate::common::clients::synced;
+use crate::common::cluster::label_for;
+use crate::common::svg;
 
 const WIDTH: u16 = 160;
 const HEIGHT: u16 = 48;
@@ -83,19 +84,10 @@ fn save(state: &State, theme: &Theme, path: &str, title: &str) {
 #[ignore = "regenerates screenshots/: cargo test --test it screenshots:: -- --ignored"]
 async fn draw_the_readme_screenshots() {
     let sim = common::Sim::start(&["--ready-after", "1"]);
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let target = Target {
-        kubeconfig: Some(sim.kubeconfig_path().to_path_buf()),
-        context: Some("sim-admin".into()),
-    };
-    let conn = connect::connect(&target)
-        .await
-        .expect("connect to the simulator");
+    let conn = sim.connect("sim-admin").await;
     let theme = Theme::builtin("default", Palette::TrueColor).expect("the default theme");
     let mut cockpit = Headless::start(&conn, Mode::Driver, 1000, WIDTH, HEIGHT);
 
-    let synced =
-        |s: &State| s.namespaces.synced && s.pods.synced && s.webhooks.synced && !s.logs.is_empty();
     assert!(
         cockpit.pump_until(Duration::from_secs(30), synced).await,
         "the cockpit never synced with the simulator"
@@ -135,14 +127,7 @@ async fn draw_the_readme_screenshots() {
     }
 
     // 1-25-0 logs NACKs only for proxies it serves: move staging-web to it first.
-    sim.kubectl(&[
-        "label",
-        "ns",
-        "staging-web",
-        "istio.io/rev=1-25-0",
-        "istio-injection-",
-        "--overwrite",
-    ]);
+    label_for(&sim, "staging-web", "1-25-0");
     sim.kubectl(&["rollout", "restart", "deploy", "-n", "staging-web"]);
     sim.kubectl(&[
         "rollout",

@@ -1,16 +1,15 @@
 //! The simulated API server's service proxy in front of a real HTTP server on loopback,
 //! through kubectl, a plain HTTPS client and kube-rs.
 
-use crate::common;
-
 use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::IntoResponse;
-use kube::config::{KubeConfigOptions, Kubeconfig};
-use kube::{Client, Config};
+use kube::Client;
 use serde_json::{Value, json};
+
+use crate::common;
 
 const QUERY_PATH: &str =
     "/api/v1/namespaces/monitoring/services/prometheus:9090/proxy/api/v1/query";
@@ -131,9 +130,7 @@ fn raw_post(sim: &common::Sim, context: &str, path: &str, body: &str) -> std::pr
 
 #[test]
 fn kubectl_reaches_a_real_server_through_the_service() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let log = dir.path().join("requests.log");
-    let sim = common::Sim::start(&["--request-log", log.to_str().expect("utf-8 path")]);
+    let sim = common::Sim::start_logging(&[]);
     let port = start_echo();
     apply(&sim, service("prometheus", Some(("127.0.0.1", port))));
 
@@ -176,15 +173,15 @@ fn kubectl_reaches_a_real_server_through_the_service() {
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert!(stderr.contains("forbidden"), "{stderr}");
 
-    let logged = std::fs::read_to_string(&log).unwrap_or_default();
+    let logged = sim.requests();
     let lines = [
         "get GET /api/v1/namespaces/monitoring/services/prometheus:9090/proxy/api/v1/query?query=up",
         "create POST /api/v1/namespaces/monitoring/services/prometheus:web/proxy/api/v1/admin/tsdb/snapshot",
     ];
     for line in lines {
         assert!(
-            logged.lines().any(|l| l.starts_with(line)),
-            "{line:?} not in\n{logged}"
+            logged.iter().any(|l| l.starts_with(line)),
+            "{line:?} not in {logged:#?}"
         );
     }
 }
@@ -251,15 +248,7 @@ async fn failures_are_statuses_and_the_sim_keeps_serving() {
 }
 
 async fn kube_client(sim: &common::Sim) -> Client {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let kubeconfig = Kubeconfig::read_from(sim.kubeconfig_path()).expect("read kubeconfig");
-    let options = KubeConfigOptions {
-        context: Some("sim-admin".to_string()),
-        ..KubeConfigOptions::default()
-    };
-    let mut config = Config::from_custom_kubeconfig(kubeconfig, &options)
-        .await
-        .expect("config");
+    let mut config = sim.kube_config("sim-admin").await;
     // By default kube-rs retries 503 with a backoff that adds up to minutes.
     config.default_retry = false;
     Client::try_from(config).expect("client")

@@ -3,61 +3,20 @@
 //! switched on for that revision shows in the next readings. A slow API server does not
 //! stretch the rounds. The same rounds read istiod's CPU and memory.
 
-use crate::common;
-
 use std::time::Duration;
 
 use istio_cockpit::app::event::Event;
-use istio_cockpit::app::metrics_sample::SampleTarget;
-use istio_cockpit::app::pod::PodInfo;
-use istio_cockpit::app::pod_fields::PodFields;
 use istio_cockpit::cluster::metrics_source;
 use istio_cockpit::metrics::reading::{Reading, Traffic};
-use kube::api::{Api, ListParams};
-use kube::config::{KubeConfigOptions, Kubeconfig};
-use kube::{Client, Config};
+use kube::Client;
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
+use crate::common;
+use crate::common::sidecars::sample_targets;
+
 const NAMESPACE: &str = "checkout";
 const REVISION: &str = "1-24-0";
-
-async fn client(sim: &common::Sim) -> Client {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let kubeconfig = Kubeconfig::read_from(sim.kubeconfig_path()).expect("read kubeconfig");
-    let options = KubeConfigOptions {
-        context: Some("sim-viewer".into()),
-        ..KubeConfigOptions::default()
-    };
-    let config = Config::from_custom_kubeconfig(kubeconfig, &options)
-        .await
-        .expect("config");
-    Client::try_from(config).expect("client")
-}
-
-/// Up to three ready pods of `NAMESPACE` injected by `REVISION`, by name.
-async fn targets(client: &Client) -> Vec<SampleTarget> {
-    let pods: Api<PodFields> = Api::namespaced(client.clone(), NAMESPACE);
-    let list = pods.list(&ListParams::default()).await.expect("list pods");
-    let mut infos: Vec<PodInfo> = list.items.iter().map(PodInfo::from_pod).collect();
-    infos.sort_by(|a, b| a.name.cmp(&b.name));
-    let chosen: Vec<SampleTarget> = infos
-        .into_iter()
-        .filter(|p| p.is_ready() && p.phase == "Running")
-        .filter(|p| p.revision.as_deref() == Some(REVISION))
-        .take(3)
-        .map(|p| SampleTarget {
-            namespace: p.namespace,
-            pod: p.name,
-            revision: REVISION.into(),
-        })
-        .collect();
-    assert!(
-        !chosen.is_empty(),
-        "no ready pod of {NAMESPACE} on {REVISION}"
-    );
-    chosen
-}
 
 /// Readings until `check` finds what it wants in one, or `within` passes.
 async fn reading_where<T>(
@@ -89,8 +48,8 @@ fn sampled(reading: &Reading) -> Option<Traffic> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sampled_sidecars_give_traffic_and_show_a_faulty_revision() {
     let sim = common::Sim::start(&[]);
-    let client = client(&sim).await;
-    let chosen = targets(&client).await;
+    let client = sim.kube_client("sim-viewer").await;
+    let chosen = sample_targets(&client, NAMESPACE, REVISION).await;
     let (_sample, sample) = watch::channel(chosen.clone());
     let (tx, mut rx) = mpsc::channel(16);
     let task = metrics_source::spawn(&client, sample, &tx);
@@ -139,8 +98,8 @@ async fn answers_slowly(client: &Client) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_api_server_does_not_stretch_the_rounds() {
     let sim = common::Sim::start(&[]);
-    let client = client(&sim).await;
-    let chosen = targets(&client).await;
+    let client = sim.kube_client("sim-viewer").await;
+    let chosen = sample_targets(&client, NAMESPACE, REVISION).await;
     let (_sample, sample) = watch::channel(chosen.clone());
     let (tx, mut rx) = mpsc::channel(16);
     // Every request, the pod proxy's included, now takes longer than a scrape may.

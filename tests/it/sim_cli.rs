@@ -1,9 +1,9 @@
 //! The `sim` command as a user meets it: its ready line, its errors, and how it stops.
 
-use crate::common;
-
 use std::process::{Command, Stdio};
 use std::time::Duration;
+
+use crate::common;
 
 fn sim_command(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_istio-cockpit"))

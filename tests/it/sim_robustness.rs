@@ -3,113 +3,45 @@
 //! callers get 401 except on the health and version endpoints, and churn does not stop it
 //! from answering.
 
-use crate::common;
-
 use std::time::{Duration, Instant};
 
 use reqwest::Method;
-use serde_json::{Value, json};
+use serde_json::json;
 
-struct Http {
-    client: reqwest::Client,
-    base: String,
-    token: String,
+use crate::common;
+use crate::common::clients::{Http, assert_status};
+
+/// Reads, and writes, still work.
+async fn alive(http: &Http) {
+    let (code, body) = http.get("/api/v1/namespaces/checkout/pods?limit=1").await;
+    assert_eq!(code, 200, "the simulator stopped answering: {body}");
+    let (code, body) = http
+        .send(
+            Method::PATCH,
+            "/api/v1/namespaces/checkout",
+            "application/merge-patch+json",
+            r#"{"metadata":{"labels":{"still-writable":"yes"}}}"#,
+        )
+        .await;
+    assert_eq!(code, 200, "the simulator stopped taking writes: {body}");
 }
 
-impl Http {
-    fn new(sim: &common::Sim) -> Http {
-        Http {
-            client: sim.http_client(),
-            base: sim.api.clone(),
-            token: sim.admin_token(),
-        }
-    }
-
-    async fn send(
-        &self,
-        method: Method,
-        path: &str,
-        content_type: &str,
-        body: &str,
-    ) -> (u16, Value) {
-        let resp = self
-            .client
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(&self.token)
-            .header("content-type", content_type)
-            .body(body.to_string())
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("{path}: no answer: {e}"));
-        let code = resp.status().as_u16();
-        let text = resp.text().await.unwrap_or_default();
-        (
-            code,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
-    }
-
-    async fn get(&self, path: &str) -> (u16, Value) {
-        self.send(Method::GET, path, "application/json", "").await
-    }
-
-    async fn anonymous(&self, path: &str) -> (u16, Value) {
-        let resp = self
-            .client
-            .get(format!("{}{path}", self.base))
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("{path}: no answer: {e}"));
-        let code = resp.status().as_u16();
-        let text = resp.text().await.unwrap_or_default();
-        (
-            code,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
-    }
-
-    /// Reads, and writes, still work.
-    async fn alive(&self) {
-        let (code, body) = self.get("/api/v1/namespaces/checkout/pods?limit=1").await;
-        assert_eq!(code, 200, "the simulator stopped answering: {body}");
-        let (code, body) = self
-            .send(
-                Method::PATCH,
-                "/api/v1/namespaces/checkout",
-                "application/merge-patch+json",
-                r#"{"metadata":{"labels":{"still-writable":"yes"}}}"#,
-            )
-            .await;
-        assert_eq!(code, 200, "the simulator stopped taking writes: {body}");
-    }
-
-    async fn first_pod(&self, ns: &str) -> String {
-        let (code, body) = self
-            .get(&format!("/api/v1/namespaces/{ns}/pods?limit=1"))
-            .await;
-        assert_eq!(code, 200, "{body}");
-        body["items"][0]["metadata"]["name"]
-            .as_str()
-            .expect("a pod")
-            .to_string()
-    }
-}
-
-fn assert_status(what: &str, code: u16, body: &Value, want: u16) {
-    assert_eq!(code, want, "{what}: {body}");
-    assert_eq!(body["kind"], "Status", "{what}: {body}");
-    assert_eq!(body["code"], want, "{what}: {body}");
-    assert!(
-        body["message"].as_str().is_some_and(|m| !m.is_empty()),
-        "{what}: {body}"
-    );
+async fn first_pod(http: &Http, ns: &str) -> String {
+    let (code, body) = http
+        .get(&format!("/api/v1/namespaces/{ns}/pods?limit=1"))
+        .await;
+    assert_eq!(code, 200, "{body}");
+    body["items"][0]["metadata"]["name"]
+        .as_str()
+        .expect("a pod")
+        .to_string()
 }
 
 #[tokio::test]
 async fn log_parameters_out_of_range_are_refused_and_the_sim_keeps_answering() {
     let sim = common::Sim::start(&[]);
     let http = Http::new(&sim);
-    let pod = http.first_pod("checkout").await;
+    let pod = first_pod(&http, "checkout").await;
     let log = format!("/api/v1/namespaces/checkout/pods/{pod}/log?container=istio-proxy");
 
     let (code, body) = http
@@ -134,7 +66,7 @@ async fn log_parameters_out_of_range_are_refused_and_the_sim_keeps_answering() {
         .get(&format!("{log}&sinceSeconds=60&tailLines=5"))
         .await;
     assert_eq!(code, 200);
-    http.alive().await;
+    alive(&http).await;
 }
 
 #[tokio::test]
@@ -196,14 +128,14 @@ async fn a_pod_without_spec_in_an_injected_namespace_is_invalid_and_nothing_wedg
         .filter_map(|c| c["name"].as_str())
         .collect();
     assert_eq!(containers, ["app", "istio-proxy"], "{body}");
-    http.alive().await;
+    alive(&http).await;
 }
 
 #[tokio::test]
 async fn malformed_requests_answer_a_status_and_never_a_server_error() {
     let sim = common::Sim::start(&[]);
     let http = Http::new(&sim);
-    let pod = http.first_pod("checkout").await;
+    let pod = first_pod(&http, "checkout").await;
     let json = "application/json";
     let merge = "application/merge-patch+json";
     let cms = "/api/v1/namespaces/default/configmaps";
@@ -420,7 +352,7 @@ async fn malformed_requests_answer_a_status_and_never_a_server_error() {
         .expect("watch");
     assert_eq!(resp.status().as_u16(), 200);
     drop(resp);
-    http.alive().await;
+    alive(&http).await;
 }
 
 #[tokio::test]
@@ -498,7 +430,7 @@ async fn the_sim_answers_every_request_while_it_churns() {
     }
     assert!(answered > 10, "only {answered} requests in 6 s");
     set_churn(&http, 0).await;
-    http.alive().await;
+    alive(&http).await;
 }
 
 /// Every resource the discovery documents, as a collection path in `checkout` when namespaced.
@@ -591,7 +523,7 @@ async fn every_route_refuses_garbage_with_a_client_error_status() {
             assert_eq!(answer["kind"], "Status", "{what}: {answer}");
         }
     }
-    http.alive().await;
+    alive(&http).await;
 }
 
 #[tokio::test]
@@ -659,5 +591,5 @@ async fn absurd_numbers_written_into_a_replicaset_do_not_stop_the_controllers() 
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
-    http.alive().await;
+    alive(&http).await;
 }

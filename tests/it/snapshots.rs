@@ -1,13 +1,12 @@
 //! Snapshots of the full screen and of each pane, drawn into ratatui's TestBackend from a
 //! fixed state. Text snapshots at three sizes; style snapshots in the default and mono themes.
 
-use istio_cockpit::fixture;
-
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use istio_cockpit::app::event::Event;
 use istio_cockpit::app::state::{Mode, Pane, State};
 use istio_cockpit::app::update::update;
 use istio_cockpit::cockpit::headless::render_text;
+use istio_cockpit::fixture;
 use istio_cockpit::ui::layout;
 use istio_cockpit::ui::theme::{Palette, Theme};
 use ratatui::Terminal;

@@ -1,17 +1,13 @@
 //! Theme files as a user writes them: loaded from disk through `Theme::load`, with errors that
 //! say which file, line and key to fix.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use istio_cockpit::ui::theme::*;
 use ratatui::style::{Color, Modifier};
 use tempfile::TempDir;
 
-fn write(dir: &TempDir, name: &str, text: &str) -> PathBuf {
-    let path = dir.path().join(name);
-    std::fs::write(&path, text).expect("write fixture");
-    path
-}
+use crate::common::files::write;
 
 fn load(path: &Path, palette: Palette) -> Result<Theme, ThemeError> {
     Theme::load(path.to_str().expect("utf-8 temp path"), palette)

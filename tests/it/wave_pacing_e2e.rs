@@ -10,11 +10,14 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use serde_json::Value;
+
 use crate::common::cluster::*;
 use crate::common::cockpit_term::*;
+use crate::common::files::write;
+use crate::common::journal::*;
 use crate::common::tmux::Tmux;
 use crate::common::{Sim, eventually};
-use serde_json::Value;
 
 /// The wave, in the order it moves (names sort): four pods, then five.
 const FIRST: &str = "staging-api";
@@ -25,7 +28,6 @@ const OTHER: &str = "search";
 /// A plan with one wave of `FIRST` and `SECOND`, baking `bake` each. Only latency can fire:
 /// the other triggers are set out of reach.
 fn write_plan(dir: &Path, bake: &str, latency_for: &str) -> PathBuf {
-    let path = dir.join("plan.toml");
     let text = format!(
         r#"from = "1-24-0"
 to = "1-25-0"
@@ -47,8 +49,7 @@ mtls_errors = 100000
 convergence_p99 = "60s"
 "#
     );
-    std::fs::write(&path, text).expect("plan written");
-    path
+    write(dir, "plan.toml", &text)
 }
 
 /// The metrics pane shows traffic of `ns` on `rev` (a row after the `REQ/S` header).
@@ -86,19 +87,16 @@ fn cockpit_with_baselines(sim: &Sim, dir: &Path, plan: &Path) -> Tmux {
 }
 
 /// Requests the simulator logged that write to `ns` or to anything in it.
-fn writes_to(log: &Path, ns: &str) -> Vec<String> {
+fn writes_to(sim: &Sim, ns: &str) -> Vec<String> {
     let own = format!("/api/v1/namespaces/{ns}");
     let inside = format!("/namespaces/{ns}/");
-    std::fs::read_to_string(log)
-        .unwrap_or_default()
-        .lines()
-        .filter(|l| !matches!(l.split_whitespace().next(), Some("get" | "list" | "watch")))
+    sim.writes()
+        .into_iter()
         .filter(|l| {
             let path = l.split_whitespace().nth(2).unwrap_or("");
             let path = path.split('?').next().unwrap_or("");
             path == own || path.contains(&inside)
         })
-        .map(str::to_string)
         .collect()
 }
 
@@ -181,23 +179,6 @@ impl Drop for Moment {
     }
 }
 
-/// Every pod not on its way out runs 1-25-0 and is Ready.
-fn all_ready_on_new(pods: &[Value]) -> bool {
-    let live: Vec<&Value> = pods
-        .iter()
-        .filter(|p| p["metadata"]["deletionTimestamp"].is_null())
-        .collect();
-    !live.is_empty()
-        && live.iter().all(|p| {
-            let ready = p["status"]["conditions"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .any(|c| c["type"] == "Ready" && c["status"] == "True");
-            p["metadata"]["annotations"]["istio.io/rev"] == "1-25-0" && ready
-        })
-}
-
 fn labelled_new(namespaces: &[Value]) -> bool {
     namespaces
         .iter()
@@ -211,7 +192,9 @@ fn the_second_namespace_waits_for_the_first_to_be_ready_and_baked() {
     let plan = write_plan(dir.path(), "15s", "1m");
     let term = cockpit_with_baselines(&sim, dir.path(), &plan);
 
-    let first_ready = Moment::watch(&sim, &["pods", "-n", FIRST], all_ready_on_new);
+    let first_ready = Moment::watch(&sim, &["pods", "-n", FIRST], |pods| {
+        all_ready_on(pods, "1-25-0")
+    });
     let second_patched = Moment::watch(&sim, &["namespace", SECOND], labelled_new);
     let preview = open_dialog(&term, "M", "Migrate wave 1: canary ?");
     assert!(
@@ -243,7 +226,6 @@ fn the_second_namespace_waits_for_the_first_to_be_ready_and_baked() {
 fn a_latency_breach_stops_the_wave_on_the_first_namespace() {
     let dir = tempfile::tempdir().expect("temp dir");
     let sim = Sim::start_logging(&["--ready-after", "1"]);
-    let log = sim.request_log();
     let plan = write_plan(dir.path(), "2m", "5s");
     let term = cockpit_with_baselines(&sim, dir.path(), &plan);
     let before = namespace_labels(&sim, SECOND);
@@ -281,9 +263,9 @@ fn a_latency_breach_stops_the_wave_on_the_first_namespace() {
     assert!(ok, "{screen}");
     std::thread::sleep(Duration::from_secs(5));
     assert_eq!(namespace_labels(&sim, SECOND), before);
-    assert_eq!(writes_to(&log, SECOND), Vec::<String>::new());
+    assert_eq!(writes_to(&sim, SECOND), Vec::<String>::new());
     assert!(
-        !writes_to(&log, FIRST).is_empty(),
+        !writes_to(&sim, FIRST).is_empty(),
         "the first namespace was written"
     );
 }
@@ -292,7 +274,6 @@ fn a_latency_breach_stops_the_wave_on_the_first_namespace() {
 fn a_cancelled_wave_does_not_run_behind_a_single_migration() {
     let dir = tempfile::tempdir().expect("temp dir");
     let sim = Sim::start_logging(&["--ready-after", "1"]);
-    let log = sim.request_log();
     let plan = write_plan(dir.path(), "15s", "1m");
     let journal_file = dir.path().join("journal.jsonl");
     let extra = format!("--plan {}", plan.display());
@@ -330,10 +311,10 @@ fn a_cancelled_wave_does_not_run_behind_a_single_migration() {
     );
     for ns in [FIRST, SECOND] {
         assert_eq!(
-            writes_to(&log, ns),
+            writes_to(&sim, ns),
             Vec::<String>::new(),
             "{ns} was written"
         );
     }
-    assert!(!writes_to(&log, OTHER).is_empty());
+    assert!(!writes_to(&sim, OTHER).is_empty());
 }

@@ -72,6 +72,19 @@ pub fn status_bar(screen: &str) -> &str {
         .unwrap_or("")
 }
 
+/// Waits until the status bar passes `check`; whether it did, and the last screen.
+pub fn wait_status(term: &Tmux, timeout: Duration, check: impl Fn(&str) -> bool) -> (bool, String) {
+    term.wait_for(timeout, |s| check(status_bar(s)))
+}
+
+/// Waits until the status bar shows `notice` and returns the screen; fails with `failure`
+/// and the screen otherwise.
+pub fn wait_notice(term: &Tmux, notice: &str, failure: &str) -> String {
+    let (ok, screen) = wait_status(term, SHORT, |s| s.contains(notice));
+    assert!(ok, "{failure}:\n{screen}");
+    screen
+}
+
 /// The first line of the screen: the phase bar, with the namespaces moving right now.
 pub fn phase_bar(screen: &str) -> &str {
     screen.lines().next().unwrap_or("")
@@ -96,6 +109,16 @@ pub fn open_dialog(term: &Tmux, key: &str, title: &str) -> String {
     let (ok, screen) = term.wait_for(SHORT, |s| s.contains(title));
     assert!(ok, "`{key}` did not open `{title}`:\n{screen}");
     screen
+}
+
+/// Tabs to the control planes pane and waits until it has the focus (a heavy border).
+pub fn focus_control_planes(term: &Tmux) {
+    term.keys(&["Tab", "Tab", "Tab"]);
+    let (ok, screen) = term.wait_for(SHORT, |s| {
+        s.lines()
+            .any(|l| l.starts_with('┏') && l.contains("Control planes"))
+    });
+    assert!(ok, "three Tabs did not focus the control planes:\n{screen}");
 }
 
 /// The screen line of a namespace's row in the Namespaces pane.

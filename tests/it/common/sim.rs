@@ -36,6 +36,23 @@ impl Sim {
         self.dir.path().join(REQUEST_LOG)
     }
 
+    /// The requests `start_logging` has had logged so far, a line each: verb, method, path.
+    pub fn requests(&self) -> Vec<String> {
+        std::fs::read_to_string(self.request_log())
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// Those of the requests that wrote: every verb but get, list and watch.
+    pub fn writes(&self) -> Vec<String> {
+        self.requests()
+            .into_iter()
+            .filter(|l| !matches!(l.split_whitespace().next(), Some("get" | "list" | "watch")))
+            .collect()
+    }
+
     fn start_in(dir: tempfile::TempDir, extra: &[&str]) -> Sim {
         let kubeconfig = dir.path().join("kubeconfig");
         let mut child = Command::new(env!("CARGO_BIN_EXE_istio-cockpit"))
@@ -177,17 +194,6 @@ impl Sim {
     /// The admin's bearer token (the first user in the kubeconfig).
     pub fn admin_token(&self) -> String {
         self.kubeconfig_field("token")
-    }
-
-    /// An HTTPS client that trusts the simulator's CA.
-    pub fn http_client(&self) -> reqwest::Client {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let ca = reqwest::Certificate::from_pem(&self.ca_pem()).expect("CA certificate");
-        reqwest::Client::builder()
-            .tls_certs_only([ca])
-            .timeout(Duration::from_secs(30))
-            .build()
-            .expect("https client")
     }
 }
 
