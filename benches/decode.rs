@@ -5,9 +5,9 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use istio_cockpit::app::pod::PodInfo;
-use istio_cockpit::app::pod_fields::PodFields;
+use istio_cockpit::cluster::decode::pod_fields::PodFields;
 use istio_cockpit::k8s::selector::{FieldSelector, LabelSelector};
+use istio_cockpit::mesh::pod::PodInfo;
 use istio_cockpit::sim::scenario::{self, Options};
 use istio_cockpit::sim::store::Store;
 use k8s_openapi::api::core::v1::Pod;

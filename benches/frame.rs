@@ -4,7 +4,7 @@ mod common;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use istio_cockpit::app::state::State;
-use istio_cockpit::app::view::Mesh;
+use istio_cockpit::mesh::Mesh;
 use istio_cockpit::ui::layout::{self, Areas};
 use istio_cockpit::ui::theme::Theme;
 use istio_cockpit::ui::{self, panes};
@@ -39,7 +39,7 @@ fn frames(c: &mut Criterion) {
     state.ui.show_metrics = false;
 
     // Each pane drawn where the full screen puts it, with the mesh computed once outside.
-    let mesh = Mesh::of(&state);
+    let mesh = state.mesh();
     let areas: Areas = layout::areas(
         common::WIDTH,
         common::HEIGHT,

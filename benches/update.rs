@@ -22,7 +22,7 @@ fn pod_events(c: &mut Criterion) {
             flip = !flip;
             let mut pod = elsewhere.clone();
             pod.ready = if flip { 1 } else { 2 };
-            fixture::apply(&mut state, black_box(Event::Pods(Watch::Apply(pod))));
+            common::apply(&mut state, black_box(Event::Pods(Watch::Apply(pod))));
         })
     });
     // In the namespace on screen, which is also on the move.
@@ -32,7 +32,7 @@ fn pod_events(c: &mut Criterion) {
             flip = !flip;
             let mut pod = selected.clone();
             pod.revision = Some(if flip { NEW } else { OLD }.into());
-            fixture::apply(&mut state, black_box(Event::Pods(Watch::Apply(pod))));
+            common::apply(&mut state, black_box(Event::Pods(Watch::Apply(pod))));
         })
     });
     let added = {
@@ -42,8 +42,8 @@ fn pod_events(c: &mut Criterion) {
     };
     group.bench_function("pod_added_then_deleted", |b| {
         b.iter(|| {
-            fixture::apply(&mut state, Event::Pods(Watch::Apply(added.clone())));
-            fixture::apply(&mut state, Event::Pods(Watch::Delete(added.clone())));
+            common::apply(&mut state, Event::Pods(Watch::Apply(added.clone())));
+            common::apply(&mut state, Event::Pods(Watch::Delete(added.clone())));
         })
     });
     let moving = common::namespace(1233);
@@ -55,12 +55,12 @@ fn pod_events(c: &mut Criterion) {
             if flip {
                 ns.labels.insert("istio.io/rev".into(), NEW.into());
             }
-            fixture::apply(&mut state, black_box(Event::Namespaces(Watch::Apply(ns))));
+            common::apply(&mut state, black_box(Event::Namespaces(Watch::Apply(ns))));
         })
     });
     let now = fixture::now();
     group.bench_function("tick", |b| {
-        b.iter(|| fixture::apply(&mut state, Event::Tick(black_box(now))))
+        b.iter(|| common::apply(&mut state, Event::Tick(black_box(now))))
     });
     group.finish();
 }

@@ -5,15 +5,16 @@ mod common;
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use istio_cockpit::app::view::{self, Mesh};
+use istio_cockpit::app::view;
 use istio_cockpit::app::{activity, plan_flow};
+use istio_cockpit::mesh::rows;
 use istio_cockpit::ui::layout;
 
 fn derived(c: &mut Criterion) {
     let state = common::state();
-    let mesh = Mesh::of(&state);
+    let mesh = state.mesh();
     let mut group = c.benchmark_group("view");
-    group.bench_function("mesh", |b| b.iter(|| Mesh::of(black_box(&state))));
+    group.bench_function("mesh", |b| b.iter(|| black_box(&state).mesh()));
     let rows = layout::table_rows(&state, istio_cockpit::app::state::Pane::Namespaces);
     group.bench_function("namespace_rows_visible", |b| {
         b.iter(|| {
@@ -21,7 +22,7 @@ fn derived(c: &mut Criterion) {
                 .into_iter()
                 .skip(state.ui.namespaces.offset)
                 .take(rows)
-                .map(|ns| view::namespace_row(&state, &mesh, ns))
+                .map(|ns| rows::namespace_row(&state.cluster, &mesh, ns))
                 .collect::<Vec<_>>()
         })
     });
@@ -29,12 +30,12 @@ fn derived(c: &mut Criterion) {
         b.iter(|| {
             view::visible_namespaces(&state)
                 .into_iter()
-                .map(|ns| view::namespace_row(&state, &mesh, ns))
+                .map(|ns| rows::namespace_row(&state.cluster, &mesh, ns))
                 .collect::<Vec<_>>()
         })
     });
     group.bench_function("control_plane_rows", |b| {
-        b.iter(|| view::control_plane_rows(black_box(&state), &mesh))
+        b.iter(|| rows::control_plane_rows(black_box(&state.cluster), &mesh))
     });
     group.bench_function("gates", |b| {
         b.iter(|| plan_flow::current_gates(black_box(&state)))

@@ -13,7 +13,11 @@ pub mod cockpit;
 #[doc(hidden)]
 pub mod fixture;
 pub mod k8s;
+#[cfg(test)]
+mod layering;
+pub mod mesh;
 pub mod metrics;
 pub mod plan;
 pub mod sim;
+pub mod toml_file;
 pub mod ui;

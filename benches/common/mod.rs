@@ -9,13 +9,15 @@ use std::collections::BTreeMap;
 use chrono::Duration;
 use istio_cockpit::app::activity::Activity;
 use istio_cockpit::app::event::{Event, IstiodLogLine, Record, Stream, StreamStatus, Watch};
-use istio_cockpit::app::pod::PodInfo;
-use istio_cockpit::app::records::JournalEntry;
-use istio_cockpit::app::resources::NamespaceInfo;
 use istio_cockpit::app::state::{Mode, State};
-use istio_cockpit::fixture::{self, NEW, OLD, apply, listed, now};
+use istio_cockpit::app::update::update;
+use istio_cockpit::fixture::{self, NEW, OLD, now};
+use istio_cockpit::mesh::pod::PodInfo;
+use istio_cockpit::mesh::records::JournalEntry;
+use istio_cockpit::mesh::resources::NamespaceInfo;
 use istio_cockpit::metrics::control_plane::Rates;
 use istio_cockpit::metrics::reading::{Reading, Traffic};
+use istio_cockpit::ui::layout;
 use istio_cockpit::ui::theme::{Palette, Theme};
 
 pub const NAMESPACES: usize = 2_000;
@@ -24,6 +26,15 @@ pub const PODS_PER_NAMESPACE: usize = 25;
 pub const LOG_LINES: usize = 20_000;
 pub const WIDTH: u16 = 250;
 pub const HEIGHT: u16 = 70;
+
+pub fn apply(state: &mut State, event: Event) {
+    update(state, event, layout::table_rows);
+}
+
+/// A watcher's initial list, fed with the layout's page sizes.
+fn listed<T>(state: &mut State, wrap: fn(Watch<T>) -> Event, items: impl IntoIterator<Item = T>) {
+    fixture::listed(state, layout::table_rows, wrap, items);
+}
 
 pub fn theme() -> Theme {
     Theme::builtin("default", Palette::TrueColor).expect("built-in theme")

@@ -5,14 +5,13 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
-use super::injection::{DATAPLANE_MODE, INJECTION, REV};
+use crate::mesh::injection::{DATAPLANE_MODE, INJECTION, REV};
 
 /// Where a migrated namespace keeps its injection labels as they were, for `revert`.
 pub const PREVIOUS: &str = "istio-cockpit.io/previous-injection";
 /// The revision a namespace was migrated to.
 pub const MIGRATED_TO: &str = "istio-cockpit.io/migrated-to";
-/// Where a moved tag keeps the revision it pointed at before.
-pub const PREVIOUS_REVISION: &str = "istio-cockpit.io/previous-revision";
+pub use crate::mesh::resources::PREVIOUS_REVISION;
 pub const RESTARTED_AT: &str = "kubectl.kubernetes.io/restartedAt";
 
 const INJECTION_KEYS: [&str; 3] = [INJECTION, REV, DATAPLANE_MODE];

@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use super::pod::PodInfo;
 use super::state::State;
+use crate::mesh::pod::PodInfo;
 
 /// A namespace on the move: towards which revision, and whether it is a revert.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,6 +25,7 @@ impl Activity {
 /// The pods of a namespace that count for progress: injected, not on their way out.
 fn counted_pods<'a>(state: &'a State, ns: &str) -> Vec<&'a PodInfo> {
     state
+        .cluster
         .pods_in(ns)
         .filter(|p| p.is_injected() && !p.terminating)
         .collect()
@@ -51,7 +52,7 @@ pub fn settled(state: &State, ns: &str, target: &str) -> bool {
         && pods
             .iter()
             .all(|p| p.is_ready() && p.revision.as_deref() == Some(target))
-        && state.pods_in(ns).all(|p| !p.terminating)
+        && state.cluster.pods_in(ns).all(|p| !p.terminating)
 }
 
 /// `staging-web: 3/5 pods on 1-25-0 and ready` for each namespace in progress.

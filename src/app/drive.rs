@@ -9,17 +9,11 @@ use crossterm::event::{KeyCode, KeyEvent};
 use super::actions::{self, Action};
 use super::activity::Activity;
 use super::event::{ActionError, Record, Watch};
-use super::injection::{INJECTION, REV};
-use super::records::{Driver, JournalEntry, UpgradeRecord};
 use super::state::{Mode, Pane, State};
-use super::view::{self, Mesh};
-
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Records {
-    pub driver: Option<Driver>,
-    pub upgrade: Option<UpgradeRecord>,
-    pub journal: Vec<JournalEntry>,
-}
+use crate::mesh::injection::{INJECTION, REV};
+use crate::mesh::records::UpgradeRecord;
+use crate::mesh::revisions;
+use crate::mesh::rows::{self, Migration};
 
 /// A confirmed write for the executor. `expected` are the injection labels the user saw: the
 /// write is refused (and previewed again) if they changed.
@@ -102,9 +96,9 @@ pub fn apply_record(state: &mut State, event: Watch<Record>) -> bool {
         Watch::Init | Watch::InitDone => return false,
     };
     match record {
-        Record::Upgrade(u) => state.records.upgrade = (!deleted).then_some(u),
-        Record::Journal(j) => state.records.journal = if deleted { Vec::new() } else { j },
-        Record::Driver(d) => state.records.driver = if deleted { None } else { d },
+        Record::Upgrade(u) => state.cluster.records.upgrade = (!deleted).then_some(u),
+        Record::Journal(j) => state.cluster.records.journal = if deleted { Vec::new() } else { j },
+        Record::Driver(d) => state.cluster.records.driver = if deleted { None } else { d },
     }
     true
 }
@@ -113,7 +107,7 @@ pub(crate) fn why_not(state: &State) -> Option<String> {
     match &state.mode {
         Mode::Driver => None,
         Mode::ReadOnly(why) => Some(format!("read-only ({why}): actions are unavailable")),
-        Mode::Follower(holder) if holder == super::records::LEASE_EXPIRED => {
+        Mode::Follower(holder) if holder == crate::mesh::records::LEASE_EXPIRED => {
             Some("the driver lease expired: press D to drive".into())
         }
         Mode::Follower(holder) => Some(format!(
@@ -155,7 +149,7 @@ pub fn on_lease_regained(state: &mut State) {
 /// Refuses a write towards `revision` while none of its istiod pods is ready: the proxies it
 /// would inject or configure would get no configuration. Returns true when refused.
 pub(crate) fn refuse_unready_target(state: &mut State, revision: &str) -> bool {
-    let (ready, total) = view::istiod_readiness(state, revision);
+    let (ready, total) = revisions::istiod_readiness(&state.cluster, revision);
     if ready > 0 {
         return false;
     }
@@ -183,9 +177,9 @@ pub(crate) fn dry_note(state: &State) -> Vec<String> {
 }
 
 /// The namespace the action keys act on.
-fn selected_namespace(state: &State) -> Option<super::resources::NamespaceInfo> {
+fn selected_namespace(state: &State) -> Option<crate::mesh::resources::NamespaceInfo> {
     let name = state.ui.selected_namespace.as_ref()?;
-    state.namespaces.get(name).cloned()
+    state.cluster.namespaces.get(name).cloned()
 }
 
 fn confirm(
@@ -218,15 +212,15 @@ pub fn preview_migrate(state: &mut State) {
     if let Some(why) = why_not(state) {
         return notice(state, why);
     }
-    let mesh = Mesh::of(state);
+    let mesh = state.mesh();
     let Some(to) = mesh.new.clone() else {
         return notice(state, "there is no revision to migrate to");
     };
     let Some(ns) = selected_namespace(state) else {
         return notice(state, "select a namespace first");
     };
-    let row = view::namespace_row(state, &mesh, &ns);
-    if row.resolution.revision.is_none() && row.migration != view::Migration::OnOld {
+    let row = rows::namespace_row(&state.cluster, &mesh, &ns);
+    if row.resolution.revision.is_none() && row.migration != Migration::OnOld {
         return notice(
             state,
             format!("{} has no sidecar injection: nothing to migrate", ns.name),
@@ -258,7 +252,10 @@ pub fn preview_migrate(state: &mut State) {
     lines.push(format!(
         "then restart its workloads ({pods} pods), as kubectl rollout restart does"
     ));
-    lines.extend(super::manual_restart::preview_line(state, &ns.name));
+    lines.extend(crate::mesh::manual_restart::preview_line(
+        &state.cluster,
+        &ns.name,
+    ));
     let command = Command {
         action: Action::Migrate {
             namespace: ns.name.clone(),
@@ -302,7 +299,9 @@ pub fn preview_revert(state: &mut State) {
 }
 
 /// The revert of one namespace: the command and the lines that show exactly what it changes.
-pub fn revert_of(ns: &super::resources::NamespaceInfo) -> Result<(Command, Vec<String>), String> {
+pub fn revert_of(
+    ns: &crate::mesh::resources::NamespaceInfo,
+) -> Result<(Command, Vec<String>), String> {
     let patch = actions::revert_patch(&ns.labels, &ns.annotations)?;
     let after = actions::labels_after(&ns.labels, &patch);
     let mut lines = vec![format!(
@@ -334,6 +333,7 @@ pub fn revert_of(ns: &super::resources::NamespaceInfo) -> Result<(Command, Vec<S
 
 fn users_of_tag(state: &State, tag: &str) -> Vec<String> {
     state
+        .cluster
         .namespaces
         .values()
         .filter(|ns| {
@@ -393,7 +393,7 @@ pub fn preview_move_tag(state: &mut State) {
     if let Some(why) = why_not(state) {
         return notice(state, why);
     }
-    let mesh = Mesh::of(state);
+    let mesh = state.mesh();
     let Some(to) = mesh.new.clone() else {
         return notice(state, "there is no revision to move tags to");
     };
@@ -453,6 +453,7 @@ fn phase_outside_tags(state: &State) -> Option<String> {
 /// selected control-plane row; else the user chooses.
 fn preview_revert_tag(state: &mut State) {
     let moved: Vec<(String, String, String)> = state
+        .cluster
         .webhooks
         .values()
         .filter_map(|hook| {
@@ -462,6 +463,7 @@ fn preview_revert_tag(state: &mut State) {
         })
         .collect();
     let last_journalled = state
+        .cluster
         .records
         .journal
         .iter()
@@ -519,7 +521,7 @@ fn preview_revert_tag(state: &mut State) {
 
 /// The revision of the selected row on the control-planes pane.
 fn selected_control_plane(state: &State) -> Option<String> {
-    let mesh = Mesh::of(state);
+    let mesh = state.mesh();
     mesh.revisions
         .get(state.ui.control_planes.selected)
         .cloned()
@@ -717,10 +719,10 @@ pub(crate) fn queue(state: &mut State, command: Command, restart_with: Vec<Strin
     }
     if let Action::Revert { namespace } = &command.action {
         // A revert is done when the pods run whatever the restored labels select.
-        let target = state.namespaces.get(namespace).and_then(|ns| {
+        let target = state.cluster.namespaces.get(namespace).and_then(|ns| {
             let previous = actions::recorded_labels(&ns.annotations)?;
-            let mesh = Mesh::of(state);
-            super::injection::resolve(&previous, &mesh.tags, &mesh.revisions).revision
+            let mesh = state.mesh();
+            crate::mesh::injection::resolve(&previous, &mesh.tags, &mesh.revisions).revision
         });
         if let Some(target) = target {
             state
@@ -811,8 +813,8 @@ mod tests {
     use super::*;
     use crate::app::activity::progress;
     use crate::app::event::Event;
-    use crate::app::resources::{NamespaceInfo, WebhookInfo};
     use crate::app::update::update;
+    use crate::mesh::resources::{NamespaceInfo, WebhookInfo};
 
     fn rows(_: &State, _: Pane) -> usize {
         10
@@ -865,8 +867,8 @@ mod tests {
         s
     }
 
-    fn istiod(revision: &str, ready: bool) -> crate::app::pod::PodInfo {
-        crate::app::pod::PodInfo {
+    fn istiod(revision: &str, ready: bool) -> crate::mesh::pod::PodInfo {
+        crate::mesh::pod::PodInfo {
             namespace: "istio-system".into(),
             name: format!("istiod-{revision}-a"),
             phase: "Running".into(),
@@ -879,7 +881,7 @@ mod tests {
             proxy: None,
             istiod: Some((
                 revision.into(),
-                crate::app::version::Version::parse(revision),
+                crate::mesh::version::Version::parse(revision),
             )),
             app: Some("istiod".into()),
             cpu_millis: 0,
@@ -948,7 +950,7 @@ mod tests {
     #[test]
     fn a_tag_moved_during_a_wave_needs_the_phase_name_and_is_journalled_as_an_override() {
         let mut s = state();
-        s.plan = crate::plan::derive(&s);
+        s.plan = crate::plan::derive(&s.cluster);
         key(&mut s, 't');
         let Some(Dialog::TypeToConfirm {
             title, expected, ..
@@ -1039,16 +1041,19 @@ mod tests {
         key(&mut s, 'n');
 
         // The journal names the last move.
-        s.records.journal.push(crate::app::records::JournalEntry {
-            at: s.now,
-            who: "someone".into(),
-            action: "move-tag".into(),
-            target: "tag/default".into(),
-            change: serde_json::json!({}),
-            result: "ok".into(),
-            dry_run: false,
-            why: None,
-        });
+        s.cluster
+            .records
+            .journal
+            .push(crate::mesh::records::JournalEntry {
+                at: s.now,
+                who: "someone".into(),
+                action: "move-tag".into(),
+                target: "tag/default".into(),
+                change: serde_json::json!({}),
+                result: "ok".into(),
+                dry_run: false,
+                why: None,
+            });
         key(&mut s, 'r');
         assert_eq!(
             dialog_title(&s),
@@ -1057,7 +1062,7 @@ mod tests {
         key(&mut s, 'n');
 
         // Without the journal, the tag on the selected row: stable went back once already.
-        s.records.journal.clear();
+        s.cluster.records.journal.clear();
         moved_tag(&mut s, "stable", "1-24-0", "1-25-0");
         s.ui.control_planes.selected = 0;
         key(&mut s, 'r');
@@ -1186,7 +1191,7 @@ mod tests {
     #[test]
     fn progress_counts_each_workload_until_every_pod_is_on_the_target() {
         let mut s = state();
-        let pod = |name: &str, app: &str, rev: &str, ready: bool| crate::app::pod::PodInfo {
+        let pod = |name: &str, app: &str, rev: &str, ready: bool| crate::mesh::pod::PodInfo {
             namespace: "payments".into(),
             name: name.into(),
             phase: "Running".into(),
@@ -1196,7 +1201,7 @@ mod tests {
             created: None,
             terminating: false,
             revision: Some(rev.into()),
-            proxy: crate::app::version::Version::parse(rev),
+            proxy: crate::mesh::version::Version::parse(rev),
             istiod: None,
             app: Some(app.into()),
             cpu_millis: 0,

@@ -4,20 +4,10 @@ use chrono::{DateTime, Utc};
 use crossterm::event::KeyEvent;
 
 use super::actions::Action;
-use super::pod::PodInfo;
-use super::records::{Driver, JournalEntry, UpgradeRecord};
-use super::resources::{DaemonSetInfo, NamespaceInfo, WebhookInfo};
-
-/// A watcher's stream, as kube-rs' watcher reports it: a (re)list is `Init`, its objects, then
-/// `InitDone`, after which `Apply`/`Delete` follow live.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Watch<T> {
-    Init,
-    InitApply(T),
-    InitDone,
-    Apply(T),
-    Delete(T),
-}
+pub use crate::mesh::collection::Watch;
+use crate::mesh::pod::PodInfo;
+use crate::mesh::records::{Driver, JournalEntry, UpgradeRecord};
+use crate::mesh::resources::{DaemonSetInfo, NamespaceInfo, WebhookInfo};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Stream {

@@ -9,10 +9,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::namespace_facts;
 use super::plan_flow::current_phase;
-use super::pod::PodInfo;
 use super::state::State;
+use crate::mesh::pod::PodInfo;
+pub use crate::metrics::data_plane::SampleTarget;
 use crate::plan::model::{Phase, Plan};
 
 /// Pods sampled per namespace and revision.
@@ -21,15 +21,6 @@ pub const PODS_PER_REVISION: usize = 3;
 pub const MAX_NAMESPACES: usize = 16;
 /// Pods sampled at most, in all.
 pub const MAX_PODS: usize = 48;
-
-/// One sidecar to scrape.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct SampleTarget {
-    pub namespace: String,
-    pub pod: String,
-    /// The revision that injected it: where its numbers are added.
-    pub revision: String,
-}
 
 /// The sidecars to scrape this round, in priority order.
 pub fn targets(state: &State) -> Vec<SampleTarget> {
@@ -40,7 +31,7 @@ pub fn targets(state: &State) -> Vec<SampleTarget> {
         if namespaces == MAX_NAMESPACES || out.len() == MAX_PODS {
             break;
         }
-        let Some(ns) = state.namespaces.get(&ns).map(|n| n.name.as_str()) else {
+        let Some(ns) = state.cluster.namespaces.get(&ns).map(|n| n.name.as_str()) else {
             continue;
         };
         if !seen.insert(ns) {
@@ -60,7 +51,7 @@ pub fn targets(state: &State) -> Vec<SampleTarget> {
 fn sample_namespace(state: &State, ns: &str, room: usize, out: &mut Vec<SampleTarget>) {
     let mut taken: BTreeMap<&str, usize> = BTreeMap::new();
     let mut left = room;
-    for pod in state.pods_in(ns).filter(|p| scrapable(p)) {
+    for pod in state.cluster.pods_in(ns).filter(|p| scrapable(p)) {
         if left == 0 {
             return;
         }
@@ -91,7 +82,7 @@ fn candidates(state: &State) -> Vec<String> {
     let mut names = Vec::new();
     if let Some(plan) = &state.plan {
         if let Phase::Wave(i) = current_phase(state, plan) {
-            names.extend_from_slice(namespace_facts::of(state).wave(i));
+            names.extend_from_slice(state.namespace_facts().wave(i));
         }
         names.extend(on_target(state, plan));
     }
@@ -103,7 +94,7 @@ fn candidates(state: &State) -> Vec<String> {
 /// rather than from every pod: those being migrated or reverted right now, then those whose
 /// labels select `to` (directly or through a tag), in name order.
 fn on_target(state: &State, plan: &Plan) -> Vec<String> {
-    let facts = namespace_facts::of(state);
+    let facts = state.namespace_facts();
     let moving = state.activity.keys().cloned();
     let labelled = facts.selecting(&plan.to).cloned();
     moving.chain(labelled).collect()
@@ -115,8 +106,8 @@ mod tests {
 
     use super::*;
     use crate::app::activity::Activity;
-    use crate::app::records::UpgradeRecord;
     use crate::fixture::Cluster;
+    use crate::mesh::records::UpgradeRecord;
     use crate::plan::model::{NamespaceSelector, Thresholds, Wave};
 
     fn plan(waves: &[&[&str]]) -> Plan {
@@ -226,7 +217,7 @@ mod tests {
         }
         let mut s = c.state.clone();
         s.plan = Some(plan(&[&["g-unrelated"], &["b-wave", "a-wave"]]));
-        s.records.upgrade = Some(UpgradeRecord {
+        s.cluster.records.upgrade = Some(UpgradeRecord {
             from: "1-24-0".into(),
             to: "1-25-0".into(),
             phase: "wave 2: w2".into(),
@@ -247,7 +238,7 @@ mod tests {
             ]
         );
         // Without a recorded phase the first wave is current.
-        s.records.upgrade = None;
+        s.cluster.records.upgrade = None;
         assert_eq!(namespaces(&targets(&s))[0], "g-unrelated");
         // Without a plan only the selected namespace is sampled.
         s.plan = None;

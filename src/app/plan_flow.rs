@@ -5,9 +5,11 @@ use std::collections::BTreeMap;
 
 use super::actions::{self, Action};
 use super::drive::{Command, Dialog};
-use super::namespace_facts::NamespaceFacts;
-use super::records::UpgradeRecord;
 use super::state::State;
+use crate::mesh::Mesh;
+use crate::mesh::namespace_facts::NamespaceFacts;
+use crate::mesh::records::UpgradeRecord;
+use crate::plan::derive;
 use crate::plan::gates::{self, Gate, GateInput};
 use crate::plan::model::{Phase, Plan};
 
@@ -16,6 +18,7 @@ use crate::plan::model::{Phase, Plan};
 /// on `to`, or the tag phase once every wave's namespaces are.
 pub fn current_phase(state: &State, plan: &Plan) -> Phase {
     let recorded = state
+        .cluster
         .records
         .upgrade
         .as_ref()
@@ -24,7 +27,7 @@ pub fn current_phase(state: &State, plan: &Plan) -> Phase {
     if let Some(phase) = recorded {
         return phase;
     }
-    let facts = super::namespace_facts::for_plan(state, Some(plan));
+    let facts = plan.namespace_facts(&state.cluster);
     (0..plan.waves.len())
         .find(|i| {
             facts
@@ -39,19 +42,20 @@ pub fn current_phase(state: &State, plan: &Plan) -> Phase {
 fn moved(state: &State, facts: &NamespaceFacts, namespace: &str, to: &str) -> bool {
     facts.selected(namespace) == Some(to)
         && state
+            .cluster
             .pod_tally
             .namespace(namespace)
             .is_none_or(|t| t.injected().all(|(rev, _, _)| rev == Some(to)))
 }
 
 pub fn started(state: &State, plan: &Plan, phase: Phase) -> Option<chrono::DateTime<chrono::Utc>> {
-    let record = state.records.upgrade.as_ref()?;
+    let record = state.cluster.records.upgrade.as_ref()?;
     record.started.get(&plan.phase_name(phase)).copied()
 }
 
 /// When a wave's last namespace finished, as the upgrade record keeps it.
 pub fn finished(state: &State, plan: &Plan, phase: Phase) -> Option<chrono::DateTime<chrono::Utc>> {
-    let record = state.records.upgrade.as_ref()?;
+    let record = state.cluster.records.upgrade.as_ref()?;
     record.finished.get(&plan.phase_name(phase)).copied()
 }
 
@@ -60,7 +64,9 @@ pub fn current_gates(state: &State) -> Option<(Phase, Vec<Gate>)> {
     let plan = state.plan.as_ref()?;
     let phase = current_phase(state, plan);
     let input = GateInput {
-        state,
+        cluster: &state.cluster,
+        metrics: state.metrics.back(),
+        findings: &state.findings,
         plan,
         phase,
         started: started(state, plan, phase),
@@ -73,6 +79,7 @@ pub fn current_gates(state: &State) -> Option<(Phase, Vec<Gate>)> {
 /// The record after entering `phase` now.
 fn record_for(state: &State, plan: &Plan, phase: Phase) -> UpgradeRecord {
     let mut record = state
+        .cluster
         .records
         .upgrade
         .clone()
@@ -108,6 +115,7 @@ fn refuse(state: &mut State) -> bool {
 pub fn start_if_needed(state: &State) -> Option<Command> {
     let plan = state.plan.as_ref()?;
     let recorded = state
+        .cluster
         .records
         .upgrade
         .as_ref()
@@ -167,7 +175,7 @@ pub fn preview_advance(state: &mut State) {
         lines.insert(0, format!("every gate of {from} passes:"));
         lines.push(format!(
             "the upgrade record in {} says {to} from now",
-            super::records::NAMESPACE
+            crate::mesh::records::NAMESPACE
         ));
         lines.push(String::new());
         lines.push("y apply · n or Esc cancel".into());
@@ -233,15 +241,18 @@ pub fn preview_wave(state: &mut State) {
         state.ui.notice = Some("the waves are done: M migrates the namespaces of a wave".into());
         return;
     };
-    let pending: Vec<String> = super::namespace_facts::of(state)
+    let pending: Vec<String> = state
+        .namespace_facts()
         .wave(i)
         .iter()
         .filter(|n| {
             let on_target = state
+                .cluster
                 .namespaces
                 .get(n)
                 .is_some_and(|ns| ns.labels.get("istio.io/rev") == Some(&plan.to));
             let pods_done = state
+                .cluster
                 .pods_in(n)
                 .filter(|p| p.is_injected())
                 .all(|p| p.revision.as_deref() == Some(plan.to.as_str()) && p.is_ready());
@@ -267,6 +278,7 @@ pub fn preview_wave(state: &mut State) {
     let mut manual = Vec::new();
     for n in &pending {
         let labels = state
+            .cluster
             .namespaces
             .get(n)
             .map(|ns| actions::injection_labels(&ns.labels))
@@ -280,7 +292,7 @@ pub fn preview_wave(state: &mut State) {
             "  {n} ({shown} -> istio.io/rev={}), then restart",
             plan.to
         ));
-        manual.extend(super::manual_restart::preview_line(state, n));
+        manual.extend(crate::mesh::manual_restart::preview_line(&state.cluster, n));
     }
     lines.push(format!(
         "the next starts when a namespace's pods all run {} and are Ready (within {}),",
@@ -304,6 +316,7 @@ pub fn preview_wave(state: &mut State) {
         .into_iter()
         .map(|n| {
             let expected = state
+                .cluster
                 .namespaces
                 .get(&n)
                 .map(|ns| actions::injection_labels(&ns.labels))
@@ -326,6 +339,22 @@ pub fn preview_wave(state: &mut State) {
     });
 }
 
+/// Whether the plan was derived without the upgrade record the cluster now has (the record
+/// arrived after the plan, or names other revisions): it must be derived again.
+pub fn derived_plan_outdated(state: &State) -> bool {
+    let mesh = Mesh::injectors(&state.cluster);
+    let Some(record) = derive::usable_record(&state.cluster, &mesh) else {
+        return false;
+    };
+    match &state.plan {
+        Some(plan) => plan.derived && (plan.from != record.from || plan.to != record.to),
+        None => state
+            .plan_problem
+            .as_deref()
+            .is_some_and(|p| p.starts_with(derive::NOTHING_TO_UPGRADE)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -346,7 +375,7 @@ mod tests {
 
     fn demo() -> State {
         let mut s = fixture::demo().state.clone();
-        s.plan = crate::plan::derive(&s);
+        s.plan = crate::plan::derive(&s.cluster);
         assert!(s.plan.is_some(), "the demo has something to upgrade");
         s
     }
@@ -408,7 +437,7 @@ mod tests {
         );
         s.commands.clear();
         // Pretend the record is in the cluster now: the wave's namespaces come in one batch.
-        s.records.upgrade = Some(record_for(&s, &s.plan.clone().unwrap(), Phase::Wave(1)));
+        s.cluster.records.upgrade = Some(record_for(&s, &s.plan.clone().unwrap(), Phase::Wave(1)));
         press(&mut s, KeyCode::Char('M'));
         let Some(Dialog::ConfirmWave { title, run, .. }) = s.dialog.clone() else {
             panic!("{:?}", s.ui.notice)
@@ -436,7 +465,7 @@ mod tests {
             .pod("api", "api-1", "1-25-0", "1.25.0", true)
             .pod("db", "db-1", "1-24-0", "1.24.0", true);
         let mut s = c.state.clone();
-        let plan = crate::plan::derive(&s).unwrap();
+        let plan = crate::plan::derive(&s.cluster).unwrap();
         assert_eq!(current_phase(&s, &plan), Phase::Wave(1));
         // Labels moved, one pod not restarted yet: still that wave.
         s.plan = Some(plan.clone());

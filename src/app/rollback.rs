@@ -14,6 +14,7 @@ use crate::plan::triggers::{Finding, Scope};
 /// Namespaces with injected pods on `revision`, from the cluster's state.
 fn namespaces_on(state: &State, revision: &str) -> BTreeSet<String> {
     state
+        .cluster
         .pod_tally
         .namespaces
         .iter()
@@ -56,7 +57,8 @@ fn judge(state: &mut State, moved: &BTreeSet<String>) {
     // The current wave's namespaces on the new revision must be measured; others are judged
     // when there are numbers for them.
     let required: BTreeSet<String> = match super::plan_flow::current_phase(state, plan) {
-        Phase::Wave(i) => super::namespace_facts::of(state)
+        Phase::Wave(i) => state
+            .namespace_facts()
             .wave(i)
             .iter()
             .filter(|ns| moved.contains(*ns))
@@ -80,6 +82,7 @@ pub fn breaches(state: &State) -> impl Iterator<Item = &Finding> {
 
 fn revertable(state: &State, ns: &str) -> bool {
     state
+        .cluster
         .namespaces
         .get(&ns.to_string())
         .is_some_and(|n| actions::recorded_labels(&n.annotations).is_some())
@@ -135,7 +138,7 @@ pub fn preview(state: &mut State) {
     let mut lines = vec![format!("breached: {reason}")];
     let mut commands = Vec::new();
     for ns in &names {
-        let Some(info) = state.namespaces.get(ns) else {
+        let Some(info) = state.cluster.namespaces.get(ns) else {
             continue;
         };
         match drive::revert_of(info) {
@@ -183,7 +186,7 @@ fn auto_rollback(state: &mut State) {
     let reason = format!("auto_rollback: {}", reason(state));
     let mut sent = Vec::new();
     for ns in names {
-        let Some(info) = state.namespaces.get(&ns) else {
+        let Some(info) = state.cluster.namespaces.get(&ns) else {
             continue;
         };
         if let Ok((mut command, _)) = drive::revert_of(info) {
@@ -208,9 +211,9 @@ mod tests {
 
     use super::*;
     use crate::app::event::{Event, Watch};
-    use crate::app::resources::NamespaceInfo;
     use crate::app::update::update;
     use crate::fixture::{Cluster, now};
+    use crate::mesh::resources::NamespaceInfo;
     use crate::metrics::reading::Traffic;
 
     fn traffic(p99: f64) -> Traffic {
@@ -247,7 +250,7 @@ mod tests {
             .tag("default", "1-24-0");
         c.namespace("shop", &[("istio-injection", "enabled")]);
         c.pod("shop", "web-1", "1-24-0", "1.24.0", true);
-        let mut plan = crate::plan::derive(&c.state).unwrap();
+        let mut plan = crate::plan::derive(&c.state.cluster).unwrap();
         plan.thresholds.p99_latency_for = std::time::Duration::from_secs(10);
         plan.thresholds.auto_rollback = auto;
         let mut s = c.state;

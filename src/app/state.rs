@@ -1,14 +1,13 @@
 //! The cockpit's state: plain data, changed only by `update`, read by `draw`.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use super::collection::Collection;
 use super::event::{Stream, StreamStatus};
-use super::logs::LogBuffer;
-use super::pod::PodInfo;
-use super::resources::{DaemonSetInfo, NamespaceInfo, WebhookInfo};
+use crate::mesh::namespace_facts::{self, NamespaceFacts};
+use crate::mesh::{Cluster, Mesh};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Mode {
@@ -174,13 +173,8 @@ pub struct StreamHealth {
 pub struct State {
     pub context: String,
     pub mode: Mode,
-    pub namespaces: Collection<String, NamespaceInfo>,
-    pub pods: Collection<(String, String), PodInfo>,
-    /// Counts of `pods`, kept in step by `update`.
-    pub pod_tally: super::tally::PodTally,
-    pub webhooks: Collection<String, WebhookInfo>,
-    pub daemonsets: Collection<(String, String), DaemonSetInfo>,
-    pub logs: LogBuffer,
+    /// What the watchers saw of the cluster.
+    pub cluster: Cluster,
     pub streams: BTreeMap<Stream, StreamHealth>,
     pub now: DateTime<Utc>,
     pub ui: Ui,
@@ -191,8 +185,6 @@ pub struct State {
     pub me: String,
     /// Writes are sent with `dryRun=All`.
     pub dry_run: bool,
-    /// The cockpit's records in the cluster: driver, upgrade phase, journal.
-    pub records: super::drive::Records,
     /// The preview or question on screen, if any.
     pub dialog: Option<super::drive::Dialog>,
     /// Writes confirmed by the user, waiting for the executor. Drained by the loop.
@@ -218,8 +210,6 @@ pub struct State {
     pub findings: Vec<crate::plan::triggers::Finding>,
     /// Namespaces `auto_rollback` has sent back, until they leave the new revision.
     pub auto_rolled_back: std::collections::BTreeSet<String>,
-    /// What the namespaces' labels select, kept until they, the injectors or the plan change.
-    pub namespace_facts: super::namespace_facts::FactsCache,
 }
 
 impl State {
@@ -232,12 +222,7 @@ impl State {
         State {
             context: context.into(),
             mode,
-            namespaces: Collection::default(),
-            pods: Collection::default(),
-            pod_tally: Default::default(),
-            webhooks: Collection::default(),
-            daemonsets: Collection::default(),
-            logs: LogBuffer::new(log_capacity),
+            cluster: Cluster::new(log_capacity),
             streams: BTreeMap::new(),
             now,
             ui: Ui::default(),
@@ -245,7 +230,6 @@ impl State {
             quit: false,
             me: String::new(),
             dry_run: false,
-            records: Default::default(),
             dialog: None,
             commands: Vec::new(),
             activity: BTreeMap::new(),
@@ -258,18 +242,20 @@ impl State {
             guard: Default::default(),
             findings: Vec::new(),
             auto_rolled_back: Default::default(),
-            namespace_facts: Default::default(),
         }
     }
 
-    /// Pods of one namespace, in name order.
-    pub fn pods_in<'a>(
-        &'a self,
-        namespace: &str,
-    ) -> impl DoubleEndedIterator<Item = &'a PodInfo> + 'a {
-        // Every key of this namespace sorts between (ns, "") and (ns + "\0", "").
-        let start = (namespace.to_string(), String::new());
-        let end = (format!("{namespace}\0"), String::new());
-        self.pods.range(start..end)
+    /// The mesh as the plan (or, without one, the live state) frames the upgrade.
+    pub fn mesh(&self) -> Mesh {
+        let upgrade = self.plan.as_ref().map(|p| (p.from.as_str(), p.to.as_str()));
+        Mesh::of(&self.cluster, upgrade)
+    }
+
+    /// What every namespace's labels select, with the plan's waves.
+    pub fn namespace_facts(&self) -> Arc<NamespaceFacts> {
+        match &self.plan {
+            Some(plan) => plan.namespace_facts(&self.cluster),
+            None => namespace_facts::of(&self.cluster, std::iter::empty()),
+        }
     }
 }

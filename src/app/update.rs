@@ -3,9 +3,9 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use super::event::{Event, LeaseStatus, Stream, StreamStatus, Watch};
-use super::records;
 use super::state::{Mode, Pane, State, StreamHealth};
 use super::view;
+use crate::mesh::records;
 
 /// Rows a table pane shows at the current size, for keeping selections in view.
 pub type Viewports = fn(&State, Pane) -> usize;
@@ -31,7 +31,7 @@ pub fn update(state: &mut State, event: Event, viewport: Viewports) {
         Event::Namespaces(w) => {
             mark(state, Stream::Namespaces, &w);
             let listing = matches!(w, Watch::InitApply(_));
-            let changed = state.namespaces.apply(w, |n| n.name.clone());
+            let changed = state.cluster.namespaces.apply(w, |n| n.name.clone());
             if !listing {
                 refit_namespaces(state, viewport);
                 refit_pods(state, viewport);
@@ -49,7 +49,8 @@ pub fn update(state: &mut State, event: Event, viewport: Viewports) {
                     state.ui.selected_namespace.as_deref() == Some(p.namespace.as_str())
                 }
             };
-            let changed = super::tally::apply(&mut state.pods, &mut state.pod_tally, w);
+            let changed =
+                crate::mesh::tally::apply(&mut state.cluster.pods, &mut state.cluster.pod_tally, w);
             if affects_selection {
                 refit_pods(state, viewport);
             }
@@ -57,25 +58,29 @@ pub fn update(state: &mut State, event: Event, viewport: Viewports) {
         }
         Event::Webhooks(w) => {
             mark(state, Stream::Webhooks, &w);
-            let changed = state.webhooks.apply(w, |h| h.name.clone());
+            let changed = state.cluster.webhooks.apply(w, |h| h.name.clone());
             refit_control_planes(state, viewport);
             changed
         }
         Event::DaemonSets(w) => {
             mark(state, Stream::DaemonSets, &w);
             state
+                .cluster
                 .daemonsets
                 .apply(w, |d| (d.namespace.clone(), d.name.clone()))
         }
         Event::IstiodLog(line) => {
             touch(state, Stream::IstiodLogs);
-            state.logs.push(&line.revision, &line.pod, &line.line);
+            state
+                .cluster
+                .logs
+                .push(&line.revision, &line.pod, &line.line);
             true
         }
         Event::Records(w) => {
             touch(state, Stream::Records);
             let changed = super::drive::apply_record(state, w);
-            if changed && crate::plan::derive::outdated(state) {
+            if changed && super::plan_flow::derived_plan_outdated(state) {
                 // The upgrade record came after the plan was derived: follow the record.
                 state.plan = None;
                 state.plan_problem = None;
@@ -146,25 +151,32 @@ fn on_lease(state: &mut State, status: LeaseStatus) -> bool {
 
 /// Once the live state is complete, the plan is derived (or the `--plan` file completed).
 fn settle_plan(state: &mut State) {
-    let complete = state.namespaces.synced && state.pods.synced && state.webhooks.synced;
+    let complete = state.cluster.namespaces.synced
+        && state.cluster.pods.synced
+        && state.cluster.webhooks.synced;
     if !complete {
         return;
     }
     match state.plan_file.take() {
         Some(file) => {
             let derived = if file.from.is_some() || file.to.is_some() {
-                crate::plan::derive::derive_live(state)
+                crate::plan::derive::derive_live(&state.cluster)
             } else {
-                crate::plan::derive::derive(state)
+                crate::plan::derive::derive(&state.cluster)
             };
             match crate::plan::file::resolve(file, derived) {
                 Ok(plan) => state.plan = Some(plan),
                 Err(e) => state.plan_problem = Some(format!("the plan cannot be used: {e}")),
             }
         }
-        None => match crate::plan::derive::derive(state) {
+        None => match crate::plan::derive::derive(&state.cluster) {
             Some(plan) => state.plan = Some(plan),
-            None => state.plan_problem = Some(crate::plan::derive::nothing_to_upgrade(state)),
+            None => {
+                state.plan_problem = Some(crate::plan::derive::nothing_to_upgrade(
+                    &state.cluster,
+                    None,
+                ))
+            }
         },
     }
 }
@@ -238,7 +250,7 @@ fn refit_pods(state: &mut State, viewport: Viewports) {
 }
 
 fn refit_control_planes(state: &mut State, viewport: Viewports) {
-    let revisions = view::Mesh::of(state).revisions.len();
+    let revisions = state.mesh().revisions.len();
     let height = viewport(state, Pane::ControlPlanes);
     state.ui.control_planes.fit(revisions, height);
 }
@@ -371,7 +383,7 @@ fn move_cursor(state: &mut State, delta: isize, viewport: Viewports) {
     let height = viewport(state, state.ui.focus);
     match state.ui.focus {
         Pane::ControlPlanes => {
-            let len = view::Mesh::of(state).revisions.len();
+            let len = state.mesh().revisions.len();
             state.ui.control_planes.move_by(delta, len, height);
         }
         Pane::Namespaces => {
@@ -442,6 +454,7 @@ fn drill(state: &mut State, viewport: Viewports) {
                 return;
             };
             if state
+                .cluster
                 .pods
                 .get(&(proxy.namespace.clone(), proxy.pod.clone()))
                 .is_none()
@@ -471,8 +484,8 @@ mod tests {
 
     use super::*;
     use crate::app::event::IstiodLogLine;
-    use crate::app::resources::NamespaceInfo;
     use crate::app::state::Mode;
+    use crate::mesh::resources::NamespaceInfo;
 
     #[test]
     fn losing_the_lease_drops_every_queued_write_and_open_confirmation() {

@@ -12,8 +12,8 @@ use chrono::{DateTime, Utc};
 use super::actions::Action;
 use super::activity;
 use super::drive::{self, Command, Dialog};
-use super::manual_restart;
 use super::state::{Mode, State};
+use crate::mesh::manual_restart;
 use crate::metrics::maths::TriggerState;
 use crate::plan::duration;
 use crate::plan::gates::GateStatus;
@@ -243,6 +243,7 @@ fn broken(state: &State, run: &WaveRun) -> Option<String> {
 /// How far a namespace got when its time ran out, with the pods it needs restarted by hand.
 fn timed_out(state: &State, namespace: &str, run: &WaveRun) -> String {
     let pods: Vec<_> = state
+        .cluster
         .pods_in(namespace)
         .filter(|p| p.is_injected() && !p.terminating)
         .collect();
@@ -256,7 +257,7 @@ fn timed_out(state: &State, namespace: &str, run: &WaveRun) -> String {
         run.to,
         duration::format(run.pacing.timeout)
     );
-    let manual = manual_restart::needed(state, namespace, Some(&run.to));
+    let manual = manual_restart::needed(&state.cluster, namespace, Some(&run.to));
     if !manual.is_empty() {
         why.push_str(&format!(
             "; a restart does not move {}: restart by hand",
@@ -359,7 +360,7 @@ fn record_end(state: &mut State, phase: &str) {
     if state.mode != Mode::Driver || state.wave_end_sent.as_deref() == Some(phase) {
         return;
     }
-    let Some(mut record) = state.records.upgrade.clone() else {
+    let Some(mut record) = state.cluster.records.upgrade.clone() else {
         return;
     };
     if record.finished.contains_key(phase) {
@@ -391,6 +392,7 @@ fn record_end_if_due(state: &mut State) {
     };
     let name = plan.phase_name(phase);
     let due = state
+        .cluster
         .records
         .upgrade
         .as_ref()
@@ -522,11 +524,11 @@ mod tests {
 
     use super::*;
     use crate::app::event::{ActionError, Event, Watch};
-    use crate::app::pod::Owner;
-    use crate::app::records::UpgradeRecord;
     use crate::app::state::Pane;
     use crate::app::update::update;
     use crate::fixture::{self, Cluster};
+    use crate::mesh::pod::Owner;
+    use crate::mesh::records::UpgradeRecord;
     use crate::metrics::maths::UnknownReason;
     use crate::metrics::reading::Reading;
     use crate::plan::model::{NamespaceSelector, PacingOverride, Wave};
@@ -585,7 +587,7 @@ mod tests {
             }
         }
         let mut s = c.state.clone();
-        let mut plan = crate::plan::derive(&s).expect("two revisions");
+        let mut plan = crate::plan::derive(&s.cluster).expect("two revisions");
         plan.waves = vec![Wave {
             name: "canary".into(),
             selector: NamespaceSelector::Names(vec!["a-api".into(), "b-web".into()]),
@@ -597,7 +599,7 @@ mod tests {
             },
         }];
         s.plan = Some(plan);
-        s.records.upgrade = Some(UpgradeRecord {
+        s.cluster.records.upgrade = Some(UpgradeRecord {
             from: "1-24-0".into(),
             to: "1-25-0".into(),
             phase: PHASE.into(),
@@ -651,7 +653,7 @@ mod tests {
             to: "1-25-0".into(),
         };
         drive::on_result(s, action, Ok("done".into()));
-        let labelled = crate::app::resources::NamespaceInfo {
+        let labelled = crate::mesh::resources::NamespaceInfo {
             name: ns.into(),
             labels: [("istio.io/rev".to_string(), "1-25-0".to_string())].into(),
             annotations: Default::default(),
@@ -857,7 +859,7 @@ mod tests {
     #[test]
     fn pods_not_there_in_time_stop_the_wave_and_name_what_needs_a_manual_restart() {
         let mut s = cluster(1);
-        let job = crate::app::pod::PodInfo {
+        let job = crate::mesh::pod::PodInfo {
             owner: Owner::Other("Job".into()),
             ..fixture::pod("a-api", "backfill-x1", Some("1-24-0"), Some("1.24.0"), true)
         };

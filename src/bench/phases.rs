@@ -58,7 +58,10 @@ fn key(c: KeyCode) -> KeyEvent {
 }
 
 fn complete(s: &State) -> bool {
-    s.namespaces.synced && s.pods.synced && s.webhooks.synced && s.daemonsets.synced
+    s.cluster.namespaces.synced
+        && s.cluster.pods.synced
+        && s.cluster.webhooks.synced
+        && s.cluster.daemonsets.synced
 }
 
 pub async fn run(opts: Options) -> Result<Report, String> {
@@ -122,7 +125,7 @@ async fn measure(opts: &Options, dir: &std::path::Path) -> Result<Report, String
     }
     report.first_state_ms = millis(first_state.unwrap_or_default());
     report.first_frame_ms = millis(started.elapsed());
-    report.pods = driver.state.pods.len();
+    report.pods = driver.state.cluster.pods.len();
     eprintln!(
         "first frame after {:.0} ms with {} pods",
         report.first_frame_ms, report.pods

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::app::records;
+use crate::mesh::records;
 
 /// How long a lease lasts without renewal.
 pub const DURATION: Duration = Duration::from_secs(records::LEASE_SECONDS as u64);
@@ -127,7 +127,7 @@ pub fn judge(
         return Verdict::Mine;
     }
     let who = records::display_holder(holder);
-    if let Some(pid) = records::holder_gone(holder, my_host, running) {
+    if let Some(pid) = crate::cluster::identity::holder_gone(holder, my_host, running) {
         return Verdict::Abandoned(format!("{who}'s cockpit (pid {pid} on this host) is gone"));
     }
     if expired {

@@ -9,7 +9,7 @@ use tokio::task::JoinHandle;
 use super::prometheus_source::{self, PrometheusTarget};
 use super::{metrics_source, prometheus_discovery};
 use crate::app::event::Event;
-use crate::app::metrics_sample::SampleTarget;
+use crate::metrics::data_plane::SampleTarget;
 
 /// Aborts the source it holds when dropped, so aborting the outer task stops it too.
 struct Owned(JoinHandle<()>);

@@ -16,8 +16,8 @@ use tokio::time::Instant;
 
 use super::pod_proxy::{self, PagePath};
 use crate::app::event::Event;
-use crate::app::metrics_sample::SampleTarget;
 use crate::metrics::control_plane::{self, Totals};
+use crate::metrics::data_plane::SampleTarget;
 use crate::metrics::data_plane::{self, LastScrapes, Place, PodIncrease};
 use crate::metrics::reading::Reading;
 

@@ -4,6 +4,8 @@
 mod answer_text;
 mod capped_body;
 pub mod connect;
+pub mod decode;
+pub mod identity;
 pub mod istiod_logs;
 pub mod lease;
 pub mod metrics;

@@ -11,10 +11,10 @@ use tokio::task::JoinHandle;
 
 use super::watch_loop::Source;
 use crate::app::event::{Event, Record, Stream};
-use crate::app::pod::PodInfo;
-use crate::app::pod_fields::PodFields;
-use crate::app::records::{self, Driver, UpgradeRecord};
-use crate::app::resources::{DaemonSetInfo, NamespaceInfo, WebhookInfo};
+use crate::cluster::decode::pod_fields::PodFields;
+use crate::mesh::pod::PodInfo;
+use crate::mesh::records::{self, Driver, UpgradeRecord};
+use crate::mesh::resources::{DaemonSetInfo, NamespaceInfo, WebhookInfo};
 
 /// Starts every stream. They stop when the receiver is dropped.
 pub fn spawn(client: &Client, tx: &mpsc::Sender<Event>) -> Vec<JoinHandle<()>> {
@@ -55,7 +55,9 @@ pub fn spawn(client: &Client, tx: &mpsc::Sender<Event>) -> Vec<JoinHandle<()>> {
         id: Stream::Records,
         to_info: Box::new(|cm: &ConfigMap| match cm.metadata.name.as_deref()? {
             records::UPGRADE => UpgradeRecord::from_configmap(cm).map(Record::Upgrade),
-            records::JOURNAL => Some(Record::Journal(records::journal_from_configmap(cm))),
+            records::JOURNAL => Some(Record::Journal(
+                crate::cluster::decode::journal_from_configmap(cm),
+            )),
             _ => None,
         }),
         wrap: Event::Records,

@@ -18,8 +18,8 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use crate::app::actions::{self, injection_labels};
-use crate::app::records::{self, JournalEntry, UpgradeRecord};
 use crate::cluster::lease::Fence;
+use crate::mesh::records::{self, JournalEntry, UpgradeRecord};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum WriteError {
@@ -62,7 +62,7 @@ pub struct Writer {
     pub dry_run: bool,
     /// Who the journal names: the API server's name for the user, else `user@host`.
     pub who: String,
-    /// This process's lease holder identity (`records::process_identity`).
+    /// This process's lease holder identity (`crate::cluster::identity::process_identity`).
     pub id: String,
     journal_file: Option<PathBuf>,
     pub fence: Arc<Fence>,
@@ -435,7 +435,7 @@ impl Writer {
                 .map_err(|e| classify(e, "reading the journal"))?
             {
                 Some(cm) => (
-                    records::journal_from_configmap(&cm),
+                    crate::cluster::decode::journal_from_configmap(&cm),
                     cm.metadata.resource_version,
                 ),
                 None => (Vec::new(), None),

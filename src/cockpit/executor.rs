@@ -13,8 +13,8 @@ use super::lease_keeper::{Request, Requests};
 use crate::app::actions::Action;
 use crate::app::drive::Command;
 use crate::app::event::{ActionError, Event};
-use crate::app::records::{self, JournalEntry};
 use crate::cluster::writer::{NamespacePatch, WriteError, Writer};
+use crate::mesh::records::{self, JournalEntry};
 
 /// The journal's result for a write about to be sent.
 pub const INTENT: &str = "intent";

@@ -12,9 +12,9 @@ use tokio::time::Instant;
 
 use crate::app::actions::Action;
 use crate::app::event::{Event, LeaseStatus};
-use crate::app::records::{self, Driver};
 use crate::cluster::lease::{self, LeaseClock, Verdict};
 use crate::cluster::writer::{WriteError, Writer};
+use crate::mesh::records::{self, Driver};
 use k8s_openapi::api::coordination::v1::Lease;
 
 /// How often the driver renews (a third of the lease, as client-go's defaults).
@@ -70,7 +70,7 @@ impl Keeper {
         Keeper {
             writer,
             clock: LeaseClock::default(),
-            host: records::this_host(),
+            host: crate::cluster::identity::this_host(),
         }
     }
 
@@ -92,7 +92,7 @@ impl Keeper {
             &self.writer.id,
             self.clock.expired(Instant::now(), lease::DURATION),
             &self.host,
-            records::pid_running,
+            crate::cluster::identity::pid_running,
         );
         let took_from = match verdict {
             Verdict::Other(holder) if !force => {

@@ -20,7 +20,6 @@ use tokio::time::Instant;
 
 use crate::app::event::{Event, LeaseStatus};
 use crate::app::metrics_sample::{self, SampleTarget};
-use crate::app::records;
 use crate::app::state::{Mode, State};
 use crate::app::update::update;
 use crate::cluster::connect::{self, Connection};
@@ -86,7 +85,7 @@ pub async fn mode(conn: &Connection, opts: &Options, id: &str) -> (Mode, Option<
     }
     let who = connect::whoami(&conn.client)
         .await
-        .unwrap_or_else(records::user_at_host);
+        .unwrap_or_else(crate::cluster::identity::user_at_host);
     let writer = Writer::new(
         conn.client.clone(),
         opts.dry_run,
@@ -244,7 +243,7 @@ const PANICKED: &str = "a task of the cockpit panicked (report above); the termi
 
 pub async fn run(conn: Connection, opts: Options) -> Result<Exit, String> {
     let mut signals = listen_for_signals();
-    let id = records::process_identity();
+    let id = crate::cluster::identity::process_identity();
     let (mode, writing) = mode(&conn, &opts, &id).await;
     let (tx, rx) = mpsc::channel::<Event>(BATCH);
     let metrics = MetricsChoice {

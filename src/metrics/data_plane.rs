@@ -10,6 +10,15 @@ use super::maths::{Histogram, increases_by_series};
 use super::reading::Traffic;
 use super::sidecar_snapshot::{Counted, SidecarSnapshot, counted};
 
+/// One sidecar to scrape.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SampleTarget {
+    pub namespace: String,
+    pub pod: String,
+    /// The revision that injected it: where its numbers are added.
+    pub revision: String,
+}
+
 /// What one pod's sidecar counted between two scrapes of its page.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PodIncrease {

@@ -4,10 +4,10 @@
 
 use std::time::Duration;
 
-use crate::app::injection::Selection;
-use crate::app::records::UpgradeRecord;
-use crate::app::state::State;
-use crate::app::view::{Mesh, NO_SIDECAR, NamespaceRow, namespace_row};
+use crate::mesh::injection::Selection;
+use crate::mesh::records::UpgradeRecord;
+use crate::mesh::rows::{NO_SIDECAR, NamespaceRow, namespace_row};
+use crate::mesh::{Cluster, Mesh};
 
 use super::model::{DEFAULT_KEEP_OLD, DEFAULT_TAG_SOAK, NamespaceSelector, Plan, Thresholds, Wave};
 
@@ -32,30 +32,30 @@ pub const NOTHING_TO_UPGRADE: &str =
 /// list the sidecar namespaces of each tier by name as they are now, those already moved
 /// included (a wave's progress counts them); a tier without namespaces gets no wave. Ambient
 /// and uninjected namespaces are not migrated.
-pub fn derive(state: &State) -> Option<Plan> {
-    let mesh = Mesh::injectors(state);
-    match usable_record(state, &mesh) {
-        Some(record) => derive_between(state, &mesh, record.from.clone(), record.to.clone()),
-        None => derive_live(state),
+pub fn derive(cluster: &Cluster) -> Option<Plan> {
+    let mesh = Mesh::injectors(cluster);
+    match usable_record(cluster, &mesh) {
+        Some(record) => derive_between(cluster, &mesh, record.from.clone(), record.to.clone()),
+        None => derive_live(cluster),
     }
 }
 
 /// The same from the live state alone, the upgrade record aside: what completes a plan file
 /// that names its own revisions (the file wins over the record).
-pub fn derive_live(state: &State) -> Option<Plan> {
-    let mesh = Mesh::injectors(state);
-    let from = mesh.oldest_serving(state)?;
+pub fn derive_live(cluster: &Cluster) -> Option<Plan> {
+    let mesh = Mesh::injectors(cluster);
+    let from = mesh.oldest_serving(cluster)?;
     let to = mesh.revisions.last()?.clone();
-    derive_between(state, &mesh, from, to)
+    derive_between(cluster, &mesh, from, to)
 }
 
-fn derive_between(state: &State, mesh: &Mesh, from: String, to: String) -> Option<Plan> {
+fn derive_between(cluster: &Cluster, mesh: &Mesh, from: String, to: String) -> Option<Plan> {
     if from == to {
         return None;
     }
     let mut tiered: Vec<Vec<String>> = vec![Vec::new(); TIERS.len() + 1];
-    for ns in state.namespaces.values() {
-        let row = namespace_row(state, mesh, ns);
+    for ns in cluster.namespaces.values() {
+        let row = namespace_row(cluster, mesh, ns);
         if !has_sidecars(&row) {
             continue;
         }
@@ -80,7 +80,7 @@ fn derive_between(state: &State, mesh: &Mesh, from: String, to: String) -> Optio
             pacing: Default::default(),
         })
         .collect();
-    let mut tags: Vec<String> = state
+    let mut tags: Vec<String> = cluster
         .webhooks
         .values()
         .filter_map(|hook| {
@@ -107,8 +107,8 @@ fn derive_between(state: &State, mesh: &Mesh, from: String, to: String) -> Optio
 }
 
 /// The cluster's upgrade record, when it names two different revisions that both still exist.
-fn usable_record<'a>(state: &'a State, mesh: &Mesh) -> Option<&'a UpgradeRecord> {
-    state.records.upgrade.as_ref().filter(|record| {
+pub fn usable_record<'a>(cluster: &'a Cluster, mesh: &Mesh) -> Option<&'a UpgradeRecord> {
+    cluster.records.upgrade.as_ref().filter(|record| {
         record.from != record.to
             && mesh.revisions.contains(&record.from)
             && mesh.revisions.contains(&record.to)
@@ -117,9 +117,9 @@ fn usable_record<'a>(state: &'a State, mesh: &Mesh) -> Option<&'a UpgradeRecord>
 
 /// Why the cluster's upgrade record is not what the plan follows, when it is not: a revision
 /// it names is gone, or the plan (from `--plan`) goes between other revisions.
-pub fn record_problem(state: &State) -> Option<String> {
-    let record = state.records.upgrade.as_ref()?;
-    let mesh = Mesh::injectors(state);
+pub fn record_problem(cluster: &Cluster, plan: Option<&Plan>) -> Option<String> {
+    let record = cluster.records.upgrade.as_ref()?;
+    let mesh = Mesh::injectors(cluster);
     let named = format!("upgrade record {} → {}", record.from, record.to);
     let gone: Vec<&str> = [&record.from, &record.to]
         .into_iter()
@@ -132,32 +132,16 @@ pub fn record_problem(state: &State) -> Option<String> {
             gone.join(" and ")
         ));
     }
-    let plan = state.plan.as_ref()?;
+    let plan = plan?;
     (plan.from != record.from || plan.to != record.to)
         .then(|| format!("{named} is not the plan's: not used"))
 }
 
 /// Why there is no plan: nothing to upgrade, and what is wrong with the record if anything.
-pub fn nothing_to_upgrade(state: &State) -> String {
-    match record_problem(state) {
+pub fn nothing_to_upgrade(cluster: &Cluster, plan: Option<&Plan>) -> String {
+    match record_problem(cluster, plan) {
         Some(problem) => format!("{NOTHING_TO_UPGRADE}; {problem}"),
         None => NOTHING_TO_UPGRADE.into(),
-    }
-}
-
-/// Whether the plan was derived without the upgrade record the cluster now has (the record
-/// arrived after the plan, or names other revisions): it must be derived again.
-pub fn outdated(state: &State) -> bool {
-    let mesh = Mesh::injectors(state);
-    let Some(record) = usable_record(state, &mesh) else {
-        return false;
-    };
-    match &state.plan {
-        Some(plan) => plan.derived && (plan.from != record.from || plan.to != record.to),
-        None => state
-            .plan_problem
-            .as_deref()
-            .is_some_and(|p| p.starts_with(NOTHING_TO_UPGRADE)),
     }
 }
 
@@ -186,8 +170,8 @@ fn tag_rank(tag: &str) -> u8 {
 mod tests {
     use super::*;
     use crate::app::event::{Event, Watch};
-    use crate::app::resources::{NamespaceInfo, WebhookInfo};
     use crate::fixture::{Cluster, demo};
+    use crate::mesh::resources::{NamespaceInfo, WebhookInfo};
     use crate::plan::model::Phase;
 
     fn names(plan: &Plan) -> Vec<(String, Vec<String>, u64)> {
@@ -210,7 +194,7 @@ mod tests {
 
     #[test]
     fn the_demo_upgrade_goes_from_the_oldest_to_the_newest_revision_tier_by_tier() {
-        let plan = derive(&demo().state).expect("two revisions: something to upgrade");
+        let plan = derive(&demo().state.cluster).expect("two revisions: something to upgrade");
         assert_eq!((plan.from.as_str(), plan.to.as_str()), ("1-24-0", "1-25-0"));
         // Ambient (edge-ambient), uninjected (legacy-batch) and istio-system stay out; the
         // half-migrated staging-web is in, and `internal` counts as non-critical.
@@ -254,7 +238,7 @@ mod tests {
             )
             .pod("orphan", "o-1", "1-24-0", "1.24.0", true)
             .pod("zeta", "z-1", "1-24-0", "1.24.0", true);
-        let plan = derive(&c.state).unwrap();
+        let plan = derive(&c.state.cluster).unwrap();
         assert_eq!(
             names(&plan),
             [
@@ -268,20 +252,20 @@ mod tests {
 
     #[test]
     fn nothing_to_upgrade_gives_no_plan() {
-        assert_eq!(derive(&Cluster::new().state), None);
+        assert_eq!(derive(&Cluster::new().state.cluster), None);
         let mut one = Cluster::new();
         one.revision("1-24-0")
             .namespace("shop", &[("istio-injection", "enabled")])
             .tag("default", "1-24-0")
             .pod("shop", "web-1", "1-24-0", "1.24.0", true);
-        assert_eq!(derive(&one.state), None);
+        assert_eq!(derive(&one.state.cluster), None);
         // Everything already on the newest revision: old and new are the same.
         let mut done = Cluster::new();
         done.revision("1-24-0")
             .revision("1-25-0")
             .namespace("shop", &[("istio.io/rev", "1-25-0")])
             .pod("shop", "web-1", "1-25-0", "1.25.0", true);
-        assert_eq!(derive(&done.state), None);
+        assert_eq!(derive(&done.state.cluster), None);
     }
 
     fn apply(c: &mut Cluster, event: crate::app::event::Event) {
@@ -341,7 +325,7 @@ mod tests {
     #[test]
     fn an_upgrade_mostly_done_still_goes_from_the_oldest_revision_serving_anything() {
         let mut c = mostly_moved();
-        let plan = derive(&c.state).expect("checkout and the tags are still on 1-24-0");
+        let plan = derive(&c.state.cluster).expect("checkout and the tags are still on 1-24-0");
         assert_eq!((plan.from.as_str(), plan.to.as_str()), ("1-24-0", "1-25-0"));
         // The namespaces already moved stay in their waves: the waves' progress counts them.
         assert_eq!(
@@ -369,14 +353,18 @@ mod tests {
         );
         c.pod("checkout", "cart-1", "1-25-0", "1.25.0", true);
         moved_tag(&mut c, "stable", "1-25-0", "1-24-0");
-        let plan = derive(&c.state).expect("the default tag is still on 1-24-0");
+        let plan = derive(&c.state.cluster).expect("the default tag is still on 1-24-0");
         assert_eq!((plan.from.as_str(), plan.to.as_str()), ("1-24-0", "1-25-0"));
         assert_eq!(plan.tags, ["stable", "default"]);
 
         moved_tag(&mut c, "default", "1-25-0", "1-24-0");
-        assert_eq!(derive(&c.state), None, "nothing serves 1-24-0 any more");
         assert_eq!(
-            nothing_to_upgrade(&c.state),
+            derive(&c.state.cluster),
+            None,
+            "nothing serves 1-24-0 any more"
+        );
+        assert_eq!(
+            nothing_to_upgrade(&c.state.cluster, None),
             NOTHING_TO_UPGRADE,
             "no record: nothing to add"
         );
@@ -388,19 +376,22 @@ mod tests {
         // A straggler on an older revision: the live state alone would start from it.
         c.revision("1-23-0")
             .namespace("legacy", &[("istio.io/rev", "1-23-0")]);
-        assert_eq!(derive(&c.state).unwrap().from, "1-23-0");
+        assert_eq!(derive(&c.state.cluster).unwrap().from, "1-23-0");
         record(&mut c, "1-24-0", "1-25-0", "wave 2: non-critical");
-        let plan = derive(&c.state).unwrap();
+        let plan = derive(&c.state.cluster).unwrap();
         assert_eq!((plan.from.as_str(), plan.to.as_str()), ("1-24-0", "1-25-0"));
-        assert_eq!(record_problem(&c.state), None);
+        assert_eq!(
+            record_problem(&c.state.cluster, c.state.plan.as_ref()),
+            None
+        );
         // A plan file naming its own revisions is completed from the live state alone.
-        assert_eq!(derive_live(&c.state).unwrap().from, "1-23-0");
+        assert_eq!(derive_live(&c.state.cluster).unwrap().from, "1-23-0");
 
         // A record naming a revision that is gone is not followed, and says why.
         record(&mut c, "1-22-0", "1-25-0", "soak");
-        assert_eq!(derive(&c.state).unwrap().from, "1-23-0");
+        assert_eq!(derive(&c.state.cluster).unwrap().from, "1-23-0");
         assert_eq!(
-            record_problem(&c.state).as_deref(),
+            record_problem(&c.state.cluster, c.state.plan.as_ref()).as_deref(),
             Some("upgrade record 1-22-0 → 1-25-0: 1-22-0 no longer exists, not used")
         );
     }
@@ -409,16 +400,16 @@ mod tests {
     fn a_plan_file_between_other_revisions_shows_the_record_as_a_problem() {
         let mut c = mostly_moved();
         record(&mut c, "1-24-0", "1-25-0", "wave 2: non-critical");
-        let mut plan = derive(&c.state).unwrap();
+        let mut plan = derive(&c.state.cluster).unwrap();
         plan.from = "1-23-0".into();
         plan.derived = false;
         c.state.plan = Some(plan);
         assert_eq!(
-            record_problem(&c.state).as_deref(),
+            record_problem(&c.state.cluster, c.state.plan.as_ref()).as_deref(),
             Some("upgrade record 1-24-0 → 1-25-0 is not the plan's: not used")
         );
         assert!(
-            !outdated(&c.state),
+            !crate::app::plan_flow::derived_plan_outdated(&c.state),
             "a plan from a file is never derived again"
         );
     }

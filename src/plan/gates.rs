@@ -6,10 +6,12 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::app::namespace_facts::{self, NamespaceFacts};
-use crate::app::sorted_join;
-use crate::app::state::State;
-use crate::app::view::Mesh;
+use crate::mesh::Cluster;
+use crate::mesh::Mesh;
+use crate::mesh::namespace_facts::NamespaceFacts;
+use crate::mesh::sorted_join;
+use crate::metrics::reading::Reading;
+use crate::plan::triggers::Finding;
 
 use super::duration;
 use super::model::{NamespaceSelector, Phase, Plan};
@@ -41,7 +43,11 @@ impl fmt::Display for Gate {
 }
 
 pub struct GateInput<'a> {
-    pub state: &'a State,
+    pub cluster: &'a Cluster,
+    /// The newest round of metrics, if any.
+    pub metrics: Option<&'a Reading>,
+    /// The rollback triggers as last judged.
+    pub findings: &'a [Finding],
     pub plan: &'a Plan,
     pub phase: Phase,
     /// When the current phase began (from the cluster's upgrade record).
@@ -57,7 +63,7 @@ const NAMED: usize = 3;
 /// The gates that must pass to leave `input.phase`, in the order the phase bar shows them.
 pub fn evaluate(input: &GateInput<'_>) -> Vec<Gate> {
     let plan = input.plan;
-    let mesh = Mesh::of(input.state);
+    let mesh = Mesh::of(input.cluster, Some((&plan.from, &plan.to)));
     match input.phase {
         Phase::Wave(i) => {
             let Some(wave) = plan.waves.get(i) else {
@@ -66,7 +72,7 @@ pub fn evaluate(input: &GateInput<'_>) -> Vec<Gate> {
                     GateStatus::Fail(format!("the plan has no wave {}", i + 1)),
                 )];
             };
-            let facts = namespace_facts::for_plan(input.state, Some(plan));
+            let facts = plan.namespace_facts(input.cluster);
             let names = facts.wave(i);
             let empty = match &wave.selector {
                 NamespaceSelector::Names(_) => "none of its namespaces exists",
@@ -75,26 +81,26 @@ pub fn evaluate(input: &GateInput<'_>) -> Vec<Gate> {
             let on = if names.is_empty() {
                 GateStatus::Fail(empty.into())
             } else {
-                namespaces_on(input.state, &facts, names, &plan.to)
+                namespaces_on(input.cluster, &facts, names, &plan.to)
             };
             let soaked = wave_soak(wave.soak, input, &on);
             vec![
                 gate(format!("namespaces on {}", plan.to), on),
                 soaked,
                 no_nacks(input),
-                gate("no skew", no_skew(input.state, &mesh, names)),
-                triggers(input.state),
+                gate("no skew", no_skew(input.cluster, &mesh, names)),
+                triggers(input),
             ]
         }
         Phase::MoveTags => vec![
             gate(format!("tags on {}", plan.to), tags_on(plan, &mesh)),
-            triggers(input.state),
+            triggers(input),
         ],
-        Phase::Soak => vec![soak(plan.tag_soak, input), triggers(input.state)],
+        Phase::Soak => vec![soak(plan.tag_soak, input), triggers(input)],
         Phase::Decommission => vec![
             gate(
                 format!("nothing on {}", plan.from),
-                nothing_on(input.state, &mesh, &plan.from),
+                nothing_on(input.cluster, &mesh, &plan.from),
             ),
             kept(plan.keep_old, input),
         ],
@@ -162,10 +168,15 @@ fn fail_if_any(problems: Vec<String>) -> GateStatus {
 }
 
 /// Every namespace's labels select `to`, and every injected pod in it runs `to` and is ready.
-fn namespaces_on(state: &State, facts: &NamespaceFacts, names: &[String], to: &str) -> GateStatus {
+fn namespaces_on(
+    cluster: &Cluster,
+    facts: &NamespaceFacts,
+    names: &[String],
+    to: &str,
+) -> GateStatus {
     let mut problems = Problems::default();
     let selections = sorted_join::lookup(names, &facts.selects);
-    let tallies = sorted_join::lookup(names, &state.pod_tally.namespaces);
+    let tallies = sorted_join::lookup(names, &cluster.pod_tally.namespaces);
     for ((name, selected), tally) in names.iter().zip(selections).zip(tallies) {
         let selected = selected.map(String::as_str);
         let (mut injected, mut done) = (0, 0);
@@ -189,7 +200,7 @@ fn namespaces_on(state: &State, facts: &NamespaceFacts, names: &[String], to: &s
             if done < injected {
                 issues.push(format!("{done} of {injected} pods ready on {to}"));
             }
-            let manual = crate::app::manual_restart::needed(state, name, Some(to));
+            let manual = crate::mesh::manual_restart::needed(cluster, name, Some(to));
             if !manual.is_empty() {
                 issues.push(format!("restart by hand {}", few(&manual, ", ")));
             }
@@ -204,17 +215,17 @@ pub const TRIGGERS: &str = "rollback triggers";
 
 /// No rollback trigger over its threshold, and every one of them measured: missing, stale or
 /// broken metrics make the gate unknown, never a pass.
-fn triggers(state: &State) -> Gate {
-    let status = match state.metrics.back() {
+fn triggers(input: &GateInput<'_>) -> Gate {
+    let status = match input.metrics {
         None => GateStatus::Unknown("no metrics yet".into()),
-        Some(r) if r.is_down() && (state.now - r.at).num_seconds() < 30 => {
+        Some(r) if r.is_down() && (input.now - r.at).num_seconds() < 30 => {
             GateStatus::Unknown(format!(
                 "metrics unavailable: {}",
                 r.errors.first().map_or("", |e| e.as_str())
             ))
         }
         Some(_) => {
-            let over: Vec<String> = state
+            let over: Vec<String> = input
                 .findings
                 .iter()
                 .filter(|f| {
@@ -226,7 +237,7 @@ fn triggers(state: &State) -> Gate {
                 })
                 .map(ToString::to_string)
                 .collect();
-            let unknown: Vec<String> = state
+            let unknown: Vec<String> = input
                 .findings
                 .iter()
                 .filter(|f| f.is_unknown())
@@ -305,7 +316,7 @@ fn kept(needed: Duration, input: &GateInput<'_>) -> Gate {
 /// No NACK from the new revision's istiod since the phase began.
 fn no_nacks(input: &GateInput<'_>) -> Gate {
     let to = &input.plan.to;
-    let status = match (input.state.logs.last_nack.get(to), input.started) {
+    let status = match (input.cluster.logs.last_nack.get(to), input.started) {
         (None, _) => GateStatus::Pass,
         (Some(at), Some(started)) if *at >= started => {
             GateStatus::Fail(format!("last NACK at {}", at.format("%H:%M:%S UTC")))
@@ -320,9 +331,9 @@ fn no_nacks(input: &GateInput<'_>) -> Gate {
 }
 
 /// No pod of the wave runs a proxy its istiod does not support.
-fn no_skew(state: &State, mesh: &Mesh, names: &[String]) -> GateStatus {
+fn no_skew(cluster: &Cluster, mesh: &Mesh, names: &[String]) -> GateStatus {
     let mut problems = Vec::new();
-    let tallies = sorted_join::lookup(names, &state.pod_tally.namespaces);
+    let tallies = sorted_join::lookup(names, &cluster.pod_tally.namespaces);
     for (name, tally) in names.iter().zip(tallies) {
         // Only a namespace whose counts show a skewed proxy has pods worth naming; istiod's
         // own pods are not in those counts, so their namespace is always looked at.
@@ -335,7 +346,7 @@ fn no_skew(state: &State, mesh: &Mesh, names: &[String]) -> GateStatus {
         if !may_skew {
             continue;
         }
-        for pod in state.pods_in(name) {
+        for pod in cluster.pods_in(name) {
             if let (Some((skew, control)), Some(proxy)) = (mesh.pod_skew(pod), pod.proxy) {
                 problems.push(format!(
                     "{name}/{}: proxy {proxy} on istiod {control} ({})",
@@ -364,8 +375,8 @@ fn tags_on(plan: &Plan, mesh: &Mesh) -> GateStatus {
 
 /// Nothing depends on the old control plane any more: no injected pod, no namespace label
 /// (directly or through a tag), no tag, and no ambient DaemonSet (ztunnel, istio-cni) of it.
-fn nothing_on(state: &State, mesh: &Mesh, from: &str) -> GateStatus {
-    let pods: usize = state
+fn nothing_on(cluster: &Cluster, mesh: &Mesh, from: &str) -> GateStatus {
+    let pods: usize = cluster
         .pod_tally
         .namespaces
         .values()
@@ -373,12 +384,12 @@ fn nothing_on(state: &State, mesh: &Mesh, from: &str) -> GateStatus {
         .filter(|(revision, _, _)| *revision == Some(from))
         .map(|(_, _, count)| count.pods)
         .sum();
-    let namespaces: Vec<String> = namespace_facts::of(state)
+    let namespaces: Vec<String> = crate::mesh::namespace_facts::selection(cluster)
         .selecting(from)
         .cloned()
         .collect();
     let tags: Vec<String> = mesh.tags_of(from).into_iter().map(str::to_string).collect();
-    let daemonsets: Vec<String> = state
+    let daemonsets: Vec<String> = cluster
         .daemonsets
         .values()
         .filter(|d| d.revision.as_deref() == Some(from))
@@ -425,7 +436,9 @@ mod tests {
         finished: Option<DateTime<Utc>>,
     ) -> Vec<Gate> {
         evaluate(&GateInput {
-            state: &c.state,
+            cluster: &c.state.cluster,
+            metrics: c.state.metrics.back(),
+            findings: &c.state.findings,
             plan,
             phase,
             started,
@@ -510,7 +523,7 @@ mod tests {
     #[test]
     fn a_wave_in_progress_names_what_is_missing() {
         let c = demo();
-        let plan = derive(&c.state).unwrap();
+        let plan = derive(&c.state.cluster).unwrap();
         let g = gates(&c, &plan, Phase::Wave(0), minutes_ago(4));
         assert_eq!(
             statuses(&g),
@@ -534,7 +547,7 @@ mod tests {
     #[test]
     fn a_finished_soaked_wave_passes() {
         let mut c = staging_done();
-        let plan = derive(&c.state).unwrap();
+        let plan = derive(&c.state.cluster).unwrap();
         measured(&mut c, &plan);
         let g = wave_gates(&c, &plan, Phase::Wave(0), minutes_ago(60), minutes_ago(10));
         assert!(all_pass(&g), "{g:?}");
@@ -544,7 +557,7 @@ mod tests {
     #[test]
     fn a_waves_soak_counts_from_when_its_last_namespace_finished() {
         let mut c = staging_done();
-        let plan = derive(&c.state).unwrap();
+        let plan = derive(&c.state.cluster).unwrap();
         measured(&mut c, &plan);
         // Started an hour ago, finished 4 minutes ago: 4 of its 10 minutes.
         let g = wave_gates(&c, &plan, Phase::Wave(0), minutes_ago(60), minutes_ago(4));
@@ -565,7 +578,7 @@ mod tests {
     #[test]
     fn a_breached_or_unmeasured_trigger_holds_the_wave() {
         let mut c = staging_done();
-        let mut plan = derive(&c.state).unwrap();
+        let mut plan = derive(&c.state.cluster).unwrap();
         plan.thresholds.error_ratio_for = std::time::Duration::ZERO;
         measured(&mut c, &plan);
         let mut bad = c.state.metrics.back().unwrap().clone();
@@ -600,7 +613,7 @@ mod tests {
     #[test]
     fn labels_still_on_the_old_revision_and_skewed_proxies_block_a_wave() {
         let c = demo();
-        let plan = derive(&c.state).unwrap();
+        let plan = derive(&c.state.cluster).unwrap();
         let g = gates(&c, &plan, Phase::Wave(1), minutes_ago(31));
         assert_eq!(
             g[0].status,
@@ -631,7 +644,7 @@ mod tests {
                 .pod(&ns, "web", "1-24-0", "1.24.0", true);
         }
         c.tag("default", "1-24-0");
-        let plan = derive(&c.state).unwrap();
+        let plan = derive(&c.state.cluster).unwrap();
         let g = gates(&c, &plan, Phase::Wave(0), minutes_ago(1));
         assert_eq!(
             g[0].status,
@@ -646,7 +659,7 @@ mod tests {
     #[test]
     fn a_wave_that_selects_nothing_fails() {
         let c = demo();
-        let mut plan = derive(&c.state).unwrap();
+        let mut plan = derive(&c.state.cluster).unwrap();
         plan.waves[0].selector = NamespaceSelector::Names(vec!["gone".into()]);
         plan.waves[1].selector = NamespaceSelector::Labels("tier=gold".into());
         let g0 = gates(&c, &plan, Phase::Wave(0), minutes_ago(60));
@@ -666,7 +679,7 @@ mod tests {
         c.nack("1-25-0", "2026-11-24T21:25:00Z");
         // Old revision NACKs are not the new revision's problem.
         c.nack("1-24-0", "2026-11-24T21:29:00Z");
-        let plan = derive(&c.state).unwrap();
+        let plan = derive(&c.state.cluster).unwrap();
         let nacks = |started| gates(&c, &plan, Phase::Wave(0), started)[2].status.clone();
         assert_eq!(nacks(minutes_ago(30)), fail("last NACK at 21:25:00 UTC"));
         // Exactly at the start counts: the NACK happened during the phase.
@@ -686,7 +699,7 @@ mod tests {
     #[test]
     fn soak_arithmetic() {
         let c = staging_done();
-        let plan = derive(&c.state).unwrap();
+        let plan = derive(&c.state.cluster).unwrap();
         let soak = |started| gates(&c, &plan, Phase::Soak, started);
         assert_eq!(soak(minutes_ago(29))[0].status, fail("29m of 30m"));
         assert_eq!(
@@ -719,7 +732,7 @@ mod tests {
     #[test]
     fn moving_tags_waits_for_every_tag_of_the_plan() {
         let mut c = demo();
-        let mut plan = derive(&c.state).unwrap();
+        let mut plan = derive(&c.state.cluster).unwrap();
         let g = gates(&c, &plan, Phase::MoveTags, minutes_ago(1));
         assert_eq!(
             statuses(&g)[0],
@@ -741,7 +754,7 @@ mod tests {
     #[test]
     fn decommission_waits_until_nothing_uses_the_old_revision_and_it_was_kept() {
         let c = demo();
-        let plan = derive(&c.state).unwrap();
+        let plan = derive(&c.state.cluster).unwrap();
         let g = gates(&c, &plan, Phase::Decommission, Some(now() - Span::hours(3)));
         assert_eq!(
             statuses(&g),

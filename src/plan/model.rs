@@ -1,32 +1,15 @@
 //! The upgrade plan: which revision to leave and which to reach, the waves of namespaces in
 //! order, the tags to move, how long to soak, and when to roll back.
 
-use std::collections::BTreeSet;
+use std::sync::Arc;
 use std::time::Duration;
 
-use crate::app::injection::{self, Selection};
-use crate::app::resources::NamespaceInfo;
-use crate::k8s::selector::LabelSelector;
+use crate::mesh::Cluster;
+use crate::mesh::namespace_facts::{self, NamespaceFacts};
+pub use crate::mesh::namespace_selector::NamespaceSelector;
+use crate::mesh::resources::NamespaceInfo;
 
 const MINUTE: Duration = Duration::from_secs(60);
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum NamespaceSelector {
-    /// Namespaces by name.
-    Names(Vec<String>),
-    /// A label selector, e.g. `tier in (staging)`, over namespaces labelled for sidecars.
-    Labels(String),
-}
-
-impl NamespaceSelector {
-    /// How the phase bar can describe the wave: `checkout, search` or `tier in (staging)`.
-    pub fn describe(&self) -> String {
-        match self {
-            NamespaceSelector::Names(names) => names.join(", "),
-            NamespaceSelector::Labels(selector) => selector.clone(),
-        }
-    }
-}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Wave {
@@ -207,42 +190,17 @@ impl Plan {
     /// The namespaces of a wave, in name order, among `namespaces` (the cockpit's
     /// NamespaceInfo list). A label selector only picks namespaces labelled for sidecar
     /// injection: ambient and uninjected namespaces have nothing to migrate.
+    /// What every namespace's labels select, with this plan's waves.
+    pub fn namespace_facts(&self, cluster: &Cluster) -> Arc<NamespaceFacts> {
+        namespace_facts::of(cluster, self.waves.iter().map(|w| &w.selector))
+    }
+
     pub fn wave_namespaces(&self, wave: usize, namespaces: &[&NamespaceInfo]) -> Vec<String> {
         let Some(wave) = self.waves.get(wave) else {
             return Vec::new();
         };
-        let mut names: Vec<String> = match &wave.selector {
-            NamespaceSelector::Names(listed) => {
-                let listed: BTreeSet<&str> = listed.iter().map(String::as_str).collect();
-                namespaces
-                    .iter()
-                    .filter(|ns| listed.contains(ns.name.as_str()))
-                    .map(|ns| ns.name.clone())
-                    .collect()
-            }
-            NamespaceSelector::Labels(text) => {
-                // Plan files are checked when read; an invalid selector here selects nothing.
-                let Ok(selector) = LabelSelector::parse(text) else {
-                    return Vec::new();
-                };
-                namespaces
-                    .iter()
-                    .filter(|ns| labelled_for_sidecars(ns) && selector.matches(&ns.labels))
-                    .map(|ns| ns.name.clone())
-                    .collect()
-            }
-        };
-        names.sort();
-        names.dedup();
-        names
+        wave.selector.select(namespaces)
     }
-}
-
-fn labelled_for_sidecars(ns: &NamespaceInfo) -> bool {
-    matches!(
-        injection::selection(&ns.labels),
-        Selection::DefaultTag | Selection::Rev(_)
-    )
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use ratatui::widgets::{Block, BorderType, Borders, Row, Table};
 
 use super::theme::Theme;
 use crate::app::state::{Pane, State};
-use crate::app::view::Mesh;
+use crate::mesh::Mesh;
 
 /// The frame of a pane: its title, the filter being typed or applied, and focus.
 pub fn pane_block<'a>(state: &State, theme: &Theme, pane: Pane, extra: Vec<Span<'a>>) -> Block<'a> {

@@ -146,7 +146,7 @@ pub fn areas(width: u16, height: u16, ui: &Ui, revisions: usize) -> Option<Areas
 
 /// Data rows a table pane can show at the state's current size.
 pub fn table_rows(state: &State, pane: Pane) -> usize {
-    let revisions = crate::app::view::revision_count(state);
+    let revisions = crate::mesh::revisions::revision_count(&state.cluster);
     areas(state.ui.width, state.ui.height, &state.ui, revisions)
         .map_or(1, |a| a.of(pane).height.saturating_sub(CHROME) as usize)
         .max(1)

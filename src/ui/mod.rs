@@ -16,12 +16,11 @@ use ratatui::text::Line;
 use ratatui::widgets::Paragraph;
 
 use crate::app::state::State;
-use crate::app::view::Mesh;
 use theme::Theme;
 
 pub fn draw(frame: &mut Frame<'_>, state: &State, theme: &Theme) {
     let size = frame.area();
-    let mesh = Mesh::of(state);
+    let mesh = state.mesh();
     let Some(areas) = layout::areas(size.width, size.height, &state.ui, mesh.revisions.len())
     else {
         let message = format!(

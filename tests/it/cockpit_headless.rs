@@ -43,7 +43,8 @@ async fn a_label_changed_with_kubectl_reaches_the_state_and_the_screen() {
     label_for(&sim, "staging-web", "1-25-0");
     let changed = cockpit
         .pump_until(Duration::from_secs(10), |s| {
-            s.namespaces
+            s.cluster
+                .namespaces
                 .get(&"staging-web".to_string())
                 .is_some_and(|n| n.labels.get("istio.io/rev").map(String::as_str) == Some("1-25-0"))
         })
@@ -77,7 +78,7 @@ async fn api_errors_mark_streams_stale_and_they_recover() {
         "no stream noticed the failures"
     );
     // The data stays on screen while the streams retry.
-    assert!(cockpit.state.namespaces.len() > 10);
+    assert!(cockpit.state.cluster.namespaces.len() > 10);
     let theme = Theme::builtin("mono", Palette::NoColor).unwrap();
     let screen = cockpit.render(&theme);
     assert!(screen.lines().last().unwrap().contains("STALE"), "{screen}");
@@ -121,6 +122,7 @@ async fn control_plane_metrics_come_straight_from_istiod_through_the_pod_proxy()
     // Connected proxies agree with the pods the cockpit sees on each revision.
     let on_old = cockpit
         .state
+        .cluster
         .pods
         .values()
         .filter(|p| p.revision.as_deref() == Some("1-24-0") && p.is_ready())

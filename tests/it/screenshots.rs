@@ -39,7 +39,7 @@ fn press(cockpit: &mut Headless, code: KeyCode) {
 fn select_namespace(cockpit: &mut Headless, name: &str) {
     assert_eq!(cockpit.state.ui.focus, Pane::Namespaces);
     press(cockpit, KeyCode::Home);
-    for _ in 0..cockpit.state.namespaces.len() {
+    for _ in 0..cockpit.state.cluster.namespaces.len() {
         if cockpit.state.ui.selected_namespace.as_deref() == Some(name) {
             return;
         }
@@ -54,12 +54,13 @@ fn select_namespace(cockpit: &mut Headless, name: &str) {
 
 /// Every pod of `namespace` is ready and was injected by `revision`.
 fn all_on(state: &State, namespace: &str, revision: &str) -> bool {
-    let mut pods = state.pods_in(namespace).peekable();
+    let mut pods = state.cluster.pods_in(namespace).peekable();
     pods.peek().is_some() && pods.all(|p| p.is_ready() && p.revision.as_deref() == Some(revision))
 }
 
 fn nack_lines(state: &State) -> usize {
     state
+        .cluster
         .logs
         .entries()
         .filter(|e| e.line.nack.is_some())
@@ -95,8 +96,9 @@ async fn draw_the_readme_screenshots() {
     // Enough istiod lines to fill the log pane, and every pod up; a picture without them is
     // still a picture, so neither wait is fatal.
     let settled = |s: &State| {
-        s.logs.len() >= 40
-            && s.pods
+        s.cluster.logs.len() >= 40
+            && s.cluster
+                .pods
                 .values()
                 .all(|p| p.is_ready() || p.terminating || p.phase == "Succeeded")
     };
@@ -150,7 +152,11 @@ async fn draw_the_readme_screenshots() {
     sim.set_faults(r#"{"data":{"nacks.1-25-0":"600"}}"#);
     assert!(
         cockpit
-            .pump_until(Duration::from_secs(60), |s| !s.logs.nacks.is_empty())
+            .pump_until(Duration::from_secs(60), |s| !s
+                .cluster
+                .logs
+                .nacks
+                .is_empty())
             .await,
         "no NACK reached the cockpit"
     );

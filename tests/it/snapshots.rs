@@ -21,6 +21,16 @@ fn key(state: &mut State, code: KeyCode) {
     );
 }
 
+/// The fixture's full screen, laid out as the cockpit lays it out.
+fn screen(width: u16, height: u16) -> State {
+    fixture::state(width, height, layout::table_rows)
+}
+
+/// The same with a latency breach in the metrics pane.
+fn breached(width: u16, height: u16) -> State {
+    fixture::metrics::breached(width, height, layout::table_rows)
+}
+
 fn theme(name: &str) -> Theme {
     Theme::builtin(name, Palette::TrueColor).expect("built-in theme")
 }
@@ -62,28 +72,28 @@ fn styled(state: &State, theme: &Theme) -> String {
 
 #[test]
 fn full_screen_at_80x24() {
-    insta::assert_snapshot!(render_text(&fixture::state(80, 24), &theme("default")));
+    insta::assert_snapshot!(render_text(&screen(80, 24), &theme("default")));
 }
 
 #[test]
 fn full_screen_at_120x40() {
-    insta::assert_snapshot!(render_text(&fixture::state(120, 40), &theme("default")));
+    insta::assert_snapshot!(render_text(&screen(120, 40), &theme("default")));
 }
 
 #[test]
 fn full_screen_at_200x60() {
-    insta::assert_snapshot!(render_text(&fixture::state(200, 60), &theme("default")));
+    insta::assert_snapshot!(render_text(&screen(200, 60), &theme("default")));
 }
 
 #[test]
 fn styles_in_the_default_theme() {
-    insta::assert_snapshot!(styled(&fixture::state(120, 40), &theme("default")));
+    insta::assert_snapshot!(styled(&screen(120, 40), &theme("default")));
 }
 
 #[test]
 fn styles_in_the_mono_theme() {
     let mono = theme("mono");
-    let screen = styled(&fixture::state(120, 40), &mono);
+    let screen = styled(&screen(120, 40), &mono);
     let coloured: Vec<&str> = screen
         .lines()
         .filter(|l| {
@@ -97,7 +107,7 @@ fn styles_in_the_mono_theme() {
 
 #[test]
 fn pods_of_a_migrating_namespace_with_skew() {
-    let mut s = fixture::state(120, 40);
+    let mut s = screen(120, 40);
     // staging-web is the last namespace; search has the skewed pod.
     key(&mut s, KeyCode::End);
     key(&mut s, KeyCode::Enter);
@@ -112,7 +122,7 @@ fn pods_of_a_migrating_namespace_with_skew() {
 
 #[test]
 fn nack_only_logs_and_the_help() {
-    let mut s = fixture::state(120, 40);
+    let mut s = screen(120, 40);
     key(&mut s, KeyCode::Tab);
     key(&mut s, KeyCode::Tab);
     assert_eq!(s.ui.focus, Pane::Logs);
@@ -129,7 +139,7 @@ fn nack_only_logs_and_the_help() {
 
 #[test]
 fn filtering_namespaces() {
-    let mut s = fixture::state(120, 40);
+    let mut s = screen(120, 40);
     key(&mut s, KeyCode::Char('/'));
     for c in "tier=crit".chars() {
         key(&mut s, KeyCode::Char(c));
@@ -141,7 +151,7 @@ fn filtering_namespaces() {
 
 #[test]
 fn read_only_and_stale_status() {
-    let mut s = fixture::state(120, 40);
+    let mut s = screen(120, 40);
     s.mode = Mode::ReadOnly("--read-only".into());
     update(
         &mut s,
@@ -164,12 +174,12 @@ fn read_only_and_stale_status() {
 
 #[test]
 fn a_terminal_too_small() {
-    insta::assert_snapshot!(render_text(&fixture::state(50, 12), &theme("default")));
+    insta::assert_snapshot!(render_text(&screen(50, 12), &theme("default")));
 }
 
 #[test]
 fn metrics_pane_and_banner_during_a_breach() {
-    let mut s = fixture::metrics::breached(200, 60);
+    let mut s = breached(200, 60);
     assert!(s.ui.breach_banner);
     key(&mut s, KeyCode::Char('P'));
     insta::assert_snapshot!(render_text(&s, &theme("default")));
@@ -177,7 +187,7 @@ fn metrics_pane_and_banner_during_a_breach() {
 
 #[test]
 fn metrics_pane_when_the_source_stops_answering() {
-    let mut s = fixture::metrics::breached(160, 45);
+    let mut s = breached(160, 45);
     key(&mut s, KeyCode::Char('P'));
     let down = istio_cockpit::metrics::reading::Reading {
         at: fixture::now(),

@@ -40,7 +40,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
             Mode::Driver => format!("X revert {}", affected.join(", ")),
             Mode::Follower(holder) => format!(
                 "{}: D to take over",
-                crate::app::records::drives_line(holder)
+                crate::mesh::records::drives_line(holder)
             ),
             Mode::ReadOnly(_) => "read-only: tell the driver".into(),
         }

@@ -6,7 +6,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Row, Table};
 
 use crate::app::state::{Pane, State};
-use crate::app::view::{self, Mesh};
+use crate::mesh::Mesh;
+use crate::mesh::rows;
 use crate::ui::common::{pane_block, revision_style};
 use crate::ui::theme::Theme;
 
@@ -27,9 +28,9 @@ fn memory(mib: u64) -> String {
 }
 
 pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, mesh: &Mesh, theme: &Theme) {
-    let rows = view::control_plane_rows(state, mesh);
+    let rows = rows::control_plane_rows(&state.cluster, mesh);
     let mut ambient: Vec<Span<'_>> = Vec::new();
-    for ds in state.daemonsets.values() {
+    for ds in state.cluster.daemonsets.values() {
         let version = ds.version.map_or("?".to_string(), |v| v.to_string());
         ambient.push(Span::styled(
             format!(" {} {version} {}/{} ", ds.name, ds.ready, ds.desired),

@@ -12,7 +12,7 @@ use crate::ui::theme::Theme;
 
 pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
     let height = area.height.saturating_sub(2) as usize;
-    let entries = &state.records.journal;
+    let entries = &state.cluster.records.journal;
     let width = area.width.saturating_sub(2) as usize;
     let lines: Vec<Line<'_>> = entries
         .iter()

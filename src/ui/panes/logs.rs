@@ -6,16 +6,17 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use crate::app::istiod_log::Level;
-use crate::app::logs::LogEntry;
 use crate::app::state::{Pane, State};
-use crate::app::view::{self, Mesh};
+use crate::app::view;
+use crate::mesh::Mesh;
+use crate::mesh::istiod_log::Level;
+use crate::mesh::logs::LogEntry;
 use crate::ui::common::{pane_block, revision_style};
 use crate::ui::theme::Theme;
 
 fn counters<'a>(state: &State, theme: &Theme) -> Vec<Span<'a>> {
     let mut by_rev: Vec<(String, Vec<String>)> = Vec::new();
-    for ((rev, ty), n) in &state.logs.nacks {
+    for ((rev, ty), n) in &state.cluster.logs.nacks {
         match by_rev.last_mut() {
             Some((r, parts)) if r == rev => parts.push(format!("{ty} {n}")),
             _ => by_rev.push((rev.clone(), vec![format!("{ty} {n}")])),

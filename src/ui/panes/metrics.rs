@@ -9,7 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
 
 use crate::app::state::State;
-use crate::app::view::Mesh;
+use crate::mesh::Mesh;
 use crate::ui::common::{age, revision_style};
 use crate::ui::theme::Theme;
 

@@ -7,7 +7,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Row};
 
 use crate::app::state::{Pane, State};
-use crate::app::view::{self, Mesh, Migration, NO_SIDECAR, NamespaceRow};
+use crate::app::view;
+use crate::mesh::Mesh;
+use crate::mesh::rows::{self, Migration, NO_SIDECAR, NamespaceRow};
 use crate::ui::common::{fit, pane_block, render_columns, revision_style};
 use crate::ui::theme::Theme;
 
@@ -140,7 +142,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, mesh: &Mesh, theme
         .skip(scroll.offset)
         .take(height)
         .map(|(i, ns)| {
-            let row = view::namespace_row(state, mesh, ns);
+            let row = rows::namespace_row(&state.cluster, mesh, ns);
             let r = Row::new(
                 columns
                     .iter()

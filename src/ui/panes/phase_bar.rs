@@ -7,8 +7,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use crate::app::state::State;
-use crate::app::view::Mesh;
 use crate::app::{activity, plan_flow};
+use crate::mesh::Mesh;
 use crate::plan::gates::GateStatus;
 use crate::ui::common::{age, revision_style};
 use crate::ui::theme::Theme;
@@ -29,7 +29,8 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, mesh: &Mesh, theme
     }
     // A record the plan does not follow is a problem to see, not to use silently.
     if state.plan.is_some()
-        && let Some(problem) = crate::plan::derive::record_problem(state)
+        && let Some(problem) =
+            crate::plan::derive::record_problem(&state.cluster, state.plan.as_ref())
     {
         spans.push(Span::styled(format!(" · {problem}"), theme.error));
     }
@@ -80,7 +81,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, mesh: &Mesh, theme
             spans.push(Span::styled(format!(" · {why}"), theme.dim));
         }
     }
-    if let Some(d) = &state.records.driver {
+    if let Some(d) = &state.cluster.records.driver {
         let style = if d.expired(state.now) {
             theme.dim
         } else {
@@ -94,7 +95,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, mesh: &Mesh, theme
         spans.push(Span::styled(
             format!(
                 " · driver: {} for {}{gone}",
-                crate::app::records::display_holder(&d.holder),
+                crate::mesh::records::display_holder(&d.holder),
                 age(d.since, state.now)
             ),
             style,

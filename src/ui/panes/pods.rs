@@ -6,10 +6,11 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Span;
 use ratatui::widgets::{Cell, Row};
 
-use crate::app::pod::PodInfo;
 use crate::app::state::{Pane, State};
-use crate::app::version::{Skew, Version};
-use crate::app::view::{self, Mesh};
+use crate::app::view;
+use crate::mesh::Mesh;
+use crate::mesh::pod::PodInfo;
+use crate::mesh::version::{Skew, Version};
 use crate::ui::common::{age, pane_block, render_columns, revision_style};
 use crate::ui::theme::Theme;
 

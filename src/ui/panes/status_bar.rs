@@ -44,7 +44,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
         Mode::Driver => Span::styled(" DRIVER ", theme.driver),
         Mode::ReadOnly(_) => Span::styled(" READ-ONLY ", theme.read_only),
         Mode::Follower(holder) => {
-            let drives = crate::app::records::drives_line(holder);
+            let drives = crate::mesh::records::drives_line(holder);
             Span::styled(format!(" READ-ONLY · {drives} "), theme.read_only)
         }
     });

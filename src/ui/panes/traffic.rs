@@ -11,7 +11,7 @@ use ratatui::widgets::{Cell, Row};
 
 use super::metrics::sparkline;
 use crate::app::state::State;
-use crate::app::view::Mesh;
+use crate::mesh::Mesh;
 use crate::metrics::maths::TriggerState;
 use crate::metrics::reading::{Reading, Traffic};
 use crate::plan::triggers::{self, Finding, Scope};
@@ -226,9 +226,7 @@ fn current_wave(state: &State) -> Vec<String> {
         return Vec::new();
     };
     match crate::app::plan_flow::current_phase(state, plan) {
-        crate::plan::model::Phase::Wave(i) => {
-            crate::app::namespace_facts::of(state).wave(i).to_vec()
-        }
+        crate::plan::model::Phase::Wave(i) => state.namespace_facts().wave(i).to_vec(),
         _ => Vec::new(),
     }
 }

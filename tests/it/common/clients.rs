@@ -55,7 +55,10 @@ impl Sim {
 
 /// A headless cockpit's first lists are in and istiod has logged: the screen is worth reading.
 pub fn synced(s: &State) -> bool {
-    s.namespaces.synced && s.pods.synced && s.webhooks.synced && !s.logs.is_empty()
+    s.cluster.namespaces.synced
+        && s.cluster.pods.synced
+        && s.cluster.webhooks.synced
+        && !s.cluster.logs.is_empty()
 }
 
 /// Raw HTTPS requests to the API server, as the admin unless said otherwise.

@@ -2,8 +2,8 @@
 //! ready pods of one namespace injected by one revision.
 
 use istio_cockpit::app::metrics_sample::SampleTarget;
-use istio_cockpit::app::pod::PodInfo;
-use istio_cockpit::app::pod_fields::PodFields;
+use istio_cockpit::cluster::decode::pod_fields::PodFields;
+use istio_cockpit::mesh::pod::PodInfo;
 use kube::api::{Api, ListParams};
 
 /// Up to three ready, running pods of `ns` injected by `revision`, by name.

@@ -2,12 +2,12 @@
 //! and other owners. The previews and the wave's gate name them, so the driver restarts them
 //! by hand.
 
-use super::state::State;
+use super::cluster::Cluster;
 
 /// The injected pods of `namespace` that need a manual restart and are not yet on `to`
 /// (all of them when `to` is None), as `name (owner)`, in name order.
-pub fn needed(state: &State, namespace: &str, to: Option<&str>) -> Vec<String> {
-    state
+pub fn needed(cluster: &Cluster, namespace: &str, to: Option<&str>) -> Vec<String> {
+    cluster
         .pods_in(namespace)
         .filter(|p| p.is_injected() && !p.terminating)
         .filter(|p| to.is_none_or(|to| p.revision.as_deref() != Some(to)))
@@ -19,8 +19,8 @@ pub fn needed(state: &State, namespace: &str, to: Option<&str>) -> Vec<String> {
 }
 
 /// The preview's line for one namespace, when it has such pods.
-pub fn preview_line(state: &State, namespace: &str) -> Option<String> {
-    let pods = needed(state, namespace, None);
+pub fn preview_line(cluster: &Cluster, namespace: &str) -> Option<String> {
+    let pods = needed(cluster, namespace, None);
     (!pods.is_empty()).then(|| {
         format!(
             "  {namespace}: a restart does not move {}: restart by hand",

@@ -1,23 +1,14 @@
-//! What the cockpit keeps of namespaces, webhook configurations and DaemonSets.
+//! Namespaces, injector webhook configurations and DaemonSets decoded into what the cockpit
+//! keeps of them.
 
-use std::collections::BTreeMap;
-
-use chrono::{DateTime, Utc};
 use k8s_openapi::api::admissionregistration::v1::MutatingWebhookConfiguration;
 use k8s_openapi::api::apps::v1::DaemonSet;
 use k8s_openapi::api::core::v1::Namespace;
 
-use super::actions::PREVIOUS_REVISION;
-use super::pod::jiff_to_chrono;
-use super::version::Version;
+use crate::mesh::resources::{DaemonSetInfo, NamespaceInfo, PREVIOUS_REVISION, WebhookInfo};
+use crate::mesh::version::Version;
 
-#[derive(Debug, Clone, PartialEq)]
-pub struct NamespaceInfo {
-    pub name: String,
-    pub labels: BTreeMap<String, String>,
-    pub annotations: BTreeMap<String, String>,
-    pub created: Option<DateTime<Utc>>,
-}
+use super::jiff_to_chrono;
 
 impl NamespaceInfo {
     pub fn from_namespace(ns: &Namespace) -> NamespaceInfo {
@@ -32,24 +23,6 @@ impl NamespaceInfo {
                 .and_then(|t| jiff_to_chrono(&t.0)),
         }
     }
-
-    /// The criticality tier the namespace is labelled with, if any.
-    pub fn tier(&self) -> Option<&str> {
-        self.labels.get("tier").map(String::as_str)
-    }
-}
-
-/// An injector MutatingWebhookConfiguration: a revision's own (`istio.io/rev`, no tag) or a
-/// revision tag's (`istio.io/tag`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct WebhookInfo {
-    pub name: String,
-    pub revision: String,
-    pub tag: Option<String>,
-    /// For a tag the cockpit moved: the revision it pointed at before (the webhook's
-    /// `istio-cockpit.io/previous-revision` annotation), so the move can be reverted without
-    /// the journal.
-    pub previous_revision: Option<String>,
 }
 
 impl WebhookInfo {
@@ -68,17 +41,6 @@ impl WebhookInfo {
                 .cloned(),
         })
     }
-}
-
-/// The ambient DaemonSets (`ztunnel`, `istio-cni-node`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct DaemonSetInfo {
-    pub namespace: String,
-    pub name: String,
-    pub version: Option<Version>,
-    pub revision: Option<String>,
-    pub ready: i32,
-    pub desired: i32,
 }
 
 impl DaemonSetInfo {

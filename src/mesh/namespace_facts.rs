@@ -9,10 +9,10 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use super::cluster::Cluster;
+use super::namespace_selector::NamespaceSelector;
 use super::resources::NamespaceInfo;
-use super::state::State;
-use super::view::Mesh;
-use crate::plan::model::{NamespaceSelector, Plan};
+use super::revisions::Mesh;
 
 #[derive(Debug, Default, PartialEq)]
 pub struct NamespaceFacts {
@@ -21,7 +21,7 @@ pub struct NamespaceFacts {
     pub selects: BTreeMap<String, String>,
     /// How many namespaces select each revision.
     pub per_revision: BTreeMap<String, usize>,
-    /// Each wave's namespaces, as `Plan::wave_namespaces` lists them.
+    /// Each wave's namespaces, as its selector picks them.
     pub waves: Vec<Vec<String>>,
 }
 
@@ -55,65 +55,76 @@ struct Inputs {
 
 impl Inputs {
     /// Compared in place: the waves may list thousands of names, too many to copy each frame.
-    fn are(&self, namespaces: u64, mesh: &Mesh, plan: Option<&Plan>) -> bool {
-        let waves = plan.map_or(&[][..], |p| p.waves.as_slice());
+    fn are<'a>(
+        &self,
+        namespaces: u64,
+        mesh: &Mesh,
+        waves: impl ExactSizeIterator<Item = &'a NamespaceSelector>,
+    ) -> bool {
         self.namespaces == namespaces
             && self.tags == mesh.tags
             && self.revisions == mesh.revisions
             && self.waves.len() == waves.len()
-            && self.waves.iter().zip(waves).all(|(a, b)| *a == b.selector)
+            && self.waves.iter().zip(waves).all(|(a, b)| a == b)
     }
 }
 
-/// The last facts computed, and from what. Empty in a new or cloned-then-changed state.
+/// The last facts computed, and from what. Empty in a new or cloned-then-changed cluster.
 #[derive(Debug, Clone, Default)]
 pub struct FactsCache(RefCell<Option<(Inputs, Arc<NamespaceFacts>)>>);
 
-/// The namespaces' facts in `state` as it is now, with the waves of its plan, computed only if
-/// something they depend on changed since the last call.
-pub fn of(state: &State) -> Arc<NamespaceFacts> {
-    for_plan(state, state.plan.as_ref())
-}
-
-/// The same, with the waves of `plan` (the gates may be asked about a plan not yet adopted).
-pub fn for_plan(state: &State, plan: Option<&Plan>) -> Arc<NamespaceFacts> {
-    let mesh = Mesh::injectors(state);
-    let generation = state.namespaces.generation();
-    let mut cache = state.namespace_facts.0.borrow_mut();
+/// The namespaces' facts in `cluster` as it is now, with the namespaces each of `waves` picks,
+/// computed only if something they depend on changed since the last call.
+pub fn of<'a, W>(cluster: &Cluster, waves: W) -> Arc<NamespaceFacts>
+where
+    W: ExactSizeIterator<Item = &'a NamespaceSelector> + Clone,
+{
+    let mesh = Mesh::injectors(cluster);
+    let generation = cluster.namespaces.generation();
+    let mut cache = cluster.namespace_facts.0.borrow_mut();
     if let Some((computed_from, facts)) = cache.as_ref()
-        && computed_from.are(generation, &mesh, plan)
+        && computed_from.are(generation, &mesh, waves.clone())
     {
         return Arc::clone(facts);
     }
-    let facts = Arc::new(compute(state, &mesh, plan));
+    let facts = Arc::new(compute(cluster, &mesh, waves.clone()));
     let inputs = Inputs {
         namespaces: generation,
         tags: mesh.tags,
         revisions: mesh.revisions,
-        waves: plan
-            .iter()
-            .flat_map(|p| &p.waves)
-            .map(|w| w.selector.clone())
-            .collect(),
+        waves: waves.cloned().collect(),
     };
     *cache = Some((inputs, Arc::clone(&facts)));
     facts
 }
 
-fn compute(state: &State, mesh: &Mesh, plan: Option<&Plan>) -> NamespaceFacts {
+/// The facts with whichever waves were last asked for, for callers that read only what the
+/// labels select: asking without waves would throw away the waves the frame keeps asking for.
+pub fn selection(cluster: &Cluster) -> Arc<NamespaceFacts> {
+    let waves = cluster
+        .namespace_facts
+        .0
+        .borrow()
+        .as_ref()
+        .map(|(inputs, _)| inputs.waves.clone())
+        .unwrap_or_default();
+    of(cluster, waves.iter())
+}
+
+fn compute<'a>(
+    cluster: &Cluster,
+    mesh: &Mesh,
+    waves: impl Iterator<Item = &'a NamespaceSelector>,
+) -> NamespaceFacts {
     let mut facts = NamespaceFacts::default();
-    for ns in state.namespaces.values() {
+    for ns in cluster.namespaces.values() {
         if let Some(revision) = mesh.resolve(ns).revision {
             *facts.per_revision.entry(revision.clone()).or_default() += 1;
             facts.selects.insert(ns.name.clone(), revision);
         }
     }
-    if let Some(plan) = plan {
-        let all: Vec<&NamespaceInfo> = state.namespaces.values().collect();
-        facts.waves = (0..plan.waves.len())
-            .map(|i| plan.wave_namespaces(i, &all))
-            .collect();
-    }
+    let all: Vec<&NamespaceInfo> = cluster.namespaces.values().collect();
+    facts.waves = waves.map(|selector| selector.select(&all)).collect();
     facts
 }
 
@@ -121,11 +132,17 @@ fn compute(state: &State, mesh: &Mesh, plan: Option<&Plan>) -> NamespaceFacts {
 mod tests {
     use super::*;
     use crate::app::event::{Event, Watch};
+    use crate::app::state::State;
     use crate::app::update::update;
     use crate::fixture::demo;
 
     fn labelled(state: &mut State, name: &str, labels: &[(&str, &str)]) {
-        let mut ns = state.namespaces.get(&name.to_string()).unwrap().clone();
+        let mut ns = state
+            .cluster
+            .namespaces
+            .get(&name.to_string())
+            .unwrap()
+            .clone();
         ns.labels = labels
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -135,36 +152,38 @@ mod tests {
 
     /// The cached answer must always be the one computed from scratch.
     fn assert_fresh(state: &State) {
+        let waves = state.plan.as_ref().map_or(&[][..], |p| p.waves.as_slice());
+        let selectors = waves.iter().map(|w| &w.selector);
         assert_eq!(
-            *of(state),
-            compute(state, &Mesh::injectors(state), state.plan.as_ref())
+            *state.namespace_facts(),
+            compute(&state.cluster, &Mesh::injectors(&state.cluster), selectors)
         );
     }
 
     #[test]
     fn facts_follow_every_change_they_depend_on() {
         let mut state = demo().state;
-        state.plan = crate::plan::derive(&state);
-        let first = of(&state);
+        state.plan = crate::plan::derive(&state.cluster);
+        let first = state.namespace_facts();
         assert!(!first.selects.is_empty() && !first.waves.is_empty());
         assert!(
-            Arc::ptr_eq(&first, &of(&state)),
+            Arc::ptr_eq(&first, &state.namespace_facts()),
             "unchanged: not computed again"
         );
 
         // A namespace relabelled onto the new revision.
         let name = first.wave(0)[0].clone();
         labelled(&mut state, &name, &[("istio.io/rev", "1-25-0")]);
-        assert_eq!(of(&state).selected(&name), Some("1-25-0"));
+        assert_eq!(state.namespace_facts().selected(&name), Some("1-25-0"));
         assert_fresh(&state);
 
         // A namespace out of the mesh.
         labelled(&mut state, &name, &[]);
-        assert_eq!(of(&state).selected(&name), None);
+        assert_eq!(state.namespace_facts().selected(&name), None);
         assert_fresh(&state);
 
         // A tag moved: every namespace behind it follows.
-        let mut hooks: Vec<_> = state.webhooks.values().cloned().collect();
+        let mut hooks: Vec<_> = state.cluster.webhooks.values().cloned().collect();
         for hook in &mut hooks {
             if hook.tag.is_some() {
                 hook.revision = "1-25-0".into();
@@ -177,10 +196,10 @@ mod tests {
 
         // The plan's waves changed without any event.
         state.plan.as_mut().unwrap().waves.truncate(1);
-        assert_eq!(of(&state).waves.len(), 1);
+        assert_eq!(state.namespace_facts().waves.len(), 1);
         assert_fresh(&state);
         state.plan = None;
-        assert!(of(&state).waves.is_empty());
+        assert!(state.namespace_facts().waves.is_empty());
     }
 
     #[test]

@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::collection::Collection;
-use super::event::Watch;
+use super::collection::Watch;
 use super::pod::PodInfo;
 use super::version::Version;
 
@@ -288,8 +288,8 @@ mod tests {
                 };
                 update(&mut state, Event::Pods(event), |_, _| 10);
                 assert_eq!(
-                    state.pod_tally,
-                    PodTally::of(state.pods.values()),
+                    state.cluster.pod_tally,
+                    PodTally::of(state.cluster.pods.values()),
                     "seed {seed}"
                 );
             }

@@ -3,7 +3,16 @@
 
 use std::collections::BTreeMap;
 
-use super::event::Watch;
+/// A watcher's stream, as kube-rs' watcher reports it: a (re)list is `Init`, its objects, then
+/// `InitDone`, after which `Apply`/`Delete` follow live.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Watch<T> {
+    Init,
+    InitApply(T),
+    InitDone,
+    Apply(T),
+    Delete(T),
+}
 
 #[derive(Debug, Clone)]
 pub struct Collection<K: Ord, T> {
