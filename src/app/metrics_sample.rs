@@ -106,9 +106,9 @@ mod tests {
 
     use super::*;
     use crate::app::activity::Activity;
+    use crate::fixture::Cluster;
     use crate::mesh::records::UpgradeRecord;
     use crate::plan::model::{NamespaceSelector, Thresholds, Wave};
-    use crate::plan::testing::Cluster;
 
     fn plan(waves: &[&[&str]]) -> Plan {
         Plan {

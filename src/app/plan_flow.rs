@@ -363,7 +363,7 @@ mod tests {
     use crate::app::event::Event;
     use crate::app::state::Pane;
     use crate::app::update::update;
-    use crate::plan::testing;
+    use crate::fixture;
 
     fn rows(_: &State, _: Pane) -> usize {
         10
@@ -374,7 +374,7 @@ mod tests {
     }
 
     fn demo() -> State {
-        let mut s = testing::demo().state.clone();
+        let mut s = fixture::demo().state.clone();
         s.plan = crate::plan::derive(&s.cluster);
         assert!(s.plan.is_some(), "the demo has something to upgrade");
         s
@@ -454,7 +454,7 @@ mod tests {
 
     #[test]
     fn without_a_record_the_phase_is_the_first_wave_not_yet_moved() {
-        let mut c = testing::Cluster::new();
+        let mut c = fixture::Cluster::new();
         c.revision("1-24-0")
             .revision("1-25-0")
             .tag("stable", "1-24-0")

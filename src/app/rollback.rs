@@ -212,9 +212,9 @@ mod tests {
     use super::*;
     use crate::app::event::{Event, Watch};
     use crate::app::update::update;
+    use crate::fixture::{Cluster, now};
     use crate::mesh::resources::NamespaceInfo;
     use crate::metrics::reading::Traffic;
-    use crate::plan::testing::{Cluster, now};
 
     fn traffic(p99: f64) -> Traffic {
         Traffic {

@@ -531,19 +531,19 @@ mod tests {
     use crate::app::event::{Event, Watch, WriteError};
     use crate::app::state::Pane;
     use crate::app::update::update;
+    use crate::fixture::{self, Cluster};
     use crate::mesh::pod::Owner;
     use crate::mesh::records::UpgradeRecord;
     use crate::metrics::maths::UnknownReason;
     use crate::metrics::reading::Reading;
     use crate::plan::model::{NamespaceSelector, PacingOverride, Wave};
-    use crate::plan::testing::{self, Cluster};
     use crate::plan::triggers::Metric;
 
     const PHASE: &str = "wave 1: canary";
 
     #[test]
     fn the_bake_left_is_written_to_the_second() {
-        let now = testing::now();
+        let now = fixture::now();
         let mut run = WaveRun::new(
             "wave 1: staging".into(),
             "1-25-0".into(),
@@ -666,9 +666,9 @@ mod tests {
         };
         update(s, Event::Namespaces(Watch::Apply(labelled)), rows);
         for i in 1..=2 {
-            let old = testing::pod(ns, &format!("{ns}-old-{i}"), None, None, true);
+            let old = fixture::pod(ns, &format!("{ns}-old-{i}"), None, None, true);
             update(s, Event::Pods(Watch::Delete(old)), rows);
-            let new = testing::pod(
+            let new = fixture::pod(
                 ns,
                 &format!("{ns}-new-{i}"),
                 Some("1-25-0"),
@@ -866,7 +866,7 @@ mod tests {
         let mut s = cluster(1);
         let job = crate::mesh::pod::PodInfo {
             owner: Owner::Other("Job".into()),
-            ..testing::pod("a-api", "backfill-x1", Some("1-24-0"), Some("1.24.0"), true)
+            ..fixture::pod("a-api", "backfill-x1", Some("1-24-0"), Some("1.24.0"), true)
         };
         update(&mut s, Event::Pods(Watch::Apply(job)), rows);
         press(&mut s, KeyCode::Char('M'));

@@ -134,7 +134,7 @@ mod tests {
     use crate::app::event::{Event, Watch};
     use crate::app::state::State;
     use crate::app::update::update;
-    use crate::plan::testing::demo;
+    use crate::fixture::demo;
 
     fn labelled(state: &mut State, name: &str, labels: &[(&str, &str)]) {
         let mut ns = state

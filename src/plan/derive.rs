@@ -170,9 +170,9 @@ fn tag_rank(tag: &str) -> u8 {
 mod tests {
     use super::*;
     use crate::app::event::{Event, Watch};
+    use crate::fixture::{Cluster, demo};
     use crate::mesh::resources::{NamespaceInfo, WebhookInfo};
     use crate::plan::model::Phase;
-    use crate::plan::testing::{Cluster, demo};
 
     fn names(plan: &Plan) -> Vec<(String, Vec<String>, u64)> {
         plan.waves

@@ -1,8 +1,8 @@
 use chrono::Duration as Span;
 
 use super::*;
+use crate::fixture::{Cluster, at, demo, now};
 use crate::plan::derive::derive;
-use crate::plan::testing::{Cluster, at, demo, now};
 
 fn gates(c: &Cluster, plan: &Plan, phase: Phase, started: Option<DateTime<Utc>>) -> Vec<Gate> {
     wave_gates(c, plan, phase, started, None)
