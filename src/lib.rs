@@ -17,4 +17,5 @@ pub mod mesh;
 pub mod metrics;
 pub mod plan;
 pub mod sim;
+pub mod toml_file;
 pub mod ui;

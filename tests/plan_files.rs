@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use istio_cockpit::k8s::selector::LabelSelector;
 use istio_cockpit::plan::file::{load, resolve};
 use istio_cockpit::plan::{NamespaceSelector, Phase, PlanError};
 
@@ -63,7 +64,7 @@ fn a_valid_plan_file_loads_into_a_plan() {
     );
     assert_eq!(
         plan.waves[0].selector,
-        NamespaceSelector::Labels("tier=staging".into())
+        NamespaceSelector::Labels(LabelSelector::parse("tier=staging").unwrap())
     );
     assert_eq!(plan.waves[1].soak, Duration::from_secs(30 * 60));
     assert_eq!(plan.waves[2].soak, Duration::from_secs(3600));

@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 
+mod written;
+
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Op {
     Exists,

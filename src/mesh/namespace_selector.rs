@@ -10,19 +10,12 @@ use crate::k8s::selector::LabelSelector;
 pub enum NamespaceSelector {
     /// Namespaces by name.
     Names(Vec<String>),
-    /// A label selector, e.g. `tier in (staging)`, over namespaces labelled for sidecars.
-    Labels(String),
+    /// A label selector, e.g. `tier in (staging)`, over namespaces labelled for sidecars;
+    /// parsed when the plan is read.
+    Labels(LabelSelector),
 }
 
 impl NamespaceSelector {
-    /// How the phase bar can describe the wave: `checkout, search` or `tier in (staging)`.
-    pub fn describe(&self) -> String {
-        match self {
-            NamespaceSelector::Names(names) => names.join(", "),
-            NamespaceSelector::Labels(selector) => selector.clone(),
-        }
-    }
-
     /// The namespaces selected, in name order, among `namespaces`. A label selector only
     /// picks namespaces labelled for sidecar injection: ambient and uninjected namespaces
     /// have nothing to migrate.
@@ -36,17 +29,11 @@ impl NamespaceSelector {
                     .map(|ns| ns.name.clone())
                     .collect()
             }
-            NamespaceSelector::Labels(text) => {
-                // Plan files are checked when read; an invalid selector here selects nothing.
-                let Ok(selector) = LabelSelector::parse(text) else {
-                    return Vec::new();
-                };
-                namespaces
-                    .iter()
-                    .filter(|ns| labelled_for_sidecars(ns) && selector.matches(&ns.labels))
-                    .map(|ns| ns.name.clone())
-                    .collect()
-            }
+            NamespaceSelector::Labels(selector) => namespaces
+                .iter()
+                .filter(|ns| labelled_for_sidecars(ns) && selector.matches(&ns.labels))
+                .map(|ns| ns.name.clone())
+                .collect(),
         };
         names.sort();
         names.dedup();

@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-/// Units from largest to smallest; a written duration uses each at most once, in this order.
+/// Units from largest to smallest with their length in milliseconds; a written duration uses
+/// each at most once, in this order.
 const UNITS: [(&str, u64); 5] = [
     ("d", 86_400_000),
     ("h", 3_600_000),
@@ -14,33 +15,43 @@ const UNITS: [(&str, u64); 5] = [
 /// Reads `90s`, `30m`, `2h`, `1h30m`, `2d` or `500ms`: whole numbers, each followed by a unit,
 /// units from largest to smallest. None for anything else (including a bare number, whose
 /// unit would be a guess).
+///
+/// `humantime` does the arithmetic. It also reads forms a plan does not take (`1h 30m`,
+/// `5min`, `1w`, `1.5h`, units in any order); those are refused first, so a plan keeps one
+/// way of writing a duration, the one the cockpit shows.
 pub fn parse(text: &str) -> Option<Duration> {
-    let mut rest = text.trim();
-    if rest.is_empty() {
+    let text = text.trim();
+    if !is_compact(text) {
         return None;
     }
-    let mut millis: u64 = 0;
-    // Index into UNITS of the next unit allowed: each must be smaller than the previous.
+    humantime::parse_duration(text).ok()
+}
+
+/// Whole numbers each followed by one of `UNITS`, every unit smaller than the one before.
+fn is_compact(text: &str) -> bool {
+    let mut rest = text;
+    // Index into UNITS of the next unit allowed.
     let mut next_unit = 0;
     while !rest.is_empty() {
         let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
         if digits == 0 {
-            return None;
+            return false;
         }
-        let number: u64 = rest[..digits].parse().ok()?;
         rest = &rest[digits..];
-        // "ms" must be tried before "m".
-        let (index, (unit, scale)) = UNITS
+        // "ms" must win over "m".
+        let Some((index, (unit, _))) = UNITS
             .iter()
             .enumerate()
             .skip(next_unit)
             .filter(|(_, (unit, _))| rest.starts_with(unit))
-            .max_by_key(|(_, (unit, _))| unit.len())?;
+            .max_by_key(|(_, (unit, _))| unit.len())
+        else {
+            return false;
+        };
         rest = &rest[unit.len()..];
-        millis = millis.checked_add(number.checked_mul(*scale)?)?;
         next_unit = index + 1;
     }
-    Some(Duration::from_millis(millis))
+    !text.is_empty()
 }
 
 /// The shortest exact form in hours and smaller units (people think of keeping a control

@@ -1,99 +1,92 @@
 //! Themes: the named styles every pane draws with, read from TOML and fitted to the colour
 //! depth of the terminal.
 //!
-//! - [`Palette`]: how many colours the terminal shows, from `NO_COLOR`, `COLORTERM` and `TERM`.
-//! - [`Theme`]: one [`Style`] per role (borders, selection, revisions, NACK lines, badges...).
-//!   Built-in presets live in `themes/*.toml` and are compiled into the binary; a user's own
-//!   file has the same format (documented at the top of `themes/default.toml`).
-//! - `parse`: TOML to styles, with errors that name file, line and key.
+//! - [`Palette`] (`palette`): how many colours the terminal shows, from `NO_COLOR`,
+//!   `COLORTERM` and `TERM`.
+//! - [`Theme`]: one [`Style`] per role (borders, selection, revisions, NACK lines, badges...),
+//!   read by serde. Built-in presets live in `themes/*.toml` and are compiled into the binary;
+//!   a user's own file has the same format (documented at the top of `themes/default.toml`).
+//! - `style`: one style table (`fg`, `bg`, `modifiers`); `parse`: a theme's mistakes worded
+//!   with the file, line and key to fix.
 //! - `colour`: fitting `#rrggbb` and indexed colours to 256, 16 or no colours.
 
 mod colour;
+mod palette;
 mod parse;
+mod style;
 
 use std::fmt;
 use std::path::Path;
 
 use ratatui::style::Style;
+use serde::Deserialize;
 
-/// How many colours the terminal can show.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Palette {
-    TrueColor,
-    Ansi256,
-    Ansi16,
-    NoColor,
-}
-
-impl Palette {
-    /// From the environment as terminals advertise it: NO_COLOR (any non-empty value) -> NoColor;
-    /// COLORTERM=truecolor|24bit -> TrueColor; TERM containing "256color" -> Ansi256;
-    /// TERM "dumb" -> NoColor; anything else (xterm, screen, linux, vt100, tmux without
-    /// 256color) -> Ansi16.
-    ///
-    /// `get` reads one variable; the binary passes `|name| std::env::var(name).ok()`.
-    pub fn detect(get: impl Fn(&str) -> Option<String>) -> Palette {
-        if get("NO_COLOR").is_some_and(|v| !v.is_empty()) {
-            return Palette::NoColor;
-        }
-        let colorterm = get("COLORTERM")
-            .unwrap_or_default()
-            .trim()
-            .to_ascii_lowercase();
-        if colorterm == "truecolor" || colorterm == "24bit" {
-            return Palette::TrueColor;
-        }
-        let term = get("TERM").unwrap_or_default().trim().to_ascii_lowercase();
-        if term.contains("256color") {
-            Palette::Ansi256
-        } else if term == "dumb" {
-            Palette::NoColor
-        } else {
-            Palette::Ansi16
-        }
-    }
-}
+pub use palette::Palette;
 
 /// The styles the panes draw with. Styles are meant to be patched over `base`.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// A theme file holds one table per style; a table it leaves out is an empty style, and any
+/// other table is refused.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default = "Theme::unstyled", deny_unknown_fields)]
 pub struct Theme {
+    #[serde(skip)]
     pub name: String,
     /// Text and background of every pane.
+    #[serde(deserialize_with = "style::read")]
     pub base: Style,
     /// Pane borders.
+    #[serde(deserialize_with = "style::read")]
     pub border: Style,
     /// The focused pane's border and title.
+    #[serde(deserialize_with = "style::read")]
     pub border_focused: Style,
     /// Pane titles.
+    #[serde(deserialize_with = "style::read")]
     pub title: Style,
     /// Table headers.
+    #[serde(deserialize_with = "style::read")]
     pub header: Style,
     /// The selected row; stays visible without colours (REVERSED).
+    #[serde(deserialize_with = "style::read")]
     pub selected: Style,
     /// Secondary text: ages, counts of zero.
+    #[serde(deserialize_with = "style::read")]
     pub dim: Style,
     /// Healthy, ready, on the new revision.
+    #[serde(deserialize_with = "style::read")]
     pub ok: Style,
     /// Warnings: version skew, conflicting labels, stale data.
+    #[serde(deserialize_with = "style::read")]
     pub warn: Style,
     /// Errors, failing streams.
+    #[serde(deserialize_with = "style::read")]
     pub error: Style,
     /// NACK / ACK ERROR log lines; stand out without colours (BOLD and REVERSED).
+    #[serde(deserialize_with = "style::read")]
     pub nack: Style,
     /// The revision being upgraded from.
+    #[serde(deserialize_with = "style::read")]
     pub old_revision: Style,
     /// The revision being upgraded to.
+    #[serde(deserialize_with = "style::read")]
     pub new_revision: Style,
     /// Any other revision.
+    #[serde(deserialize_with = "style::read")]
     pub other_revision: Style,
+    #[serde(deserialize_with = "style::read")]
     pub status_bar: Style,
     /// Key names in hints ("q", "Tab").
+    #[serde(deserialize_with = "style::read")]
     pub key: Style,
     /// The DRIVER mode badge.
+    #[serde(deserialize_with = "style::read")]
     pub driver: Style,
     /// The READ-ONLY mode badge.
+    #[serde(deserialize_with = "style::read")]
     pub read_only: Style,
     /// The filter input line.
+    #[serde(deserialize_with = "style::read")]
     pub filter: Style,
 }
 
@@ -197,6 +190,15 @@ impl Theme {
     fn blank(name: &str) -> Theme {
         Theme {
             name: name.to_owned(),
+            ..Theme::unstyled()
+        }
+    }
+
+    /// What a theme file starts from: every style empty, no name yet. (Not a `Default`: the
+    /// default theme is the `default` preset.)
+    fn unstyled() -> Theme {
+        Theme {
+            name: String::new(),
             base: Style::new(),
             border: Style::new(),
             border_focused: Style::new(),
@@ -220,7 +222,7 @@ impl Theme {
     }
 
     /// Every style with its TOML table name. The destructuring has no `..`, so a new field
-    /// does not compile until it is listed here (and so becomes readable from TOML).
+    /// does not compile until it is listed here.
     fn styles_mut(&mut self) -> [(&'static str, &mut Style); 19] {
         let Theme {
             name: _,
@@ -304,66 +306,12 @@ mod tests {
         Palette::NoColor,
     ];
 
-    fn detect(vars: &[(&str, &str)]) -> Palette {
-        Palette::detect(|name| {
-            vars.iter()
-                .find(|(k, _)| *k == name)
-                .map(|(_, v)| (*v).to_owned())
-        })
-    }
-
     fn styles(theme: &Theme) -> Vec<(&'static str, Style)> {
         let mut copy = theme.clone();
         copy.styles_mut()
             .into_iter()
             .map(|(n, s)| (n, *s))
             .collect()
-    }
-
-    #[test]
-    fn palette_detection_follows_what_terminals_advertise() {
-        let table: &[(&[(&str, &str)], Palette)] = &[
-            (&[], Palette::Ansi16),
-            (&[("TERM", "xterm")], Palette::Ansi16),
-            (&[("TERM", "screen")], Palette::Ansi16),
-            (&[("TERM", "linux")], Palette::Ansi16),
-            (&[("TERM", "vt100")], Palette::Ansi16),
-            (&[("TERM", "tmux")], Palette::Ansi16),
-            (&[("TERM", "xterm-256color")], Palette::Ansi256),
-            (&[("TERM", "screen-256color")], Palette::Ansi256),
-            (&[("TERM", "tmux-256color")], Palette::Ansi256),
-            (&[("TERM", "dumb")], Palette::NoColor),
-            (
-                &[("TERM", "xterm"), ("COLORTERM", "truecolor")],
-                Palette::TrueColor,
-            ),
-            (
-                &[("TERM", "tmux-256color"), ("COLORTERM", "24bit")],
-                Palette::TrueColor,
-            ),
-            (&[("COLORTERM", "TrueColor")], Palette::TrueColor),
-            // COLORTERM=yes or 1 only says "some colour": TERM decides.
-            (
-                &[("TERM", "xterm-256color"), ("COLORTERM", "yes")],
-                Palette::Ansi256,
-            ),
-            (
-                &[("TERM", "xterm-256color"), ("NO_COLOR", "1")],
-                Palette::NoColor,
-            ),
-            (
-                &[("COLORTERM", "truecolor"), ("NO_COLOR", "yes")],
-                Palette::NoColor,
-            ),
-            // An empty NO_COLOR does not count (no-color.org).
-            (
-                &[("TERM", "xterm-256color"), ("NO_COLOR", "")],
-                Palette::Ansi256,
-            ),
-        ];
-        for (vars, expected) in table {
-            assert_eq!(detect(vars), *expected, "{vars:?}");
-        }
     }
 
     #[test]

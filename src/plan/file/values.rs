@@ -1,242 +1,216 @@
-//! Reading TOML values with their positions: every failure becomes a `PlanError` that
-//! names the file, the line and the field.
+//! The names and lists a plan file holds, each read by serde with the wording its errors
+//! need: "expected {what}" when the value is of another kind, and the rule it breaks when it
+//! is a string the field does not take.
 
-use std::borrow::Cow;
-use std::ops::Range;
-use std::time::Duration;
+use std::fmt;
+use std::marker::PhantomData;
 
+use serde::Serialize;
+use serde::de::{
+    self, Deserialize, DeserializeOwned, Deserializer, SeqAccess, Unexpected, Visitor,
+};
 use toml::Spanned;
-use toml::de::{DeTable, DeValue};
 
-use super::PlanError;
-use crate::plan::duration;
+use crate::toml_file::Table;
 
-const DURATION: &str = "a duration like \"30m\", \"2h\" or \"90s\"";
+use super::schema::WaveToml;
 
-pub(super) type Entry<'a, 'i> = (&'a Spanned<Cow<'i, str>>, &'a Spanned<DeValue<'i>>);
+/// A revision the plan leaves or reaches: a DNS-1123 label like `1-25-0`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(transparent)]
+pub(super) struct Revision(pub String);
 
-/// A table's entries in the order the file writes them, so the first error reported is the
-/// first one in the file.
-pub(super) fn in_file_order<'a, 'i>(table: &'a DeTable<'i>) -> Vec<Entry<'a, 'i>> {
-    let mut entries: Vec<Entry<'a, 'i>> = table.iter().collect();
-    entries.sort_by_key(|(key, _)| key.span().start);
-    entries
+/// A revision tag the plan moves, like `stable`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(transparent)]
+pub(super) struct TagName(pub String);
+
+/// A namespace a wave lists by name.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(transparent)]
+pub(super) struct NamespaceName(pub String);
+
+/// A wave's name, not blank.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(transparent)]
+pub(super) struct WaveName(pub String);
+
+/// The Prometheus Service to query, `namespace/name`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(transparent)]
+pub(super) struct ServiceRef(pub String);
+
+/// `tags = [...]`, each with its place for "listed twice".
+#[derive(Debug, Default, Serialize)]
+#[serde(transparent)]
+pub(super) struct Tags(pub Vec<Spanned<TagName>>);
+
+/// A wave's `namespaces = [...]`: at least one.
+#[derive(Debug, Default, Serialize)]
+#[serde(transparent)]
+pub(super) struct Namespaces(pub Vec<Spanned<NamespaceName>>);
+
+/// The `[[waves]]` tables, each with its place for errors about the wave as a whole.
+#[derive(Debug, Default, Serialize)]
+#[serde(transparent)]
+pub(super) struct Waves(pub Vec<Spanned<Table<WaveToml>>>);
+
+const DNS_RULE: &str = " (lowercase letters, digits and '-')";
+
+impl<'de> Deserialize<'de> for Revision {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_str(Text::new("a revision name like \"1-25-0\"", dns_label))
+            .map(Revision)
+    }
 }
 
-/// The text being parsed, to turn spans into lines and values into errors.
-pub(super) struct Doc<'a> {
-    pub(super) text: &'a str,
-    pub(super) file: &'a str,
+impl<'de> Deserialize<'de> for TagName {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_str(Text::new("a tag name like \"stable\"", dns_label))
+            .map(TagName)
+    }
 }
 
-pub(super) type Value<'i> = Spanned<DeValue<'i>>;
-
-impl Doc<'_> {
-    pub(super) fn line(&self, span: Range<usize>) -> usize {
-        let end = span.start.min(self.text.len());
-        1 + self.text.as_bytes()[..end]
-            .iter()
-            .filter(|b| **b == b'\n')
-            .count()
+impl<'de> Deserialize<'de> for NamespaceName {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_str(Text::new("a namespace name like \"checkout\"", dns_label))
+            .map(NamespaceName)
     }
+}
 
-    pub(super) fn error(
-        &self,
-        span: Range<usize>,
-        field: &str,
-        message: impl Into<String>,
-    ) -> PlanError {
-        PlanError {
-            file: self.file.to_string(),
-            line: self.line(span),
-            field: field.to_string(),
-            message: message.into(),
-        }
-    }
-
-    pub(super) fn syntax(&self, error: &toml::de::Error) -> PlanError {
-        let line = error.span().map_or(0, |span| self.line(span));
-        PlanError {
-            file: self.file.to_string(),
-            line,
-            field: String::new(),
-            message: format!("not valid TOML: {}", error.message()),
-        }
-    }
-
-    /// A value as the file writes it, for "got ..." in messages.
-    pub(super) fn got(&self, value: &Value<'_>) -> String {
-        match value.get_ref() {
-            DeValue::Array(_) => "an array".into(),
-            DeValue::Table(_) => "a table".into(),
-            _ => {
-                let written = self.text.get(value.span()).unwrap_or("").trim();
-                if written.chars().count() > 40 {
-                    let short: String = written.chars().take(37).collect();
-                    format!("{short}...")
-                } else {
-                    written.to_string()
-                }
-            }
-        }
-    }
-
-    pub(super) fn expected(&self, value: &Value<'_>, field: &str, what: &str) -> PlanError {
-        self.error(
-            value.span(),
-            field,
-            format!("expected {what}, got {}", self.got(value)),
-        )
-    }
-
-    pub(super) fn unknown(
-        &self,
-        key: &Spanned<Cow<'_, str>>,
-        prefix: &str,
-        known: &str,
-    ) -> PlanError {
-        let name: &str = key.get_ref();
-        self.error(
-            key.span(),
-            &format!("{prefix}{name}"),
-            format!("unknown field; expected one of {known}"),
-        )
-    }
-
-    pub(super) fn string(
-        &self,
-        value: &Value<'_>,
-        field: &str,
-        what: &str,
-    ) -> Result<String, PlanError> {
-        match value.get_ref() {
-            DeValue::String(s) => Ok(s.to_string()),
-            _ => Err(self.expected(value, field, what)),
-        }
-    }
-
-    /// A revision, tag or namespace name: a DNS-1123 label.
-    pub(super) fn dns_label(
-        &self,
-        value: &Value<'_>,
-        field: &str,
-        what: &str,
-    ) -> Result<String, PlanError> {
-        let text = self.string(value, field, what)?;
-        if is_dns_label(&text) {
-            Ok(text)
-        } else {
-            Err(self.expected(
-                value,
-                field,
-                &format!("{what} (lowercase letters, digits and '-')"),
-            ))
-        }
-    }
-
-    pub(super) fn array<'v, 'i>(
-        &self,
-        value: &'v Value<'i>,
-        field: &str,
-        what: &str,
-    ) -> Result<&'v [Value<'i>], PlanError> {
-        match value.get_ref() {
-            DeValue::Array(items) => Ok(items),
-            _ => Err(self.expected(value, field, what)),
-        }
-    }
-
-    pub(super) fn duration(&self, value: &Value<'_>, field: &str) -> Result<Duration, PlanError> {
-        match value.get_ref() {
-            DeValue::String(s) => {
-                duration::parse(s).ok_or_else(|| self.expected(value, field, DURATION))
-            }
-            _ => Err(self.expected(value, field, DURATION)),
-        }
-    }
-
-    /// A share written `"50%"` or `0.5`; `max` caps it (1.0 for a ratio of requests).
-    pub(super) fn ratio(
-        &self,
-        value: &Value<'_>,
-        field: &str,
-        example: (&str, &str),
-        max: Option<f64>,
-    ) -> Result<f64, PlanError> {
-        let what = format!(
-            "a percentage like \"{}\" or a ratio like {}",
-            example.0, example.1
-        );
-        let ratio = match value.get_ref() {
-            DeValue::String(s) => s
-                .trim()
-                .strip_suffix('%')
-                .map(|n| n.trim().trim_start_matches('+'))
-                .and_then(|n| n.parse::<f64>().ok())
-                .map(|percent| percent / 100.0),
-            DeValue::Float(f) => f.as_str().parse::<f64>().ok(),
-            DeValue::Integer(i)
-                if i.as_str()
-                    .trim_start_matches(['-', '+'])
-                    .chars()
-                    .all(|c| c == '0') =>
-            {
-                Some(0.0)
-            }
-            DeValue::Integer(_) => {
-                return Err(self.expected(
-                    value,
-                    field,
-                    &format!("{what} (a whole number is ambiguous)"),
-                ));
-            }
-            _ => None,
+impl<'de> Deserialize<'de> for WaveName {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let not_blank = |text: &str| match text.trim() {
+            "" => Err(Refusal::Rule("must not be empty")),
+            _ => Ok(()),
         };
-        let Some(ratio) = ratio.filter(|r| r.is_finite()) else {
-            return Err(self.expected(value, field, &what));
+        d.deserialize_str(Text::new(
+            "a name for the wave, like \"staging\"",
+            not_blank,
+        ))
+        .map(WaveName)
+    }
+}
+
+impl<'de> Deserialize<'de> for ServiceRef {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let service = |text: &str| match text.split_once('/') {
+            Some((ns, name)) if is_dns_label(ns) && is_dns_label(name) => Ok(()),
+            _ => Err(Refusal::Expected("")),
         };
-        if ratio < 0.0 {
-            return Err(self.error(
-                value.span(),
-                field,
-                format!("must not be negative, got {}", self.got(value)),
-            ));
-        }
-        if let Some(max) = max
-            && ratio > max
-        {
-            return Err(self.error(
-                value.span(),
-                field,
-                format!("cannot exceed {}%, got {}", max * 100.0, self.got(value)),
-            ));
-        }
-        Ok(ratio)
+        let what = "\"namespace/name\" of a Service, like \"monitoring/prometheus\"";
+        d.deserialize_str(Text::new(what, service)).map(ServiceRef)
+    }
+}
+
+impl<'de> Deserialize<'de> for Tags {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let what = "a list of tag names like [\"stable\", \"default\"]";
+        d.deserialize_seq(List::new(what, None)).map(Tags)
+    }
+}
+
+impl<'de> Deserialize<'de> for Namespaces {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let what = "a list of namespace names like [\"checkout\", \"billing\"]";
+        let empty = "a wave needs at least one namespace";
+        d.deserialize_seq(List::new(what, Some(empty)))
+            .map(Namespaces)
+    }
+}
+
+impl<'de> Deserialize<'de> for Waves {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_seq(List::new("[[waves]] tables, one per wave", None))
+            .map(Waves)
+    }
+}
+
+/// Why a string is refused.
+enum Refusal {
+    /// It is not one of the values the field takes: "expected {what}{hint}, got ...".
+    Expected(&'static str),
+    /// It is, but breaks a rule, said as is.
+    Rule(&'static str),
+}
+
+fn dns_label(text: &str) -> Result<(), Refusal> {
+    if is_dns_label(text) {
+        Ok(())
+    } else {
+        Err(Refusal::Expected(DNS_RULE))
+    }
+}
+
+/// A string, checked; any other kind of value is "expected {what}".
+struct Text {
+    what: &'static str,
+    check: fn(&str) -> Result<(), Refusal>,
+}
+
+impl Text {
+    fn new(what: &'static str, check: fn(&str) -> Result<(), Refusal>) -> Text {
+        Text { what, check }
+    }
+}
+
+impl Visitor<'_> for Text {
+    type Value = String;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(self.what)
     }
 
-    pub(super) fn count(&self, value: &Value<'_>, field: &str) -> Result<u64, PlanError> {
-        match value.get_ref() {
-            DeValue::Integer(i) => u64::from_str_radix(i.as_str(), i.radix()).ok(),
-            _ => None,
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<String, E> {
+        match (self.check)(text) {
+            Ok(()) => Ok(text.to_owned()),
+            Err(Refusal::Expected(hint)) => {
+                let expected = format!("{}{hint}", self.what);
+                Err(E::invalid_value(Unexpected::Str(text), &expected.as_str()))
+            }
+            Err(Refusal::Rule(rule)) => Err(E::custom(rule)),
         }
-        .ok_or_else(|| self.expected(value, field, "a whole number, 0 or more"))
+    }
+}
+
+/// An array of `T`, each with its span; `empty` refuses an empty one with that message.
+struct List<T> {
+    what: &'static str,
+    empty: Option<&'static str>,
+    item: PhantomData<T>,
+}
+
+impl<T> List<T> {
+    fn new(what: &'static str, empty: Option<&'static str>) -> List<T> {
+        List {
+            what,
+            empty,
+            item: PhantomData,
+        }
+    }
+}
+
+impl<'de, T: DeserializeOwned> Visitor<'de> for List<T> {
+    type Value = Vec<Spanned<T>>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(self.what)
     }
 
-    pub(super) fn table<'v, 'i>(
-        &self,
-        value: &'v Value<'i>,
-        field: &str,
-        what: &str,
-    ) -> Result<&'v DeTable<'i>, PlanError> {
-        match value.get_ref() {
-            DeValue::Table(t) => Ok(t),
-            _ => Err(self.expected(value, field, what)),
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
+        }
+        match self.empty {
+            Some(message) if items.is_empty() => Err(de::Error::custom(message)),
+            _ => Ok(items),
         }
     }
 }
 
 /// Lowercase letters, digits and '-', at most 63, starting and ending with a letter or digit.
-pub(super) fn is_dns_label(s: &str) -> bool {
+fn is_dns_label(s: &str) -> bool {
     let edge = |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
     s.len() <= 63
         && edge(s.chars().next())

@@ -1,78 +1,66 @@
-//! Writing a plan back as a plan file.
+//! Writing a plan back as a plan file, through the same tables `parse` reads.
 
-use std::time::Duration;
+use toml::Spanned;
 
-use crate::plan::duration;
-use crate::plan::model::{NamespaceSelector, Plan};
+use crate::plan::model::{NamespaceSelector, Plan, Wave};
+use crate::toml_file::Table;
+
+use super::numbers::{Concurrency, PlanDuration, PositiveDuration};
+use super::schema::{PlanToml, RollbackToml, WaveToml};
+use super::values::{
+    NamespaceName, Namespaces, Revision, ServiceRef, TagName, Tags, WaveName, Waves,
+};
 
 /// Writes a plan as a plan file that `parse` reads back to the same plan (every field
 /// explicit), e.g. to keep it in the cluster next to the upgrade's phase.
 pub fn to_toml(plan: &Plan) -> String {
-    let string = |s: &str| toml::Value::String(s.to_string()).to_string();
-    let strings = |items: &[String]| {
-        let quoted: Vec<String> = items.iter().map(|s| string(s)).collect();
-        format!("[{}]", quoted.join(", "))
+    let pacing = plan.pacing;
+    let file = PlanToml {
+        from: Some(unplaced(Revision(plan.from.clone()))),
+        to: Some(unplaced(Revision(plan.to.clone()))),
+        tags: Some(unplaced(Tags(
+            plan.tags
+                .iter()
+                .map(|t| unplaced(TagName(t.clone())))
+                .collect(),
+        ))),
+        tag_soak: Some(PlanDuration(plan.tag_soak)),
+        keep_old: Some(PlanDuration(plan.keep_old)),
+        prometheus_service: plan.prometheus_service.clone().map(ServiceRef),
+        wave_concurrency: Some(Concurrency(pacing.concurrency as u64)),
+        namespace_bake: Some(PlanDuration(pacing.bake)),
+        namespace_timeout: Some(PositiveDuration(pacing.timeout)),
+        waves: Some(unplaced(Waves(
+            plan.waves
+                .iter()
+                .map(|w| unplaced(Table(wave(w))))
+                .collect(),
+        ))),
+        rollback: Some(Table(RollbackToml::from_thresholds(&plan.thresholds))),
     };
-    let float = |x: f64| toml::Value::Float(x).to_string();
-    let dur = |d: Duration| string(&duration::format(d));
-    let mut out = String::new();
-    let mut line = |text: String| {
-        out.push_str(&text);
-        out.push('\n');
+    toml::to_string(&file).expect("a plan's tables hold only strings, numbers and booleans")
+}
+
+fn wave(wave: &Wave) -> WaveToml {
+    let (namespaces, selector) = match &wave.selector {
+        NamespaceSelector::Names(names) => {
+            let names = names.iter().map(|n| unplaced(NamespaceName(n.clone())));
+            (Some(unplaced(Namespaces(names.collect()))), None)
+        }
+        NamespaceSelector::Labels(selector) => (None, Some(unplaced(selector.clone()))),
     };
-    line(format!("from = {}", string(&plan.from)));
-    line(format!("to = {}", string(&plan.to)));
-    line(format!("tags = {}", strings(&plan.tags)));
-    line(format!("tag_soak = {}", dur(plan.tag_soak)));
-    line(format!("keep_old = {}", dur(plan.keep_old)));
-    if let Some(service) = &plan.prometheus_service {
-        line(format!("prometheus_service = {}", string(service)));
+    WaveToml {
+        name: Some(unplaced(WaveName(wave.name.clone()))),
+        namespaces,
+        selector,
+        soak: Some(PlanDuration(wave.soak)),
+        wave_concurrency: wave.pacing.concurrency.map(|n| Concurrency(n as u64)),
+        namespace_bake: wave.pacing.bake.map(PlanDuration),
+        namespace_timeout: wave.pacing.timeout.map(PositiveDuration),
     }
-    line(format!("wave_concurrency = {}", plan.pacing.concurrency));
-    line(format!("namespace_bake = {}", dur(plan.pacing.bake)));
-    line(format!("namespace_timeout = {}", dur(plan.pacing.timeout)));
-    if plan.waves.is_empty() {
-        line("waves = []".into());
-    }
-    for wave in &plan.waves {
-        line(String::new());
-        line("[[waves]]".into());
-        line(format!("name = {}", string(&wave.name)));
-        match &wave.selector {
-            NamespaceSelector::Names(names) => line(format!("namespaces = {}", strings(names))),
-            NamespaceSelector::Labels(selector) => line(format!("selector = {}", string(selector))),
-        }
-        line(format!("soak = {}", dur(wave.soak)));
-        if let Some(n) = wave.pacing.concurrency {
-            line(format!("wave_concurrency = {n}"));
-        }
-        if let Some(bake) = wave.pacing.bake {
-            line(format!("namespace_bake = {}", dur(bake)));
-        }
-        if let Some(timeout) = wave.pacing.timeout {
-            line(format!("namespace_timeout = {}", dur(timeout)));
-        }
-    }
-    let t = &plan.thresholds;
-    line(String::new());
-    line("[rollback]".into());
-    line(format!(
-        "p99_latency_increase = {}",
-        float(t.p99_latency_increase)
-    ));
-    line(format!("p99_latency_for = {}", dur(t.p99_latency_for)));
-    line(format!("error_ratio = {}", float(t.error_ratio)));
-    line(format!("error_ratio_for = {}", dur(t.error_ratio_for)));
-    line(format!("xds_rejects = {}", t.xds_rejects));
-    line(format!("mtls_errors = {}", t.mtls_errors));
-    line(format!(
-        "convergence_p99 = {}",
-        dur(Duration::from_secs_f64(t.convergence_p99_seconds))
-    ));
-    line(format!(
-        "convergence_p99_for = {}",
-        dur(t.convergence_p99_for)
-    ));
-    line(format!("auto_rollback = {}", t.auto_rollback));
-    out
+}
+
+/// A value to write: it has no place in a file yet.
+fn unplaced<T>(value: T) -> Spanned<T> {
+    Spanned::new(0..0, value)
 }

@@ -1,161 +1,61 @@
 //! Reading a theme from TOML text, with the line and key of every mistake.
 //!
-//! The document is walked through toml's spanned tree (`DeTable`) rather than deserialised
-//! with serde: every key and value keeps its byte span, so an error can name the exact line
-//! and the dotted key (`nack.modifiers`) a user has to fix.
-
-use std::str::FromStr;
-
-use ratatui::style::{Color, Modifier, Style};
-use toml::Spanned;
-use toml::de::{DeTable, DeValue};
+//! The theme's tables are read by serde (`Theme` derives `Deserialize`, refusing unknown
+//! styles and fields); toml gives the span of a mistake and so its line, the path tracker
+//! its dotted key (`nack.modifiers`). This file words the mistakes for a theme's author.
 
 use super::{Theme, ThemeError};
-
-const COLOUR_HINT: &str = "use a name like red, a #rrggbb hex or 0-255";
-
-const MODIFIERS: [(&str, Modifier); 6] = [
-    ("bold", Modifier::BOLD),
-    ("dim", Modifier::DIM),
-    ("italic", Modifier::ITALIC),
-    ("underlined", Modifier::UNDERLINED),
-    ("reversed", Modifier::REVERSED),
-    ("crossed_out", Modifier::CROSSED_OUT),
-];
-
-/// A mistake found while walking the document: where (byte offset), which key, what.
-struct Problem {
-    at: usize,
-    key: String,
-    message: String,
-}
+use crate::toml_file::{self, FileError, Kind, Mistake, Step};
 
 /// Parses `text` into a theme named `name`, colours as written (not yet adapted to a
 /// palette). When the file has several mistakes, the first one in the file is reported.
 pub(super) fn parse(text: &str, file: &str, name: &str) -> Result<Theme, ThemeError> {
-    let document = DeTable::parse(text).map_err(|err| syntax_error(text, file, &err))?;
-    let mut theme = Theme::blank(name);
-    let mut problems = Vec::new();
-    for (key, value) in document.get_ref() {
-        let style_name = key.get_ref().as_ref();
-        let slot = theme
-            .styles_mut()
-            .into_iter()
-            .find_map(|(name, style)| (name == style_name).then_some(style));
-        match slot {
-            Some(slot) => *slot = read_style(style_name, value, &mut problems),
-            None => problems.push(Problem {
-                at: key.span().start,
-                key: style_name.to_owned(),
-                message: unknown_style(style_name),
-            }),
-        }
-    }
-    match problems.into_iter().min_by_key(|p| p.at) {
-        Some(first) => Err(ThemeError {
-            file: file.to_owned(),
-            line: line_of(text, first.at),
-            key: first.key,
-            message: first.message,
-        }),
-        None => Ok(theme),
-    }
+    let mut theme: Theme = toml_file::read(text).map_err(|e| error(text, file, &e))?;
+    theme.name = name.to_owned();
+    Ok(theme)
 }
 
-fn read_style(style_name: &str, value: &Spanned<DeValue>, problems: &mut Vec<Problem>) -> Style {
-    let mut style = Style::new();
-    let DeValue::Table(fields) = value.get_ref() else {
-        problems.push(Problem {
-            at: value.span().start,
-            key: style_name.to_owned(),
-            message: format!(
-                "expected a table like [{style_name}] with fg, bg and modifiers, found {}",
-                a_type(value.get_ref())
-            ),
-        });
-        return style;
-    };
-    for (field, value) in fields {
-        let field_name = field.get_ref().as_ref();
-        let key = format!("{style_name}.{field_name}");
-        let outcome = match field_name {
-            "fg" => read_colour(value).map(|c| style.fg = Some(c)),
-            "bg" => read_colour(value).map(|c| style.bg = Some(c)),
-            "modifiers" => read_modifiers(value).map(|m| style.add_modifier = m),
-            _ => Err((
-                field.span().start,
-                format!("unknown field \"{field_name}\" (a style takes fg, bg and modifiers)"),
-            )),
-        };
-        if let Err((at, message)) = outcome {
-            problems.push(Problem { at, key, message });
-        }
-    }
-    style
-}
-
-/// A colour, or the byte offset and text of what is wrong with it.
-fn read_colour(value: &Spanned<DeValue>) -> Result<Color, (usize, String)> {
-    let at = value.span().start;
-    match value.get_ref() {
-        DeValue::Integer(int) => match i64::from_str_radix(int.as_str(), int.radix()) {
-            Ok(index) => u8::try_from(index).map(Color::Indexed).map_err(|_| {
-                (
-                    at,
-                    format!("colour index {index} is out of range ({COLOUR_HINT})"),
-                )
-            }),
-            Err(_) => Err((
-                at,
-                format!("colour index {int} is out of range ({COLOUR_HINT})"),
-            )),
-        },
-        DeValue::String(text) => Color::from_str(text.trim()).map_err(|_| {
-            let message = if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
-                format!("colour index {text} is out of range ({COLOUR_HINT})")
-            } else {
-                format!("unknown colour \"{text}\" ({COLOUR_HINT})")
+fn error(text: &str, file: &str, e: &FileError) -> ThemeError {
+    let line = e.line(text);
+    let keys: Vec<&str> = e
+        .path
+        .iter()
+        .filter_map(|step| match step {
+            Step::Key(key) => Some(key.as_str()),
+            Step::Index(_) => None,
+        })
+        .collect();
+    let message = match (&e.mistake, keys.as_slice()) {
+        (Mistake::Syntax(message), _) => {
+            return ThemeError {
+                file: file.to_owned(),
+                line,
+                key: key_at_line(text, line),
+                message: format!("invalid TOML: {}", message.trim()),
             };
-            (at, message)
-        }),
-        other => Err((
-            at,
-            format!("expected a colour ({COLOUR_HINT}), found {}", a_type(other)),
-        )),
-    }
-}
-
-fn read_modifiers(value: &Spanned<DeValue>) -> Result<Modifier, (usize, String)> {
-    let DeValue::Array(items) = value.get_ref() else {
-        return Err((
-            value.span().start,
-            format!(
-                "expected a list of modifiers like [\"bold\", \"reversed\"], found {}",
-                a_type(value.get_ref())
-            ),
-        ));
-    };
-    let mut modifiers = Modifier::empty();
-    for item in items.iter() {
-        let found = match item.get_ref() {
-            DeValue::String(word) => MODIFIERS
-                .iter()
-                .find(|(name, _)| name.eq_ignore_ascii_case(word))
-                .map(|&(_, modifier)| modifier)
-                .ok_or_else(|| format!("unknown modifier \"{word}\"")),
-            other => Err(format!("expected a modifier name, found {}", a_type(other))),
-        };
-        match found {
-            Ok(modifier) => modifiers |= modifier,
-            Err(what) => {
-                let names: Vec<_> = MODIFIERS.iter().map(|(name, _)| *name).collect();
-                let (last, rest) = names.split_last().unwrap_or((&"", &[]));
-                let message = format!("{what} (use {} or {last})", rest.join(", "));
-                return Err((item.span().start, message));
-            }
         }
+        (Mistake::UnknownKey { key, .. }, [_]) => unknown_style(key),
+        (Mistake::UnknownKey { key, .. }, _) => {
+            format!("unknown field \"{key}\" (a style takes fg, bg and modifiers)")
+        }
+        (Mistake::Unexpected { found, .. }, [style]) => format!(
+            "expected a table like [{style}] with fg, bg and modifiers, found {}",
+            a_kind(found, e.written(text))
+        ),
+        (Mistake::Unexpected { found, expected }, _) => {
+            format!(
+                "expected {expected}, found {}",
+                a_kind(found, e.written(text))
+            )
+        }
+        (Mistake::Other(message), _) => message.clone(),
+    };
+    ThemeError {
+        file: file.to_owned(),
+        line,
+        key: keys.join("."),
+        message,
     }
-    Ok(modifiers)
 }
 
 fn unknown_style(name: &str) -> String {
@@ -192,34 +92,18 @@ fn edit_distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
-fn a_type(value: &DeValue) -> &'static str {
-    match value {
-        DeValue::String(_) => "a string",
-        DeValue::Integer(_) => "an integer",
-        DeValue::Float(_) => "a float",
-        DeValue::Boolean(_) => "a boolean",
-        DeValue::Datetime(_) => "a date",
-        DeValue::Array(_) => "a list",
-        DeValue::Table(_) => "a table",
+/// A value's kind as a theme's errors name it.
+fn a_kind(found: &str, written: &str) -> String {
+    match toml_file::kind(found, written) {
+        Kind::String => "a string".into(),
+        Kind::Integer => "an integer".into(),
+        Kind::Float => "a float".into(),
+        Kind::Boolean => "a boolean".into(),
+        Kind::Date => "a date".into(),
+        Kind::Array => "a list".into(),
+        Kind::Table => "a table".into(),
+        Kind::Other => found.to_owned(),
     }
-}
-
-/// A TOML syntax error at toml's own position, with the key being written there when the
-/// line shows one.
-fn syntax_error(text: &str, file: &str, err: &toml::de::Error) -> ThemeError {
-    let line = err.span().map_or(0, |span| line_of(text, span.start));
-    ThemeError {
-        file: file.to_owned(),
-        line,
-        key: key_at_line(text, line),
-        message: format!("invalid TOML: {}", err.message().trim()),
-    }
-}
-
-/// 1-based line of a byte offset.
-fn line_of(text: &str, at: usize) -> usize {
-    let before = text.get(..at).unwrap_or(text);
-    before.bytes().filter(|&b| b == b'\n').count() + 1
 }
 
 /// Best effort for syntax errors: the last `[table]` header above `line`, joined with the key
@@ -263,6 +147,9 @@ fn is_key(text: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use ratatui::style::{Color, Modifier, Style};
+
+    use super::super::style::COLOUR_HINT;
     use super::*;
 
     fn error(text: &str) -> ThemeError {
@@ -400,5 +287,21 @@ mod tests {
             Some("status_bar")
         );
         assert_eq!(closest("spinner", &["status_bar", "base"]), None);
+    }
+
+    #[test]
+    fn dates_and_huge_indices_are_named_for_what_they_are() {
+        assert!(error("ok = 1979-05-27\n").message.ends_with("found a date"));
+        assert!(
+            error("[ok]\nfg = 99999999999999999999\n")
+                .message
+                .starts_with("colour index 99999999999999999999 is out of range")
+        );
+        let e = error("[ok]\nmodifiers = [\"bold\", 2.5]\n");
+        assert_eq!((e.line, e.key.as_str()), (2, "ok.modifiers"));
+        assert!(
+            e.message
+                .starts_with("expected a modifier name, found a float (use bold")
+        );
     }
 }
