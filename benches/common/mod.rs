@@ -254,7 +254,8 @@ pub fn state() -> State {
     }
     // Migrations confirmed for a few of the namespaces half way through.
     for i in (1..NAMESPACES).step_by(10).take(4) {
-        s.activity
+        s.drive
+            .activity
             .insert(namespace_name(i), Activity::towards(NEW, false));
     }
     apply(&mut s, Event::Tick(now()));

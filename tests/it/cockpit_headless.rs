@@ -69,7 +69,10 @@ async fn api_errors_mark_streams_stale_and_they_recover() {
     sim.set_faults(r#"{"data":{"api.error-rate":"1","watch.drop-seconds":"1"}}"#);
     let failing = |s: &State| {
         matches!(
-            s.streams.get(&Stream::Namespaces).map(|h| &h.status),
+            s.session
+                .streams
+                .get(&Stream::Namespaces)
+                .map(|h| &h.status),
             Some(StreamStatus::Retrying(_))
         )
     };
@@ -90,13 +93,17 @@ async fn api_errors_mark_streams_stale_and_they_recover() {
             .iter()
             .all(|id| {
                 matches!(
-                    s.streams.get(id).map(|h| &h.status),
+                    s.session.streams.get(id).map(|h| &h.status),
                     Some(StreamStatus::Connected)
                 )
             })
     };
     let ok = cockpit.pump_until(Duration::from_secs(60), recovered).await;
-    assert!(ok, "streams did not recover: {:?}", cockpit.state.streams);
+    assert!(
+        ok,
+        "streams did not recover: {:?}",
+        cockpit.state.session.streams
+    );
 }
 
 #[tokio::test]
@@ -107,7 +114,7 @@ async fn control_plane_metrics_come_straight_from_istiod_through_the_pod_proxy()
     let read = cockpit
         .pump_until(Duration::from_secs(30), |s| {
             synced(s)
-                && s.metrics.back().is_some_and(|m| {
+                && s.metrics.readings.back().is_some_and(|m| {
                     m.control_plane.contains_key("1-24-0") && m.control_plane.contains_key("1-25-0")
                 })
         })
@@ -115,9 +122,9 @@ async fn control_plane_metrics_come_straight_from_istiod_through_the_pod_proxy()
     assert!(
         read,
         "no metrics reading within 30 s: {:?}",
-        cockpit.state.metrics.back()
+        cockpit.state.metrics.readings.back()
     );
-    let latest = cockpit.state.metrics.back().unwrap().clone();
+    let latest = cockpit.state.metrics.readings.back().unwrap().clone();
     assert!(latest.errors.is_empty(), "{:?}", latest.errors);
     // Connected proxies agree with the pods the cockpit sees on each revision.
     let on_old = cockpit

@@ -118,13 +118,14 @@ async fn draw_the_readme_screenshots() {
     assert!(
         cockpit
             .pump_until(Duration::from_secs(60), |s| s
+                .metrics
                 .guard
                 .baseline("staging-web")
                 .is_some())
             .await,
         "no baseline for staging-web"
     );
-    if let Some(plan) = cockpit.state.plan.as_mut() {
+    if let Some(plan) = cockpit.state.drive.plan.as_mut() {
         plan.thresholds.p99_latency_for = Duration::from_secs(10);
     }
 
@@ -185,7 +186,8 @@ async fn draw_the_readme_screenshots() {
     // Slow the new revision down: the latency trigger fires for staging-web.
     sim.set_faults(r#"{"data":{"latency.1-25-0":"300"}}"#);
     let latency_breached = |s: &State| {
-        s.findings
+        s.metrics
+            .findings
             .iter()
             .any(|f| f.is_breached() && f.to_string().starts_with("staging-web: p99 latency"))
     };
@@ -194,7 +196,7 @@ async fn draw_the_readme_screenshots() {
             .pump_until(Duration::from_secs(90), latency_breached)
             .await,
         "the latency trigger never fired: {:#?}",
-        cockpit.state.findings
+        cockpit.state.metrics.findings
     );
     press(&mut cockpit, KeyCode::Char('P'));
     save(

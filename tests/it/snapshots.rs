@@ -152,7 +152,7 @@ fn filtering_namespaces() {
 #[test]
 fn read_only_and_stale_status() {
     let mut s = screen(120, 40);
-    s.mode = Mode::ReadOnly("--read-only".into());
+    s.session.mode = Mode::ReadOnly("--read-only".into());
     update(
         &mut s,
         Event::Stream(
