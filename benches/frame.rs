@@ -3,7 +3,7 @@
 mod common;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use istio_cockpit::app::state::State;
+use istio_cockpit::app::state::{BottomPane, State};
 use istio_cockpit::mesh::Mesh;
 use istio_cockpit::ui::layout::{self, Areas};
 use istio_cockpit::ui::theme::Theme;
@@ -23,20 +23,19 @@ fn frames(c: &mut Criterion) {
             terminal.draw(|f| ui::draw(f, &state, &theme)).unwrap();
         })
     });
-    state.ui.show_journal = true;
+    state.ui.bottom = BottomPane::Journal;
     group.bench_function("full_screen_journal", |b| {
         b.iter(|| {
             terminal.draw(|f| ui::draw(f, &state, &theme)).unwrap();
         })
     });
-    state.ui.show_journal = false;
-    state.ui.show_metrics = true;
+    state.ui.bottom = BottomPane::Metrics;
     group.bench_function("full_screen_metrics", |b| {
         b.iter(|| {
             terminal.draw(|f| ui::draw(f, &state, &theme)).unwrap();
         })
     });
-    state.ui.show_metrics = false;
+    state.ui.bottom = BottomPane::IstiodLogs;
 
     // Each pane drawn where the full screen puts it, with the mesh computed once outside.
     let mesh = state.mesh();

@@ -7,8 +7,9 @@ use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use istio_cockpit::app::event::{Event, Watch};
+use istio_cockpit::fixture::{self, NEW, OLD};
 
-use common::{Kind, NEW, OLD};
+use common::Kind;
 
 fn pod_events(c: &mut Criterion) {
     let mut state = common::state();
@@ -57,7 +58,7 @@ fn pod_events(c: &mut Criterion) {
             common::apply(&mut state, black_box(Event::Namespaces(Watch::Apply(ns))));
         })
     });
-    let now = common::now();
+    let now = fixture::now();
     group.bench_function("tick", |b| {
         b.iter(|| common::apply(&mut state, Event::Tick(black_box(now))))
     });

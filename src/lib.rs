@@ -10,6 +10,8 @@ pub mod bench;
 pub mod cli;
 pub mod cluster;
 pub mod cockpit;
+#[doc(hidden)]
+pub mod fixture;
 pub mod k8s;
 #[cfg(test)]
 mod layering;

@@ -6,16 +6,16 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::Duration;
 use istio_cockpit::app::activity::Activity;
 use istio_cockpit::app::event::{Event, IstiodLogLine, Record, Stream, StreamStatus, Watch};
 use istio_cockpit::app::state::{Mode, State};
 use istio_cockpit::app::update::update;
+use istio_cockpit::fixture::{self, NEW, OLD, now};
 use istio_cockpit::mesh::journal::{JournalAction, JournalResult};
 use istio_cockpit::mesh::pod::PodInfo;
 use istio_cockpit::mesh::records::JournalEntry;
-use istio_cockpit::mesh::resources::{DaemonSetInfo, NamespaceInfo, WebhookInfo};
-use istio_cockpit::mesh::version::Version;
+use istio_cockpit::mesh::resources::NamespaceInfo;
 use istio_cockpit::metrics::control_plane::Rates;
 use istio_cockpit::metrics::reading::{Reading, Traffic};
 use istio_cockpit::ui::layout;
@@ -28,21 +28,17 @@ pub const LOG_LINES: usize = 20_000;
 pub const WIDTH: u16 = 250;
 pub const HEIGHT: u16 = 70;
 
-pub const OLD: &str = "1-24-0";
-pub const NEW: &str = "1-25-0";
+pub fn apply(state: &mut State, event: Event) {
+    update(state, event, layout::table_rows);
+}
 
-pub fn now() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("2026-11-24T21:30:00Z")
-        .unwrap()
-        .with_timezone(&Utc)
+/// A watcher's initial list, fed with the layout's page sizes.
+fn listed<T>(state: &mut State, wrap: fn(Watch<T>) -> Event, items: impl IntoIterator<Item = T>) {
+    fixture::listed(state, layout::table_rows, wrap, items);
 }
 
 pub fn theme() -> Theme {
     Theme::builtin("default", Palette::TrueColor).expect("built-in theme")
-}
-
-pub fn apply(state: &mut State, event: Event) {
-    update(state, event, layout::table_rows);
 }
 
 /// What a namespace is, by its index: the mix an upgrade half way through its waves has.
@@ -81,7 +77,6 @@ pub fn pod_name(i: usize, j: usize) -> String {
 
 pub fn namespace(i: usize) -> NamespaceInfo {
     let tier = ["staging", "non-critical", "critical", "internal"][i % 4];
-    let mut labels: BTreeMap<String, String> = [("tier".to_string(), tier.to_string())].into();
     let injection = match kind(i) {
         Kind::Stable => Some(("istio.io/rev", "stable")),
         Kind::Default => Some(("istio-injection", "enabled")),
@@ -89,14 +84,10 @@ pub fn namespace(i: usize) -> NamespaceInfo {
         Kind::Ambient => Some(("istio.io/dataplane-mode", "ambient")),
         Kind::NoMesh => None,
     };
-    if let Some((k, v)) = injection {
-        labels.insert(k.into(), v.into());
-    }
+    let labels: Vec<(&str, &str)> = [("tier", tier)].into_iter().chain(injection).collect();
     NamespaceInfo {
-        name: namespace_name(i),
-        labels,
-        annotations: BTreeMap::new(),
         created: Some(now() - Duration::days(100)),
+        ..fixture::namespace(&namespace_name(i), &labels)
     }
 }
 
@@ -114,53 +105,23 @@ pub fn pod(i: usize, j: usize) -> PodInfo {
         Some(false) => (Some(OLD), Some("1.24.0")),
         None => (None, None),
     };
-    let containers: u16 = if proxy.is_some() { 2 } else { 1 };
     let ready = !(kind(i) == Kind::Migrating && j % 7 == 3);
     PodInfo {
-        namespace: namespace_name(i),
-        name: pod_name(i, j),
-        phase: "Running".into(),
-        ready: if ready { containers } else { containers - 1 },
-        containers,
         restarts: (j % 3) as u32,
         created: Some(now() - Duration::hours((i + j) as i64 % 72)),
-        terminating: false,
-        revision: revision.map(str::to_string),
-        proxy: proxy.and_then(Version::parse),
-        istiod: None,
         app: Some(format!("app-{}", j % 5)),
         cpu_millis: 350,
         memory_mib: 384,
-        owner: Default::default(),
+        ..fixture::pod(&namespace_name(i), &pod_name(i, j), revision, proxy, ready)
     }
 }
 
 fn istiod(revision: &str, version: &str, n: usize) -> PodInfo {
     PodInfo {
-        namespace: "istio-system".into(),
-        name: format!("istiod-{revision}-7f9c4d8b6-{n}"),
-        phase: "Running".into(),
-        ready: 1,
-        containers: 1,
-        restarts: 0,
         created: Some(now() - Duration::days(2)),
-        terminating: false,
-        revision: None,
-        proxy: None,
-        istiod: Some((revision.into(), Version::parse(version))),
         app: Some("istiod".into()),
-        cpu_millis: 500,
-        memory_mib: 2048,
-        owner: Default::default(),
+        ..fixture::istiod(revision, version, &n.to_string())
     }
-}
-
-fn listed<T>(state: &mut State, wrap: fn(Watch<T>) -> Event, items: impl IntoIterator<Item = T>) {
-    apply(state, wrap(Watch::Init));
-    for item in items {
-        apply(state, wrap(Watch::InitApply(item)));
-    }
-    apply(state, wrap(Watch::InitDone));
 }
 
 fn log_line(n: usize) -> IstiodLogLine {
@@ -263,22 +224,7 @@ pub fn state() -> State {
         now() - Duration::minutes(20),
     );
     apply(&mut s, Event::Resize(WIDTH, HEIGHT));
-    let hooks = [
-        ("istio-sidecar-injector-1-24-0", OLD, None),
-        ("istio-sidecar-injector-1-25-0", NEW, None),
-        ("istio-revision-tag-default", OLD, Some("default")),
-        ("istio-revision-tag-stable", OLD, Some("stable")),
-    ];
-    listed(
-        &mut s,
-        Event::Webhooks,
-        hooks.map(|(name, revision, tag)| WebhookInfo {
-            name: name.into(),
-            revision: revision.into(),
-            tag: tag.map(str::to_string),
-            previous_revision: None,
-        }),
-    );
+    listed(&mut s, Event::Webhooks, fixture::webhooks());
     listed(&mut s, Event::Namespaces, (0..NAMESPACES).map(namespace));
     let control = [
         istiod(OLD, "1.24.0", 0),
@@ -291,14 +237,7 @@ pub fn state() -> State {
     listed(
         &mut s,
         Event::DaemonSets,
-        ["istio-cni-node", "ztunnel"].map(|name| DaemonSetInfo {
-            namespace: "istio-system".into(),
-            name: name.into(),
-            version: Version::parse("1.24.0"),
-            revision: Some(OLD.into()),
-            ready: 40,
-            desired: 40,
-        }),
+        ["istio-cni-node", "ztunnel"].map(|name| fixture::daemonset(name, OLD, 40)),
     );
     for n in 0..LOG_LINES {
         apply(&mut s, Event::IstiodLog(log_line(n)));
@@ -315,7 +254,8 @@ pub fn state() -> State {
     }
     // Migrations confirmed for a few of the namespaces half way through.
     for i in (1..NAMESPACES).step_by(10).take(4) {
-        s.activity
+        s.drive
+            .activity
             .insert(namespace_name(i), Activity::towards(NEW, false));
     }
     apply(&mut s, Event::Tick(now()));

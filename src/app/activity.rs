@@ -35,13 +35,14 @@ fn counted_pods<'a>(state: &'a State, ns: &str) -> Vec<&'a PodInfo> {
 /// revision and ready, and none of another revision left.
 pub fn settle_activity(state: &mut State) {
     let done: Vec<String> = state
+        .drive
         .activity
         .iter()
         .filter(|(ns, activity)| settled(state, ns, &activity.target))
         .map(|(ns, _)| ns.clone())
         .collect();
     for ns in done {
-        state.activity.remove(&ns);
+        state.drive.activity.remove(&ns);
     }
 }
 
@@ -58,6 +59,7 @@ pub fn settled(state: &State, ns: &str, target: &str) -> bool {
 /// `staging-web: 3/5 pods on 1-25-0 and ready` for each namespace in progress.
 pub fn progress(state: &State) -> Vec<String> {
     state
+        .drive
         .activity
         .iter()
         .map(|(ns, activity)| {

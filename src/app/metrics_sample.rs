@@ -80,7 +80,7 @@ fn scrapable(pod: &PodInfo) -> bool {
 /// Namespace names in priority order, possibly repeated and possibly gone.
 fn candidates(state: &State) -> Vec<String> {
     let mut names = Vec::new();
-    if let Some(plan) = &state.plan {
+    if let Some(plan) = &state.drive.plan {
         if let Phase::Wave(i) = current_phase(state, plan) {
             names.extend_from_slice(state.namespace_facts().wave(i));
         }
@@ -95,7 +95,7 @@ fn candidates(state: &State) -> Vec<String> {
 /// labels select `to` (directly or through a tag), in name order.
 fn on_target(state: &State, plan: &Plan) -> Vec<String> {
     let facts = state.namespace_facts();
-    let moving = state.activity.keys().cloned();
+    let moving = state.drive.activity.keys().cloned();
     let labelled = facts.selecting(&plan.to).cloned();
     moving.chain(labelled).collect()
 }
@@ -106,9 +106,9 @@ mod tests {
 
     use super::*;
     use crate::app::activity::Activity;
+    use crate::fixture::Cluster;
     use crate::mesh::records::UpgradeRecord;
     use crate::plan::model::{NamespaceSelector, Thresholds, Wave};
-    use crate::plan::testing::Cluster;
 
     fn plan(waves: &[&[&str]]) -> Plan {
         Plan {
@@ -216,14 +216,15 @@ mod tests {
             pods(&mut c, ns, "p", "1-25-0", 1);
         }
         let mut s = c.state.clone();
-        s.plan = Some(plan(&[&["g-unrelated"], &["b-wave", "a-wave"]]));
+        s.drive.plan = Some(plan(&[&["g-unrelated"], &["b-wave", "a-wave"]]));
         s.cluster.records.upgrade = Some(UpgradeRecord {
             from: "1-24-0".into(),
             to: "1-25-0".into(),
             phase: "wave 2: w2".into(),
             ..Default::default()
         });
-        s.activity
+        s.drive
+            .activity
             .insert("e-moving".into(), Activity::towards("1-24-0", true));
         s.ui.selected_namespace = Some("f-selected".into());
         assert_eq!(
@@ -241,7 +242,7 @@ mod tests {
         s.cluster.records.upgrade = None;
         assert_eq!(namespaces(&targets(&s))[0], "g-unrelated");
         // Without a plan only the selected namespace is sampled.
-        s.plan = None;
+        s.drive.plan = None;
         assert_eq!(namespaces(&targets(&s)), ["f-selected"]);
         s.ui.selected_namespace = None;
         assert!(targets(&s).is_empty());
@@ -259,7 +260,7 @@ mod tests {
         // An empty namespace does not use up a place.
         c.namespace("ns-00-empty", &[("istio.io/rev", "1-25-0")]);
         let mut s = c.state.clone();
-        s.plan = Some(plan(&[&["nowhere"]]));
+        s.drive.plan = Some(plan(&[&["nowhere"]]));
         let got = targets(&s);
         assert_eq!(got.len(), MAX_NAMESPACES);
         assert_eq!(namespaces(&got)[..2], ["ns-00", "ns-01"]);
@@ -274,7 +275,7 @@ mod tests {
             pods(&mut c, &ns, "new", "1-25-0", 10);
         }
         let mut s = c.state.clone();
-        s.plan = Some(plan(&[&["nowhere"]]));
+        s.drive.plan = Some(plan(&[&["nowhere"]]));
         let got = targets(&s);
         assert_eq!(got.len(), MAX_PODS);
         assert_eq!(namespaces(&got).len(), 8);

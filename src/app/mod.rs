@@ -1,9 +1,10 @@
 //! The cockpit's state and the pure logic behind it.
 //!
-//! - `event`, `update`: everything that changes the state, and the one function that does it
-//!   (`write_error`: why a write was not done, as the executor reports it); `keymap`: which
-//!   key does what (defaults and the user's keys file); `on_key`: keys, read through the
-//!   keymap, turned into changes
+//! - `event`, `update`: everything that changes the state, and the one function that does it;
+//!   `effects`: what it asks of the loop besides (writes to send, a frame, quitting);
+//!   `write_error`: why a write was not done, as the executor reports it; `keymap`: which key
+//!   does what (defaults and the user's keys file); `on_key`: keys, read through the keymap,
+//!   turned into changes
 //! - `state`: the state itself, around the cluster's facts (`crate::mesh::Cluster`)
 //! - `view`: what the filters leave of the panes' rows; `text_match`: the filters' text tests
 //! - `drive`, `plan_flow`, `activity`, `rollback`: driving the upgrade, and rolling it back;
@@ -13,6 +14,7 @@
 pub mod actions;
 pub mod activity;
 pub mod drive;
+pub mod effects;
 pub mod event;
 pub mod keymap;
 pub mod metrics_sample;
@@ -20,6 +22,8 @@ pub mod on_key;
 pub mod plan_flow;
 pub mod rollback;
 pub mod state;
+#[cfg(test)]
+pub(crate) mod test_loop;
 pub mod text_match;
 pub mod update;
 pub mod view;

@@ -5,43 +5,44 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use super::drive::Dialog;
+use super::effects::Effects;
 use super::keymap::{Context, KeyAction};
-use super::state::{Pane, State};
+use super::state::{BottomPane, Overlay, Pane, State};
 use super::update::{Viewports, refit};
 use super::view;
 
-pub fn on_key(state: &mut State, key: KeyEvent, viewport: Viewports) {
+pub fn on_key(state: &mut State, effects: &mut Effects, key: KeyEvent, viewport: Viewports) {
     if key.kind == KeyEventKind::Release {
         return;
     }
     state.ui.notice = None;
     let action = state.ui.keys.action(context(state), &key);
     if action == Some(KeyAction::QuitAnywhere) {
-        state.quit = true;
+        effects.quit = true;
         return;
     }
-    if super::drive::on_dialog_key(state, action, key.code) {
+    if super::drive::on_dialog_key(state, effects, action, key.code) {
         return;
     }
     if let Some(pane) = state.ui.editing_filter() {
         edit_filter(state, pane, action, key, viewport);
         return;
     }
-    if state.ui.show_help {
+    if state.ui.overlay == Overlay::Help {
         // Any key closes the help; the quit key still quits.
-        state.ui.show_help = false;
+        state.ui.overlay = Overlay::None;
         if action != Some(KeyAction::Quit) {
             return;
         }
     }
     if let Some(action) = action {
-        act(state, action, viewport);
+        act(state, effects, action, viewport);
     }
 }
 
 /// What the screen waits for, in the order keys go to it.
 fn context(state: &State) -> Context {
-    match &state.dialog {
+    match &state.drive.dialog {
         Some(Dialog::ContinueWave { .. } | Dialog::TypeToConfirm { .. }) => Context::Typed,
         Some(_) => Context::Preview,
         None if state.ui.editing_filter().is_some() => Context::Filter,
@@ -50,11 +51,11 @@ fn context(state: &State) -> Context {
 }
 
 /// An action on the panes.
-fn act(state: &mut State, action: KeyAction, viewport: Viewports) {
+fn act(state: &mut State, effects: &mut Effects, action: KeyAction, viewport: Viewports) {
     use KeyAction as K;
     match action {
-        K::Quit => state.quit = true,
-        K::Help => state.ui.show_help = true,
+        K::Quit => effects.quit = true,
+        K::Help => state.ui.overlay = Overlay::Help,
         // Focus and the cockpit log change the layout: selections are refitted to it.
         K::NextPane => {
             state.ui.focus = state.ui.focus.next();
@@ -89,7 +90,7 @@ fn act(state: &mut State, action: KeyAction, viewport: Viewports) {
             }
         }
         K::CockpitLog => {
-            state.ui.show_cockpit_log = !state.ui.show_cockpit_log;
+            state.ui.cockpit_log = !state.ui.cockpit_log;
             refit(state, viewport);
         }
         K::ClearFilter => {
@@ -111,13 +112,11 @@ fn act(state: &mut State, action: KeyAction, viewport: Viewports) {
         K::MigrateWave => super::plan_flow::preview_wave(state),
         K::Rollback => super::rollback::preview(state),
         K::Journal => {
-            state.ui.show_journal = !state.ui.show_journal;
-            state.ui.show_metrics = false;
+            state.ui.bottom = state.ui.bottom.toggled(BottomPane::Journal);
             refit(state, viewport);
         }
         K::Metrics => {
-            state.ui.show_metrics = !state.ui.show_metrics;
-            state.ui.show_journal = false;
+            state.ui.bottom = state.ui.bottom.toggled(BottomPane::Metrics);
             refit(state, viewport);
         }
         // Keys of previews and of typing mean nothing on the panes.

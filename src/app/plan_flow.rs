@@ -61,17 +61,17 @@ pub fn finished(state: &State, plan: &Plan, phase: Phase) -> Option<chrono::Date
 
 /// The gates of the current phase.
 pub fn current_gates(state: &State) -> Option<(Phase, Vec<Gate>)> {
-    let plan = state.plan.as_ref()?;
+    let plan = state.drive.plan.as_ref()?;
     let phase = current_phase(state, plan);
     let input = GateInput {
         cluster: &state.cluster,
-        metrics: state.metrics.back(),
-        findings: &state.findings,
+        metrics: state.metrics.readings.back(),
+        findings: &state.metrics.findings,
         plan,
         phase,
         started: started(state, plan, phase),
         finished: finished(state, plan, phase),
-        now: state.now,
+        now: state.session.now,
     };
     Some((phase, gates::evaluate(&input)))
 }
@@ -88,7 +88,10 @@ fn record_for(state: &State, plan: &Plan, phase: Phase) -> UpgradeRecord {
     record.from = plan.from.clone();
     record.to = plan.to.clone();
     let name = plan.phase_name(phase);
-    record.started.entry(name.clone()).or_insert(state.now);
+    record
+        .started
+        .entry(name.clone())
+        .or_insert(state.session.now);
     record.phase = name;
     record
 }
@@ -98,9 +101,10 @@ fn refuse(state: &mut State) -> bool {
         state.ui.notice = Some(why);
         return true;
     }
-    if state.plan.is_none() {
+    if state.drive.plan.is_none() {
         state.ui.notice = Some(
             state
+                .drive
                 .plan_problem
                 .clone()
                 .unwrap_or_else(|| "no plan yet: waiting for the cluster's state".into()),
@@ -113,7 +117,7 @@ fn refuse(state: &mut State) -> bool {
 /// The command that records the phase the cluster is in, when nothing is recorded yet:
 /// migrations begin that wave's clock.
 pub fn start_if_needed(state: &State) -> Option<Command> {
-    let plan = state.plan.as_ref()?;
+    let plan = state.drive.plan.as_ref()?;
     let recorded = state
         .cluster
         .records
@@ -141,7 +145,7 @@ pub fn preview_advance(state: &mut State) {
     if refuse(state) {
         return;
     }
-    let plan = state.plan.clone().expect("checked");
+    let plan = state.drive.plan.clone().expect("checked");
     let Some((phase, gates)) = current_gates(state) else {
         return;
     };
@@ -179,7 +183,7 @@ pub fn preview_advance(state: &mut State) {
         ));
         lines.push(String::new());
         lines.push(super::drive::answers(state));
-        state.dialog = Some(Dialog::Confirm {
+        state.drive.dialog = Some(Dialog::Confirm {
             title: format!("Advance to {to}?"),
             lines,
             command,
@@ -197,7 +201,7 @@ pub fn preview_advance(state: &mut State) {
     if let Action::Advance { overridden, .. } = &mut command.action {
         *overridden = true;
     }
-    state.dialog = Some(Dialog::TypeToConfirm {
+    state.drive.dialog = Some(Dialog::TypeToConfirm {
         title: format!("Cannot advance to {to}"),
         lines,
         expected: from,
@@ -216,11 +220,11 @@ pub fn preview_wave(state: &mut State) {
     if super::wave::ask_again(state) {
         return;
     }
-    if let Some(run) = state.wave.as_ref().filter(|r| r.stopped.is_none()) {
+    if let Some(run) = state.drive.wave.as_ref().filter(|r| r.stopped.is_none()) {
         state.ui.notice = Some(format!(
             "{} is running: {}",
             run.phase,
-            run.describe(state.now)
+            run.describe(state.session.now)
         ));
         return;
     }
@@ -233,7 +237,7 @@ pub fn preview_wave(state: &mut State) {
         ));
         return;
     }
-    let plan = state.plan.clone().expect("checked");
+    let plan = state.drive.plan.clone().expect("checked");
     if super::drive::refuse_unready_target(state, &plan.to) {
         return;
     }
@@ -311,7 +315,7 @@ pub fn preview_wave(state: &mut State) {
     lines.extend(super::drive::dry_note(state));
     lines.push(String::new());
     lines.push(super::drive::answers(state));
-    let batch = state.now.timestamp_millis() as u64;
+    let batch = state.session.now.timestamp_millis() as u64;
     let commands = pending
         .into_iter()
         .map(|n| {
@@ -332,7 +336,7 @@ pub fn preview_wave(state: &mut State) {
             c
         })
         .collect();
-    state.dialog = Some(Dialog::ConfirmWave {
+    state.drive.dialog = Some(Dialog::ConfirmWave {
         title: format!("Migrate {phase} ?"),
         lines,
         run: super::wave::WaveRun::new(phase, plan.to.clone(), pacing, commands),
@@ -346,9 +350,10 @@ pub fn derived_plan_outdated(state: &State) -> bool {
     let Some(record) = derive::usable_record(&state.cluster, &mesh) else {
         return false;
     };
-    match &state.plan {
+    match &state.drive.plan {
         Some(plan) => plan.derived && (plan.from != record.from || plan.to != record.to),
         None => state
+            .drive
             .plan_problem
             .as_deref()
             .is_some_and(|p| p.starts_with(derive::NOTHING_TO_UPGRADE)),
@@ -357,26 +362,25 @@ pub fn derived_plan_outdated(state: &State) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use crossterm::event::KeyCode;
 
     use super::*;
-    use crate::app::event::Event;
     use crate::app::state::Pane;
-    use crate::app::update::update;
-    use crate::plan::testing;
+    use crate::app::test_loop::TestLoop;
+    use crate::fixture;
 
     fn rows(_: &State, _: Pane) -> usize {
         10
     }
 
-    fn press(s: &mut State, code: KeyCode) {
-        update(s, Event::Key(KeyEvent::new(code, KeyModifiers::NONE)), rows);
+    fn press(s: &mut TestLoop, code: KeyCode) {
+        s.press(code, rows);
     }
 
-    fn demo() -> State {
-        let mut s = testing::demo().state.clone();
-        s.plan = crate::plan::derive(&s.cluster);
-        assert!(s.plan.is_some(), "the demo has something to upgrade");
+    fn demo() -> TestLoop {
+        let mut s = TestLoop::new(fixture::demo().state.clone());
+        s.drive.plan = crate::plan::derive(&s.cluster);
+        assert!(s.drive.plan.is_some(), "the demo has something to upgrade");
         s
     }
 
@@ -389,9 +393,9 @@ mod tests {
             lines,
             expected,
             ..
-        }) = s.dialog.clone()
+        }) = s.drive.dialog.clone()
         else {
-            panic!("expected a refusal: {:?}", s.dialog);
+            panic!("expected a refusal: {:?}", s.drive.dialog);
         };
         assert_eq!(title, "Cannot advance to wave 2: non-critical");
         assert_eq!(expected, "wave 1: staging");
@@ -405,13 +409,16 @@ mod tests {
             press(&mut s, KeyCode::Char(c));
         }
         press(&mut s, KeyCode::Enter);
-        assert!(s.commands.is_empty(), "a wrong name overrides nothing");
+        assert!(
+            s.effects.commands.is_empty(),
+            "a wrong name overrides nothing"
+        );
         for c in ": staging".chars() {
             press(&mut s, KeyCode::Char(c));
         }
         press(&mut s, KeyCode::Enter);
-        assert_eq!(s.commands.len(), 1);
-        let command = &s.commands[0];
+        assert_eq!(s.effects.commands.len(), 1);
+        let command = &s.effects.commands[0];
         assert!(matches!(
             command.action,
             Action::Advance {
@@ -430,31 +437,35 @@ mod tests {
         s.ui.selected_namespace = Some("search".into());
         press(&mut s, KeyCode::Char('m'));
         press(&mut s, KeyCode::Char('y'));
-        assert_eq!(s.commands.len(), 2);
+        assert_eq!(s.effects.commands.len(), 2);
         assert_eq!(
-            s.commands[0].record.as_ref().unwrap().phase,
+            s.effects.commands[0].record.as_ref().unwrap().phase,
             "wave 1: staging"
         );
-        s.commands.clear();
+        s.effects.commands.clear();
         // Pretend the record is in the cluster now: the wave's namespaces come in one batch.
-        s.cluster.records.upgrade = Some(record_for(&s, &s.plan.clone().unwrap(), Phase::Wave(1)));
+        s.cluster.records.upgrade = Some(record_for(
+            &s,
+            &s.drive.plan.clone().unwrap(),
+            Phase::Wave(1),
+        ));
         press(&mut s, KeyCode::Char('M'));
-        let Some(Dialog::ConfirmWave { title, run, .. }) = s.dialog.clone() else {
+        let Some(Dialog::ConfirmWave { title, run, .. }) = s.drive.dialog.clone() else {
             panic!("{:?}", s.ui.notice)
         };
         assert_eq!(title, "Migrate wave 2: non-critical ?");
-        assert!(s.commands.is_empty(), "nothing is queued before y");
+        assert!(s.effects.commands.is_empty(), "nothing is queued before y");
         press(&mut s, KeyCode::Char('y'));
         // One namespace at a time: the next goes when the previous one is done and baked
         // (see `wave`).
-        assert_eq!(s.commands.len(), 1);
-        let wave = s.wave.as_ref().expect("the wave runs");
+        assert_eq!(s.effects.commands.len(), 1);
+        let wave = s.drive.wave.as_ref().expect("the wave runs");
         assert_eq!(wave.pending.len(), run.pending.len() - 1);
     }
 
     #[test]
     fn without_a_record_the_phase_is_the_first_wave_not_yet_moved() {
-        let mut c = testing::Cluster::new();
+        let mut c = fixture::Cluster::new();
         c.revision("1-24-0")
             .revision("1-25-0")
             .tag("stable", "1-24-0")
@@ -464,11 +475,11 @@ mod tests {
             .pod("web", "web-1", "1-25-0", "1.25.0", true)
             .pod("api", "api-1", "1-25-0", "1.25.0", true)
             .pod("db", "db-1", "1-24-0", "1.24.0", true);
-        let mut s = c.state.clone();
+        let mut s = TestLoop::new(c.state.clone());
         let plan = crate::plan::derive(&s.cluster).unwrap();
         assert_eq!(current_phase(&s, &plan), Phase::Wave(1));
         // Labels moved, one pod not restarted yet: still that wave.
-        s.plan = Some(plan.clone());
+        s.drive.plan = Some(plan.clone());
         c.namespace("db", &[("istio.io/rev", "1-25-0"), ("tier", "critical")]);
         assert_eq!(current_phase(&c.state, &plan), Phase::Wave(1));
         c.pod("db", "db-1", "1-25-0", "1.25.0", true);
@@ -478,7 +489,7 @@ mod tests {
         press(&mut s, KeyCode::Char('m'));
         press(&mut s, KeyCode::Char('y'));
         assert_eq!(
-            s.commands[0].record.as_ref().unwrap().phase,
+            s.effects.commands[0].record.as_ref().unwrap().phase,
             "wave 2: critical"
         );
     }

@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 
 use super::actions;
 use super::drive::{self, Dialog};
+use super::effects::Effects;
 use super::keymap::KeyAction;
 use super::state::{Mode, State};
 use crate::metrics::reading::Reading;
@@ -29,30 +30,31 @@ fn namespaces_on(state: &State, revision: &str) -> BTreeSet<String> {
 }
 
 /// Takes in a round of metrics: baselines and triggers move on, findings are judged again.
-pub fn observe(state: &mut State, reading: &Reading) {
-    let Some(plan) = state.plan.clone() else {
+pub fn observe(state: &mut State, effects: &mut Effects, reading: &Reading) {
+    let Some(plan) = state.drive.plan.clone() else {
         return;
     };
     let moved = namespaces_on(state, &plan.to);
     state
+        .metrics
         .guard
         .observe(reading, &plan, &|ns| moved.contains(ns));
-    judge(state, &moved);
+    judge(state, effects, &moved);
 }
 
 /// Judges the triggers again (time alone makes numbers stale), then acts if the plan says so.
-pub fn refresh(state: &mut State) {
-    let Some(plan) = state.plan.as_ref() else {
-        state.findings.clear();
+pub fn refresh(state: &mut State, effects: &mut Effects) {
+    let Some(plan) = state.drive.plan.as_ref() else {
+        state.metrics.findings.clear();
         state.ui.breach_banner = false;
         return;
     };
     let moved = namespaces_on(state, &plan.to);
-    judge(state, &moved);
+    judge(state, effects, &moved);
 }
 
-fn judge(state: &mut State, moved: &BTreeSet<String>) {
-    let Some(plan) = state.plan.as_ref() else {
+fn judge(state: &mut State, effects: &mut Effects, moved: &BTreeSet<String>) {
+    let Some(plan) = state.drive.plan.as_ref() else {
         return;
     };
     // The current wave's namespaces on the new revision must be measured; others are judged
@@ -67,18 +69,22 @@ fn judge(state: &mut State, moved: &BTreeSet<String>) {
             .collect(),
         _ => BTreeSet::new(),
     };
-    state.findings = state.guard.evaluate(plan, state.now, &required, moved);
-    state.auto_rolled_back.retain(|ns| moved.contains(ns));
+    state.metrics.findings =
+        state
+            .metrics
+            .guard
+            .evaluate(plan, state.session.now, &required, moved);
+    state.drive.auto_rolled_back.retain(|ns| moved.contains(ns));
     let breached = breaches(state).next().is_some();
     state.ui.breach_banner = breached;
     if plan.thresholds.auto_rollback {
-        auto_rollback(state);
+        auto_rollback(state, effects);
     }
 }
 
 /// The breached triggers, in the order the banner names them.
 pub fn breaches(state: &State) -> impl Iterator<Item = &Finding> {
-    state.findings.iter().filter(|f| f.is_breached())
+    state.metrics.findings.iter().filter(|f| f.is_breached())
 }
 
 fn revertable(state: &State, ns: &str) -> bool {
@@ -90,14 +96,14 @@ fn revertable(state: &State, ns: &str) -> bool {
 }
 
 fn reverting(state: &State, ns: &str) -> bool {
-    state.activity.get(ns).is_some_and(|a| a.reverting)
+    state.drive.activity.get(ns).is_some_and(|a| a.reverting)
 }
 
 /// The namespaces to revert for the breaches: the namespaces named, or for a breach of the
 /// new istiod, every namespace moved onto it by the cockpit. Only namespaces whose labels
 /// before the move are recorded, and not already on their way back.
 pub fn affected(state: &State) -> Vec<String> {
-    let Some(plan) = state.plan.as_ref() else {
+    let Some(plan) = state.drive.plan.as_ref() else {
         return Vec::new();
     };
     let mut names = BTreeSet::new();
@@ -112,7 +118,9 @@ pub fn affected(state: &State) -> Vec<String> {
     names
         .into_iter()
         .filter(|ns| {
-            revertable(state, ns) && !reverting(state, ns) && !state.auto_rolled_back.contains(ns)
+            revertable(state, ns)
+                && !reverting(state, ns)
+                && !state.drive.auto_rolled_back.contains(ns)
         })
         .collect()
 }
@@ -151,7 +159,7 @@ pub fn preview(state: &mut State) {
             Err(e) => lines.push(format!("{ns}: cannot revert: {e}")),
         }
     }
-    if state.dry_run {
+    if state.session.dry_run {
         lines.push("DRY RUN: sent with dryRun=All, nothing will change".into());
     }
     lines.push(String::new());
@@ -162,7 +170,7 @@ pub fn preview(state: &mut State) {
         commands.len(),
         keys.either(KeyAction::Cancel)
     ));
-    state.dialog = Some(Dialog::ConfirmAll {
+    state.drive.dialog = Some(Dialog::ConfirmAll {
         title: format!("Revert {}?", names.join(", ")),
         lines,
         commands,
@@ -179,8 +187,8 @@ fn reason(state: &State) -> String {
 
 /// With `auto_rollback = true`: the driver reverts the affected namespaces by itself, through
 /// the same commands `X` would send, each journalled with the breach that caused it.
-fn auto_rollback(state: &mut State) {
-    if state.mode != Mode::Driver || breaches(state).next().is_none() {
+fn auto_rollback(state: &mut State, effects: &mut Effects) {
+    if state.session.mode != Mode::Driver || breaches(state).next().is_none() {
         return;
     }
     let names = affected(state);
@@ -195,8 +203,8 @@ fn auto_rollback(state: &mut State) {
         };
         if let Ok((mut command, _)) = drive::revert_of(info) {
             command.reason = Some(reason.clone());
-            drive::queue(state, command, Vec::new());
-            state.auto_rolled_back.insert(ns.clone());
+            drive::queue(state, effects, command, Vec::new());
+            state.drive.auto_rolled_back.insert(ns.clone());
             sent.push(ns);
         }
     }
@@ -211,14 +219,14 @@ mod tests {
     use std::collections::BTreeMap;
 
     use chrono::Duration as Span;
-    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use crossterm::event::KeyCode;
 
     use super::*;
     use crate::app::event::{Event, Watch};
-    use crate::app::update::update;
+    use crate::app::test_loop::TestLoop;
+    use crate::fixture::{Cluster, now};
     use crate::mesh::resources::NamespaceInfo;
     use crate::metrics::reading::Traffic;
-    use crate::plan::testing::{Cluster, now};
 
     fn traffic(p99: f64) -> Traffic {
         Traffic {
@@ -247,7 +255,7 @@ mod tests {
 
     /// `shop` seen at 100 ms on 1-24-0, then migrated by the cockpit (labels recorded) and
     /// running 1-25-0 at `p99` ms for 20 s; the latency trigger wants 10 s.
-    fn breached(p99: f64, auto: bool) -> State {
+    fn breached(p99: f64, auto: bool) -> TestLoop {
         let mut c = Cluster::new();
         c.revision("1-24-0")
             .revision("1-25-0")
@@ -257,10 +265,10 @@ mod tests {
         let mut plan = crate::plan::derive(&c.state.cluster).unwrap();
         plan.thresholds.p99_latency_for = std::time::Duration::from_secs(10);
         plan.thresholds.auto_rollback = auto;
-        let mut s = c.state;
-        s.plan = Some(plan);
+        let mut s = TestLoop::new(c.state);
+        s.drive.plan = Some(plan);
         for t in [0, 5] {
-            observe(&mut s, &reading(t, "1-24-0", 100.0));
+            observe(&mut s.state, &mut s.effects, &reading(t, "1-24-0", 100.0));
         }
         let mut annotations = BTreeMap::new();
         annotations.insert(
@@ -273,21 +281,23 @@ mod tests {
             annotations,
             created: None,
         };
-        update(&mut s, Event::Namespaces(Watch::Apply(ns)), |_, _| 20);
-        let mut c = Cluster { state: s };
+        s.update(Event::Namespaces(Watch::Apply(ns)), |_, _| 20);
+        let mut c = Cluster { state: s.state };
         c.remove_pod("shop", "web-1")
             .pod("shop", "web-2", "1-25-0", "1.25.0", true);
-        let mut s = c.state;
+        let mut s = TestLoop {
+            state: c.state,
+            effects: s.effects,
+        };
         for t in [10, 15, 20, 25, 30] {
-            s.now = now() + Span::seconds(t);
-            observe(&mut s, &reading(t, "1-25-0", p99));
+            s.session.now = now() + Span::seconds(t);
+            observe(&mut s.state, &mut s.effects, &reading(t, "1-25-0", p99));
         }
         s
     }
 
-    fn key(s: &mut State, c: char) {
-        let k = KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE);
-        update(s, Event::Key(k), |_, _| 20);
+    fn key(s: &mut TestLoop, c: char) {
+        s.press(KeyCode::Char(c), |_, _| 20);
     }
 
     #[test]
@@ -295,8 +305,8 @@ mod tests {
         let mut s = breached(400.0, false);
         assert_eq!(affected(&s), ["shop"]);
         key(&mut s, 'X');
-        let Some(Dialog::ConfirmAll { title, lines, .. }) = s.dialog.clone() else {
-            panic!("{:?}", s.dialog);
+        let Some(Dialog::ConfirmAll { title, lines, .. }) = s.drive.dialog.clone() else {
+            panic!("{:?}", s.drive.dialog);
         };
         assert_eq!(title, "Revert shop?");
         let text = lines.join("\n");
@@ -314,17 +324,17 @@ mod tests {
             text.contains("  label istio.io/rev: 1-25-0 -> (removed)"),
             "{text}"
         );
-        assert!(s.commands.is_empty(), "nothing is sent before y");
+        assert!(s.effects.commands.is_empty(), "nothing is sent before y");
         key(&mut s, 'y');
-        assert_eq!(s.commands.len(), 1);
-        assert_eq!(s.commands[0].action.target(), "namespace/shop");
+        assert_eq!(s.effects.commands.len(), 1);
+        assert_eq!(s.effects.commands[0].action.target(), "namespace/shop");
         assert!(
-            s.commands[0]
+            s.effects.commands[0]
                 .reason
                 .as_deref()
                 .is_some_and(|r| r.starts_with("rollback trigger: shop: p99 latency 400 ms")),
             "{:?}",
-            s.commands[0].reason
+            s.effects.commands[0].reason
         );
     }
 
@@ -332,26 +342,27 @@ mod tests {
     fn nothing_breached_or_not_driving_means_x_does_nothing() {
         let mut s = breached(120.0, false);
         key(&mut s, 'X');
-        assert!(s.dialog.is_none());
+        assert!(s.drive.dialog.is_none());
         assert_eq!(
             s.ui.notice.as_deref(),
             Some("no rollback trigger is breached")
         );
         let mut s = breached(400.0, false);
-        s.mode = Mode::ReadOnly("--read-only".into());
+        s.session.mode = Mode::ReadOnly("--read-only".into());
         key(&mut s, 'X');
-        assert!(s.dialog.is_none() && s.commands.is_empty());
+        assert!(s.drive.dialog.is_none() && s.effects.commands.is_empty());
     }
 
     #[test]
     fn auto_rollback_sends_the_revert_once_with_the_reason() {
         let mut s = breached(400.0, true);
         let reverts: Vec<_> = s
+            .effects
             .commands
             .iter()
             .filter(|c| matches!(c.action, actions::Action::Revert { .. }))
             .collect();
-        assert_eq!(reverts.len(), 1, "{:?}", s.commands);
+        assert_eq!(reverts.len(), 1, "{:?}", s.effects.commands);
         assert!(
             reverts[0]
                 .reason
@@ -363,10 +374,11 @@ mod tests {
         assert!(s.ui.notice.as_deref().unwrap().starts_with("AUTO ROLLBACK"));
         // Judged again and again while the revert runs: sent once.
         for t in 31..40 {
-            s.now = now() + Span::seconds(t);
-            refresh(&mut s);
+            s.session.now = now() + Span::seconds(t);
+            refresh(&mut s.state, &mut s.effects);
         }
         let count = s
+            .effects
             .commands
             .iter()
             .filter(|c| matches!(c.action, actions::Action::Revert { .. }))
@@ -374,9 +386,9 @@ mod tests {
         assert_eq!(count, 1);
         // A follower never acts by itself.
         let mut f = breached(400.0, false);
-        f.mode = Mode::Follower("someone".into());
-        f.plan.as_mut().unwrap().thresholds.auto_rollback = true;
-        refresh(&mut f);
-        assert!(f.commands.is_empty());
+        f.session.mode = Mode::Follower("someone".into());
+        f.drive.plan.as_mut().unwrap().thresholds.auto_rollback = true;
+        refresh(&mut f.state, &mut f.effects);
+        assert!(f.effects.commands.is_empty());
     }
 }

@@ -1,13 +1,22 @@
-//! The cockpit's state: plain data, changed only by `update`, read by `draw`.
+//! The cockpit's state: plain data, changed only by `update`, read by `draw`. It holds the
+//! session (who, where, when), the cluster's facts, the drive of the upgrade, the metrics, and
+//! the screen.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
+use super::activity::Activity;
+use super::drive::Dialog;
 use super::event::{Stream, StreamStatus};
+use super::wave::WaveRun;
 use crate::mesh::namespace_facts::{self, NamespaceFacts};
 use crate::mesh::{Cluster, Mesh};
+use crate::metrics::reading::Reading;
+use crate::plan::file::PlanFile;
+use crate::plan::model::Plan;
+use crate::plan::triggers::{Finding, Guard};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Mode {
@@ -97,6 +106,36 @@ pub struct Filter {
     pub editing: bool,
 }
 
+/// What covers the panes, besides a dialog of the drive.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Overlay {
+    #[default]
+    None,
+    /// The keys (`?`); any key closes it.
+    Help,
+}
+
+/// What the bottom pane shows: the istiod logs, or in their place the journal (`J`) or the
+/// metrics (`P`). Each key toggles its own view and leaves the other.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum BottomPane {
+    #[default]
+    IstiodLogs,
+    Journal,
+    Metrics,
+}
+
+impl BottomPane {
+    /// `view` if it is not shown yet, else back to the istiod logs.
+    pub fn toggled(self, view: BottomPane) -> BottomPane {
+        if self == view {
+            BottomPane::IstiodLogs
+        } else {
+            view
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Ui {
     pub focus: Pane,
@@ -113,12 +152,11 @@ pub struct Ui {
     pub follow: bool,
     pub nack_only: bool,
     pub filters: BTreeMap<Pane, Filter>,
-    pub show_cockpit_log: bool,
-    /// The journal of actions in place of the istiod logs.
-    pub show_journal: bool,
-    /// The metrics pane in place of the istiod logs.
-    pub show_metrics: bool,
-    pub show_help: bool,
+    pub bottom: BottomPane,
+    /// The cockpit's own log (`L`): beside the bottom pane when wide, in its place when narrow,
+    /// whichever view that pane shows.
+    pub cockpit_log: bool,
+    pub overlay: Overlay,
     /// A one-line message for the user (e.g. why a key did nothing).
     pub notice: Option<String>,
     /// A rollback trigger is breached: the banner takes a row.
@@ -142,10 +180,9 @@ impl Default for Ui {
             follow: true,
             nack_only: false,
             filters: BTreeMap::new(),
-            show_cockpit_log: false,
-            show_journal: false,
-            show_metrics: false,
-            show_help: false,
+            bottom: BottomPane::default(),
+            cockpit_log: false,
+            overlay: Overlay::default(),
             notice: None,
             breach_banner: false,
             keys: super::keymap::Keymap::shared_default(),
@@ -172,47 +209,62 @@ pub struct StreamHealth {
     pub last_event: Option<DateTime<Utc>>,
 }
 
+/// Where this cockpit runs and as whom: the cluster context, its identity and mode, the clock,
+/// and the health of the streams it watches.
 #[derive(Debug, Clone)]
-pub struct State {
+pub struct Session {
     pub context: String,
-    pub mode: Mode,
-    /// What the watchers saw of the cluster.
-    pub cluster: Cluster,
-    pub streams: BTreeMap<Stream, StreamHealth>,
-    pub now: DateTime<Utc>,
-    pub ui: Ui,
-    /// Something visible changed since the last frame.
-    pub dirty: bool,
-    pub quit: bool,
     /// Who this cockpit is (`user@host`).
     pub me: String,
+    pub mode: Mode,
     /// Writes are sent with `dryRun=All`.
     pub dry_run: bool,
-    /// The preview or question on screen, if any.
-    pub dialog: Option<super::drive::Dialog>,
-    /// Writes confirmed by the user, waiting for the executor. Drained by the loop.
-    pub commands: Vec<super::drive::Command>,
-    /// Namespaces being migrated or reverted, and towards which revision.
-    pub activity: BTreeMap<String, super::activity::Activity>,
+    /// The clock: moved on by `Tick`, never read from the system inside `update`.
+    pub now: DateTime<Utc>,
+    pub streams: BTreeMap<Stream, StreamHealth>,
+}
+
+/// The upgrade plan and driving it: what is previewed, on the move, paced or rolled back.
+#[derive(Debug, Clone, Default)]
+pub struct Drive {
     /// The upgrade plan: from `--plan`, completed by, or else derived from, the live state
     /// once it is first complete.
-    pub plan: Option<crate::plan::model::Plan>,
+    pub plan: Option<Plan>,
     /// The `--plan` file, until it can be resolved against the live state.
-    pub plan_file: Option<crate::plan::file::PlanFile>,
+    pub plan_file: Option<PlanFile>,
     /// Why there is no plan, when there is none.
     pub plan_problem: Option<String>,
+    /// The preview or question on screen, if any.
+    pub dialog: Option<Dialog>,
+    /// Namespaces being migrated or reverted, and towards which revision.
+    pub activity: BTreeMap<String, Activity>,
     /// The wave (`M`) the user confirmed, as it runs, or as it stopped.
-    pub wave: Option<super::wave::WaveRun>,
+    pub wave: Option<WaveRun>,
     /// The wave whose end this cockpit has sent to the upgrade record.
     pub wave_end_sent: Option<String>,
-    /// Rounds of metrics, newest last, bounded.
-    pub metrics: std::collections::VecDeque<crate::metrics::reading::Reading>,
-    /// Baselines and rollback triggers, fed by the metrics.
-    pub guard: crate::plan::triggers::Guard,
-    /// The triggers as last judged.
-    pub findings: Vec<crate::plan::triggers::Finding>,
     /// Namespaces `auto_rollback` has sent back, until they leave the new revision.
-    pub auto_rolled_back: std::collections::BTreeSet<String>,
+    pub auto_rolled_back: BTreeSet<String>,
+}
+
+/// The metrics and what the rollback triggers make of them.
+#[derive(Debug, Clone, Default)]
+pub struct Metrics {
+    /// Rounds of metrics, newest last, bounded.
+    pub readings: VecDeque<Reading>,
+    /// Baselines and rollback triggers, fed by the readings.
+    pub guard: Guard,
+    /// The triggers as last judged.
+    pub findings: Vec<Finding>,
+}
+
+#[derive(Debug, Clone)]
+pub struct State {
+    pub session: Session,
+    /// What the watchers saw of the cluster.
+    pub cluster: Cluster,
+    pub drive: Drive,
+    pub metrics: Metrics,
+    pub ui: Ui,
 }
 
 impl State {
@@ -223,40 +275,34 @@ impl State {
         now: DateTime<Utc>,
     ) -> State {
         State {
-            context: context.into(),
-            mode,
+            session: Session {
+                context: context.into(),
+                me: String::new(),
+                mode,
+                dry_run: false,
+                now,
+                streams: BTreeMap::new(),
+            },
             cluster: Cluster::new(log_capacity),
-            streams: BTreeMap::new(),
-            now,
+            drive: Drive::default(),
+            metrics: Metrics::default(),
             ui: Ui::default(),
-            dirty: true,
-            quit: false,
-            me: String::new(),
-            dry_run: false,
-            dialog: None,
-            commands: Vec::new(),
-            activity: BTreeMap::new(),
-            plan: None,
-            plan_file: None,
-            plan_problem: None,
-            wave: None,
-            wave_end_sent: None,
-            metrics: std::collections::VecDeque::new(),
-            guard: Default::default(),
-            findings: Vec::new(),
-            auto_rolled_back: Default::default(),
         }
     }
 
     /// The mesh as the plan (or, without one, the live state) frames the upgrade.
     pub fn mesh(&self) -> Mesh {
-        let upgrade = self.plan.as_ref().map(|p| (p.from.as_str(), p.to.as_str()));
+        let upgrade = self
+            .drive
+            .plan
+            .as_ref()
+            .map(|p| (p.from.as_str(), p.to.as_str()));
         Mesh::of(&self.cluster, upgrade)
     }
 
     /// What every namespace's labels select, with the plan's waves.
     pub fn namespace_facts(&self) -> Arc<NamespaceFacts> {
-        match &self.plan {
+        match &self.drive.plan {
             Some(plan) => plan.namespace_facts(&self.cluster),
             None => namespace_facts::of(&self.cluster, std::iter::empty()),
         }

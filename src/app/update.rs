@@ -1,5 +1,6 @@
 //! `update`: the only function that changes the state. Pure: no I/O, no clock, no terminal.
 
+use super::effects::Effects;
 use super::event::{Event, LeaseStatus, Stream, StreamStatus, Watch};
 use super::state::{Mode, Pane, State, StreamHealth};
 use super::view;
@@ -8,10 +9,13 @@ use crate::mesh::records;
 /// Rows a table pane shows at the current size, for keeping selections in view.
 pub type Viewports = fn(&State, Pane) -> usize;
 
-pub fn update(state: &mut State, event: Event, viewport: Viewports) {
+/// Changes the state for one event, and returns what the loop must do besides: send writes,
+/// draw a frame, quit.
+pub fn update(state: &mut State, event: Event, viewport: Viewports) -> Effects {
+    let mut effects = Effects::default();
     let changed = match event {
         Event::Key(key) => {
-            super::on_key::on_key(state, key, viewport);
+            super::on_key::on_key(state, &mut effects, key, viewport);
             true
         }
         Event::Resize(w, h) => {
@@ -21,9 +25,9 @@ pub fn update(state: &mut State, event: Event, viewport: Viewports) {
             true
         }
         Event::Tick(now) => {
-            state.now = now;
-            super::rollback::refresh(state);
-            super::wave::step(state);
+            state.session.now = now;
+            super::rollback::refresh(state, &mut effects);
+            super::wave::step(state, &mut effects);
             true
         }
         Event::Namespaces(w) => {
@@ -80,29 +84,29 @@ pub fn update(state: &mut State, event: Event, viewport: Viewports) {
             let changed = super::drive::apply_record(state, w);
             if changed && super::plan_flow::derived_plan_outdated(state) {
                 // The upgrade record came after the plan was derived: follow the record.
-                state.plan = None;
-                state.plan_problem = None;
+                state.drive.plan = None;
+                state.drive.plan_problem = None;
             }
             changed
         }
         Event::ActionDone { action, result } => {
-            super::drive::on_result(state, action, result);
+            super::drive::on_result(state, &mut effects, action, result);
             true
         }
         Event::Metrics(m) => {
             // Twenty minutes of readings at one every five seconds.
-            if state.metrics.len() >= 240 {
-                state.metrics.pop_front();
+            if state.metrics.readings.len() >= 240 {
+                state.metrics.readings.pop_front();
             }
-            super::rollback::observe(state, &m);
-            state.metrics.push_back(m);
-            super::wave::step(state);
+            super::rollback::observe(state, &mut effects, &m);
+            state.metrics.readings.push_back(m);
+            super::wave::step(state, &mut effects);
             true
         }
-        Event::Lease(status) => on_lease(state, status),
+        Event::Lease(status) => on_lease(state, &mut effects, status),
         Event::Stream(stream, status) => {
-            let now = state.now;
-            let health = state.streams.entry(stream).or_insert(StreamHealth {
+            let now = state.session.now;
+            let health = state.session.streams.entry(stream).or_insert(StreamHealth {
                 status: status.clone(),
                 last_event: None,
             });
@@ -114,36 +118,37 @@ pub fn update(state: &mut State, event: Event, viewport: Viewports) {
             true
         }
     };
-    if changed && !state.activity.is_empty() {
+    if changed && !state.drive.activity.is_empty() {
         super::activity::settle_activity(state);
     }
-    if changed && state.plan.is_none() && state.plan_problem.is_none() {
+    if changed && state.drive.plan.is_none() && state.drive.plan_problem.is_none() {
         settle_plan(state);
     }
-    state.dirty |= changed;
+    effects.redraw = changed;
+    effects
 }
 
 /// This cockpit's hold on the lease changed. Losing it drops every queued write and closes
 /// confirm dialogs before anything else can be sent.
-fn on_lease(state: &mut State, status: LeaseStatus) -> bool {
-    if matches!(state.mode, Mode::ReadOnly(_)) {
+fn on_lease(state: &mut State, effects: &mut Effects, status: LeaseStatus) -> bool {
+    if matches!(state.session.mode, Mode::ReadOnly(_)) {
         return false;
     }
     let holder = match status {
         LeaseStatus::Held => {
-            if state.mode != Mode::Driver {
+            if state.session.mode != Mode::Driver {
                 super::drive::on_lease_regained(state);
             }
-            state.mode = Mode::Driver;
+            state.session.mode = Mode::Driver;
             return true;
         }
         LeaseStatus::HeldBy(holder) => holder,
         LeaseStatus::Expired => records::LEASE_EXPIRED.to_string(),
     };
-    if state.mode == Mode::Driver {
-        super::drive::on_lease_lost(state, &records::drives_line(&holder));
+    if state.session.mode == Mode::Driver {
+        super::drive::on_lease_lost(state, effects, &records::drives_line(&holder));
     }
-    state.mode = Mode::Follower(holder);
+    state.session.mode = Mode::Follower(holder);
     true
 }
 
@@ -155,7 +160,7 @@ fn settle_plan(state: &mut State) {
     if !complete {
         return;
     }
-    match state.plan_file.take() {
+    match state.drive.plan_file.take() {
         Some(file) => {
             let derived = if file.from.is_some() || file.to.is_some() {
                 crate::plan::derive::derive_live(&state.cluster)
@@ -163,14 +168,14 @@ fn settle_plan(state: &mut State) {
                 crate::plan::derive::derive(&state.cluster)
             };
             match crate::plan::file::resolve(file, derived) {
-                Ok(plan) => state.plan = Some(plan),
-                Err(e) => state.plan_problem = Some(format!("the plan cannot be used: {e}")),
+                Ok(plan) => state.drive.plan = Some(plan),
+                Err(e) => state.drive.plan_problem = Some(format!("the plan cannot be used: {e}")),
             }
         }
         None => match crate::plan::derive::derive(&state.cluster) {
-            Some(plan) => state.plan = Some(plan),
+            Some(plan) => state.drive.plan = Some(plan),
             None => {
-                state.plan_problem = Some(crate::plan::derive::nothing_to_upgrade(
+                state.drive.plan_problem = Some(crate::plan::derive::nothing_to_upgrade(
                     &state.cluster,
                     None,
                 ))
@@ -186,8 +191,8 @@ fn mark<T>(state: &mut State, stream: Stream, event: &Watch<T>) {
 }
 
 fn touch(state: &mut State, stream: Stream) {
-    let now = state.now;
-    let health = state.streams.entry(stream).or_insert(StreamHealth {
+    let now = state.session.now;
+    let health = state.session.streams.entry(stream).or_insert(StreamHealth {
         status: StreamStatus::Connected,
         last_event: None,
     });
@@ -254,206 +259,4 @@ fn refit_control_planes(state: &mut State, viewport: Viewports) {
 }
 
 #[cfg(test)]
-mod tests {
-    use std::collections::BTreeMap;
-
-    use chrono::Utc;
-    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-
-    use super::*;
-    use crate::app::event::IstiodLogLine;
-    use crate::app::state::Mode;
-    use crate::mesh::resources::NamespaceInfo;
-
-    #[test]
-    fn losing_the_lease_drops_every_queued_write_and_open_confirmation() {
-        use crate::app::actions::Action;
-        use crate::app::drive::{Command, Dialog};
-        let restart = |ns: &str| {
-            Command::new(
-                Action::Restart {
-                    namespace: ns.into(),
-                },
-                BTreeMap::new(),
-            )
-        };
-        for (status, shown) in [
-            (LeaseStatus::HeldBy("bob@jump".into()), "bob@jump drives"),
-            (LeaseStatus::Expired, "the driver lease expired"),
-        ] {
-            let mut s = State::new("ctx", Mode::Driver, 10, Utc::now());
-            s.commands.push(restart("a"));
-            s.wave = Some(crate::app::wave::WaveRun::new(
-                "wave 1: staging".into(),
-                "1-25-0".into(),
-                Default::default(),
-                vec![restart("b")],
-            ));
-            s.dialog = Some(Dialog::Confirm {
-                title: "Migrate c?".into(),
-                lines: Vec::new(),
-                command: restart("c"),
-                restart_with: Vec::new(),
-            });
-            update(&mut s, Event::Lease(status), rows);
-            assert!(s.commands.is_empty() && s.wave.is_none());
-            let Some(Dialog::Info { lines, .. }) = &s.dialog else {
-                panic!("the confirmation stayed open: {:?}", s.dialog)
-            };
-            assert!(lines[0].starts_with(shown), "{lines:?}");
-            assert!(matches!(s.mode, Mode::Follower(_)));
-            // `y` now has nothing to confirm.
-            key(&mut s, KeyCode::Char('y'));
-            assert!(s.commands.is_empty());
-        }
-        // Taking it back makes the cockpit drive again; read-only stays read-only.
-        let mut s = State::new("ctx", Mode::Follower("bob@jump".into()), 10, Utc::now());
-        s.dialog = Some(Dialog::Info {
-            title: crate::app::drive::LEASE_LOST.into(),
-            lines: Vec::new(),
-        });
-        update(&mut s, Event::Lease(LeaseStatus::Held), rows);
-        assert_eq!(s.mode, Mode::Driver);
-        assert!(
-            s.dialog.is_none(),
-            "the 'no longer driving' dialog is out of date"
-        );
-        assert!(s.ui.notice.as_deref().unwrap().contains("drives again"));
-        let mut r = State::new("ctx", Mode::ReadOnly("--read-only".into()), 10, Utc::now());
-        update(&mut r, Event::Lease(LeaseStatus::Held), rows);
-        assert!(matches!(r.mode, Mode::ReadOnly(_)));
-    }
-
-    fn rows(_: &State, pane: Pane) -> usize {
-        if pane == Pane::Namespaces { 5 } else { 3 }
-    }
-
-    fn key(s: &mut State, code: KeyCode) {
-        update(s, Event::Key(KeyEvent::new(code, KeyModifiers::NONE)), rows);
-    }
-
-    fn with_namespaces(n: usize) -> State {
-        let mut s = State::new("ctx", Mode::Driver, 10, Utc::now());
-        update(&mut s, Event::Namespaces(Watch::Init), rows);
-        for i in 0..n {
-            let ns = NamespaceInfo {
-                name: format!("ns-{i:02}"),
-                labels: BTreeMap::new(),
-                annotations: BTreeMap::new(),
-                created: None,
-            };
-            update(&mut s, Event::Namespaces(Watch::InitApply(ns)), rows);
-        }
-        update(&mut s, Event::Namespaces(Watch::InitDone), rows);
-        s
-    }
-
-    #[test]
-    fn the_selection_stays_in_view_and_survives_updates() {
-        let mut s = with_namespaces(20);
-        for _ in 0..12 {
-            key(&mut s, KeyCode::Down);
-        }
-        assert_eq!(s.ui.selected_namespace.as_deref(), Some("ns-12"));
-        assert!(s.ui.namespaces.offset <= 12 && 12 < s.ui.namespaces.offset + 5);
-        // A namespace added before it keeps the same namespace selected.
-        let early = NamespaceInfo {
-            name: "aaa".into(),
-            labels: BTreeMap::new(),
-            annotations: BTreeMap::new(),
-            created: None,
-        };
-        update(&mut s, Event::Namespaces(Watch::Apply(early)), rows);
-        assert_eq!(s.ui.selected_namespace.as_deref(), Some("ns-12"));
-        assert_eq!(s.ui.namespaces.selected, 13);
-        key(&mut s, KeyCode::End);
-        assert_eq!(s.ui.selected_namespace.as_deref(), Some("ns-19"));
-        key(&mut s, KeyCode::Home);
-        assert_eq!(s.ui.selected_namespace.as_deref(), Some("aaa"));
-    }
-
-    #[test]
-    fn filters_keep_on_enter_and_clear_on_escape() {
-        let mut s = with_namespaces(20);
-        key(&mut s, KeyCode::Char('/'));
-        for c in "ns-1".chars() {
-            key(&mut s, KeyCode::Char(c));
-        }
-        // While typing, q is text, not quit.
-        key(&mut s, KeyCode::Char('q'));
-        assert!(!s.quit);
-        key(&mut s, KeyCode::Backspace);
-        key(&mut s, KeyCode::Enter);
-        assert_eq!(s.ui.filter(Pane::Namespaces), "ns-1");
-        assert_eq!(crate::app::view::visible_namespaces(&s).len(), 10);
-        assert_eq!(s.ui.selected_namespace.as_deref(), Some("ns-10"));
-        key(&mut s, KeyCode::Esc);
-        assert_eq!(s.ui.filter(Pane::Namespaces), "");
-        assert_eq!(crate::app::view::visible_namespaces(&s).len(), 20);
-        key(&mut s, KeyCode::Char('q'));
-        assert!(s.quit);
-    }
-
-    #[test]
-    fn moving_in_the_log_pauses_following_and_f_resumes() {
-        let mut s = with_namespaces(1);
-        for i in 0..6 {
-            let line = format!("2026-11-24T21:30:0{i}.000000Z\tinfo\tads\tline {i}");
-            update(
-                &mut s,
-                Event::IstiodLog(IstiodLogLine {
-                    pod: "istiod-x".into(),
-                    revision: "1-25-0".into(),
-                    line,
-                }),
-                rows,
-            );
-        }
-        s.ui.focus = Pane::Logs;
-        key(&mut s, KeyCode::Up);
-        assert!(!s.ui.follow);
-        assert_eq!(s.ui.log_cursor, Some(4));
-        key(&mut s, KeyCode::Char('f'));
-        assert!(s.ui.follow);
-        assert_eq!(s.ui.log_cursor, None);
-        key(&mut s, KeyCode::Char('f'));
-        assert!(!s.ui.follow);
-        assert_eq!(s.ui.log_cursor, Some(5));
-    }
-
-    #[test]
-    fn action_keys_say_why_they_do_nothing() {
-        let mut s = with_namespaces(1);
-        s.mode = Mode::ReadOnly("your user may not patch namespaces".into());
-        key(&mut s, KeyCode::Char('m'));
-        assert!(
-            s.ui.notice
-                .as_deref()
-                .unwrap()
-                .contains("may not patch namespaces")
-        );
-        key(&mut s, KeyCode::Down);
-        assert_eq!(s.ui.notice, None);
-    }
-
-    #[test]
-    fn stream_health_follows_connections_and_failures() {
-        let mut s = with_namespaces(1);
-        update(
-            &mut s,
-            Event::Stream(Stream::Pods, StreamStatus::Retrying("refused".into())),
-            rows,
-        );
-        assert!(matches!(
-            s.streams[&Stream::Pods].status,
-            StreamStatus::Retrying(_)
-        ));
-        update(
-            &mut s,
-            Event::Stream(Stream::Pods, StreamStatus::Connected),
-            rows,
-        );
-        assert_eq!(s.streams[&Stream::Pods].status, StreamStatus::Connected);
-        assert!(s.streams[&Stream::Pods].last_event.is_some());
-    }
-}
+mod tests;

@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use super::actions::Action;
 use super::activity;
 use super::drive::{self, Command, Dialog};
+use super::effects::Effects;
 use super::event::WriteError;
 use super::keymap::KeyAction;
 use super::state::{Mode, State};
@@ -125,7 +126,7 @@ fn namespace_of(command: &Command) -> Option<&str> {
 }
 
 /// `y` on the wave's preview: the run begins with its first namespaces.
-pub fn start(state: &mut State, mut run: WaveRun) {
+pub fn start(state: &mut State, effects: &mut Effects, mut run: WaveRun) {
     run.baseline = super::plan_flow::current_gates(state)
         .map(|(_, gates)| {
             gates
@@ -135,14 +136,14 @@ pub fn start(state: &mut State, mut run: WaveRun) {
                 .collect()
         })
         .unwrap_or_default();
-    state.wave = Some(run);
-    fill(state);
+    state.drive.wave = Some(run);
+    fill(state, effects);
 }
 
 /// Sends the next namespaces while there is room.
-fn fill(state: &mut State) {
+fn fill(state: &mut State, effects: &mut Effects) {
     loop {
-        let Some(run) = state.wave.as_mut() else {
+        let Some(run) = state.drive.wave.as_mut() else {
             return;
         };
         if run.stopped.is_some() || run.moving.len() >= run.pacing.concurrency {
@@ -156,16 +157,21 @@ fn fill(state: &mut State) {
         };
         run.moving.push(Moving {
             namespace,
-            sent: state.now,
+            sent: state.session.now,
             stage: Stage::Sent,
         });
-        drive::queue(state, command, Vec::new());
+        drive::queue(state, effects, command, Vec::new());
     }
 }
 
 /// The executor's answer to a migration: one of the wave's rolls on, or the wave stops.
-pub fn on_migrated(state: &mut State, namespace: &str, result: Result<(), WriteError>) {
-    let Some(run) = state.wave.as_mut() else {
+pub fn on_migrated(
+    state: &mut State,
+    effects: &mut Effects,
+    namespace: &str,
+    result: Result<(), WriteError>,
+) {
+    let Some(run) = state.drive.wave.as_mut() else {
         return;
     };
     if run.stopped.is_some() {
@@ -182,6 +188,7 @@ pub fn on_migrated(state: &mut State, namespace: &str, result: Result<(), WriteE
         }
         Err(e) => stop(
             state,
+            effects,
             format!("migrating {namespace} failed: {}", e.on_screen()),
             None,
         ),
@@ -190,7 +197,7 @@ pub fn on_migrated(state: &mut State, namespace: &str, result: Result<(), WriteE
 
 /// The triggers that judge `namespace`: its own and the new istiod's.
 pub fn verdict(state: &State, namespace: &str, to: &str) -> Verdict {
-    let Some(reading) = state.metrics.back() else {
+    let Some(reading) = state.metrics.readings.back() else {
         return Verdict::Unknown("no metrics yet".into());
     };
     if reading.is_down() {
@@ -198,6 +205,7 @@ pub fn verdict(state: &State, namespace: &str, to: &str) -> Verdict {
         return Verdict::Unknown(format!("metrics unavailable: {why}"));
     }
     let relevant: Vec<&Finding> = state
+        .metrics
         .findings
         .iter()
         .filter(|f| match &f.scope {
@@ -280,21 +288,21 @@ enum Next {
 }
 
 /// One step of the running wave, at each tick and round of metrics.
-pub fn step(state: &mut State) {
-    if state.mode != Mode::Driver && state.wave.take().is_some() {
+pub fn step(state: &mut State, effects: &mut Effects) {
+    if state.session.mode != Mode::Driver && state.drive.wave.take().is_some() {
         state.ui.notice = Some("the wave stopped: this cockpit no longer drives".into());
     }
-    let Some(run) = state.wave.as_ref() else {
-        record_end_if_due(state);
+    let Some(run) = state.drive.wave.as_ref() else {
+        record_end_if_due(state, effects);
         return;
     };
     if run.stopped.is_some() {
         return;
     }
     if let Some(why) = broken(state, run) {
-        return stop(state, why, None);
+        return stop(state, effects, why, None);
     }
-    let now = state.now;
+    let now = state.session.now;
     let mut next = Vec::new();
     for (i, m) in run.moving.iter().enumerate() {
         match m.stage {
@@ -325,45 +333,46 @@ pub fn step(state: &mut State) {
     for n in next {
         match n {
             Next::Bake(i) => {
-                if let Some(run) = state.wave.as_mut() {
+                if let Some(run) = state.drive.wave.as_mut() {
                     run.moving[i].stage = Stage::Baking { since: now };
                 }
             }
             Next::Done(i) => finished.push(i),
-            Next::Stop(why, unknown) => return stop(state, why, unknown),
+            Next::Stop(why, unknown) => return stop(state, effects, why, unknown),
         }
     }
-    if let Some(run) = state.wave.as_mut() {
+    if let Some(run) = state.drive.wave.as_mut() {
         for i in finished.into_iter().rev() {
             let m = run.moving.remove(i);
             run.done.push(m.namespace);
         }
     }
-    fill(state);
+    fill(state, effects);
     if state
+        .drive
         .wave
         .as_ref()
         .is_some_and(|r| r.pending.is_empty() && r.moving.is_empty())
     {
-        complete(state);
+        complete(state, effects);
     }
 }
 
-fn complete(state: &mut State) {
-    let Some(run) = state.wave.take() else {
+fn complete(state: &mut State, effects: &mut Effects) {
+    let Some(run) = state.drive.wave.take() else {
         return;
     };
     state.ui.notice = Some(format!(
         "{}: all {} namespaces on {}, baked and healthy",
         run.phase, run.total, run.to
     ));
-    record_end(state, &run.phase);
+    record_end(state, effects, &run.phase);
 }
 
 /// Keeps in the upgrade record when the wave's last namespace finished, which its soak
 /// counts from: once, by the driver.
-fn record_end(state: &mut State, phase: &str) {
-    if state.mode != Mode::Driver || state.wave_end_sent.as_deref() == Some(phase) {
+fn record_end(state: &mut State, effects: &mut Effects, phase: &str) {
+    if state.session.mode != Mode::Driver || state.drive.wave_end_sent.as_deref() == Some(phase) {
         return;
     }
     let Some(mut record) = state.cluster.records.upgrade.clone() else {
@@ -372,7 +381,7 @@ fn record_end(state: &mut State, phase: &str) {
     if record.finished.contains_key(phase) {
         return;
     }
-    record.finished.insert(phase.to_string(), state.now);
+    record.finished.insert(phase.to_string(), state.session.now);
     let mut command = Command::new(
         Action::WaveNote {
             phase: phase.to_string(),
@@ -381,16 +390,16 @@ fn record_end(state: &mut State, phase: &str) {
         BTreeMap::new(),
     );
     command.record = Some(record);
-    state.commands.push(command);
-    state.wave_end_sent = Some(phase.to_string());
+    effects.send(command);
+    state.drive.wave_end_sent = Some(phase.to_string());
 }
 
 /// A wave finished without `M` (namespace by namespace with `m`): its end is recorded too.
-fn record_end_if_due(state: &mut State) {
-    if state.mode != Mode::Driver {
+fn record_end_if_due(state: &mut State, effects: &mut Effects) {
+    if state.session.mode != Mode::Driver {
         return;
     }
-    let Some(plan) = state.plan.as_ref() else {
+    let Some(plan) = state.drive.plan.as_ref() else {
         return;
     };
     let phase @ Phase::Wave(_) = super::plan_flow::current_phase(state, plan) else {
@@ -403,7 +412,7 @@ fn record_end_if_due(state: &mut State) {
         .upgrade
         .as_ref()
         .is_some_and(|u| u.phase == name && !u.finished.contains_key(&name))
-        && state.wave_end_sent.as_deref() != Some(name.as_str());
+        && state.drive.wave_end_sent.as_deref() != Some(name.as_str());
     // The gates are only evaluated when the end is still to be recorded.
     let all_on = due
         && super::plan_flow::current_gates(state).is_some_and(|(_, gates)| {
@@ -412,14 +421,14 @@ fn record_end_if_due(state: &mut State) {
                 .is_some_and(|g| g.kind == GateKind::NamespacesOn && g.status == GateStatus::Pass)
         });
     if all_on {
-        record_end(state, &name);
+        record_end(state, effects, &name);
     }
 }
 
 /// Stops the wave: the reason on screen and in the journal. Namespaces already moving keep
 /// going in the cluster; none is sent after this.
-fn stop(state: &mut State, why: String, unknown: Option<String>) {
-    let Some(run) = state.wave.as_mut() else {
+fn stop(state: &mut State, effects: &mut Effects, why: String, unknown: Option<String>) {
+    let Some(run) = state.drive.wave.as_mut() else {
         return;
     };
     run.stopped = Some(Stop {
@@ -442,7 +451,7 @@ fn stop(state: &mut State, why: String, unknown: Option<String>) {
         Some(_) => format!("paused: {why}"),
         None => format!("stopped: {why}"),
     };
-    state.commands.push(Command::new(
+    effects.send(Command::new(
         Action::WaveNote {
             phase: phase.clone(),
             note,
@@ -454,7 +463,7 @@ fn stop(state: &mut State, why: String, unknown: Option<String>) {
             lines.push(format!(
                 "Going on counts {ns} as healthy without numbers, and is journalled."
             ));
-            state.dialog = Some(Dialog::ContinueWave {
+            state.drive.dialog = Some(Dialog::ContinueWave {
                 title: "Wave paused: triggers unknown".into(),
                 lines,
                 expected: phase,
@@ -466,7 +475,7 @@ fn stop(state: &mut State, why: String, unknown: Option<String>) {
                 "{} resumes where it stopped: namespaces already on {to} are skipped.",
                 state.ui.keys.key(KeyAction::MigrateWave)
             ));
-            state.dialog = Some(Dialog::Info {
+            state.drive.dialog = Some(Dialog::Info {
                 title: "Wave stopped".into(),
                 lines,
             });
@@ -476,8 +485,8 @@ fn stop(state: &mut State, why: String, unknown: Option<String>) {
 
 /// The phase's name typed after unknown triggers: the namespace counts as done, the wave
 /// goes on, and the journal keeps who decided.
-pub fn go_on(state: &mut State) {
-    let Some(run) = state.wave.as_mut() else {
+pub fn go_on(state: &mut State, effects: &mut Effects) {
+    let Some(run) = state.drive.wave.as_mut() else {
         return;
     };
     let Some(ns) = run.stopped.take().and_then(|s| s.unknown) else {
@@ -488,19 +497,19 @@ pub fn go_on(state: &mut State) {
         run.done.push(ns.clone());
     }
     let phase = run.phase.clone();
-    state.commands.push(Command::new(
+    effects.send(Command::new(
         Action::WaveNote {
             phase,
             note: format!("continued past unknown triggers of {ns}, by typed confirmation"),
         },
         BTreeMap::new(),
     ));
-    step(state);
+    step(state, effects);
 }
 
 /// Reopens the question after unknown triggers (`M` while the wave waits for it).
 pub fn ask_again(state: &mut State) -> bool {
-    let Some(stop) = state.wave.as_ref().and_then(|r| r.stopped.as_ref()) else {
+    let Some(stop) = state.drive.wave.as_ref().and_then(|r| r.stopped.as_ref()) else {
         return false;
     };
     let Some(ns) = stop.unknown.clone() else {
@@ -508,11 +517,12 @@ pub fn ask_again(state: &mut State) -> bool {
     };
     let why = stop.why.clone();
     let phase = state
+        .drive
         .wave
         .as_ref()
         .map(|r| r.phase.clone())
         .unwrap_or_default();
-    state.dialog = Some(Dialog::ContinueWave {
+    state.drive.dialog = Some(Dialog::ContinueWave {
         title: "Wave paused: triggers unknown".into(),
         lines: vec![
             why,
@@ -525,480 +535,4 @@ pub fn ask_again(state: &mut State) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use chrono::Duration as Span;
-    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-
-    use super::*;
-    use crate::app::event::{Event, Watch, WriteError};
-    use crate::app::state::Pane;
-    use crate::app::update::update;
-    use crate::mesh::pod::Owner;
-    use crate::mesh::records::UpgradeRecord;
-    use crate::metrics::maths::UnknownReason;
-    use crate::metrics::reading::Reading;
-    use crate::plan::model::{NamespaceSelector, PacingOverride, Wave};
-    use crate::plan::testing::{self, Cluster};
-    use crate::plan::triggers::Metric;
-
-    const PHASE: &str = "wave 1: canary";
-
-    #[test]
-    fn the_bake_left_is_written_to_the_second() {
-        let now = testing::now();
-        let mut run = WaveRun::new(
-            "wave 1: staging".into(),
-            "1-25-0".into(),
-            Pacing::default(),
-            Vec::new(),
-        );
-        run.total = 2;
-        run.moving.push(Moving {
-            namespace: "staging-api".into(),
-            sent: now - Span::seconds(90),
-            stage: Stage::Baking {
-                since: now - Span::seconds(20),
-            },
-        });
-        assert_eq!(
-            run.describe(now),
-            "wave 0/2 done · staging-api baking, 1m40s left"
-        );
-    }
-
-    fn rows(_: &State, _: Pane) -> usize {
-        10
-    }
-
-    fn press(s: &mut State, code: KeyCode) {
-        update(s, Event::Key(KeyEvent::new(code, KeyModifiers::NONE)), rows);
-    }
-
-    fn typed(s: &mut State, text: &str) {
-        for c in text.chars() {
-            press(s, KeyCode::Char(c));
-        }
-    }
-
-    /// Two namespaces in one wave (`a-api`, `b-web`, two pods each on 1-24-0) and `other`
-    /// outside it; the wave bakes 1m and times out after 5m; its record says it started.
-    fn cluster(concurrency: usize) -> State {
-        let mut c = Cluster::new();
-        c.revision("1-24-0")
-            .revision("1-25-0")
-            .tag("default", "1-24-0");
-        for ns in ["a-api", "b-web", "other"] {
-            c.namespace(ns, &[("istio-injection", "enabled")]);
-            for i in 1..=2 {
-                c.pod(ns, &format!("{ns}-old-{i}"), "1-24-0", "1.24.0", true);
-            }
-        }
-        let mut s = c.state.clone();
-        let mut plan = crate::plan::derive(&s.cluster).expect("two revisions");
-        plan.waves = vec![Wave {
-            name: "canary".into(),
-            selector: NamespaceSelector::Names(vec!["a-api".into(), "b-web".into()]),
-            soak: std::time::Duration::from_secs(600),
-            pacing: PacingOverride {
-                concurrency: Some(concurrency),
-                bake: Some(std::time::Duration::from_secs(60)),
-                timeout: Some(std::time::Duration::from_secs(300)),
-            },
-        }];
-        s.plan = Some(plan);
-        s.cluster.records.upgrade = Some(UpgradeRecord {
-            from: "1-24-0".into(),
-            to: "1-25-0".into(),
-            phase: PHASE.into(),
-            started: [(PHASE.to_string(), s.now)].into(),
-            ..Default::default()
-        });
-        s.metrics.push_back(Reading {
-            at: s.now,
-            source: "test".into(),
-            control_plane: Default::default(),
-            data_plane: Default::default(),
-            errors: Vec::new(),
-        });
-        s
-    }
-
-    fn migrations(s: &State) -> Vec<String> {
-        s.commands
-            .iter()
-            .filter_map(namespace_of)
-            .map(str::to_string)
-            .collect()
-    }
-
-    fn notes(s: &State) -> Vec<String> {
-        s.commands
-            .iter()
-            .filter_map(|c| match &c.action {
-                Action::WaveNote { note, .. } => Some(note.clone()),
-                _ => None,
-            })
-            .collect()
-    }
-
-    fn confirm_wave(s: &mut State) {
-        press(s, KeyCode::Char('M'));
-        assert!(
-            matches!(&s.dialog, Some(Dialog::ConfirmWave { title, .. }) if title == "Migrate wave 1: canary ?"),
-            "{:?} {:?}",
-            s.dialog,
-            s.ui.notice
-        );
-        press(s, KeyCode::Char('y'));
-    }
-
-    /// The executor patched `ns` (its labels select 1-25-0); its pods are then replaced by
-    /// ready ones on 1-25-0.
-    fn patched_and_moved(s: &mut State, ns: &str) {
-        let action = Action::Migrate {
-            namespace: ns.into(),
-            to: "1-25-0".into(),
-        };
-        drive::on_result(s, action, Ok("done".into()));
-        let labelled = crate::mesh::resources::NamespaceInfo {
-            name: ns.into(),
-            labels: [("istio.io/rev".to_string(), "1-25-0".to_string())].into(),
-            annotations: Default::default(),
-            created: None,
-        };
-        update(s, Event::Namespaces(Watch::Apply(labelled)), rows);
-        for i in 1..=2 {
-            let old = testing::pod(ns, &format!("{ns}-old-{i}"), None, None, true);
-            update(s, Event::Pods(Watch::Delete(old)), rows);
-            let new = testing::pod(
-                ns,
-                &format!("{ns}-new-{i}"),
-                Some("1-25-0"),
-                Some("1.25.0"),
-                true,
-            );
-            update(s, Event::Pods(Watch::Apply(new)), rows);
-        }
-    }
-
-    fn finding(scope: Scope, state: TriggerState) -> Finding {
-        Finding {
-            scope,
-            metric: Metric::Latency,
-            state,
-            value: "120 ms (+20% over 100 ms)".into(),
-            limit: "+50% for 2m".into(),
-            unknown: None,
-            held: None,
-        }
-    }
-
-    fn healthy(s: &mut State, ns: &str) {
-        s.findings = vec![
-            finding(
-                Scope::ControlPlane("1-25-0".into()),
-                TriggerState::Healthy { value: 0.0 },
-            ),
-            finding(
-                Scope::Namespace(ns.into()),
-                TriggerState::Healthy { value: 0.2 },
-            ),
-        ];
-    }
-
-    /// The fake clock moves on by `seconds` and the wave takes its step.
-    fn after(s: &mut State, seconds: i64) {
-        s.now += Span::seconds(seconds);
-        step(s);
-    }
-
-    #[test]
-    fn a_cancelled_wave_never_runs() {
-        let mut s = cluster(1);
-        press(&mut s, KeyCode::Char('M'));
-        assert!(matches!(s.dialog, Some(Dialog::ConfirmWave { .. })));
-        press(&mut s, KeyCode::Char('n'));
-        assert!(s.commands.is_empty() && s.wave.is_none());
-        // Another namespace, alone: confirmed, sent, done. Nothing of the wave follows.
-        s.ui.selected_namespace = Some("other".into());
-        press(&mut s, KeyCode::Char('m'));
-        press(&mut s, KeyCode::Char('y'));
-        assert_eq!(migrations(&s), ["other"]);
-        s.commands.clear();
-        patched_and_moved(&mut s, "other");
-        after(&mut s, 3600);
-        assert!(migrations(&s).is_empty(), "{:?}", s.commands);
-    }
-
-    #[test]
-    fn the_next_namespace_waits_for_its_pods_and_the_bake() {
-        let mut s = cluster(1);
-        confirm_wave(&mut s);
-        assert_eq!(migrations(&s), ["a-api"], "one at a time");
-        s.commands.clear();
-        healthy(&mut s, "a-api");
-        // Patched, pods not there yet: nothing more goes.
-        after(&mut s, 20);
-        drive::on_result(
-            &mut s,
-            Action::Migrate {
-                namespace: "a-api".into(),
-                to: "1-25-0".into(),
-            },
-            Ok("done".into()),
-        );
-        after(&mut s, 20);
-        assert!(migrations(&s).is_empty());
-        patched_and_moved(&mut s, "a-api");
-        after(&mut s, 1);
-        let run = s.wave.clone().unwrap();
-        assert!(matches!(run.moving[0].stage, Stage::Baking { .. }));
-        after(&mut s, 20);
-        assert_eq!(
-            s.wave.as_ref().unwrap().describe(s.now),
-            "wave 0/2 done · a-api baking, 40s left"
-        );
-        after(&mut s, 39);
-        assert!(migrations(&s).is_empty(), "the bake is not over");
-        after(&mut s, 1);
-        assert_eq!(migrations(&s), ["b-web"]);
-        assert_eq!(
-            s.wave.as_ref().unwrap().describe(s.now),
-            "wave 1/2 done · b-web moving"
-        );
-        s.commands.clear();
-        patched_and_moved(&mut s, "b-web");
-        healthy(&mut s, "b-web");
-        after(&mut s, 1);
-        after(&mut s, 60);
-        assert!(s.wave.is_none(), "the wave is complete");
-        // Its end goes to the upgrade record, once: the soak counts from there.
-        let end = s
-            .commands
-            .iter()
-            .find_map(|c| c.record.clone())
-            .expect("the wave's end recorded");
-        assert_eq!(end.finished.get(PHASE), Some(&s.now));
-        s.commands.clear();
-        after(&mut s, 1);
-        assert!(s.commands.is_empty(), "{:?}", s.commands);
-    }
-
-    #[test]
-    fn a_wave_finished_namespace_by_namespace_records_its_end_too() {
-        let mut s = cluster(1);
-        patched_and_moved(&mut s, "a-api");
-        after(&mut s, 1);
-        assert!(s.commands.is_empty(), "b-web is not there yet");
-        patched_and_moved(&mut s, "b-web");
-        after(&mut s, 1);
-        let record = s.commands[0].record.clone().expect("the end recorded");
-        assert_eq!(record.finished.get(PHASE), Some(&s.now));
-        after(&mut s, 1);
-        assert_eq!(s.commands.len(), 1, "once");
-        // A follower records nothing: the driver does.
-        let mut follower = cluster(1);
-        follower.mode = Mode::Follower("alice@laptop".into());
-        patched_and_moved(&mut follower, "a-api");
-        patched_and_moved(&mut follower, "b-web");
-        after(&mut follower, 1);
-        assert!(follower.commands.is_empty());
-    }
-
-    #[test]
-    fn a_concurrency_of_two_moves_two_at_once() {
-        let mut s = cluster(2);
-        confirm_wave(&mut s);
-        assert_eq!(migrations(&s), ["a-api", "b-web"]);
-    }
-
-    #[test]
-    fn a_breach_while_baking_stops_the_wave_and_the_next_is_never_sent() {
-        let mut s = cluster(1);
-        confirm_wave(&mut s);
-        s.commands.clear();
-        patched_and_moved(&mut s, "a-api");
-        after(&mut s, 1);
-        let mut breach = finding(
-            Scope::Namespace("a-api".into()),
-            TriggerState::Breached {
-                since: 0.0,
-                value: 3.0,
-            },
-        );
-        breach.value = "400 ms (+300% over 100 ms)".into();
-        s.findings = vec![breach];
-        after(&mut s, 10);
-        let Some(Dialog::Info { title, lines }) = &s.dialog else {
-            panic!("{:?}", s.dialog)
-        };
-        assert_eq!(title, "Wave stopped");
-        assert!(
-            lines[0].starts_with("breached: a-api: p99 latency 400 ms"),
-            "{lines:?}"
-        );
-        assert_eq!(lines[1], "not started: b-web");
-        assert!(notes(&s)[0].starts_with("stopped: breached: a-api"));
-        assert!(
-            s.wave
-                .as_ref()
-                .unwrap()
-                .describe(s.now)
-                .contains("STOPPED: breached")
-        );
-        after(&mut s, 3600);
-        assert!(migrations(&s).is_empty());
-        // M is refused while the breach lasts.
-        s.dialog = None;
-        press(&mut s, KeyCode::Char('M'));
-        assert!(s.dialog.is_none());
-        assert!(s.ui.notice.as_deref().unwrap().contains("revert with X"));
-        // Once it clears, M resumes where it stopped: a-api is on 1-25-0, b-web is next.
-        healthy(&mut s, "a-api");
-        press(&mut s, KeyCode::Char('M'));
-        let Some(Dialog::ConfirmWave { run, .. }) = &s.dialog else {
-            panic!("{:?}", s.ui.notice)
-        };
-        let pending: Vec<&str> = run.pending.iter().filter_map(namespace_of).collect();
-        assert_eq!(pending, ["b-web"]);
-    }
-
-    #[test]
-    fn pods_not_there_in_time_stop_the_wave_and_name_what_needs_a_manual_restart() {
-        let mut s = cluster(1);
-        let job = crate::mesh::pod::PodInfo {
-            owner: Owner::Other("Job".into()),
-            ..testing::pod("a-api", "backfill-x1", Some("1-24-0"), Some("1.24.0"), true)
-        };
-        update(&mut s, Event::Pods(Watch::Apply(job)), rows);
-        press(&mut s, KeyCode::Char('M'));
-        let Some(Dialog::ConfirmWave { lines, .. }) = &s.dialog else {
-            panic!()
-        };
-        assert!(
-            lines.contains(
-                &"  a-api: a restart does not move backfill-x1 (Job): restart by hand".to_string()
-            ),
-            "{lines:?}"
-        );
-        press(&mut s, KeyCode::Char('y'));
-        s.commands.clear();
-        patched_and_moved(&mut s, "a-api");
-        after(&mut s, 299);
-        assert!(s.dialog.is_none());
-        after(&mut s, 1);
-        let Some(Dialog::Info { lines, .. }) = &s.dialog else {
-            panic!("{:?}", s.dialog)
-        };
-        assert_eq!(
-            lines[0],
-            "timeout: a-api has 2 of 3 pods on 1-25-0 and ready after 5m; \
-             a restart does not move backfill-x1 (Job): restart by hand"
-        );
-        assert!(migrations(&s).is_empty());
-        // The wave's gate names it too.
-        let (_, gates) = crate::app::plan_flow::current_gates(&s).unwrap();
-        assert_eq!(
-            gates[0].to_string(),
-            "namespaces on 1-25-0: a-api: 2 of 3 pods ready on 1-25-0, \
-             restart by hand backfill-x1 (Job); b-web: labels select 1-24-0, 0 of 2 pods ready on 1-25-0"
-        );
-    }
-
-    #[test]
-    fn triggers_unknown_after_the_bake_need_the_phase_name_to_go_on() {
-        let mut s = cluster(1);
-        confirm_wave(&mut s);
-        s.commands.clear();
-        patched_and_moved(&mut s, "a-api");
-        s.findings = vec![finding(
-            Scope::Namespace("a-api".into()),
-            TriggerState::Unknown(UnknownReason::NoData),
-        )];
-        after(&mut s, 1);
-        after(&mut s, 60);
-        let Some(Dialog::ContinueWave {
-            lines, expected, ..
-        }) = s.dialog.clone()
-        else {
-            panic!("{:?}", s.dialog)
-        };
-        assert_eq!(expected, PHASE);
-        assert!(
-            lines[0].starts_with("a-api: rollback triggers still unknown after its 1m bake"),
-            "{lines:?}"
-        );
-        assert!(notes(&s)[0].starts_with("paused: a-api"));
-        assert!(migrations(&s).is_empty());
-        // Esc leaves it stopped; M asks again; a wrong name does nothing.
-        press(&mut s, KeyCode::Esc);
-        press(&mut s, KeyCode::Char('M'));
-        assert!(matches!(s.dialog, Some(Dialog::ContinueWave { .. })));
-        typed(&mut s, "wave 1");
-        press(&mut s, KeyCode::Enter);
-        assert!(migrations(&s).is_empty());
-        typed(&mut s, ": canary");
-        press(&mut s, KeyCode::Enter);
-        assert_eq!(migrations(&s), ["b-web"]);
-        assert!(
-            notes(&s)
-                .iter()
-                .any(|n| n.starts_with("continued past unknown triggers of a-api"))
-        );
-    }
-
-    #[test]
-    fn a_failed_migration_stops_the_wave() {
-        let mut s = cluster(1);
-        confirm_wave(&mut s);
-        s.commands.clear();
-        let action = Action::Migrate {
-            namespace: "a-api".into(),
-            to: "1-25-0".into(),
-        };
-        drive::on_result(&mut s, action, Err(WriteError::Failed("boom".into())));
-        let Some(Dialog::Info { title, lines }) = &s.dialog else {
-            panic!()
-        };
-        assert_eq!(title, "Wave stopped");
-        assert!(lines[0].starts_with("migrating a-api failed"), "{lines:?}");
-        after(&mut s, 3600);
-        assert!(migrations(&s).is_empty());
-    }
-
-    #[test]
-    fn a_nack_from_the_new_revision_mid_wave_stops_it() {
-        let mut s = cluster(1);
-        confirm_wave(&mut s);
-        s.commands.clear();
-        let at = (s.now + Span::seconds(5)).format("%Y-%m-%dT%H:%M:%S%.6fZ");
-        let line = format!(
-            "{at}\twarn\tads\tADS:LDS: ACK ERROR sidecar~10.0.0.9~a-api-new-1.a-api~a-api.svc.cluster.local-1 Internal:bad"
-        );
-        update(
-            &mut s,
-            Event::IstiodLog(crate::app::event::IstiodLogLine {
-                pod: "istiod-1-25-0-abc".into(),
-                revision: "1-25-0".into(),
-                line,
-            }),
-            rows,
-        );
-        after(&mut s, 10);
-        assert!(
-            matches!(&s.dialog, Some(Dialog::Info { title, .. }) if title == "Wave stopped"),
-            "{:?}",
-            s.dialog
-        );
-        assert!(
-            s.wave
-                .as_ref()
-                .unwrap()
-                .stopped
-                .as_ref()
-                .unwrap()
-                .why
-                .starts_with("no NACKs")
-        );
-    }
-}
+mod tests;

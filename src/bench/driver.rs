@@ -32,6 +32,8 @@ pub struct Driver<B: Backend> {
     keys: mpsc::Receiver<(Instant, KeyEvent)>,
     key_sender: mpsc::Sender<(Instant, KeyEvent)>,
     theme: Theme,
+    /// Something visible changed since the last frame.
+    dirty: bool,
     last_frame: Instant,
     next_tick: Instant,
 }
@@ -63,6 +65,7 @@ impl<B: Backend> Driver<B> {
             keys,
             key_sender,
             theme,
+            dirty: true,
             last_frame: now - FRAME,
             next_tick: now + Duration::from_secs(1),
         }
@@ -88,10 +91,8 @@ impl<B: Backend> Driver<B> {
 
     /// Moves the loop to another backend, with the state as it is.
     pub fn with_terminal<C: Backend>(self, terminal: Terminal<C>) -> Driver<C> {
-        let mut state = self.state;
-        state.dirty = true;
         Driver {
-            state,
+            state: self.state,
             terminal,
             sources: self.sources,
             frames: Vec::new(),
@@ -101,15 +102,15 @@ impl<B: Backend> Driver<B> {
             keys: self.keys,
             key_sender: self.key_sender,
             theme: self.theme,
+            dirty: true,
             last_frame: self.last_frame,
             next_tick: self.next_tick,
         }
     }
 
+    /// Handles one event. The benchmark never writes to the cluster: commands are dropped.
     fn apply(&mut self, event: Event) {
-        update(&mut self.state, event, layout::table_rows);
-        // The benchmark never writes to the cluster.
-        self.state.commands.clear();
+        self.dirty |= update(&mut self.state, event, layout::table_rows).redraw;
     }
 
     /// Draws one frame now, timed.
@@ -120,7 +121,7 @@ impl<B: Backend> Driver<B> {
             log::warn!("bench: drawing failed: {e}");
         }
         self.frames.push(start.elapsed());
-        self.state.dirty = false;
+        self.dirty = false;
         self.last_frame = Instant::now();
     }
 
@@ -132,7 +133,7 @@ impl<B: Backend> Driver<B> {
     ) -> Outcome {
         loop {
             let frame_due = self.last_frame + FRAME;
-            let dirty = self.state.dirty;
+            let dirty = self.dirty;
             tokio::select! {
                 // As `cockpit::run`: keys, then the clock, then events; the deadline first.
                 biased;
@@ -148,15 +149,14 @@ impl<B: Backend> Driver<B> {
                 }
                 Some(event) = self.events.recv() => {
                     self.apply(event);
-                    let (state, events) = (&mut self.state, &mut self.events);
+                    let (state, events, dirty) = (&mut self.state, &mut self.events, &mut self.dirty);
                     crate::cockpit::drain_batch(events, |event| {
-                        update(state, event, layout::table_rows);
-                        state.commands.clear();
+                        *dirty |= update(state, event, layout::table_rows).redraw;
                     });
                 }
                 _ = tokio::time::sleep_until(frame_due), if dirty => {}
             }
-            if self.state.dirty && Instant::now() >= self.last_frame + FRAME {
+            if self.dirty && Instant::now() >= self.last_frame + FRAME {
                 self.draw();
                 if done(&self.state, &mut self.terminal) {
                     return Outcome::Done;

@@ -54,7 +54,6 @@ impl Headless {
     /// dropped.
     pub fn apply(&mut self, event: Event) {
         update(&mut self.state, event, layout::table_rows);
-        self.state.commands.clear();
     }
 
     /// Handles events until `done` holds or the time runs out; returns whether it held.
@@ -63,9 +62,8 @@ impl Headless {
         while !done(&self.state) {
             match tokio::time::timeout_at(deadline, self.rx.recv()).await {
                 Ok(Some(event)) => {
-                    self.state.now = Utc::now();
+                    self.state.session.now = Utc::now();
                     update(&mut self.state, event, layout::table_rows);
-                    self.state.commands.clear();
                     if let Some(sources) = &mut self.sources {
                         sources.resample(&self.state);
                     }

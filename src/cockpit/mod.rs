@@ -268,9 +268,9 @@ pub async fn run(conn: Connection, opts: Options) -> Result<Exit, CockpitError> 
     drop(tx);
     let term = terminal::Terminal::enter().map_err(CockpitError::EnterTerminal)?;
     let mut state = State::new(conn.context.clone(), mode, opts.log_lines, Utc::now());
-    state.me = id;
-    state.dry_run = opts.dry_run;
-    state.plan_file = opts.plan.clone();
+    state.session.me = id;
+    state.session.dry_run = opts.dry_run;
+    state.drive.plan_file = opts.plan.clone();
     state.ui.keys = Arc::clone(&opts.keys);
     let mut ui = tokio::spawn(ui_loop(state, term, rx, sources, commands, opts.theme));
     // The screen first: when it ended, the executor and keeper end after it.
@@ -327,7 +327,9 @@ async fn ui_loop(
     theme: Theme,
 ) -> Result<(), CockpitError> {
     let (w, h) = term.size();
-    update(&mut state, Event::Resize(w, h), layout::table_rows);
+    // What the events asked of the loop since its last pass: their writes are sent after
+    // each pass, a frame is drawn once one is due.
+    let mut effects = update(&mut state, Event::Resize(w, h), layout::table_rows);
     let mut keys = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let mut last_frame = Instant::now() - FRAME;
@@ -339,7 +341,7 @@ async fn ui_loop(
             biased;
             key = keys.next() => match key {
                 Some(Ok(e)) => if let Some(event) = from_terminal(e) {
-                    update(&mut state, event, layout::table_rows);
+                    effects.absorb(update(&mut state, event, layout::table_rows));
                 },
                 Some(Err(e)) => {
                     result = Err(CockpitError::ReadTerminal(e));
@@ -348,16 +350,18 @@ async fn ui_loop(
                 None => break,
             },
             _ = tick.tick() => {
-                update(&mut state, Event::Tick(Utc::now()), layout::table_rows);
+                effects.absorb(update(&mut state, Event::Tick(Utc::now()), layout::table_rows));
                 sources.resample(&state);
             }
             Some(event) = rx.recv() => {
-                update(&mut state, event, layout::table_rows);
-                drain_batch(&mut rx, |event| update(&mut state, event, layout::table_rows));
+                effects.absorb(update(&mut state, event, layout::table_rows));
+                drain_batch(&mut rx, |event| {
+                    effects.absorb(update(&mut state, event, layout::table_rows));
+                });
             }
-            _ = tokio::time::sleep_until(frame_due), if state.dirty => {}
+            _ = tokio::time::sleep_until(frame_due), if effects.redraw => {}
         }
-        for command in state.commands.drain(..) {
+        for command in effects.commands.drain(..) {
             if let Some((exec, fence)) = &commands {
                 let term = fence.term();
                 let _ = exec.send(Stamped { term, command }).await;
@@ -367,15 +371,15 @@ async fn ui_loop(
             result = Err(CockpitError::Panicked);
             break;
         }
-        if state.quit {
+        if effects.quit {
             break;
         }
-        if state.dirty && Instant::now() >= last_frame + FRAME {
+        if effects.redraw && Instant::now() >= last_frame + FRAME {
             if let Err(e) = term.draw(|f| ui::draw(f, &state, &theme)) {
                 result = Err(CockpitError::Draw(e));
                 break;
             }
-            state.dirty = false;
+            effects.redraw = false;
             last_frame = Instant::now();
         }
     }

@@ -134,7 +134,7 @@ mod tests {
     use crate::app::event::{Event, Watch};
     use crate::app::state::State;
     use crate::app::update::update;
-    use crate::plan::testing::demo;
+    use crate::fixture::demo;
 
     fn labelled(state: &mut State, name: &str, labels: &[(&str, &str)]) {
         let mut ns = state
@@ -152,7 +152,11 @@ mod tests {
 
     /// The cached answer must always be the one computed from scratch.
     fn assert_fresh(state: &State) {
-        let waves = state.plan.as_ref().map_or(&[][..], |p| p.waves.as_slice());
+        let waves = state
+            .drive
+            .plan
+            .as_ref()
+            .map_or(&[][..], |p| p.waves.as_slice());
         let selectors = waves.iter().map(|w| &w.selector);
         assert_eq!(
             *state.namespace_facts(),
@@ -163,7 +167,7 @@ mod tests {
     #[test]
     fn facts_follow_every_change_they_depend_on() {
         let mut state = demo().state;
-        state.plan = crate::plan::derive(&state.cluster);
+        state.drive.plan = crate::plan::derive(&state.cluster);
         let first = state.namespace_facts();
         assert!(!first.selects.is_empty() && !first.waves.is_empty());
         assert!(
@@ -195,10 +199,10 @@ mod tests {
         assert_fresh(&state);
 
         // The plan's waves changed without any event.
-        state.plan.as_mut().unwrap().waves.truncate(1);
+        state.drive.plan.as_mut().unwrap().waves.truncate(1);
         assert_eq!(state.namespace_facts().waves.len(), 1);
         assert_fresh(&state);
-        state.plan = None;
+        state.drive.plan = None;
         assert!(state.namespace_facts().waves.is_empty());
     }
 

@@ -170,9 +170,9 @@ fn tag_rank(tag: &str) -> u8 {
 mod tests {
     use super::*;
     use crate::app::event::{Event, Watch};
+    use crate::fixture::{Cluster, demo};
     use crate::mesh::resources::{NamespaceInfo, WebhookInfo};
     use crate::plan::model::Phase;
-    use crate::plan::testing::{Cluster, demo};
 
     fn names(plan: &Plan) -> Vec<(String, Vec<String>, u64)> {
         plan.waves
@@ -381,7 +381,7 @@ mod tests {
         let plan = derive(&c.state.cluster).unwrap();
         assert_eq!((plan.from.as_str(), plan.to.as_str()), ("1-24-0", "1-25-0"));
         assert_eq!(
-            record_problem(&c.state.cluster, c.state.plan.as_ref()),
+            record_problem(&c.state.cluster, c.state.drive.plan.as_ref()),
             None
         );
         // A plan file naming its own revisions is completed from the live state alone.
@@ -391,7 +391,7 @@ mod tests {
         record(&mut c, "1-22-0", "1-25-0", "soak");
         assert_eq!(derive(&c.state.cluster).unwrap().from, "1-23-0");
         assert_eq!(
-            record_problem(&c.state.cluster, c.state.plan.as_ref()).as_deref(),
+            record_problem(&c.state.cluster, c.state.drive.plan.as_ref()).as_deref(),
             Some("upgrade record 1-22-0 → 1-25-0: 1-22-0 no longer exists, not used")
         );
     }
@@ -403,9 +403,9 @@ mod tests {
         let mut plan = derive(&c.state.cluster).unwrap();
         plan.from = "1-23-0".into();
         plan.derived = false;
-        c.state.plan = Some(plan);
+        c.state.drive.plan = Some(plan);
         assert_eq!(
-            record_problem(&c.state.cluster, c.state.plan.as_ref()).as_deref(),
+            record_problem(&c.state.cluster, c.state.drive.plan.as_ref()).as_deref(),
             Some("upgrade record 1-24-0 → 1-25-0 is not the plan's: not used")
         );
         assert!(
@@ -426,9 +426,14 @@ mod tests {
         ] {
             apply(&mut c, event);
         }
-        assert_eq!(c.state.plan.as_ref().unwrap().from, "1-23-0");
+        assert_eq!(c.state.drive.plan.as_ref().unwrap().from, "1-23-0");
         record(&mut c, "1-24-0", "1-25-0", "wave 3: critical");
-        let plan = c.state.plan.clone().expect("derived again from the record");
+        let plan = c
+            .state
+            .drive
+            .plan
+            .clone()
+            .expect("derived again from the record");
         assert_eq!((plan.from.as_str(), plan.to.as_str()), ("1-24-0", "1-25-0"));
         assert_eq!(
             crate::app::plan_flow::current_phase(&c.state, &plan),

@@ -14,9 +14,6 @@ pub mod gates;
 pub mod model;
 pub mod triggers;
 
-#[cfg(test)]
-pub(crate) mod testing;
-
 pub use derive::derive;
 pub use file::{PlanError, PlanFile, load, parse, resolve};
 pub use gates::{Gate, GateInput, GateStatus, all_pass, evaluate};

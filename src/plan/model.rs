@@ -205,9 +205,8 @@ impl Plan {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use super::*;
+    use crate::fixture::namespace as ns;
 
     fn plan() -> Plan {
         let wave = |name: &str, selector| Wave {
@@ -236,18 +235,6 @@ mod tests {
             pacing: Pacing::default(),
             prometheus_service: None,
             derived: false,
-        }
-    }
-
-    fn ns(name: &str, labels: &[(&str, &str)]) -> NamespaceInfo {
-        NamespaceInfo {
-            name: name.into(),
-            labels: labels
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect::<BTreeMap<_, _>>(),
-            annotations: BTreeMap::new(),
-            created: None,
         }
     }
 

@@ -85,7 +85,7 @@ pub fn areas(width: u16, height: u16, ui: &Ui, revisions: usize) -> Option<Areas
         CHROME + 1
     };
     let mut logs = take_bottom(&mut rest, logs_rows);
-    let cockpit_log = ui.show_cockpit_log.then(|| {
+    let cockpit_log = ui.cockpit_log.then(|| {
         if wide {
             let half = Rect {
                 width: logs.width / 2,

@@ -16,7 +16,7 @@ use ratatui::text::Line;
 use ratatui::widgets::Paragraph;
 
 use crate::app::keymap::KeyAction;
-use crate::app::state::State;
+use crate::app::state::{BottomPane, Overlay, State};
 use theme::Theme;
 
 pub fn draw(frame: &mut Frame<'_>, state: &State, theme: &Theme) {
@@ -48,19 +48,17 @@ pub fn draw(frame: &mut Frame<'_>, state: &State, theme: &Theme) {
     panes::namespaces::draw(frame, areas.namespaces, state, &mesh, theme);
     panes::pods::draw(frame, areas.pods, state, &mesh, theme);
     if areas.logs.height > 0 {
-        if state.ui.show_journal {
-            panes::journal::draw(frame, areas.logs, state, theme);
-        } else if state.ui.show_metrics {
-            panes::metrics::draw(frame, areas.logs, state, &mesh, theme);
-        } else {
-            panes::logs::draw(frame, areas.logs, state, &mesh, theme);
+        match state.ui.bottom {
+            BottomPane::Journal => panes::journal::draw(frame, areas.logs, state, theme),
+            BottomPane::Metrics => panes::metrics::draw(frame, areas.logs, state, &mesh, theme),
+            BottomPane::IstiodLogs => panes::logs::draw(frame, areas.logs, state, &mesh, theme),
         }
     }
     if let Some(area) = areas.cockpit_log {
         panes::cockpit_log::draw(frame, area, state, theme);
     }
     panes::status_bar::draw(frame, areas.status, state, theme);
-    if let Some(dialog) = &state.dialog {
+    if let Some(dialog) = &state.drive.dialog {
         panes::dialog::draw(
             frame,
             Rect {
@@ -72,7 +70,7 @@ pub fn draw(frame: &mut Frame<'_>, state: &State, theme: &Theme) {
             theme,
         );
     }
-    if state.ui.show_help {
+    if state.ui.overlay == Overlay::Help {
         panes::help::draw(
             frame,
             Rect {

@@ -1,9 +1,9 @@
 //! Plan files read, refused, completed and written back.
 
 use super::*;
+use crate::fixture::demo;
 use crate::plan::derive::derive;
 use crate::plan::model::NamespaceSelector;
-use crate::plan::testing::demo;
 
 const FULL: &str = r#"# the payments upgrade
 from = "1-24-0"

@@ -1,8 +1,8 @@
 use chrono::Duration as Span;
 
 use super::*;
+use crate::fixture::{Cluster, at, demo, now};
 use crate::plan::derive::derive;
-use crate::plan::testing::{Cluster, at, demo, now};
 
 fn gates(c: &Cluster, plan: &Plan, phase: Phase, started: Option<DateTime<Utc>>) -> Vec<Gate> {
     wave_gates(c, plan, phase, started, None)
@@ -17,8 +17,8 @@ fn wave_gates(
 ) -> Vec<Gate> {
     evaluate(&GateInput {
         cluster: &c.state.cluster,
-        metrics: c.state.metrics.back(),
-        findings: &c.state.findings,
+        metrics: c.state.metrics.readings.back(),
+        findings: &c.state.metrics.findings,
         plan,
         phase,
         started,
@@ -53,8 +53,8 @@ fn healthy(p99_ms: f64) -> crate::metrics::reading::Traffic {
 /// move, judged as the cockpit judges them.
 fn measured(c: &mut Cluster, plan: &Plan) {
     use crate::metrics::reading::Reading;
-    c.state.plan = Some(plan.clone());
-    c.state.now = now();
+    c.state.drive.plan = Some(plan.clone());
+    c.state.session.now = now();
     let mut before = Reading {
         at: now() - Span::seconds(10),
         source: "test".into(),
@@ -67,7 +67,7 @@ fn measured(c: &mut Cluster, plan: &Plan) {
         .entry("staging-web".into())
         .or_default()
         .insert("1-24-0".into(), healthy(100.0));
-    c.state.guard.observe(&before, plan, &|_| false);
+    c.state.metrics.guard.observe(&before, plan, &|_| false);
     let mut after = before.clone();
     after.at = now();
     after.data_plane.clear();
@@ -83,8 +83,8 @@ fn measured(c: &mut Cluster, plan: &Plan) {
             ..Default::default()
         },
     );
-    crate::app::rollback::observe(&mut c.state, &after);
-    c.state.metrics.push_back(after);
+    crate::app::rollback::observe(&mut c.state, &mut Default::default(), &after);
+    c.state.metrics.readings.push_back(after);
 }
 
 /// The demo with the staging wave finished: every staging pod on 1-25-0 and ready.
@@ -159,26 +159,26 @@ fn a_breached_or_unmeasured_trigger_holds_the_wave() {
     let mut plan = derive(&c.state.cluster).unwrap();
     plan.thresholds.error_ratio_for = std::time::Duration::ZERO;
     measured(&mut c, &plan);
-    let mut bad = c.state.metrics.back().unwrap().clone();
+    let mut bad = c.state.metrics.readings.back().unwrap().clone();
     bad.data_plane
         .get_mut("staging-web")
         .unwrap()
         .get_mut("1-25-0")
         .unwrap()
         .error_ratio = Some(0.2);
-    crate::app::rollback::observe(&mut c.state, &bad);
-    c.state.metrics.push_back(bad);
+    crate::app::rollback::observe(&mut c.state, &mut Default::default(), &bad);
+    c.state.metrics.readings.push_back(bad);
     let g = gates(&c, &plan, Phase::Wave(0), minutes_ago(10));
     assert_eq!(
         g[4].to_string(),
         "rollback triggers: staging-web: 5xx ratio 20% for 0s, limit 1.0% for 0s"
     );
     // A source that answers nothing: unknown, however good the last numbers were.
-    let mut down = c.state.metrics.back().unwrap().clone();
+    let mut down = c.state.metrics.readings.back().unwrap().clone();
     down.control_plane.clear();
     down.data_plane.clear();
     down.errors = vec!["Prometheus at http://127.0.0.1:9: connection refused".into()];
-    c.state.metrics.push_back(down);
+    c.state.metrics.readings.push_back(down);
     let g = gates(&c, &plan, Phase::Wave(0), minutes_ago(10));
     assert_eq!(
         g[4].status,

@@ -30,17 +30,19 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
     }
     let affected = rollback::affected(state);
     let auto = state
+        .drive
         .plan
         .as_ref()
         .is_some_and(|p| p.thresholds.auto_rollback);
     let reverting: Vec<&str> = state
+        .drive
         .activity
         .iter()
         .filter(|(_, a)| a.reverting)
         .map(|(ns, _)| ns.as_str())
         .collect();
     let action = if !affected.is_empty() {
-        match &state.mode {
+        match &state.session.mode {
             Mode::Driver if auto => "auto rollback pending".to_string(),
             Mode::Driver => format!(
                 "{} revert {}",

@@ -54,7 +54,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
             width: keys + SPACE + about,
             ..inner
         };
-        let lines = column_lines(sections, keys, about, &state.mode, theme);
+        let lines = column_lines(sections, keys, about, &state.session.mode, theme);
         frame.render_widget(Paragraph::new(lines).style(theme.base), column);
         x += column.width + GAP;
     }

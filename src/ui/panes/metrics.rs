@@ -44,7 +44,7 @@ fn seconds(v: Option<f64>) -> String {
 /// What the title says about the source: where from, how fresh, and whether it answers.
 fn title(state: &State) -> (String, bool) {
     let close = state.ui.keys.key(crate::app::keymap::KeyAction::Metrics);
-    let Some(latest) = state.metrics.back() else {
+    let Some(latest) = state.metrics.readings.back() else {
         return (
             format!(" Metrics · waiting for the first numbers ({close} to close) "),
             false,
@@ -67,7 +67,7 @@ fn title(state: &State) -> (String, bool) {
         format!(
             " Metrics · {}{sample}{state_word} · {} ago ({close} to close) ",
             latest.source,
-            age(Some(latest.at), state.now)
+            age(Some(latest.at), state.session.now)
         ),
         down,
     )
@@ -85,8 +85,8 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, mesh: &Mesh, theme
     let inner = block.inner(area);
     frame.render_widget(block, area);
     // A source that answers nothing: its errors, then the last numbers it gave, greyed.
-    let latest = state.metrics.back();
-    let shown = state.metrics.iter().rev().find(|m| !m.is_down());
+    let latest = state.metrics.readings.back();
+    let shown = state.metrics.readings.iter().rev().find(|m| !m.is_down());
     let mut lines: Vec<Line<'_>> = Vec::new();
     if let Some(latest) = latest {
         for e in latest.errors.iter().take(2) {
@@ -97,7 +97,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, mesh: &Mesh, theme
                 match shown {
                     Some(m) => format!(
                         "no current numbers: every trigger is unknown; the last numbers, {} old, are greyed below",
-                        age(Some(m.at), state.now)
+                        age(Some(m.at), state.session.now)
                     ),
                     None => "no numbers at all yet: every trigger is unknown".to_string(),
                 },
@@ -200,6 +200,7 @@ fn control_plane_rows<'a>(
     theme: &Theme,
 ) -> Vec<Row<'a>> {
     let limit = state
+        .drive
         .plan
         .as_ref()
         .map_or(5.0, |p| p.thresholds.convergence_p99_seconds);
@@ -229,8 +230,9 @@ fn control_plane_rows<'a>(
         // The sparkline shows only the newest TREND values.
         let history: Vec<Option<f64>> = state
             .metrics
+            .readings
             .iter()
-            .skip(state.metrics.len().saturating_sub(TREND))
+            .skip(state.metrics.readings.len().saturating_sub(TREND))
             .map(|m| m.control_plane.get(rev).and_then(|r| r.convergence_p99))
             .collect();
         let live = |s| if stale { theme.dim } else { s };

@@ -15,7 +15,7 @@ use crate::ui::theme::Theme;
 
 pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, mesh: &Mesh, theme: &Theme) {
     let mut spans = vec![Span::styled(" Upgrade ", theme.title)];
-    let (from, to) = match &state.plan {
+    let (from, to) = match &state.drive.plan {
         Some(plan) => (Some(plan.from.clone()), Some(plan.to.clone())),
         None => (mesh.old.clone(), mesh.new.clone()),
     };
@@ -28,28 +28,28 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, mesh: &Mesh, theme
         _ => spans.push(Span::styled("nothing to upgrade: one revision", theme.dim)),
     }
     // A record the plan does not follow is a problem to see, not to use silently.
-    if state.plan.is_some()
+    if state.drive.plan.is_some()
         && let Some(problem) =
-            crate::plan::derive::record_problem(&state.cluster, state.plan.as_ref())
+            crate::plan::derive::record_problem(&state.cluster, state.drive.plan.as_ref())
     {
         spans.push(Span::styled(format!(" · {problem}"), theme.error));
     }
     // What is moving right now comes first: it is what the driver watches.
-    if let Some(run) = &state.wave {
+    if let Some(run) = &state.drive.wave {
         let style = if run.stopped.is_some() {
             theme.error
         } else {
             theme.warn
         };
         spans.push(Span::styled(
-            format!(" · {}", run.describe(state.now)),
+            format!(" · {}", run.describe(state.session.now)),
             style,
         ));
     }
     for p in activity::progress(state) {
         spans.push(Span::styled(format!(" · {p}"), theme.warn));
     }
-    match (&state.plan, plan_flow::current_gates(state)) {
+    match (&state.drive.plan, plan_flow::current_gates(state)) {
         (Some(plan), Some((phase, gates))) => {
             let phases = plan.phases();
             let index = phases.iter().position(|p| *p == phase).unwrap_or(0) + 1;
@@ -75,6 +75,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, mesh: &Mesh, theme
         }
         _ => {
             let why = state
+                .drive
                 .plan_problem
                 .clone()
                 .unwrap_or_else(|| "plan: waiting for the cluster's state".into());
@@ -82,12 +83,12 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, mesh: &Mesh, theme
         }
     }
     if let Some(d) = &state.cluster.records.driver {
-        let style = if d.expired(state.now) {
+        let style = if d.expired(state.session.now) {
             theme.dim
         } else {
             theme.base
         };
-        let gone = if d.expired(state.now) {
+        let gone = if d.expired(state.session.now) {
             " (lease expired)"
         } else {
             ""
@@ -96,7 +97,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, mesh: &Mesh, theme
             format!(
                 " · driver: {} for {}{gone}",
                 crate::mesh::records::display_holder(&d.holder),
-                age(d.since, state.now)
+                age(d.since, state.session.now)
             ),
             style,
         ));

@@ -84,7 +84,7 @@ fn cell<'a>(
         } else {
             theme.dim
         }),
-        Column::Age => Cell::from(age(p.created, state.now)).style(theme.dim),
+        Column::Age => Cell::from(age(p.created, state.session.now)).style(theme.dim),
         Column::Revision => match &p.revision {
             Some(r) => Cell::from(r.clone()).style(revision_style(theme, mesh, r)),
             None => Cell::from("-").style(theme.dim),

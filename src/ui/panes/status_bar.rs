@@ -14,12 +14,13 @@ use crate::ui::theme::Theme;
 /// Streams that have been failing for this many seconds make the data "stale".
 pub fn stale_for(state: &State) -> Option<i64> {
     state
+        .session
         .streams
         .values()
         .filter(|h| matches!(h.status, StreamStatus::Retrying(_)))
         .map(|h| {
             h.last_event
-                .map_or(0, |t| (state.now - t).num_seconds().max(0))
+                .map_or(0, |t| (state.session.now - t).num_seconds().max(0))
         })
         .max()
 }
@@ -34,10 +35,10 @@ fn hints(state: &State) -> &str {
 
 pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
     let mut spans = vec![Span::styled(
-        format!(" {} ", state.context),
+        format!(" {} ", state.session.context),
         theme.status_bar,
     )];
-    spans.push(match &state.mode {
+    spans.push(match &state.session.mode {
         Mode::Driver => Span::styled(" DRIVER ", theme.driver),
         Mode::ReadOnly(_) => Span::styled(" READ-ONLY ", theme.read_only),
         Mode::Follower(holder) => {
@@ -45,12 +46,12 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
             Span::styled(format!(" READ-ONLY · {drives} "), theme.read_only)
         }
     });
-    if state.dry_run {
+    if state.session.dry_run {
         spans.push(Span::styled(" DRY RUN ", theme.warn));
     }
     let mut failing = Vec::new();
     for stream in Stream::ALL {
-        match state.streams.get(&stream) {
+        match state.session.streams.get(&stream) {
             Some(h) if matches!(h.status, StreamStatus::Retrying(_)) => failing.push(stream.name()),
             None if stream != Stream::IstiodLogs => failing.push(stream.name()),
             _ => {}
@@ -67,9 +68,14 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
             theme.warn,
         ));
     } else {
-        let newest = state.streams.values().filter_map(|h| h.last_event).max();
+        let newest = state
+            .session
+            .streams
+            .values()
+            .filter_map(|h| h.last_event)
+            .max();
         spans.push(Span::styled(
-            format!(" live · last event {} ago ", age(newest, state.now)),
+            format!(" live · last event {} ago ", age(newest, state.session.now)),
             theme.ok,
         ));
     }

@@ -110,7 +110,7 @@ pub fn rows<'a>(
     theme: &Theme,
 ) -> Vec<Row<'a>> {
     let mut by_ns: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
-    for f in &state.findings {
+    for f in &state.metrics.findings {
         if let Scope::Namespace(ns) = &f.scope {
             by_ns.entry(ns.as_str()).or_default().push(f);
         }
@@ -139,12 +139,12 @@ pub fn rows<'a>(
         )
     });
     names.dedup();
-    let to = state.plan.as_ref().map(|p| p.to.as_str());
+    let to = state.drive.plan.as_ref().map(|p| p.to.as_str());
     let mut rows = Vec::new();
     for ns in names {
         let findings = by_ns.get(ns).map_or(&[][..], Vec::as_slice);
         let revisions = latest.data_plane.get(ns);
-        let baseline = state.guard.baseline(ns);
+        let baseline = state.metrics.guard.baseline(ns);
         let mut first = true;
         let empty = BTreeMap::new();
         let per_rev = revisions.unwrap_or(&empty);
@@ -169,12 +169,13 @@ pub fn rows<'a>(
             };
             let history: Vec<Option<f64>> = state
                 .metrics
+                .readings
                 .iter()
-                .skip(state.metrics.len().saturating_sub(TREND))
+                .skip(state.metrics.readings.len().saturating_sub(TREND))
                 .map(|m| m.traffic(ns, rev).and_then(|t| t.p99_ms))
                 .collect();
             let style = |s: Style| if stale { theme.dim } else { s };
-            let limits = state.plan.as_ref().map(|p| &p.thresholds);
+            let limits = state.drive.plan.as_ref().map(|p| &p.thresholds);
             let ratio_style = match (traffic.error_ratio, limits) {
                 (None, _) => theme.warn,
                 (Some(r), Some(t)) if r > t.error_ratio => theme.error,
@@ -222,7 +223,7 @@ pub fn rows<'a>(
 
 /// The namespaces of the wave under way, which the driver watches most.
 fn current_wave(state: &State) -> Vec<String> {
-    let Some(plan) = state.plan.as_ref() else {
+    let Some(plan) = state.drive.plan.as_ref() else {
         return Vec::new();
     };
     match crate::app::plan_flow::current_phase(state, plan) {

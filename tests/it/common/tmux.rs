@@ -1,0 +1,91 @@
+//! The real binary in a real terminal: a tmux session on a private socket, keys sent with
+//! send-keys, the screen read back with capture-pane.
+
+use std::process::Command;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+pub struct Tmux {
+    socket: String,
+}
+
+static NEXT: AtomicU32 = AtomicU32::new(0);
+
+impl Tmux {
+    /// Starts `command` (a shell command line) in a detached session of the given size.
+    pub fn start(width: u16, height: u16, command: &str) -> Tmux {
+        let socket = format!(
+            "cockpit-test-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::SeqCst)
+        );
+        let status = Command::new("tmux")
+            .args([
+                "-L",
+                &socket,
+                "-f",
+                "/dev/null",
+                "new-session",
+                "-d",
+                "-s",
+                "t",
+            ])
+            .args(["-x", &width.to_string(), "-y", &height.to_string()])
+            .arg(command)
+            .env("TERM", "xterm-256color")
+            .status()
+            .expect("tmux must be installed (apt-get install -y tmux)");
+        assert!(status.success(), "tmux new-session failed");
+        Tmux { socket }
+    }
+
+    fn tmux(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .args(["-L", &self.socket])
+            .args(args)
+            .output()
+            .expect("run tmux");
+        String::from_utf8_lossy(&out.stdout).to_string()
+    }
+
+    pub fn screen(&self) -> String {
+        self.tmux(&["capture-pane", "-p", "-t", "t"])
+    }
+
+    /// Sends keys as tmux names them (`q`, `Tab`, `Enter`, `Escape`, `BTab`, ...).
+    pub fn keys(&self, keys: &[&str]) {
+        for key in keys {
+            self.tmux(&["send-keys", "-t", "t", key]);
+            std::thread::sleep(Duration::from_millis(60));
+        }
+    }
+
+    pub fn format(&self, what: &str) -> String {
+        self.tmux(&["display-message", "-p", "-t", "t", what])
+            .trim()
+            .to_string()
+    }
+
+    /// Waits until the screen satisfies `check`; returns the last screen either way.
+    pub fn wait_for(&self, timeout: Duration, check: impl Fn(&str) -> bool) -> (bool, String) {
+        let end = Instant::now() + timeout;
+        loop {
+            let screen = self.screen();
+            if check(&screen) {
+                return (true, screen);
+            }
+            if Instant::now() > end {
+                return (false, screen);
+            }
+            std::thread::sleep(Duration::from_millis(150));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .status();
+    }
+}

@@ -1,0 +1,33 @@
+//! The integration tests, built as one binary: one module per area, and `common` for what
+//! they share. Linking the crate once, not once per file, keeps CI's builds short.
+//!
+//! Run one area with a filter: `cargo test --test it drive_e2e::`.
+
+mod common;
+
+mod api_http;
+mod api_kube;
+mod api_kubectl;
+mod bench_cli;
+mod bounded_answers;
+mod cockpit_headless;
+mod drive_e2e;
+mod e2e_terminal;
+mod keys_file_e2e;
+mod lease_e2e;
+mod mesh_logs;
+mod metrics_parsing;
+mod plan_files;
+mod prometheus;
+mod prometheus_source;
+mod resume_e2e;
+mod rollback_e2e;
+mod rollout;
+mod screenshots;
+mod service_proxy;
+mod sidecar_sampling;
+mod sim_cli;
+mod sim_robustness;
+mod snapshots;
+mod themes;
+mod wave_pacing_e2e;
