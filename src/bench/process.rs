@@ -13,6 +13,10 @@ pub fn thread_cpu_time() -> Duration {
     clock(libc::CLOCK_THREAD_CPUTIME_ID)
 }
 
+#[allow(
+    unsafe_code,
+    reason = "the CPU clocks to the nanosecond are only in libc"
+)]
 fn clock(id: libc::clockid_t) -> Duration {
     let mut t = libc::timespec {
         tv_sec: 0,

@@ -97,7 +97,7 @@ pub fn on_dialog_key(state: &mut State, effects: &mut Effects, key: KeyEvent) ->
         } => match key.code {
             KeyCode::Char('y') => queue(state, effects, command, Vec::new()),
             KeyCode::Char('Y') if !restart_with.is_empty() => {
-                queue(state, effects, command, restart_with)
+                queue(state, effects, command, restart_with);
             }
             KeyCode::Char('n') | KeyCode::Esc => notice(state, "cancelled: nothing was changed"),
             // Anything else neither applies nor cancels.
@@ -107,7 +107,7 @@ pub fn on_dialog_key(state: &mut State, effects: &mut Effects, key: KeyEvent) ->
                     restart_with,
                     title,
                     lines,
-                })
+                });
             }
         },
         Dialog::ConfirmAll {
@@ -126,7 +126,7 @@ pub fn on_dialog_key(state: &mut State, effects: &mut Effects, key: KeyEvent) ->
                     title,
                     lines,
                     commands,
-                })
+                });
             }
         },
         Dialog::ConfirmWave { title, lines, run } => match key.code {
@@ -173,14 +173,14 @@ pub fn on_dialog_key(state: &mut State, effects: &mut Effects, key: KeyEvent) ->
                     super::tag::preview_tag(state, tag, now_on, back_to, title);
                 }
                 (None, KeyCode::Char('n') | KeyCode::Esc) => {
-                    notice(state, "cancelled: nothing was changed")
+                    notice(state, "cancelled: nothing was changed");
                 }
                 (None, _) => {
                     state.drive.dialog = Some(Dialog::ChooseTag {
                         title,
                         lines,
                         moves,
-                    })
+                    });
                 }
             }
         }
