@@ -2,6 +2,8 @@
 //! decoded into what the cockpit keeps: through the few fields it reads, and, for comparison,
 //! through whole `Pod` objects as a generic client would.
 
+#![allow(clippy::unwrap_used, reason = "a bench fails loudly on purpose")]
+
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -53,15 +55,15 @@ fn decode(c: &mut Criterion) {
     let mut group = c.benchmark_group("decode");
     group.bench_function("page_of_500_pods_fields", |b| {
         b.iter(|| {
-            let list: List<PodFields> = serde_json::from_str(black_box(&body)).unwrap();
+            let list: List<PodFields> = serde_json::from_str(black_box(&body)).expect("a page");
             list.items.iter().map(PodInfo::from_pod).collect::<Vec<_>>()
-        })
+        });
     });
     group.bench_function("page_of_500_pods_whole", |b| {
         b.iter(|| {
-            let list: List<Pod> = serde_json::from_str(black_box(&body)).unwrap();
+            let list: List<Pod> = serde_json::from_str(black_box(&body)).expect("a page");
             black_box(list.items.len())
-        })
+        });
     });
     group.finish();
 }

@@ -1,5 +1,7 @@
 //! One frame at 250x70 with the full state: the whole screen, and each pane alone.
 
+#![allow(clippy::unwrap_used, reason = "a bench fails loudly on purpose")]
+
 mod common;
 
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -21,19 +23,19 @@ fn frames(c: &mut Criterion) {
     group.bench_function("full_screen", |b| {
         b.iter(|| {
             terminal.draw(|f| ui::draw(f, &state, &theme)).unwrap();
-        })
+        });
     });
     state.ui.bottom = BottomPane::Journal;
     group.bench_function("full_screen_journal", |b| {
         b.iter(|| {
             terminal.draw(|f| ui::draw(f, &state, &theme)).unwrap();
-        })
+        });
     });
     state.ui.bottom = BottomPane::Metrics;
     group.bench_function("full_screen_metrics", |b| {
         b.iter(|| {
             terminal.draw(|f| ui::draw(f, &state, &theme)).unwrap();
-        })
+        });
     });
     state.ui.bottom = BottomPane::IstiodLogs;
 
@@ -58,7 +60,7 @@ fn frames(c: &mut Criterion) {
         ("logs", areas.logs, panes::logs::draw),
         ("metrics", areas.logs, panes::metrics::draw),
         ("journal", areas.logs, |f, area, state, _, theme| {
-            panes::journal::draw(f, area, state, theme)
+            panes::journal::draw(f, area, state, theme);
         }),
     ];
     for (name, area, draw) in panes {
@@ -67,13 +69,13 @@ fn frames(c: &mut Criterion) {
                 terminal
                     .draw(|f| draw(f, area, &state, &mesh, &theme))
                     .unwrap();
-            })
+            });
         });
     }
     group.bench_function("nothing", |b| {
         b.iter(|| {
             terminal.draw(|_| {}).unwrap();
-        })
+        });
     });
     group.finish();
 }

@@ -1,6 +1,8 @@
 //! The direct metrics scrape without the network: what the cockpit does every round with the
 //! pages it fetched, on pages the simulator writes for its default scenario.
 
+#![allow(clippy::unwrap_used, reason = "a bench fails loudly on purpose")]
+
 use std::hint::black_box;
 use std::sync::Arc;
 
@@ -66,10 +68,10 @@ fn scrape(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("scrape");
     group.bench_function("parse_sidecar_page", |b| {
-        b.iter(|| exposition::parse(black_box(&sidecar_first)))
+        b.iter(|| exposition::parse(black_box(&sidecar_first)));
     });
     group.bench_function("parse_istiod_page", |b| {
-        b.iter(|| exposition::parse(black_box(&istiod_pages[0])))
+        b.iter(|| exposition::parse(black_box(&istiod_pages[0])));
     });
 
     // Every iteration is the pod's next round: its previous scrape is the one just recorded.
@@ -85,7 +87,7 @@ fn scrape(c: &mut Criterion) {
                 last.record(&sidecar.namespace, &sidecar.pod, at, next)
             },
             BatchSize::SmallInput,
-        )
+        );
     });
 
     let parsed: Vec<Scrape> = istiod_pages
@@ -93,7 +95,7 @@ fn scrape(c: &mut Criterion) {
         .map(|p| exposition::parse(p).expect("istiod page"))
         .collect();
     group.bench_function("control_plane_totals", |b| {
-        b.iter(|| control_plane::totals(black_box(&parsed)))
+        b.iter(|| control_plane::totals(black_box(&parsed)));
     });
     group.finish();
 }

@@ -1,6 +1,8 @@
 //! `update` on one watch event at full scale: what every pod or namespace change costs
 //! before it can reach the screen.
 
+#![allow(clippy::unwrap_used, reason = "a bench fails loudly on purpose")]
+
 mod common;
 
 use std::hint::black_box;
@@ -23,7 +25,7 @@ fn pod_events(c: &mut Criterion) {
             let mut pod = elsewhere.clone();
             pod.ready = if flip { 1 } else { 2 };
             common::apply(&mut state, black_box(Event::Pods(Watch::Apply(pod))));
-        })
+        });
     });
     // In the namespace on screen, which is also on the move.
     let selected = common::pod(1, 4);
@@ -33,7 +35,7 @@ fn pod_events(c: &mut Criterion) {
             let mut pod = selected.clone();
             pod.revision = Some(if flip { NEW } else { OLD }.into());
             common::apply(&mut state, black_box(Event::Pods(Watch::Apply(pod))));
-        })
+        });
     });
     let added = {
         let mut p = common::pod(1234, 0);
@@ -44,7 +46,7 @@ fn pod_events(c: &mut Criterion) {
         b.iter(|| {
             common::apply(&mut state, Event::Pods(Watch::Apply(added.clone())));
             common::apply(&mut state, Event::Pods(Watch::Delete(added.clone())));
-        })
+        });
     });
     let moving = common::namespace(1233);
     assert_eq!(common::kind(1233), Kind::Stable);
@@ -56,11 +58,11 @@ fn pod_events(c: &mut Criterion) {
                 ns.labels.insert("istio.io/rev".into(), NEW.into());
             }
             common::apply(&mut state, black_box(Event::Namespaces(Watch::Apply(ns))));
-        })
+        });
     });
     let now = fixture::now();
     group.bench_function("tick", |b| {
-        b.iter(|| common::apply(&mut state, Event::Tick(black_box(now))))
+        b.iter(|| common::apply(&mut state, Event::Tick(black_box(now))));
     });
     group.finish();
 }

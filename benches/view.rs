@@ -1,5 +1,7 @@
 //! What the panes and the phase bar derive from the state on every frame, at full scale.
 
+#![allow(clippy::unwrap_used, reason = "a bench fails loudly on purpose")]
+
 mod common;
 
 use std::hint::black_box;
@@ -24,7 +26,7 @@ fn derived(c: &mut Criterion) {
                 .take(rows)
                 .map(|ns| rows::namespace_row(&state.cluster, &mesh, ns))
                 .collect::<Vec<_>>()
-        })
+        });
     });
     group.bench_function("namespace_rows_all", |b| {
         b.iter(|| {
@@ -32,16 +34,16 @@ fn derived(c: &mut Criterion) {
                 .into_iter()
                 .map(|ns| rows::namespace_row(&state.cluster, &mesh, ns))
                 .collect::<Vec<_>>()
-        })
+        });
     });
     group.bench_function("control_plane_rows", |b| {
-        b.iter(|| rows::control_plane_rows(black_box(&state.cluster), &mesh))
+        b.iter(|| rows::control_plane_rows(black_box(&state.cluster), &mesh));
     });
     group.bench_function("gates", |b| {
-        b.iter(|| plan_flow::current_gates(black_box(&state)))
+        b.iter(|| plan_flow::current_gates(black_box(&state)));
     });
     group.bench_function("activity_progress", |b| {
-        b.iter(|| activity::progress(black_box(&state)))
+        b.iter(|| activity::progress(black_box(&state)));
     });
     group.finish();
 }

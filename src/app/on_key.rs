@@ -155,7 +155,7 @@ fn edit_filter(
             filter.text.pop();
         }
         (None, KeyCode::Char(c)) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
-            filter.text.push(c)
+            filter.text.push(c);
         }
         _ => {}
     }

@@ -178,7 +178,7 @@ fn settle_plan(state: &mut State) {
                 state.drive.plan_problem = Some(crate::plan::derive::nothing_to_upgrade(
                     &state.cluster,
                     None,
-                ))
+                ));
             }
         },
     }
@@ -246,7 +246,7 @@ fn refit_pods(state: &mut State, viewport: Viewports) {
         None => {
             state.ui.selected_pod = pods
                 .get(state.ui.pods.selected.min(pods.len().saturating_sub(1)))
-                .cloned()
+                .cloned();
         }
     }
     state.ui.pods.fit(pods.len(), height);

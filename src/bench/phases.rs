@@ -79,7 +79,7 @@ async fn measure(opts: &Options, dir: &std::path::Path) -> Result<Report, BenchE
     let mut report = Report {
         namespaces: opts.namespaces,
         seconds_per_phase: opts.seconds,
-        cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        cpus: std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
         log_ring_lines: LOG_RING,
         ..Report::default()
     };

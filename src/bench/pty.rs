@@ -1,6 +1,8 @@
 //! A pseudo-terminal to draw into, as an SSH session would receive the cockpit, counting every
 //! byte written to it. The other end is drained by a thread so writes never block.
 
+#![allow(unsafe_code, reason = "opening a pseudo-terminal is only in libc")]
+
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::os::fd::{FromRawFd, OwnedFd};

@@ -50,6 +50,10 @@ impl SimChild {
     }
 }
 
+#[allow(
+    unsafe_code,
+    reason = "std has no SIGTERM, and the simulator must stop cleanly"
+)]
 impl Drop for SimChild {
     fn drop(&mut self) {
         // SAFETY: kill only sends a signal to our own child.

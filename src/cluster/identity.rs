@@ -52,6 +52,10 @@ pub fn this_host() -> String {
 }
 
 /// Whether a process with this pid runs on this machine (signal 0 checks without sending).
+#[allow(
+    unsafe_code,
+    reason = "signal 0 is the portable way to ask whether a pid runs"
+)]
 pub fn pid_running(pid: u32) -> bool {
     let Ok(pid) = libc::pid_t::try_from(pid) else {
         return false;

@@ -287,15 +287,15 @@ impl Writer {
             match kind.as_str() {
                 "Deployment" => {
                     self.restart_one::<Deployment>(ns, name, &restart.patch)
-                        .await?
+                        .await?;
                 }
                 "StatefulSet" => {
                     self.restart_one::<StatefulSet>(ns, name, &restart.patch)
-                        .await?
+                        .await?;
                 }
                 _ => {
                     self.restart_one::<DaemonSet>(ns, name, &restart.patch)
-                        .await?
+                        .await?;
                 }
             }
         }
@@ -387,10 +387,10 @@ impl Writer {
         if let Some(path) = &self.journal_file {
             let line = serde_json::to_string(entry).unwrap_or_default();
             let written = (|| -> std::io::Result<()> {
+                use std::io::Write;
                 if let Some(dir) = path.parent() {
                     std::fs::create_dir_all(dir)?;
                 }
-                use std::io::Write;
                 let mut f = std::fs::OpenOptions::new()
                     .create(true)
                     .append(true)

@@ -71,10 +71,7 @@ impl Terminal {
     }
 
     pub fn size(&self) -> (u16, u16) {
-        self.inner
-            .size()
-            .map(|s| (s.width, s.height))
-            .unwrap_or((80, 24))
+        self.inner.size().map_or((80, 24), |s| (s.width, s.height))
     }
 
     pub fn draw(&mut self, paint: impl FnOnce(&mut Frame<'_>)) -> io::Result<()> {

@@ -78,7 +78,11 @@ pub fn namespace_row(cluster: &Cluster, mesh: &Mesh, ns: &NamespaceInfo) -> Name
             skewed += count.pods;
         }
     }
-    let mut warnings: Vec<String> = resolution.problems.iter().map(|p| p.describe()).collect();
+    let mut warnings: Vec<String> = resolution
+        .problems
+        .iter()
+        .map(super::injection::LabelProblem::describe)
+        .collect();
     if skewed > 0 {
         warnings.push(format!(
             "skew: {skewed} pod{}",

@@ -153,6 +153,7 @@ pub type Answer = Result<QueryResult, Failure>;
 /// asked, like a failed one. When no query got any answer, the one error says the source is
 /// not answering.
 pub fn reading(mut answers: BTreeMap<Query, Answer>, source: String, at: DateTime<Utc>) -> Reading {
+    const REV: &str = "istio_io_rev";
     let unreachable = Query::ALL
         .iter()
         .map(|q| answers.get(q))
@@ -180,7 +181,6 @@ pub fn reading(mut answers: BTreeMap<Query, Answer>, source: String, at: DateTim
             .unwrap_or_else(|| Err(Failure::Fetch("not asked".into())));
         rows(q, answer, keys, &mut errors)
     };
-    const REV: &str = "istio_io_rev";
     let pushes = take(Query::Pushes, &[REV, "type"]);
     let rejects = take(Query::Rejects, &[REV]);
     let convergence = take(Query::Convergence, &[REV]);

@@ -187,7 +187,10 @@ mod tests {
     fn wave(name: &str, namespaces: &[&str], minutes: u64) -> (String, Vec<String>, u64) {
         (
             name.into(),
-            namespaces.iter().map(|n| n.to_string()).collect(),
+            namespaces
+                .iter()
+                .map(std::string::ToString::to_string)
+                .collect(),
             minutes,
         )
     }

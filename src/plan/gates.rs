@@ -221,7 +221,10 @@ fn namespaces_on(
     for ((name, selected), tally) in names.iter().zip(selections).zip(tallies) {
         let selected = selected.map(String::as_str);
         let (mut injected, mut done) = (0, 0);
-        for (revision, _, count) in tally.into_iter().flat_map(|t| t.injected()) {
+        for (revision, _, count) in tally
+            .into_iter()
+            .flat_map(super::super::mesh::tally::NamespaceTally::injected)
+        {
             injected += count.pods;
             if revision == Some(to) {
                 done += count.ready;
@@ -427,7 +430,7 @@ fn nothing_on(cluster: &Cluster, mesh: &Mesh, from: &str) -> GateStatus {
         .pod_tally
         .namespaces
         .values()
-        .flat_map(|t| t.injected())
+        .flat_map(super::super::mesh::tally::NamespaceTally::injected)
         .filter(|(revision, _, _)| *revision == Some(from))
         .map(|(_, _, count)| count.pods)
         .sum();

@@ -58,7 +58,7 @@ pub async fn run(ctx: Arc<SimContext>) {
                     && c.key.0 == faults::NAMESPACE
                     && c.key.1 == faults::CONFIGMAP =>
             {
-                apply_current(&ctx)
+                apply_current(&ctx);
             }
             Ok(_) => {}
             Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => apply_current(&ctx),

@@ -131,8 +131,7 @@ pub fn inject(pod: &mut Value, revision: &str, version: &str) {
     let annotations = &pod["metadata"]["annotations"];
     let image = annotations["sidecar.istio.io/proxyImage"]
         .as_str()
-        .map(str::to_string)
-        .unwrap_or_else(|| format!("{PROXY_IMAGE}:{version}"));
+        .map_or_else(|| format!("{PROXY_IMAGE}:{version}"), str::to_string);
     let app_name = pod["spec"]["containers"][0]["name"]
         .as_str()
         .unwrap_or("app")

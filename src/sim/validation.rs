@@ -56,7 +56,7 @@ fn metadata(meta: &Value) -> Result<(), StoreError> {
         "uid",
     ] {
         match fields.get(key) {
-            None | Some(Value::Null) | Some(Value::String(_)) => {}
+            None | Some(Value::Null | Value::String(_)) => {}
             Some(other) => {
                 return Err(bad(format!(
                     "metadata.{key}: expected a string, got {}",

@@ -21,9 +21,9 @@ fn assert_status(code: u16, body: &Value, want: u16, reason: &str) {
 
 #[tokio::test]
 async fn bad_input_gets_the_right_status_and_the_server_keeps_serving() {
+    use reqwest::Method;
     let sim = common::Sim::start(&[]);
     let http = Http::new(&sim);
-    use reqwest::Method;
 
     let (code, body) = http
         .send(

@@ -3,6 +3,11 @@
 //!
 //! Run one area with a filter: `cargo test --test it drive_e2e::`.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test's helpers fail it loudly on purpose"
+)]
+
 mod common;
 
 mod api_http;

@@ -199,7 +199,7 @@ fn istiod_logs_follow_and_nack_and_its_metrics_go_through_the_pod_proxy() {
                 .filter(|l| l.contains("ACK ERROR"))
                 .map(str::to_string)
                 .collect();
-            (nacks.len() >= 5).then(|| (istiod.to_string(), nacks))
+            (nacks.len() >= 5).then(|| ((*istiod).clone(), nacks))
         })
     });
     let (nacking_istiod, nacks) = nacking.expect("no NACK lines in a 1-25-0 istiod's log");

@@ -82,10 +82,10 @@ fn bad_flags_are_refused_with_usage() {
 
 #[test]
 fn sigterm_stops_it_cleanly_and_the_kubeconfig_is_private() {
+    use std::os::unix::fs::PermissionsExt;
     let sim = common::Sim::start(&["--scenario", "skewed"]);
     assert!(sim.api.starts_with("https://127.0.0.1:"), "{}", sim.api);
     assert!(sim.metrics.starts_with(&sim.api));
-    use std::os::unix::fs::PermissionsExt;
     let mode = std::fs::metadata(sim.kubeconfig_path())
         .unwrap()
         .permissions()

@@ -119,7 +119,7 @@ pub fn on_dialog_key(
         } => match action {
             Some(K::Apply) => queue(state, effects, command, Vec::new()),
             Some(K::ApplyAndRestart) if !restart_with.is_empty() => {
-                queue(state, effects, command, restart_with)
+                queue(state, effects, command, restart_with);
             }
             Some(K::Cancel) => notice(state, "cancelled: nothing was changed"),
             // Anything else neither applies nor cancels.
@@ -129,7 +129,7 @@ pub fn on_dialog_key(
                     restart_with,
                     title,
                     lines,
-                })
+                });
             }
         },
         Dialog::ConfirmAll {
@@ -148,7 +148,7 @@ pub fn on_dialog_key(
                     title,
                     lines,
                     commands,
-                })
+                });
             }
         },
         Dialog::ConfirmWave { title, lines, run } => match action {
@@ -204,7 +204,7 @@ pub fn on_dialog_key(
                         title,
                         lines,
                         moves,
-                    })
+                    });
                 }
             }
         }

@@ -62,7 +62,7 @@ pub fn on_result(
                     state.drive.dialog = Some(Dialog::Info {
                         title: format!("{} not done", action.verb()),
                         lines: vec![WriteError::Conflict(why).on_screen()],
-                    })
+                    });
                 }
             }
         }

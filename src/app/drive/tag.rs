@@ -80,10 +80,10 @@ pub fn preview_move_tag(state: &mut State) {
     let mut candidates: Vec<(&String, &String)> =
         mesh.tags.iter().filter(|(_, rev)| **rev != to).collect();
     // `default` last: it also serves every istio-injection=enabled namespace.
-    candidates.sort_by_key(|(tag, _)| (tag.as_str() == "default", tag.to_string()));
+    candidates.sort_by_key(|(tag, _)| (tag.as_str() == "default", (*tag).clone()));
     let Some((tag, from)) = candidates
         .first()
-        .map(|(t, r)| (t.to_string(), r.to_string()))
+        .map(|(t, r)| ((*t).clone(), (*r).clone()))
     else {
         return notice(state, format!("every tag already points at {to}"));
     };

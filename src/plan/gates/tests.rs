@@ -368,6 +368,7 @@ fn decommission_waits_until_nothing_uses_the_old_revision_and_it_was_kept() {
 
 #[test]
 fn each_phase_lists_its_gates_by_kind() {
+    use GateKind as K;
     let c = demo();
     let plan = derive(&c.state.cluster).unwrap();
     let kinds = |phase| -> Vec<GateKind> {
@@ -376,7 +377,6 @@ fn each_phase_lists_its_gates_by_kind() {
             .map(|g| g.kind)
             .collect()
     };
-    use GateKind as K;
     assert_eq!(
         kinds(Phase::Wave(0)),
         [K::NamespacesOn, K::Soak, K::NoNacks, K::NoSkew, K::Triggers]

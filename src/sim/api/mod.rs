@@ -126,7 +126,7 @@ fn role_of(ctx: &SimContext, headers: &HeaderMap) -> Result<Option<Role>, ApiErr
 
 /// What anyone may ask without a token, as the API server's `system:public-info-viewer`.
 fn is_public(segments: &[&str]) -> bool {
-    matches!(segments, ["version"] | ["healthz"] | ["readyz"] | ["livez"])
+    matches!(segments, ["version" | "healthz" | "readyz" | "livez"])
 }
 
 async fn route(
@@ -181,7 +181,7 @@ async fn route(
     if faults.api_latency_ms > 0 {
         tokio::time::sleep(Duration::from_millis(faults.api_latency_ms)).await;
     }
-    let is_api = matches!(segments.first(), Some(&"api") | Some(&"apis"));
+    let is_api = matches!(segments.first(), Some(&"api" | &"apis"));
     if is_api && faults.api_error_rate > 0.0 && rand::random::<f64>() < faults.api_error_rate {
         return Err(ApiError::new(
             500,
@@ -192,7 +192,7 @@ async fn route(
 
     match segments.as_slice() {
         ["version"] => return Ok(ok(&discovery::version())),
-        ["healthz"] | ["readyz"] | ["livez"] => return Ok("ok".into_response()),
+        ["healthz" | "readyz" | "livez"] => return Ok("ok".into_response()),
         ["api"] => return Ok(ok(&discovery::core_versions(&ctx.server_address))),
         ["apis"] => return Ok(ok(&discovery::group_list())),
         ["api", "v1"] => {
@@ -269,8 +269,8 @@ fn parse_target(segments: &[&str]) -> Result<Target, ApiError> {
             def.plural
         )));
     }
-    let name = rest.first().map(|s| s.to_string());
-    let subresource = rest.get(1).map(|s| s.to_string());
+    let name = rest.first().map(std::string::ToString::to_string);
+    let subresource = rest.get(1).map(std::string::ToString::to_string);
     if let Some(sub) = &subresource
         && !def.subresources.contains(&sub.as_str())
     {

@@ -60,7 +60,7 @@ pub fn get(ctx: &Arc<SimContext>, req: &Request) -> Result<Response, ApiError> {
 pub fn list(ctx: &Arc<SimContext>, req: &Request) -> Result<Response, ApiError> {
     let (labels, fields) = selectors(req)?;
     let limit = match req.param("limit") {
-        None | Some("0") | Some("") => None,
+        None | Some("0" | "") => None,
         Some(l) => Some(
             l.parse::<usize>()
                 .map_err(|_| ApiError::bad_request(format!("invalid limit: {l}")))?,

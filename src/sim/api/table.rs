@@ -215,7 +215,7 @@ pub fn cells(resource: &str, obj: &Value, now: DateTime<Utc>) -> Vec<Value> {
         }
         "configmaps" => vec![
             name,
-            json!(obj["data"].as_object().map_or(0, |m| m.len())),
+            json!(obj["data"].as_object().map_or(0, serde_json::Map::len)),
             age,
         ],
         "leases" => vec![
@@ -310,7 +310,7 @@ pub fn row(resource: &str, obj: &Value, include: IncludeObject, now: DateTime<Ut
                 "kind": "PartialObjectMetadata",
                 "apiVersion": "meta.k8s.io/v1",
                 "metadata": obj["metadata"],
-            })
+            });
         }
     }
     row

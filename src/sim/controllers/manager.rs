@@ -168,7 +168,7 @@ impl Manager {
         let deleted = change.kind == ChangeType::Deleted;
         match change.resource {
             "deployments" if deleted => {
-                gc::collect(&self.env, "deployments", &change.object.value())
+                gc::collect(&self.env, "deployments", &change.object.value());
             }
             "deployments" => self.queue.push(Work::Deployment(key)),
             "replicasets" => {

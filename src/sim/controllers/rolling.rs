@@ -126,7 +126,7 @@ pub fn old_replicas(desired: i64, limits: Limits, new: RsCounts, old: &[RsCounts
     }
     let available = new.available + old.iter().map(|rs| rs.available).sum::<i64>();
     let mut excess = available - min_available;
-    for slot in next.iter_mut() {
+    for slot in &mut next {
         if excess <= 0 {
             break;
         }

@@ -23,6 +23,7 @@ pub const CONNECT_LINES_PER_TICK: usize = 200;
 
 /// At most this many NACK lines per istiod and tick; faster storms are counted, not logged.
 const NACK_LINES_PER_TICK: usize = 300;
+const PUSHES_HELP: &str = "Pilot build and send errors for lds, rds, cds and eds.";
 
 #[derive(Debug, Default)]
 struct Counters {
@@ -273,7 +274,6 @@ impl Istiod {
             &CONVERGENCE_S,
             &self.counters.convergence.snapshot(),
         );
-        const PUSHES_HELP: &str = "Pilot build and send errors for lds, rds, cds and eds.";
         for (i, t) in XDS_TYPES.iter().enumerate() {
             page.counter(
                 "pilot_xds_pushes",

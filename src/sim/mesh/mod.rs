@@ -73,7 +73,7 @@ impl Mesh {
     fn state(&self) -> MutexGuard<'_, State> {
         self.state
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Starts following the store and ticking. Call once, inside a tokio runtime.

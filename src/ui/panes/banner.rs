@@ -12,7 +12,9 @@ use crate::app::state::{Mode, State};
 use crate::ui::theme::Theme;
 
 pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
-    let breaches: Vec<String> = rollback::breaches(state).map(|f| f.to_string()).collect();
+    let breaches: Vec<String> = rollback::breaches(state)
+        .map(std::string::ToString::to_string)
+        .collect();
     if breaches.is_empty() {
         return;
     }

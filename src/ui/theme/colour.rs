@@ -96,8 +96,7 @@ fn nearest_named(rgb: [u8; 3]) -> Color {
     NAMED
         .iter()
         .min_by_key(|(_, reference)| distance(rgb, *reference))
-        .map(|&(named, _)| named)
-        .unwrap_or(Color::Reset)
+        .map_or(Color::Reset, |&(named, _)| named)
 }
 
 /// The RGB value of an xterm-256 index (0-15 from the reference table above).

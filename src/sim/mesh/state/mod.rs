@@ -189,13 +189,13 @@ impl State {
                 if self.istiod_slot(&info.namespace, &info.name).is_some() {
                     self.remove(&info.namespace, &info.name, now);
                 }
-                self.upsert_sidecar(info, &revision, &version, now)
+                self.upsert_sidecar(info, &revision, &version, now);
             }
             Role::Istiod { revision, version } => {
                 if self.sidecar_running(&info.namespace, &info.name).is_some() {
                     self.remove(&info.namespace, &info.name, now);
                 }
-                self.upsert_istiod(info, &revision, version, now)
+                self.upsert_istiod(info, &revision, version, now);
             }
             Role::Other => self.remove(&info.namespace, &info.name, now),
         }
@@ -430,8 +430,7 @@ fn peers(
         .range::<str, _>((Bound::Unbounded, Bound::Excluded(key)))
         .next_back()
         .or_else(|| map.iter().next_back())
-        .map(as_peer)
-        .unwrap_or_else(|| me.clone());
+        .map_or_else(|| me.clone(), as_peer);
     let after = map
         .range::<str, _>((Bound::Excluded(key), Bound::Unbounded))
         .next()

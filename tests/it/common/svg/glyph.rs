@@ -41,6 +41,7 @@ impl Opacity {
 }
 
 pub fn glyph(symbol: &str) -> Glyph {
+    use Weight::{Double as D, Heavy as H, Light as L, None as N};
     let mut chars = symbol.chars();
     let (Some(c), None) = (chars.next(), chars.next()) else {
         return if symbol.trim().is_empty() {
@@ -49,7 +50,6 @@ pub fn glyph(symbol: &str) -> Glyph {
             Glyph::Text
         };
     };
-    use Weight::{Double as D, Heavy as H, Light as L, None as N};
     let arms = match c {
         ' ' => return Glyph::Blank,
         '─' => [N, L, N, L],
