@@ -61,11 +61,14 @@ impl Inputs {
         mesh: &Mesh,
         waves: impl ExactSizeIterator<Item = &'a NamespaceSelector>,
     ) -> bool {
-        self.namespaces == namespaces
-            && self.tags == mesh.tags
-            && self.revisions == mesh.revisions
+        self.labels_are(namespaces, mesh)
             && self.waves.len() == waves.len()
             && self.waves.iter().zip(waves).all(|(a, b)| a == b)
+    }
+
+    /// Whether what the labels select is still current, whatever the waves.
+    fn labels_are(&self, namespaces: u64, mesh: &Mesh) -> bool {
+        self.namespaces == namespaces && self.tags == mesh.tags && self.revisions == mesh.revisions
     }
 }
 
@@ -101,13 +104,20 @@ where
 /// The facts with whichever waves were last asked for, for callers that read only what the
 /// labels select: asking without waves would throw away the waves the frame keeps asking for.
 pub fn selection(cluster: &Cluster) -> Arc<NamespaceFacts> {
-    let waves = cluster
-        .namespace_facts
-        .0
-        .borrow()
-        .as_ref()
-        .map(|(inputs, _)| inputs.waves.clone())
-        .unwrap_or_default();
+    let waves = {
+        let cache = cluster.namespace_facts.0.borrow();
+        match cache.as_ref() {
+            // The waves may list thousands of names: only copied when the facts are stale.
+            Some((inputs, facts)) => {
+                let mesh = Mesh::injectors(cluster);
+                if inputs.are(cluster.namespaces.generation(), &mesh, inputs.waves.iter()) {
+                    return Arc::clone(facts);
+                }
+                inputs.waves.clone()
+            }
+            None => Vec::new(),
+        }
+    };
     of(cluster, waves.iter())
 }
 
@@ -158,10 +168,14 @@ mod tests {
             .as_ref()
             .map_or(&[][..], |p| p.waves.as_slice());
         let selectors = waves.iter().map(|w| &w.selector);
+        let fresh = compute(&state.cluster, &Mesh::injectors(&state.cluster), selectors);
+        // Asked first without waves (the cache may be stale), the labels' answer is current.
+        let selected = selection(&state.cluster);
         assert_eq!(
-            *state.namespace_facts(),
-            compute(&state.cluster, &Mesh::injectors(&state.cluster), selectors)
+            (&selected.selects, &selected.per_revision),
+            (&fresh.selects, &fresh.per_revision)
         );
+        assert_eq!(*state.namespace_facts(), fresh);
     }
 
     #[test]
