@@ -1,6 +1,6 @@
 //! Reading a TOML file into serde types without losing where a mistake is: toml gives the
 //! byte span of the value or key at fault, a path tracker gives the keys and indices that lead
-//! to it (`waves[1].soak`). Plan and theme files share this; each words its mistakes its own
+//! to it (`waves[1].soak`). Plan, theme and keys files share this; each words its mistakes its own
 //! way.
 //!
 //! Tables are read in the order the file writes them (toml's `preserve_order`), so when a
@@ -12,6 +12,32 @@ use std::ops::Range;
 
 use serde::Serialize;
 use serde::de::{self, Deserialize, DeserializeOwned, Deserializer, MapAccess, Visitor};
+
+/// What is wrong with a settings file (a plan, the keys), and where: `line` counts from 1
+/// (0 when the problem has no line, e.g. the file cannot be read); `field` is the setting's
+/// path, e.g. `waves[1].soak` (empty for a TOML syntax error).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettingError {
+    pub file: String,
+    pub line: usize,
+    pub field: String,
+    pub message: String,
+}
+
+impl fmt::Display for SettingError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file)?;
+        if self.line > 0 {
+            write!(f, ":{}", self.line)?;
+        }
+        if !self.field.is_empty() {
+            write!(f, ": field `{}`", self.field)?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+impl std::error::Error for SettingError {}
 
 /// One step on the way to a value: a table key or an array index.
 #[derive(Debug, Clone, PartialEq)]

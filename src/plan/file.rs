@@ -44,7 +44,6 @@
 //! ```
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::path::Path;
 use std::time::Duration;
 
@@ -64,31 +63,8 @@ pub use write::to_toml;
 /// A wave's soak when the file does not say.
 pub const DEFAULT_WAVE_SOAK: Duration = Duration::from_secs(30 * 60);
 
-/// What is wrong with a plan, and where: `line` counts from 1 (0 when the problem has no
-/// line, e.g. the file cannot be read); `field` is the setting's path, e.g. `waves[1].soak`
-/// (empty for a TOML syntax error).
-#[derive(Debug, Clone, PartialEq)]
-pub struct PlanError {
-    pub file: String,
-    pub line: usize,
-    pub field: String,
-    pub message: String,
-}
-
-impl fmt::Display for PlanError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.file)?;
-        if self.line > 0 {
-            write!(f, ":{}", self.line)?;
-        }
-        if !self.field.is_empty() {
-            write!(f, ": field `{}`", self.field)?;
-        }
-        write!(f, ": {}", self.message)
-    }
-}
-
-impl std::error::Error for PlanError {}
+/// What is wrong with a plan, and where (`waves[1].soak` names a field by its path).
+pub type PlanError = crate::toml_file::SettingError;
 
 /// A plan file as written: what it sets, and on which line, for errors found when it is
 /// completed (`resolve`). Rollback thresholds it leaves out have their defaults.

@@ -13,7 +13,6 @@
 //! the field to fix.
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use serde::Deserialize;
 use toml::Spanned;
@@ -27,31 +26,8 @@ use super::{Clash, Keymap};
 /// The file's name in the cockpit's configuration directory.
 pub const FILE_NAME: &str = "keys.toml";
 
-/// What is wrong with a keys file, and where: `line` counts from 1 (0 when the problem has
-/// no line, e.g. the file cannot be read); `field` is the setting, e.g. `keys.migrate`
-/// (empty for a TOML syntax error).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeymapError {
-    pub file: String,
-    pub line: usize,
-    pub field: String,
-    pub message: String,
-}
-
-impl fmt::Display for KeymapError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.file)?;
-        if self.line > 0 {
-            write!(f, ":{}", self.line)?;
-        }
-        if !self.field.is_empty() {
-            write!(f, ": field `{}`", self.field)?;
-        }
-        write!(f, ": {}", self.message)
-    }
-}
-
-impl std::error::Error for KeymapError {}
+/// What is wrong with a keys file, and where (`keys.migrate` names a setting).
+pub type KeymapError = crate::toml_file::SettingError;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
