@@ -173,8 +173,7 @@ pub fn label_diff(
     keys.into_iter()
         .filter(|k| before.get(*k) != after.get(*k))
         .map(|k| {
-            let show =
-                |v: Option<&String>| v.map_or("(none)".to_string(), std::clone::Clone::clone);
+            let show = |v: Option<&String>| v.map_or("(none)".to_string(), String::clone);
             format!(
                 "label {k}: {} -> {}",
                 show(before.get(k)),

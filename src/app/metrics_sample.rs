@@ -120,7 +120,7 @@ mod tests {
                 .map(|(i, names)| Wave {
                     name: format!("w{}", i + 1),
                     selector: NamespaceSelector::Names(
-                        names.iter().map(std::string::ToString::to_string).collect(),
+                        names.iter().map(ToString::to_string).collect(),
                     ),
                     soak: Duration::from_secs(60),
                     pacing: Default::default(),

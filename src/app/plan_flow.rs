@@ -230,7 +230,7 @@ pub fn preview_wave(state: &mut State) {
     }
     let breach = super::rollback::breaches(state)
         .next()
-        .map(std::string::ToString::to_string);
+        .map(ToString::to_string);
     if let Some(breach) = breach {
         state.ui.notice = Some(format!(
             "a rollback trigger is breached ({breach}): revert with X, or wait until it clears"

@@ -187,10 +187,7 @@ mod tests {
     fn wave(name: &str, namespaces: &[&str], minutes: u64) -> (String, Vec<String>, u64) {
         (
             name.into(),
-            namespaces
-                .iter()
-                .map(std::string::ToString::to_string)
-                .collect(),
+            namespaces.iter().map(ToString::to_string).collect(),
             minutes,
         )
     }

@@ -54,7 +54,7 @@ fn reading(s: i64, ns: &str, rev: &str, t: Traffic) -> Reading {
 }
 
 fn set(names: &[&str]) -> BTreeSet<String> {
-    names.iter().map(std::string::ToString::to_string).collect()
+    names.iter().map(ToString::to_string).collect()
 }
 
 fn find<'a>(fs: &'a [Finding], scope: &str, metric: Metric) -> &'a Finding {

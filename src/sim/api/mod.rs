@@ -269,8 +269,8 @@ fn parse_target(segments: &[&str]) -> Result<Target, ApiError> {
             def.plural
         )));
     }
-    let name = rest.first().map(std::string::ToString::to_string);
-    let subresource = rest.get(1).map(std::string::ToString::to_string);
+    let name = rest.first().map(ToString::to_string);
+    let subresource = rest.get(1).map(ToString::to_string);
     if let Some(sub) = &subresource
         && !def.subresources.contains(&sub.as_str())
     {

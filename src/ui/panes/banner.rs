@@ -12,9 +12,7 @@ use crate::app::state::{Mode, State};
 use crate::ui::theme::Theme;
 
 pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
-    let breaches: Vec<String> = rollback::breaches(state)
-        .map(std::string::ToString::to_string)
-        .collect();
+    let breaches: Vec<String> = rollback::breaches(state).map(ToString::to_string).collect();
     if breaches.is_empty() {
         return;
     }
