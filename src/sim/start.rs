@@ -308,3 +308,80 @@ pub async fn start(opts: SimOptions) -> Result<RunningSim> {
         servers,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    fn small(clusters: usize, topology: Topology) -> SimOptions {
+        let dir = std::env::temp_dir().join(format!(
+            "istio-cockpit-fleet-test-{}-{clusters}-{topology:?}",
+            std::process::id()
+        ));
+        SimOptions {
+            kubeconfig_out: Some(dir.with_extension("kubeconfig")),
+            clusters,
+            topology,
+            scenario: scenario::Options {
+                namespaces: Some(2),
+                ..scenario::Options::default()
+            },
+            ..SimOptions::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn a_fleet_gives_a_handle_per_cluster_and_names_them_in_the_ready_line() {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let sim = start(small(3, Topology::PrimaryRemote)).await.unwrap();
+        let names: Vec<&str> = sim.clusters.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["primary", "remote-1", "remote-2"]);
+        assert!(
+            sim.ready_line()
+                .ends_with(" clusters=primary,remote-1,remote-2")
+        );
+        assert_eq!(sim.admin_context(), "primary");
+        assert_eq!(sim.clusters[2].viewer_context, "remote-2-viewer");
+        let ports: BTreeSet<&str> = sim.clusters.iter().map(|c| c.api_url.as_str()).collect();
+        assert_eq!(ports.len(), 3);
+        let istiod = |c: &ClusterHandle| {
+            c.ctx
+                .store
+                .get("deployments", "istio-system", "istiod-1-25-0")
+                .is_some()
+        };
+        assert!(istiod(&sim.clusters[0]));
+        assert!(!istiod(&sim.clusters[1]) && !istiod(&sim.clusters[2]));
+        let remote = &sim.clusters[1].ctx;
+        assert_eq!(remote.cluster_name(), Some("remote-1"));
+        assert!(
+            remote
+                .store
+                .get("secrets", "istio-system", "istio-remote-secret-primary")
+                .is_some()
+        );
+        assert!(!remote.outage.is_down());
+        remote.outage.begin(std::time::Duration::from_secs(30));
+        assert!(remote.outage.is_down() && !sim.clusters[0].ctx.outage.is_down());
+        let kubeconfig = sim.kubeconfig.clone();
+        sim.stop().await;
+        let _ = std::fs::remove_file(kubeconfig);
+    }
+
+    #[tokio::test]
+    async fn one_cluster_keeps_its_ready_line_and_contexts() {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let sim = start(small(1, Topology::MultiPrimary)).await.unwrap();
+        assert!(!sim.ready_line().contains("clusters="));
+        assert_eq!(sim.admin_context(), "sim-admin");
+        assert!(sim.ctx.fleet.is_none());
+        let text = std::fs::read_to_string(&sim.kubeconfig).unwrap();
+        assert!(text.contains("current-context: sim-admin"));
+        assert_eq!(sim.ctx.store.count("secrets"), 0);
+        let kubeconfig = sim.kubeconfig.clone();
+        sim.stop().await;
+        let _ = std::fs::remove_file(kubeconfig);
+    }
+}
