@@ -303,6 +303,20 @@ fn topology_without_a_fleet_is_refused_and_one_cluster_has_no_fleet_objects() {
         "{stderr}"
     );
     assert!(out.stdout.is_empty());
+    let help = Command::new(env!("CARGO_BIN_EXE_istio-cockpit"))
+        .args(["sim", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    for needle in [
+        "--clusters",
+        "--topology",
+        "multi-primary",
+        "`remote-1`",
+        "`<name>-viewer`",
+    ] {
+        assert!(help.contains(needle), "{needle} missing from sim --help");
+    }
 
     let sim = Sim::start(&["--namespaces", "2"]);
     assert!(sim.clusters.is_empty());
