@@ -65,6 +65,7 @@ pub fn current_gates(state: &State) -> Option<(Phase, Vec<Gate>)> {
     let phase = current_phase(state, plan);
     let input = GateInput {
         cluster: &state.cluster,
+        fleet: state.fleet.as_ref(),
         metrics: state.metrics.readings.back(),
         findings: &state.metrics.findings,
         plan,

@@ -81,3 +81,8 @@ pub fn spawn(client: &Client, tx: &mpsc::Sender<Event>) -> Vec<JoinHandle<()>> {
         tokio::spawn(daemonsets.run(tx.clone())),
     ]
 }
+
+/// The streams only a fleet needs, besides `spawn`'s.
+pub fn spawn_fleet(_client: &Client, _tx: &mpsc::Sender<Event>) -> Vec<JoinHandle<()>> {
+    Vec::new()
+}

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 
 use crate::mesh::Cluster;
 use crate::mesh::Mesh;
+use crate::mesh::fleet::FleetFacts;
 use crate::mesh::namespace_facts::NamespaceFacts;
 use crate::mesh::sorted_join;
 use crate::metrics::reading::Reading;
@@ -70,6 +71,8 @@ impl fmt::Display for Gate {
 
 pub struct GateInput<'a> {
     pub cluster: &'a Cluster,
+    /// In a fleet: this cluster's place and what it knows of the others.
+    pub fleet: Option<&'a FleetFacts>,
     /// The newest round of metrics, if any.
     pub metrics: Option<&'a Reading>,
     /// The rollback triggers as last judged.

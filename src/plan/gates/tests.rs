@@ -17,6 +17,7 @@ fn wave_gates(
 ) -> Vec<Gate> {
     evaluate(&GateInput {
         cluster: &c.state.cluster,
+        fleet: c.state.fleet.as_ref(),
         metrics: c.state.metrics.readings.back(),
         findings: &c.state.metrics.findings,
         plan,
