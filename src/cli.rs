@@ -348,12 +348,17 @@ async fn run_demo(args: DemoArgs) -> Result<cockpit::Exit, CliError> {
         kubeconfig: Some(sim.kubeconfig.clone()),
         context: None,
     };
-    let chosen = vec![crate::plan::file::FleetCluster {
-        context: sim.admin_context().to_string(),
-        role: None,
-        name: None,
-        prometheus: None,
-    }];
+    // Every cluster of a simulated fleet, by its admin context, primary first.
+    let chosen = sim
+        .clusters
+        .iter()
+        .map(|c| crate::plan::file::FleetCluster {
+            context: c.admin_context.clone(),
+            role: None,
+            name: None,
+            prometheus: None,
+        })
+        .collect();
     let mut options = options;
     let result = match fleet::connect_all(&target, chosen, options.prometheus.take()).await {
         Ok(clusters) => cockpit::run(clusters, options)
