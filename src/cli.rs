@@ -65,7 +65,12 @@ pub enum Command {
 
 #[derive(Args, Debug, Clone)]
 pub struct BenchArgs {
-    /// Application namespaces in the simulated mesh.
+    /// Clusters in the simulated mesh: 2 or more make a primary-remote fleet, which the
+    /// cockpit watches whole (changes are timed on the last remote, on screen meanwhile).
+    #[arg(long, default_value_t = 1, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..=16))]
+    pub clusters: u32,
+    /// Application namespaces in the simulated mesh, in each cluster.
     #[arg(long, default_value_t = 2_000, value_name = "N",
           value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub namespaces: u32,
@@ -373,6 +378,7 @@ async fn run_demo(args: DemoArgs) -> Result<cockpit::Exit, CliError> {
 
 async fn run_bench(args: BenchArgs) -> Result<(), CliError> {
     let report = crate::bench::run(crate::bench::Options {
+        clusters: args.clusters,
         namespaces: args.namespaces,
         pods_per_namespace: args.pods_per_namespace,
         seconds: args.seconds,

@@ -1,6 +1,8 @@
-//! The cockpit's loop as `cockpit::run` runs it (events in batches, a tick a second, a frame at
-//! most every 33 ms while something changed), on any ratatui backend, timing every frame.
-//! Keys come from a channel instead of the terminal, stamped with when they were pressed.
+//! The cockpit's loop as `cockpit::ui_loop` runs it (a fleet of one or more clusters, their
+//! events in batches, a tick a second, the fleet refreshed before keys, ticks and frames, a
+//! frame at most every 33 ms while something changed), on any ratatui backend, timing every
+//! frame. Keys come from a channel instead of the terminal, stamped with when they were
+//! pressed.
 
 use std::time::Duration;
 
@@ -12,23 +14,26 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use crate::app::event::Event;
-use crate::app::state::State;
-use crate::app::update::update;
+use crate::app::fleet::{Fleet, FleetEffects, FleetEvent};
 use crate::cockpit::Sources;
 use crate::ui::{self, layout, theme::Theme};
 
 const FRAME: Duration = Duration::from_millis(33);
 
+/// Both ends of the channel the clusters' events arrive on, `(cluster index, event)`.
+pub type Events = (mpsc::Sender<(usize, Event)>, mpsc::Receiver<(usize, Event)>);
+
 pub struct Driver<B: Backend> {
-    pub state: State,
+    pub fleet: Fleet,
     pub terminal: Terminal<B>,
-    pub sources: Sources,
+    /// Each cluster's sources, in the fleet's order.
+    pub sources: Vec<Sources>,
     /// How long each frame took to draw, since the last `take_frames`.
     frames: Vec<Duration>,
-    /// How long each key waited to be handled, since the last `take_keys`.
+    /// How long each key waited to be handled, since the last `take_key_waits`.
     key_waits: Vec<Duration>,
-    events: mpsc::Receiver<Event>,
-    injector: mpsc::Sender<Event>,
+    events: mpsc::Receiver<(usize, Event)>,
+    injector: mpsc::Sender<(usize, Event)>,
     keys: mpsc::Receiver<(Instant, KeyEvent)>,
     key_sender: mpsc::Sender<(Instant, KeyEvent)>,
     theme: Theme,
@@ -46,16 +51,16 @@ pub enum Outcome {
 
 impl<B: Backend> Driver<B> {
     pub fn new(
-        state: State,
+        fleet: Fleet,
         terminal: Terminal<B>,
-        sources: Sources,
-        events: (mpsc::Sender<Event>, mpsc::Receiver<Event>),
+        sources: Vec<Sources>,
+        events: Events,
         theme: Theme,
     ) -> Driver<B> {
         let (key_sender, keys) = mpsc::channel(1024);
         let now = Instant::now();
         Driver {
-            state,
+            fleet,
             terminal,
             sources,
             frames: Vec::new(),
@@ -71,8 +76,8 @@ impl<B: Backend> Driver<B> {
         }
     }
 
-    /// Events sent here are handled like the cluster's.
-    pub fn injector(&self) -> mpsc::Sender<Event> {
+    /// Events sent here are handled like the clusters', `(cluster index, event)`.
+    pub fn injector(&self) -> mpsc::Sender<(usize, Event)> {
         self.injector.clone()
     }
 
@@ -89,10 +94,10 @@ impl<B: Backend> Driver<B> {
         std::mem::take(&mut self.key_waits)
     }
 
-    /// Moves the loop to another backend, with the state as it is.
+    /// Moves the loop to another backend, with the fleet as it is.
     pub fn with_terminal<C: Backend>(self, terminal: Terminal<C>) -> Driver<C> {
         Driver {
-            state: self.state,
+            fleet: self.fleet,
             terminal,
             sources: self.sources,
             frames: Vec::new(),
@@ -108,16 +113,31 @@ impl<B: Backend> Driver<B> {
         }
     }
 
-    /// Handles one event. The benchmark never writes to the cluster: commands are dropped.
-    fn apply(&mut self, event: Event) {
-        self.dirty |= update(&mut self.state, event, layout::table_rows).redraw;
+    /// Notes what a pass asked for. The benchmark never writes to a cluster: commands are
+    /// dropped.
+    fn absorb(&mut self, effects: FleetEffects) {
+        self.dirty |= effects.redraw();
+    }
+
+    /// Handles one event of the screen (a key, the clock, a size) or of a cluster.
+    pub fn apply(&mut self, event: FleetEvent) {
+        let effects = self.fleet.update(event, layout::table_rows);
+        self.absorb(effects);
+    }
+
+    /// Tells every cluster what it must know of the others, as the loop does before keys,
+    /// ticks and frames.
+    fn refresh(&mut self) {
+        let effects = self.fleet.refresh();
+        self.absorb(effects);
     }
 
     /// Draws one frame now, timed.
     pub fn draw(&mut self) {
         let start = std::time::Instant::now();
-        let (state, theme) = (&self.state, &self.theme);
-        if let Err(e) = self.terminal.draw(|f| ui::draw(f, state, theme)) {
+        self.refresh();
+        let (fleet, theme) = (&self.fleet, &self.theme);
+        if let Err(e) = self.terminal.draw(|f| ui::draw_fleet(f, fleet, theme)) {
             log::warn!("bench: drawing failed: {e}");
         }
         self.frames.push(start.elapsed());
@@ -129,36 +149,40 @@ impl<B: Backend> Driver<B> {
     pub async fn run_until(
         &mut self,
         deadline: Instant,
-        mut done: impl FnMut(&State, &mut Terminal<B>) -> bool,
+        mut done: impl FnMut(&Fleet, &mut Terminal<B>) -> bool,
     ) -> Outcome {
         loop {
             let frame_due = self.last_frame + FRAME;
             let dirty = self.dirty;
             tokio::select! {
-                // As `cockpit::run`: keys, then the clock, then events; the deadline first.
+                // As `cockpit::ui_loop`: keys, then the clock, then events; the deadline first.
                 biased;
                 _ = tokio::time::sleep_until(deadline) => return Outcome::TimedOut,
                 Some((pressed, key)) = self.keys.recv() => {
-                    self.apply(Event::Key(key));
+                    self.refresh();
+                    self.apply(FleetEvent::Screen(Event::Key(key)));
                     self.key_waits.push(pressed.elapsed());
                 }
                 _ = tokio::time::sleep_until(self.next_tick) => {
-                    self.apply(Event::Tick(Utc::now()));
-                    self.sources.resample(&self.state);
+                    self.refresh();
+                    self.apply(FleetEvent::Screen(Event::Tick(Utc::now())));
+                    for (member, sources) in self.fleet.members.iter().zip(&mut self.sources) {
+                        sources.resample(&member.state);
+                    }
                     self.next_tick += Duration::from_secs(1);
                 }
-                Some(event) = self.events.recv() => {
-                    self.apply(event);
-                    let (state, events, dirty) = (&mut self.state, &mut self.events, &mut self.dirty);
-                    crate::cockpit::drain_batch(events, |event| {
-                        *dirty |= update(state, event, layout::table_rows).redraw;
+                Some((i, event)) = self.events.recv() => {
+                    self.apply(FleetEvent::Cluster(i, event));
+                    let (fleet, events, dirty) = (&mut self.fleet, &mut self.events, &mut self.dirty);
+                    crate::cockpit::drain_batch(events, |(i, event)| {
+                        *dirty |= fleet.update(FleetEvent::Cluster(i, event), layout::table_rows).redraw();
                     });
                 }
                 _ = tokio::time::sleep_until(frame_due), if dirty => {}
             }
             if self.dirty && Instant::now() >= self.last_frame + FRAME {
                 self.draw();
-                if done(&self.state, &mut self.terminal) {
+                if done(&self.fleet, &mut self.terminal) {
                     return Outcome::Done;
                 }
             }

@@ -1,16 +1,17 @@
 //! kubectl on the same mesh, for comparison: `get pods -A` to the end, and `get pods -A --watch`
-//! until its first full listing. None when kubectl is not installed.
+//! until its first full listing, in one context (a fleet's first cluster). None when kubectl is
+//! not installed.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn kubectl(kubeconfig: &Path, cache: &Path) -> Command {
+fn kubectl(kubeconfig: &Path, context: &str, cache: &Path) -> Command {
     let mut c = Command::new("kubectl");
     c.arg("--kubeconfig")
         .arg(kubeconfig)
-        .args(["--context", "sim-admin", "--request-timeout=300s"])
+        .args(["--context", context, "--request-timeout=300s"])
         .env("KUBECACHEDIR", cache)
         .stdin(Stdio::null())
         .stderr(Stdio::null());
@@ -18,9 +19,9 @@ fn kubectl(kubeconfig: &Path, cache: &Path) -> Command {
 }
 
 /// `kubectl get pods -A --no-headers`: wall time and pods listed.
-pub fn get_pods(kubeconfig: &Path, cache: &Path) -> Option<(Duration, usize)> {
+pub fn get_pods(kubeconfig: &Path, context: &str, cache: &Path) -> Option<(Duration, usize)> {
     let start = Instant::now();
-    let out = kubectl(kubeconfig, cache)
+    let out = kubectl(kubeconfig, context, cache)
         .args(["get", "pods", "-A", "--no-headers"])
         .output()
         .ok()?;
@@ -36,9 +37,14 @@ pub fn get_pods(kubeconfig: &Path, cache: &Path) -> Option<(Duration, usize)> {
 }
 
 /// `kubectl get pods -A --watch --no-headers` until `pods` lines came.
-pub fn watch_first_listing(kubeconfig: &Path, cache: &Path, pods: usize) -> Option<Duration> {
+pub fn watch_first_listing(
+    kubeconfig: &Path,
+    context: &str,
+    cache: &Path,
+    pods: usize,
+) -> Option<Duration> {
     let start = Instant::now();
-    let mut child = kubectl(kubeconfig, cache)
+    let mut child = kubectl(kubeconfig, context, cache)
         .args(["get", "pods", "-A", "--watch", "--no-headers"])
         .stdout(Stdio::piped())
         .spawn()

@@ -3,13 +3,16 @@
 //!
 //! - `sim_child`: the mesh in its own process, so the figures are the cockpit's alone
 //! - `sim_probe`: the mesh's own answer time while the cockpit and the load run
+//! - `clusters`: the cockpit started on every cluster of the mesh, as the real one starts
 //! - `driver`: the cockpit's loop on any backend, timing frames and key waits
-//! - `phases`: each measurement
+//! - `phases`: each measurement; `latency`: changes timed until the screen shows them
 //! - `process`, `pty`, `kubectl`, `report`: what the measurements read and print
 
+mod clusters;
 mod driver;
 mod error;
 mod kubectl;
+mod latency;
 mod phases;
 pub mod process;
 pub mod pty;
@@ -24,6 +27,9 @@ pub use report::Report;
 
 #[derive(Debug, Clone)]
 pub struct Options {
+    /// Clusters in the simulated mesh: 1, or a fleet the cockpit watches whole.
+    pub clusters: u32,
+    /// Application namespaces in each cluster.
     pub namespaces: u32,
     pub pods_per_namespace: u32,
     /// How long each steady-state measurement (idle, churn, log ingest, terminal bytes) runs.

@@ -1,67 +1,44 @@
-//! The measurements, one after another on one cockpit and one mesh.
+//! The measurements, one after another on one cockpit and one mesh (one cluster, or a fleet
+//! whose every cluster the cockpit watches).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Pod};
+use crossterm::event::KeyCode;
+use k8s_openapi::api::core::v1::ConfigMap;
 use kube::Api;
-use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
+use kube::api::{Patch, PatchParams};
 use ratatui::Terminal;
 use ratatui::backend::{CrosstermBackend, TestBackend};
-use tokio::sync::mpsc;
 use tokio::time::Instant;
 
+use super::clusters::{self, Cluster, LOG_RING};
 use super::driver::{Driver, Outcome};
+use super::latency::{self, PROBED, key, millis, p_ms};
 use super::pty::CountingPty;
 use super::report::Report;
 use super::sim_child::SimChild;
 use super::sim_probe::SimProbe;
-use super::{BenchError, HEIGHT, Options, WIDTH, kubectl, percentile, process};
+use super::{BenchError, HEIGHT, Options, WIDTH, kubectl, process};
 use crate::app::event::{Event, IstiodLogLine};
-use crate::app::state::{Mode, State};
-use crate::cluster::connect::{self, Target};
-use crate::cockpit::{MetricsChoice, Sources};
-use crate::ui::theme::{Palette, Theme};
+use crate::app::fleet::{Fleet, FleetEvent};
+use crate::app::state::State;
 
-/// The namespace the latency probes edit: hand-written, always there.
-const PROBED: &str = "staging-api";
-const SAMPLES: usize = 20;
-/// Pod updates per second the mesh makes during the churn phase.
+/// Pod updates per second each cluster's mesh makes during the churn phase.
 const CHURN: u32 = 100;
-const LOG_RING: usize = 20_000;
 const WAIT: Duration = Duration::from_secs(120);
-
-fn millis(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
-fn p_ms(values: &[Duration], p: f64) -> Option<f64> {
-    percentile(values, p).map(millis)
-}
-
-fn screen(terminal: &Terminal<TestBackend>) -> String {
-    let buffer = terminal.backend().buffer();
-    let mut out = String::with_capacity(buffer.content.len());
-    for (i, cell) in buffer.content.iter().enumerate() {
-        if i > 0 && i % buffer.area.width as usize == 0 {
-            out.push('\n');
-        }
-        out.push_str(cell.symbol());
-    }
-    out
-}
-
-fn key(c: KeyCode) -> KeyEvent {
-    KeyEvent::new(c, KeyModifiers::NONE)
-}
 
 fn complete(s: &State) -> bool {
     s.cluster.namespaces.synced
         && s.cluster.pods.synced
         && s.cluster.webhooks.synced
         && s.cluster.daemonsets.synced
+}
+
+/// Every cluster listed.
+fn all_complete(fleet: &Fleet) -> bool {
+    fleet.members.iter().all(|m| complete(&m.state))
 }
 
 pub async fn run(opts: Options) -> Result<Report, BenchError> {
@@ -77,6 +54,7 @@ pub async fn run(opts: Options) -> Result<Report, BenchError> {
 
 async fn measure(opts: &Options, dir: &std::path::Path) -> Result<Report, BenchError> {
     let mut report = Report {
+        clusters: opts.clusters,
         namespaces: opts.namespaces,
         seconds_per_phase: opts.seconds,
         cpus: std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
@@ -84,39 +62,23 @@ async fn measure(opts: &Options, dir: &std::path::Path) -> Result<Report, BenchE
         ..Report::default()
     };
     eprintln!(
-        "starting the simulated mesh: {} namespaces x {} pods…",
-        opts.namespaces, opts.pods_per_namespace
+        "starting the simulated mesh: {} cluster(s) x {} namespaces x {} pods…",
+        opts.clusters, opts.namespaces, opts.pods_per_namespace
     );
-    let sim = SimChild::start(opts.namespaces, opts.pods_per_namespace, dir)?;
+    let sim = SimChild::start(opts.clusters, opts.namespaces, opts.pods_per_namespace, dir)?;
     report.sim_ready_ms = millis(sim.ready_after);
 
-    // Start to the first complete state and the first full frame.
+    // Start to the first complete state of every cluster and the first full frame.
     let started = Instant::now();
-    let target = Target {
-        kubeconfig: Some(sim.kubeconfig.clone()),
-        context: Some("sim-admin".into()),
-    };
-    let conn = connect::connect(&target).await?;
-    let (tx, rx) = mpsc::channel(4096);
-    let sources = Sources::start(&conn, &tx, MetricsChoice::default());
-    let mut state = State::new(
-        conn.context.clone(),
-        Mode::ReadOnly("bench".into()),
-        LOG_RING,
-        chrono::Utc::now(),
-    );
-    crate::app::update::update(
-        &mut state,
-        Event::Resize(WIDTH, HEIGHT),
-        crate::ui::layout::table_rows,
-    );
-    let theme = Theme::builtin("default", Palette::TrueColor).ok_or(BenchError::NoTheme)?;
-    let Ok(terminal) = Terminal::new(TestBackend::new(WIDTH, HEIGHT));
-    let mut driver = Driver::new(state, terminal, sources, (tx, rx), theme);
+    let clusters::Started {
+        mut driver,
+        clusters,
+        forwarders,
+    } = clusters::start(&sim).await?;
     let mut first_state = None;
     let outcome = driver
-        .run_until(started + WAIT, |s, _| {
-            if complete(s) && first_state.is_none() {
+        .run_until(started + WAIT, |fleet, _| {
+            if all_complete(fleet) && first_state.is_none() {
                 first_state = Some(started.elapsed());
             }
             // The first frame drawn with everything in it.
@@ -128,27 +90,48 @@ async fn measure(opts: &Options, dir: &std::path::Path) -> Result<Report, BenchE
     }
     report.first_state_ms = millis(first_state.unwrap_or_default());
     report.first_frame_ms = millis(started.elapsed());
-    report.pods = driver.state.cluster.pods.len();
+    report.pods_per_cluster = driver
+        .fleet
+        .members
+        .iter()
+        .map(|m| m.state.cluster.pods.len())
+        .collect();
+    report.pods = report.pods_per_cluster.iter().sum();
     eprintln!(
         "first frame after {:.0} ms with {} pods",
         report.first_frame_ms, report.pods
     );
 
+    // The last cluster is probed: a fleet's last remote, on screen below the fleet pane.
+    let probed = clusters.len() - 1;
+    let Cluster {
+        name,
+        target,
+        client,
+    } = &clusters[probed];
+    report.probed_cluster.clone_from(name);
+    latency::select_cluster(&mut driver, probed).await;
     let api_probe = SimProbe::start(target.clone(), PROBED);
-    probe_latencies(&mut driver, &conn.client, &mut report).await?;
+    latency::probe(&mut driver, client, &mut report).await?;
     frames(&mut driver, &mut report);
-    steady_cpu(&mut driver, &conn.client, opts, &api_probe, &mut report).await?;
-    log_ingest(&mut driver, opts, &mut report).await;
+    steady_cpu(&mut driver, &clusters, opts, &api_probe, &mut report).await?;
+    log_ingest(&mut driver, probed, opts, &mut report).await;
     report.peak_rss_mb = process::peak_rss_mib();
     let driver = terminal_bytes(driver, opts, &mut report).await?;
-    driver.sources.stop();
+    for sources in driver.sources {
+        sources.stop();
+    }
+    for forwarder in forwarders {
+        forwarder.abort();
+    }
 
-    eprintln!("kubectl on the same mesh…");
+    eprintln!("kubectl on the same mesh (its first cluster)…");
     let cache = dir.join("kube-cache");
-    if let Some((took, pods)) = kubectl::get_pods(&sim.kubeconfig, &cache) {
+    let first = &clusters[0].name;
+    if let Some((took, pods)) = kubectl::get_pods(&sim.kubeconfig, first, &cache) {
         report.kubectl_get_pods_ms = Some(millis(took));
         report.kubectl_watch_first_list_ms =
-            kubectl::watch_first_listing(&sim.kubeconfig, &cache, pods).map(millis);
+            kubectl::watch_first_listing(&sim.kubeconfig, first, &cache, pods).map(millis);
     }
     let answers = api_probe.finish().await?;
     report.sim_api_p99_ms = p_ms(&answers.times, 99.0);
@@ -163,93 +146,6 @@ async fn measure(opts: &Options, dir: &std::path::Path) -> Result<Report, BenchE
     Ok(report)
 }
 
-/// Selects `PROBED` through the filter, so its row and pods are on screen.
-async fn select_probed<B: ratatui::backend::Backend>(driver: &mut Driver<B>) {
-    let keys = driver.keys();
-    let mut typed = vec![key(KeyCode::Char('/'))];
-    typed.extend(PROBED.chars().map(|c| key(KeyCode::Char(c))));
-    typed.push(key(KeyCode::Enter));
-    for k in typed {
-        let _ = keys.send((Instant::now(), k)).await;
-    }
-    driver.run_for(Duration::from_millis(300)).await;
-}
-
-/// A namespace label patched through the API until the screen shows it; a pod created and
-/// deleted through the API until the screen shows each.
-async fn probe_latencies(
-    driver: &mut Driver<TestBackend>,
-    client: &kube::Client,
-    report: &mut Report,
-) -> Result<(), BenchError> {
-    select_probed(driver).await;
-    let namespaces: Api<Namespace> = Api::all(client.clone());
-    let mut label_waits = Vec::new();
-    for i in 0..SAMPLES {
-        let value = format!("bench-{i:03}");
-        let patch = serde_json::json!({"metadata": {"labels": {"tier": value}}});
-        let sent = Instant::now();
-        namespaces
-            .patch(PROBED, &PatchParams::default(), &Patch::Merge(&patch))
-            .await
-            .map_err(BenchError::api(format!("patching {PROBED}")))?;
-        let seen = driver
-            .run_until(sent + Duration::from_secs(10), |_, t| {
-                screen(t).contains(&value)
-            })
-            .await;
-        if matches!(seen, Outcome::Done) {
-            label_waits.push(sent.elapsed());
-        }
-    }
-    report.event_to_screen_p50_ms = p_ms(&label_waits, 50.0);
-    report.event_to_screen_p99_ms = p_ms(&label_waits, 99.0);
-
-    let pods: Api<Pod> = Api::namespaced(client.clone(), PROBED);
-    let mut pod_waits = Vec::new();
-    for i in 0..SAMPLES / 2 {
-        let name = format!("bench-probe-{i:03}");
-        let pod: Pod = serde_json::from_value(serde_json::json!({
-            "metadata": {"name": name, "labels": {"app": "bench-probe"}},
-            "spec": {"containers": [{"name": "app", "image": "bench-probe:1"}]}
-        }))
-        .map_err(BenchError::PodJson)?;
-        let sent = Instant::now();
-        pods.create(&PostParams::default(), &pod)
-            .await
-            .map_err(BenchError::api(format!("creating a pod in {PROBED}")))?;
-        if matches!(
-            driver
-                .run_until(sent + Duration::from_secs(10), |_, t| screen(t)
-                    .contains(&name))
-                .await,
-            Outcome::Done
-        ) {
-            pod_waits.push(sent.elapsed());
-        }
-        let sent = Instant::now();
-        pods.delete(&name, &DeleteParams::default().grace_period(0))
-            .await
-            .map_err(BenchError::api(format!("deleting {name}")))?;
-        if matches!(
-            driver
-                .run_until(sent + Duration::from_secs(10), |_, t| !screen(t)
-                    .contains(&name))
-                .await,
-            Outcome::Done
-        ) {
-            pod_waits.push(sent.elapsed());
-        }
-    }
-    report.pod_to_screen_p50_ms = p_ms(&pod_waits, 50.0);
-    report.pod_to_screen_p99_ms = p_ms(&pod_waits, 99.0);
-    eprintln!(
-        "event to screen p99: label {:?} ms, pod {:?} ms",
-        report.event_to_screen_p99_ms, report.pod_to_screen_p99_ms
-    );
-    Ok(())
-}
-
 /// Frames of the whole screen, with the selection moving so every frame has work to do.
 fn frames(driver: &mut Driver<TestBackend>, report: &mut Report) {
     driver.take_frames();
@@ -259,11 +155,7 @@ fn frames(driver: &mut Driver<TestBackend>, report: &mut Report) {
         } else {
             KeyCode::Up
         };
-        crate::app::update::update(
-            &mut driver.state,
-            Event::Key(key(k)),
-            crate::ui::layout::table_rows,
-        );
+        driver.apply(FleetEvent::Screen(Event::Key(key(k))));
         driver.draw();
     }
     let frames = driver.take_frames();
@@ -286,10 +178,10 @@ async fn set_churn(client: &kube::Client, per_second: u32) -> Result<(), BenchEr
 }
 
 /// CPU of the cockpit alone (the mesh runs in its own process, and the API probe's thread is
-/// left out) while idle, then while the mesh updates 100 pods a second.
+/// left out) while idle, then while each cluster's mesh updates 100 pods a second.
 async fn steady_cpu(
     driver: &mut Driver<TestBackend>,
-    client: &kube::Client,
+    clusters: &[Cluster],
     opts: &Options,
     api_probe: &SimProbe,
     report: &mut Report,
@@ -302,13 +194,17 @@ async fn steady_cpu(
     driver.run_for(wall).await;
     report.idle_cpu_pct = process::cpu_percent(cpu, cockpit_cpu(), start.elapsed());
 
-    set_churn(client, CHURN).await?;
+    for cluster in clusters {
+        set_churn(&cluster.client, CHURN).await?;
+    }
     driver.run_for(Duration::from_secs(1)).await;
     let (cpu, start) = (cockpit_cpu(), std::time::Instant::now());
     driver.run_for(wall).await;
     report.churn_cpu_pct = process::cpu_percent(cpu, cockpit_cpu(), start.elapsed());
-    report.churn_pod_events_per_s = f64::from(CHURN);
-    set_churn(client, 0).await?;
+    report.churn_pod_events_per_s = f64::from(CHURN) * clusters.len() as f64;
+    for cluster in clusters {
+        set_churn(&cluster.client, 0).await?;
+    }
     eprintln!(
         "CPU: idle {:.2}%, churning {:.2}% of a core",
         report.idle_cpu_pct, report.churn_cpu_pct
@@ -318,7 +214,13 @@ async fn steady_cpu(
 
 /// istiod log lines pushed into the loop as fast as it takes them, while a key is pressed
 /// every 10 ms: lines per second absorbed, how long keys waited, memory with the ring full.
-async fn log_ingest(driver: &mut Driver<TestBackend>, opts: &Options, report: &mut Report) {
+/// The lines are the cluster on screen's (`probed`).
+async fn log_ingest(
+    driver: &mut Driver<TestBackend>,
+    probed: usize,
+    opts: &Options,
+    report: &mut Report,
+) {
     let wall = Duration::from_secs(opts.seconds);
     let lines = driver.injector();
     let sent = Arc::new(AtomicU64::new(0));
@@ -345,7 +247,7 @@ async fn log_ingest(driver: &mut Driver<TestBackend>, opts: &Options, report: &m
                     revision: "1-25-0".into(),
                     line,
                 });
-                if lines.send(event).await.is_err() {
+                if lines.send((probed, event)).await.is_err() {
                     return;
                 }
                 sent.fetch_add(1, Ordering::Relaxed);

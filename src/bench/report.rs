@@ -4,8 +4,17 @@ use serde::Serialize;
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Report {
+    /// Clusters the cockpit watched: 1, or a fleet's.
+    pub clusters: u32,
+    /// Application namespaces asked for in each cluster.
     pub namespaces: u32,
+    /// Pods the cockpit listed, over every cluster.
     pub pods: usize,
+    /// Pods the cockpit listed in each cluster, the first cluster's first.
+    pub pods_per_cluster: Vec<usize>,
+    /// The cluster whose changes the latency figures time, on screen meanwhile; its istiod
+    /// logs are the ingested ones.
+    pub probed_cluster: String,
     pub cpus: usize,
     pub seconds_per_phase: u64,
     pub sim_ready_ms: f64,
@@ -135,9 +144,17 @@ impl Report {
                 "",
             ),
         ];
+        let mesh = if self.clusters > 1 {
+            format!(
+                "{} pods in {} clusters x {} namespaces (changes timed on {}, kubectl on the first)",
+                self.pods, self.clusters, self.namespaces, self.probed_cluster
+            )
+        } else {
+            format!("{} pods in {} namespaces", self.pods, self.namespaces)
+        };
         let mut out = format!(
-            "istio-cockpit bench: {} pods in {} namespaces, {} CPUs, {} s per steady phase\n\n",
-            self.pods, self.namespaces, self.cpus, self.seconds_per_phase
+            "istio-cockpit bench: {mesh}, {} CPUs, {} s per steady phase\n\n",
+            self.cpus, self.seconds_per_phase
         );
         out.push_str(&format!(
             "{:<44} {:>26}   {}\n",
@@ -158,6 +175,7 @@ mod tests {
     fn json_names_every_figure_with_its_unit() {
         let json: serde_json::Value = serde_json::from_str(&Report::default().json()).unwrap();
         for key in [
+            "clusters",
             "first_frame_ms",
             "event_to_screen_p99_ms",
             "frame_p99_ms",
@@ -170,5 +188,28 @@ mod tests {
         ] {
             assert!(json.get(key).is_some(), "{key} missing");
         }
+    }
+
+    #[test]
+    fn the_table_says_how_many_clusters_and_pods() {
+        let one = Report {
+            clusters: 1,
+            namespaces: 2000,
+            pods: 51_004,
+            ..Report::default()
+        };
+        assert!(one.table().contains("51004 pods in 2000 namespaces,"));
+        let fleet = Report {
+            clusters: 5,
+            namespaces: 400,
+            pods: 50_020,
+            probed_cluster: "remote-4".into(),
+            ..Report::default()
+        };
+        assert!(
+            fleet
+                .table()
+                .contains("50020 pods in 5 clusters x 400 namespaces (changes timed on remote-4")
+        );
     }
 }

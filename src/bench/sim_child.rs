@@ -1,5 +1,5 @@
 //! The simulated mesh in its own process, so that the cockpit's CPU and memory are measured
-//! alone: this same binary's `sim` command, stopped when dropped.
+//! alone: this same binary's `sim` command (a fleet with `--clusters N`), stopped when dropped.
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -11,12 +11,15 @@ use super::BenchError;
 pub struct SimChild {
     child: Child,
     pub kubeconfig: PathBuf,
+    /// The admin context of each cluster, the first cluster's first.
+    pub contexts: Vec<String>,
     /// From the start of the process until it said it was ready.
     pub ready_after: Duration,
 }
 
 impl SimChild {
     pub fn start(
+        clusters: u32,
         namespaces: u32,
         pods_per_namespace: u32,
         dir: &std::path::Path,
@@ -27,6 +30,7 @@ impl SimChild {
         let mut child = Command::new(exe)
             .args(["sim", "--namespaces", &namespaces.to_string()])
             .args(["--pods-per-namespace", &pods_per_namespace.to_string()])
+            .args(["--clusters", &clusters.to_string()])
             .args(["--ready-after", "1"])
             .arg("--kubeconfig-out")
             .arg(&kubeconfig)
@@ -45,9 +49,22 @@ impl SimChild {
         Ok(SimChild {
             child,
             kubeconfig,
+            contexts: admin_contexts(&first),
             ready_after: started.elapsed(),
         })
     }
+}
+
+/// A fleet's ready line names its clusters, each with an admin context of its name; a lone
+/// cluster's admin context is `sim-admin`.
+fn admin_contexts(ready_line: &str) -> Vec<String> {
+    ready_line
+        .split_whitespace()
+        .find_map(|field| field.strip_prefix("clusters="))
+        .map_or_else(
+            || vec!["sim-admin".to_string()],
+            |names| names.split(',').map(str::to_string).collect(),
+        )
 }
 
 #[allow(
@@ -69,5 +86,22 @@ impl Drop for SimChild {
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::admin_contexts;
+
+    #[test]
+    fn the_ready_line_names_the_contexts() {
+        assert_eq!(
+            admin_contexts("ready api=https://127.0.0.1:1 kubeconfig=k metrics=http://m\n"),
+            ["sim-admin"]
+        );
+        assert_eq!(
+            admin_contexts("ready api=a kubeconfig=k metrics=m clusters=primary,remote-1\n"),
+            ["primary", "remote-1"]
+        );
     }
 }
