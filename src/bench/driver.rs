@@ -32,6 +32,8 @@ pub struct Driver<B: Backend> {
     frames: Vec<Duration>,
     /// How long each key waited to be handled, since the last `take_key_waits`.
     key_waits: Vec<Duration>,
+    /// The clusters' events handled, since the last `take_cluster_events`.
+    cluster_events: u64,
     events: mpsc::Receiver<(usize, Event)>,
     injector: mpsc::Sender<(usize, Event)>,
     keys: mpsc::Receiver<(Instant, KeyEvent)>,
@@ -65,6 +67,7 @@ impl<B: Backend> Driver<B> {
             sources,
             frames: Vec::new(),
             key_waits: Vec::new(),
+            cluster_events: 0,
             events: events.1,
             injector: events.0,
             keys,
@@ -94,6 +97,10 @@ impl<B: Backend> Driver<B> {
         std::mem::take(&mut self.key_waits)
     }
 
+    pub fn take_cluster_events(&mut self) -> u64 {
+        std::mem::take(&mut self.cluster_events)
+    }
+
     /// Moves the loop to another backend, with the fleet as it is.
     pub fn with_terminal<C: Backend>(self, terminal: Terminal<C>) -> Driver<C> {
         Driver {
@@ -102,6 +109,7 @@ impl<B: Backend> Driver<B> {
             sources: self.sources,
             frames: Vec::new(),
             key_waits: Vec::new(),
+            cluster_events: 0,
             events: self.events,
             injector: self.injector,
             keys: self.keys,
@@ -173,9 +181,12 @@ impl<B: Backend> Driver<B> {
                 }
                 Some((i, event)) = self.events.recv() => {
                     self.apply(FleetEvent::Cluster(i, event));
+                    self.cluster_events += 1;
                     let (fleet, events, dirty) = (&mut self.fleet, &mut self.events, &mut self.dirty);
+                    let handled = &mut self.cluster_events;
                     crate::cockpit::drain_batch(events, |(i, event)| {
                         *dirty |= fleet.update(FleetEvent::Cluster(i, event), layout::table_rows).redraw();
+                        *handled += 1;
                     });
                 }
                 _ = tokio::time::sleep_until(frame_due), if dirty => {}

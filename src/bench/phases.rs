@@ -191,8 +191,14 @@ async fn steady_cpu(
     // Let the first metrics rounds and discovery settle.
     driver.run_for(Duration::from_secs(2)).await;
     let (cpu, start) = (cockpit_cpu(), std::time::Instant::now());
+    driver.take_frames();
+    driver.take_cluster_events();
     driver.run_for(wall).await;
-    report.idle_cpu_pct = process::cpu_percent(cpu, cockpit_cpu(), start.elapsed());
+    let took = start.elapsed();
+    report.idle_cpu_pct = process::cpu_percent(cpu, cockpit_cpu(), took);
+    // What the idle CPU was spent on: frames drawn, and the clusters' events handled.
+    report.idle_frames_per_s = driver.take_frames().len() as f64 / took.as_secs_f64();
+    report.idle_events_per_s = driver.take_cluster_events() as f64 / took.as_secs_f64();
 
     for cluster in clusters {
         set_churn(&cluster.client, CHURN).await?;
@@ -206,8 +212,11 @@ async fn steady_cpu(
         set_churn(&cluster.client, 0).await?;
     }
     eprintln!(
-        "CPU: idle {:.2}%, churning {:.2}% of a core",
-        report.idle_cpu_pct, report.churn_cpu_pct
+        "CPU: idle {:.2}% ({:.1} frames/s, {:.1} events/s), churning {:.2}% of a core",
+        report.idle_cpu_pct,
+        report.idle_frames_per_s,
+        report.idle_events_per_s,
+        report.churn_cpu_pct
     );
     Ok(())
 }

@@ -27,6 +27,9 @@ pub struct Report {
     pub frame_p50_ms: Option<f64>,
     pub frame_p99_ms: Option<f64>,
     pub idle_cpu_pct: f64,
+    /// Frames drawn and the clusters' events handled per second while idle.
+    pub idle_frames_per_s: f64,
+    pub idle_events_per_s: f64,
     pub churn_cpu_pct: f64,
     pub churn_pod_events_per_s: f64,
     pub log_lines_per_s: f64,
@@ -97,6 +100,14 @@ impl Report {
                 "CPU idle".into(),
                 format!("{:.2}% of a core", self.idle_cpu_pct),
                 "< 1%",
+            ),
+            (
+                "  frames / cluster events meanwhile".into(),
+                format!(
+                    "{:.1}/s / {:.1}/s",
+                    self.idle_frames_per_s, self.idle_events_per_s
+                ),
+                "",
             ),
             (
                 format!("CPU with {:.0} pod events/s", self.churn_pod_events_per_s),
