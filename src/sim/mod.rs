@@ -26,6 +26,7 @@ pub mod scenario;
 pub mod serve;
 pub mod store;
 pub mod tls;
+pub mod topology;
 pub mod validation;
 pub mod workloads;
 
