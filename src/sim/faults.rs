@@ -25,6 +25,10 @@ pub struct FaultSet {
     pub churn_pods_per_second: f64,
     /// Revisions whose sidecars serve a stats page that never ends (`stats.endless.<rev>`).
     pub stats_endless: BTreeSet<String>,
+    /// This cluster's root CA differs from the rest of the fleet's (`ca.mismatch`).
+    pub ca_mismatch: bool,
+    /// This cluster's east-west gateway has no ready pods (`eastwest.down`).
+    pub eastwest_down: bool,
 }
 
 impl FaultSet {
@@ -61,6 +65,20 @@ impl FaultSet {
                     Some(n) => set.churn_pods_per_second = n,
                     None => bad("expected pod updates per second, 0 to 10000"),
                 },
+                Some((scope @ ("ca" | "eastwest"), flag @ ("mismatch" | "down")))
+                    if (scope == "ca") == (flag == "mismatch") =>
+                {
+                    let target = if scope == "ca" {
+                        &mut set.ca_mismatch
+                    } else {
+                        &mut set.eastwest_down
+                    };
+                    match text {
+                        "true" => *target = true,
+                        "false" => *target = false,
+                        _ => bad("expected true or false"),
+                    }
+                }
                 Some(("stats", rest)) => match rest.split_once('.') {
                     Some(("endless", rev)) if !rev.is_empty() => match text {
                         "true" => {
@@ -96,7 +114,7 @@ impl FaultSet {
                     target.insert(rev.to_string(), v);
                 }
                 _ => bad(
-                    "unknown key (known: latency.<rev>, errors.<rev>, nacks.<rev>, mtls.<rev>, stats.endless.<rev>, api.error-rate, api.latency-ms, watch.drop-seconds, churn.pods-per-second)",
+                    "unknown key (known: latency.<rev>, errors.<rev>, nacks.<rev>, mtls.<rev>, stats.endless.<rev>, ca.mismatch, eastwest.down, api.error-rate, api.latency-ms, watch.drop-seconds, churn.pods-per-second)",
                 ),
             }
         }
@@ -162,5 +180,20 @@ mod tests {
         assert_eq!(set.stats_endless.iter().collect::<Vec<_>>(), ["1-25-0"]);
         assert_eq!(problems.len(), 4, "{problems:?}");
         assert!(problems.iter().any(|p| p.contains("frobnicate")));
+    }
+
+    #[test]
+    fn fleet_keys_are_flags() {
+        let (set, problems) = FaultSet::from_data(&json!({
+            "ca.mismatch": "true",
+            "eastwest.down": "false",
+            "eastwest.mismatch": "true",
+        }));
+        assert!(set.ca_mismatch && !set.eastwest_down);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        let (set, problems) =
+            FaultSet::from_data(&json!({"eastwest.down": "true", "ca.mismatch": "maybe"}));
+        assert!(set.eastwest_down && !set.ca_mismatch);
+        assert_eq!(problems.len(), 1, "{problems:?}");
     }
 }
