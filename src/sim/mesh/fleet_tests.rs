@@ -2,6 +2,7 @@
 //! per cluster (pod names are unique across a fleet) and whose remotes have no istiod.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
@@ -439,5 +440,42 @@ fn a_fleet_of_one_reports_the_default_cluster_and_no_cross_traffic() {
             .iter()
             .all(|s| s.labels["source_cluster"] == "Kubernetes"
                 && s.labels["destination_cluster"] == "Kubernetes")
+    );
+}
+
+#[tokio::test]
+async fn spawned_meshes_follow_their_own_stores() {
+    let (clusters, meshes) = fleet(2, Topology::PrimaryRemote);
+    for mesh in &meshes {
+        mesh.clone().spawn();
+    }
+    let mut pod = json!({"metadata": {"name": "remote-1-api-1", "labels": {"app": "api"}},
+                         "spec": {"containers": [{"name": "api", "image": "api:1"}]}});
+    injection::inject(&mut pod, "1-24-0", "1.24.0");
+    pod["status"] = json!({"phase": "Running", "podIP": "10.245.0.10"});
+    clusters[1].store.create("pods", "payments", pod).unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        // The next tick resets the connection-line budget of the primary's istiods.
+        let logged = istiod_lines(&clusters[0])
+            .iter()
+            .any(|l| l.contains("~remote-1-api-1.payments~"));
+        if logged
+            && meshes[1]
+                .pod_metrics("payments", "remote-1-api-1", 15020)
+                .is_some()
+        {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the remote pod never connected"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        meshes[0]
+            .pod_metrics("payments", "remote-1-api-1", 15020)
+            .is_none()
     );
 }

@@ -74,12 +74,19 @@ impl State {
         let wave = 1.0 + 0.15 * (tick as f64 * std::f64::consts::TAU / 300.0).sin();
         let mut budget = MTLS_LINES_PER_TICK;
         let mut failed: Vec<u32> = Vec::new();
+        // Outside a fleet no pod has cross-cluster traffic: not even looked for.
+        let fleet = self.clusters.len() > 1;
+        let lone = (!fleet).then(|| self.clusters.first().map(|c| &c.rev_faults[..]));
         for (slot, sc) in self.sidecars.iter_mut().enumerate() {
             let Some(sc) = sc.as_mut().filter(|s| s.running) else {
                 continue;
             };
             let jitter = 0.75 + 0.5 * random::unit(random::pair(sc.id, tick));
-            let f = &self.clusters[usize::from(sc.cluster)].rev_faults[usize::from(sc.revision)];
+            let rev_faults = match lone.flatten() {
+                Some(table) => table,
+                None => &self.clusters[usize::from(sc.cluster)].rev_faults,
+            };
+            let f = &rev_faults[usize::from(sc.revision)];
             if f.mtls > 0.0 {
                 let before = sc.traffic.mtls_failures(f);
                 sc.traffic.advance(wave * jitter);
@@ -90,7 +97,7 @@ impl State {
             } else {
                 sc.traffic.advance(wave * jitter);
             }
-            if let Some(cross) = sc.cross.as_mut() {
+            if fleet && let Some(cross) = sc.cross.as_mut() {
                 let before = cross.mtls_failures();
                 cross.advance(f64::from(sc.traffic.rate) * wave * jitter);
                 if budget > 0 && cross.mtls_failures() > before {
