@@ -244,6 +244,7 @@ mod tests {
             source: "test".into(),
             control_plane: BTreeMap::new(),
             data_plane: BTreeMap::new(),
+            cross_cluster: None,
             errors: Vec::new(),
         };
         r.data_plane

@@ -1,6 +1,7 @@
 //! The pure core of the metrics panes and rollback triggers: no I/O, no clocks.
 //!
 //! - `control_plane`: istiod's pushes, rejects, convergence and proxies per revision
+//! - `cross_cluster`: requests to other clusters of the fleet, per route, from either source
 //! - `data_plane`: inbound traffic per namespace and revision from a sample of sidecars'
 //!   pages, for the direct-scrape mode
 //! - `exposition`: the Prometheus text format that istiod (`:15014/metrics`) and sidecars
@@ -20,6 +21,7 @@
 use std::collections::BTreeMap;
 
 pub mod control_plane;
+pub mod cross_cluster;
 pub mod data_plane;
 pub mod exposition;
 mod histogram_series;

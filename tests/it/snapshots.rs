@@ -201,6 +201,7 @@ fn metrics_pane_when_the_source_stops_answering() {
         source: "Prometheus at http://127.0.0.1:9090".into(),
         control_plane: Default::default(),
         data_plane: Default::default(),
+        cross_cluster: None,
         errors: vec!["Prometheus at http://127.0.0.1:9090: connection refused".into()],
     };
     update(&mut s, Event::Metrics(down), layout::table_rows);

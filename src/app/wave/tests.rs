@@ -90,6 +90,7 @@ fn cluster(concurrency: usize) -> TestLoop {
         source: "test".into(),
         control_plane: Default::default(),
         data_plane: Default::default(),
+        cross_cluster: None,
         errors: Vec::new(),
     });
     TestLoop::new(s)

@@ -61,6 +61,7 @@ fn measured(c: &mut Cluster, plan: &Plan) {
         source: "test".into(),
         control_plane: Default::default(),
         data_plane: Default::default(),
+        cross_cluster: None,
         errors: Vec::new(),
     };
     before
