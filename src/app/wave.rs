@@ -211,6 +211,8 @@ pub fn verdict(state: &State, namespace: &str, to: &str) -> Verdict {
         .filter(|f| match &f.scope {
             Scope::Namespace(ns) => ns == namespace,
             Scope::ControlPlane(rev) => rev == to,
+            // Traffic to other clusters may fail because of any namespace moved.
+            Scope::CrossCluster(_) => true,
         })
         .collect();
     if let Some(f) = relevant.iter().find(|f| f.is_breached()) {

@@ -40,6 +40,8 @@
 //! mtls_errors = 0
 //! convergence_p99 = "5s"
 //! convergence_p99_for = "1m"
+//! cross_cluster_error_ratio = "1%"
+//! cross_cluster_error_ratio_for = "1m"
 //! auto_rollback = false
 //! ```
 

@@ -56,6 +56,8 @@ pub(super) struct RollbackToml {
     pub mtls_errors: Option<Count>,
     pub convergence_p99: Option<PositiveDuration>,
     pub convergence_p99_for: Option<PlanDuration>,
+    pub cross_cluster_error_ratio: Option<ErrorRatio>,
+    pub cross_cluster_error_ratio_for: Option<PlanDuration>,
     pub auto_rollback: Option<Switch>,
 }
 
@@ -98,6 +100,12 @@ impl RollbackToml {
             convergence_p99_for: self
                 .convergence_p99_for
                 .map_or(d.convergence_p99_for, |t| t.0),
+            cross_cluster_error_ratio: self
+                .cross_cluster_error_ratio
+                .map_or(d.cross_cluster_error_ratio, |s| s.0),
+            cross_cluster_error_ratio_for: self
+                .cross_cluster_error_ratio_for
+                .map_or(d.cross_cluster_error_ratio_for, |t| t.0),
             auto_rollback: self.auto_rollback.map_or(d.auto_rollback, |b| b.0),
         }
     }
@@ -115,6 +123,8 @@ impl RollbackToml {
                 t.convergence_p99_seconds,
             ))),
             convergence_p99_for: Some(PlanDuration(t.convergence_p99_for)),
+            cross_cluster_error_ratio: Some(ErrorRatio(t.cross_cluster_error_ratio)),
+            cross_cluster_error_ratio_for: Some(PlanDuration(t.cross_cluster_error_ratio_for)),
             auto_rollback: Some(Switch(t.auto_rollback)),
         }
     }
