@@ -207,3 +207,58 @@ fn metrics_pane_when_the_source_stops_answering() {
     update(&mut s, Event::Metrics(down), layout::table_rows);
     insta::assert_snapshot!(render_text(&s, &theme("default")));
 }
+
+#[test]
+fn metrics_pane_with_failing_cross_cluster_traffic() {
+    use istio_cockpit::metrics::cross_cluster::{CrossCluster, CrossTraffic, Route};
+    let mut s = breached(200, 60);
+    key(&mut s, KeyCode::Char('P'));
+    let latest = s.metrics.readings.back().cloned().expect("a reading");
+    let route = |source: &str, destination: &str, rps: f64, ratio: f64| {
+        let route = Route {
+            source: source.into(),
+            destination: destination.into(),
+        };
+        let traffic = CrossTraffic {
+            requests_per_s: rps,
+            error_ratio: Some(ratio),
+        };
+        (route, traffic)
+    };
+    let cross = CrossCluster {
+        requests_per_s: 8.0,
+        error_ratio: Some(3.0 / 8.0),
+        routes: [
+            route("remote-1", "remote-2", 5.0, 0.0),
+            route("remote-1", "primary", 3.0, 1.0),
+        ]
+        .into(),
+    };
+    // A minute and more of 503s from remote-1 to primary, after the fixture's last reading.
+    let later = |seconds| fixture::now() + chrono::Duration::seconds(seconds);
+    for seconds in (5..=70).step_by(5) {
+        let mut r = latest.clone();
+        r.at = later(seconds);
+        r.cross_cluster = Some(cross.clone());
+        update(&mut s, Event::Metrics(r), layout::table_rows);
+    }
+    update(&mut s, Event::Tick(later(70)), layout::table_rows);
+    let text = render_text(&s, &theme("default"));
+    assert!(
+        text.contains(
+            "cross-cluster  8.0 req/s · 5xx 38% · remote-1 -> primary 3.0/s 100% 5xx · \
+             remote-1 -> remote-2 5.0/s 0% 5xx"
+        ),
+        "{text}"
+    );
+    let breaches: Vec<String> = istio_cockpit::app::rollback::breaches(&s)
+        .map(ToString::to_string)
+        .collect();
+    assert!(
+        breaches
+            .iter()
+            .any(|b| b.starts_with("remote-1 -> primary: cross-cluster traffic 100% 5xx for 1m")),
+        "{breaches:?}"
+    );
+    insta::assert_snapshot!(text);
+}
