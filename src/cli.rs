@@ -9,6 +9,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 mod error;
+mod fleet;
 
 /// Where keys are listed and rebound; shown under the cockpit's and the demo's --help.
 const KEYS_HELP: &str = "Keys: `?` in the cockpit lists every key. To rebind them, write \
@@ -18,7 +19,7 @@ const KEYS_HELP: &str = "Keys: `?` in the cockpit lists every key. To rebind the
     nothing runs.";
 
 use crate::app::keymap::{self, Keymap, KeymapError};
-use crate::cluster::connect::{self, Target};
+use crate::cluster::connect::Target;
 use crate::cluster::prometheus_source::{PrometheusAuth, PrometheusTarget};
 use crate::cockpit::{self, terminal};
 use crate::sim::{self, SimOptions, scenario};
@@ -86,9 +87,13 @@ pub struct ClusterArgs {
     /// The kubeconfig to use (default: $KUBECONFIG, then ~/.kube/config).
     #[arg(long, value_name = "PATH")]
     pub kubeconfig: Option<PathBuf>,
-    /// The kubeconfig context (default: the current one).
-    #[arg(long, value_name = "NAME")]
-    pub context: Option<String>,
+    /// The kubeconfig context (default: the current one). Repeat it, or separate names with
+    /// commas, to watch a fleet: one row per cluster on top, the first primary upgraded first.
+    #[arg(long, value_name = "NAME", value_delimiter = ',')]
+    pub context: Vec<String>,
+    /// Watch every cluster of the kubeconfig (its first context of each), as a fleet.
+    #[arg(long, conflicts_with = "context")]
+    pub all_contexts: bool,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -370,15 +375,20 @@ fn init_logging() {
 
 async fn run_cockpit(cluster: ClusterArgs, view: ViewArgs) -> Result<cockpit::Exit, CliError> {
     let theme = theme(&view)?;
-    let options = cockpit_options(&view, theme)?;
+    let mut options = cockpit_options(&view, theme)?;
     init_logging();
     let target = Target {
         kubeconfig: cluster.kubeconfig,
-        context: cluster.context,
+        context: None,
     };
-    let conn = connect::connect(&target).await?;
-    log::info!("connected to {} ({})", conn.server, conn.context);
-    Ok(cockpit::run(conn, options).await?)
+    let chosen = fleet::choose(
+        &cluster.context,
+        cluster.all_contexts,
+        &target,
+        options.plan.as_ref(),
+    )?;
+    let clusters = fleet::connect_all(&target, chosen, options.prometheus.take()).await?;
+    Ok(cockpit::run(clusters, options).await?)
 }
 
 async fn run_demo(args: DemoArgs) -> Result<cockpit::Exit, CliError> {
@@ -398,11 +408,20 @@ async fn run_demo(args: DemoArgs) -> Result<cockpit::Exit, CliError> {
     log::info!("simulated mesh: {}", sim.ready_line());
     let target = Target {
         kubeconfig: Some(sim.kubeconfig.clone()),
-        context: Some("sim-admin".into()),
+        context: None,
     };
-    let result = match connect::connect(&target).await {
-        Ok(conn) => cockpit::run(conn, options).await.map_err(CliError::from),
-        Err(e) => Err(e.into()),
+    let chosen = vec![crate::plan::file::FleetCluster {
+        context: "sim-admin".into(),
+        role: None,
+        name: None,
+        prometheus: None,
+    }];
+    let mut options = options;
+    let result = match fleet::connect_all(&target, chosen, options.prometheus.take()).await {
+        Ok(clusters) => cockpit::run(clusters, options)
+            .await
+            .map_err(CliError::from),
+        Err(e) => Err(e),
     };
     sim.stop().await;
     let _ = std::fs::remove_dir_all(&dir);

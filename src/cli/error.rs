@@ -33,6 +33,8 @@ pub enum CliError {
     #[error(transparent)]
     Connect(#[from] ConnectError),
     #[error(transparent)]
+    Fleet(#[from] super::fleet::FleetChoiceError),
+    #[error(transparent)]
     Cockpit(#[from] CockpitError),
     #[error(transparent)]
     Bench(#[from] BenchError),

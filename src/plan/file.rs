@@ -47,6 +47,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
+pub use super::model::FleetCluster;
 use super::model::{
     DEFAULT_KEEP_OLD, DEFAULT_TAG_SOAK, Pacing, PacingOverride, Plan, Thresholds, Wave,
 };
@@ -79,6 +80,8 @@ pub struct PlanFile {
     pub tag_soak: Option<Duration>,
     pub keep_old: Option<Duration>,
     pub prometheus_service: Option<String>,
+    /// `[[clusters]]`: the fleet the plan upgrades, primary first; empty for one cluster.
+    pub clusters: Vec<FleetCluster>,
     pub thresholds: Thresholds,
     /// The pacing keys the file sets at its top level.
     pub pacing: PacingOverride,

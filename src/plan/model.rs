@@ -99,6 +99,18 @@ impl Default for Thresholds {
     }
 }
 
+/// One `[[clusters]]` entry of a plan: a cluster of the fleet, by its kubeconfig context.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FleetCluster {
+    pub context: String,
+    /// None: told from the cluster (istiod of its own: primary).
+    pub role: Option<crate::mesh::fleet::Role>,
+    /// Its name on screen; the context when not given.
+    pub name: Option<String>,
+    /// Its Prometheus (http or https URL), else found in the cluster or scraped directly.
+    pub prometheus: Option<reqwest::Url>,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Plan {
     /// The revision being left.

@@ -19,8 +19,12 @@ pub fn pane_block<'a>(state: &State, theme: &Theme, pane: Pane, extra: Vec<Span<
     } else {
         theme.border
     };
+    let named = match &state.fleet {
+        Some(fleet) => format!(" {} · {} ", pane.title(), fleet.cluster),
+        None => format!(" {} ", pane.title()),
+    };
     let mut title = vec![Span::styled(
-        format!(" {} ", pane.title()),
+        named,
         if focused {
             theme.border_focused
         } else {

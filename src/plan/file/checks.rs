@@ -39,6 +39,7 @@ pub(super) fn plan_file(plan: PlanToml, doc: &Doc<'_>) -> Result<PlanFile, PlanE
         tag_soak: plan.tag_soak.map(|d| d.0),
         keep_old: plan.keep_old.map(|d| d.0),
         prometheus_service: plan.prometheus_service.map(|s| s.0),
+        clusters: Vec::new(),
         thresholds: plan.rollback.map(|r| r.0.thresholds()).unwrap_or_default(),
         pacing: pacing(
             plan.wave_concurrency,

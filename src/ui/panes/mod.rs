@@ -4,6 +4,7 @@ pub mod banner;
 pub mod cockpit_log;
 pub mod control_planes;
 pub mod dialog;
+pub mod fleet;
 pub mod help;
 pub mod journal;
 pub mod logs;
