@@ -33,6 +33,8 @@ mod screenshots;
 mod service_proxy;
 mod sidecar_sampling;
 mod sim_cli;
+mod sim_fleet;
+mod sim_fleet_faults;
 mod sim_robustness;
 mod snapshots;
 mod themes;
