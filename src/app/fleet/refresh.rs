@@ -5,11 +5,10 @@ use std::collections::BTreeMap;
 use super::Fleet;
 use crate::app::actions::Action;
 use crate::app::drive::Command;
-use crate::app::plan_flow::current_phase;
+use crate::app::plan_flow::wave_done;
 use crate::app::state::Mode;
 use crate::mesh::fleet::{self, Role};
 use crate::mesh::records::UpgradeRecord;
-use crate::plan::model::Phase;
 
 pub(super) fn facts(fleet: &mut Fleet) {
     let (facts, served) = {
@@ -23,8 +22,7 @@ pub(super) fn facts(fleet: &mut Fleet) {
                     role: m.role,
                     cluster: &m.state.cluster,
                     upgrade: plan.map(|p| (p.from.as_str(), p.to.as_str())),
-                    first_wave_done: plan
-                        .is_some_and(|p| current_phase(&m.state, p) > Phase::Wave(0)),
+                    first_wave_done: plan.is_some_and(|p| wave_done(&m.state, p, 0)),
                 }
             })
             .collect();
