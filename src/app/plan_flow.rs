@@ -215,7 +215,7 @@ pub fn preview_advance(state: &mut State) {
 /// few at a time, each on the new revision, baked and healthy before the next starts. The
 /// confirmed dialog carries every migration it shows; nothing is queued before `y`.
 pub fn preview_wave(state: &mut State) {
-    if refuse(state) {
+    if refuse(state) || super::drive::refuse_in_fleet(state, super::drive::Guarded::Wave) {
         return;
     }
     if super::wave::ask_again(state) {

@@ -26,6 +26,8 @@ pub enum CliError {
     Prometheus(#[from] PrometheusFlagError),
     #[error("--ready-after must be between 0 and 600 seconds, got {0}")]
     ReadyAfter(f64),
+    #[error("--topology needs a fleet: add --clusters 2 or more")]
+    TopologyWithOneCluster,
     #[error("cannot create {}: {error}", .dir.display())]
     CreateDir { dir: PathBuf, error: io::Error },
     /// The simulated mesh did not start: the context, then the root cause.
