@@ -245,7 +245,15 @@ fn broken(state: &State, run: &WaveRun) -> Option<String> {
                 .into_iter()
                 .filter(|g| {
                     matches!(g.status, GateStatus::Fail(_))
-                        && matches!(g.kind, GateKind::NoNacks | GateKind::NoSkew)
+                        && matches!(
+                            g.kind,
+                            GateKind::NoNacks
+                                | GateKind::NoSkew
+                                | GateKind::PrimaryFirst
+                                | GateKind::RootCa
+                                | GateKind::EastWest
+                                | GateKind::FleetSkew
+                        )
                         && !run.baseline.contains(&g.kind)
                 })
                 .map(|g| g.to_string())

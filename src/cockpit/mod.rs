@@ -385,7 +385,7 @@ async fn ui_loop(
             key = keys.next() => match key {
                 Some(Ok(e)) => if let Some(event) = from_terminal(e) {
                     // Gates and refusals read what the clusters know of each other.
-                    fleet.refresh();
+                    effects.absorb(fleet.refresh());
                     effects.absorb(fleet.update(FleetEvent::Screen(event), layout::table_rows));
                 },
                 Some(Err(e)) => {
@@ -395,7 +395,7 @@ async fn ui_loop(
                 None => break,
             },
             _ = tick.tick() => {
-                fleet.refresh();
+                effects.absorb(fleet.refresh());
                 effects.absorb(fleet.update(FleetEvent::Screen(Event::Tick(Utc::now())), layout::table_rows));
                 for (member, sources) in fleet.members.iter().zip(&mut sources) {
                     sources.resample(&member.state);
@@ -425,7 +425,8 @@ async fn ui_loop(
             break;
         }
         if effects.redraw() && Instant::now() >= last_frame + FRAME {
-            fleet.refresh();
+            // Sent after the next pass, with its writes.
+            effects.absorb(fleet.refresh());
             if let Err(e) = term.draw(|f| ui::draw_fleet(f, &fleet, &theme)) {
                 result = Err(CockpitError::Draw(e));
                 break;

@@ -25,6 +25,13 @@ pub struct FaultSet {
     pub churn_pods_per_second: f64,
     /// Revisions whose sidecars serve a stats page that never ends (`stats.endless.<rev>`).
     pub stats_endless: BTreeSet<String>,
+    /// This cluster's `istio-ca-root-cert` holds a root CA other than the fleet's (`ca.mismatch`).
+    pub ca_mismatch: bool,
+    /// This cluster's east-west gateway has no ready pods (`eastwest.down`).
+    pub eastwest_down: bool,
+    /// Setting `api.down-s` takes this cluster's API server down for that many seconds; the
+    /// key is removed (and this is 0 again) once it is back.
+    pub api_down_seconds: u64,
 }
 
 impl FaultSet {
@@ -57,6 +64,28 @@ impl FaultSet {
                     Some(n) => set.watch_drop_seconds = n as u64,
                     None => bad("expected seconds (a number >= 0)"),
                 },
+                Some(("api", "down-s")) => match number.filter(|n| *n <= 3_600.0) {
+                    Some(n) => set.api_down_seconds = n as u64,
+                    None => bad("expected seconds, 0 to 3600"),
+                },
+                Some((flag @ ("ca" | "eastwest"), rest))
+                    if (flag, rest) == ("ca", "mismatch")
+                        || (flag, rest) == ("eastwest", "down") =>
+                {
+                    let on = match text {
+                        "true" => true,
+                        "false" => false,
+                        _ => {
+                            bad("expected true or false");
+                            continue;
+                        }
+                    };
+                    if flag == "ca" {
+                        set.ca_mismatch = on;
+                    } else {
+                        set.eastwest_down = on;
+                    }
+                }
                 Some(("churn", "pods-per-second")) => match number.filter(|n| *n <= 10_000.0) {
                     Some(n) => set.churn_pods_per_second = n,
                     None => bad("expected pod updates per second, 0 to 10000"),
@@ -96,7 +125,7 @@ impl FaultSet {
                     target.insert(rev.to_string(), v);
                 }
                 _ => bad(
-                    "unknown key (known: latency.<rev>, errors.<rev>, nacks.<rev>, mtls.<rev>, stats.endless.<rev>, api.error-rate, api.latency-ms, watch.drop-seconds, churn.pods-per-second)",
+                    "unknown key (known: latency.<rev>, errors.<rev>, nacks.<rev>, mtls.<rev>, stats.endless.<rev>, api.error-rate, api.latency-ms, api.down-s, watch.drop-seconds, churn.pods-per-second, ca.mismatch, eastwest.down)",
                 ),
             }
         }
@@ -162,5 +191,21 @@ mod tests {
         assert_eq!(set.stats_endless.iter().collect::<Vec<_>>(), ["1-25-0"]);
         assert_eq!(problems.len(), 4, "{problems:?}");
         assert!(problems.iter().any(|p| p.contains("frobnicate")));
+    }
+
+    #[test]
+    fn fleet_keys_parse() {
+        let (set, problems) = FaultSet::from_data(&json!({
+            "ca.mismatch": "true",
+            "eastwest.down": "false",
+            "api.down-s": "4",
+        }));
+        assert!(problems.is_empty(), "{problems:?}");
+        assert!(set.ca_mismatch && !set.eastwest_down);
+        assert_eq!(set.api_down_seconds, 4);
+        let (set, problems) =
+            FaultSet::from_data(&json!({"eastwest.down": "yes", "ca.other": "true"}));
+        assert!(!set.eastwest_down);
+        assert_eq!(problems.len(), 2, "{problems:?}");
     }
 }

@@ -262,3 +262,19 @@ fn metrics_pane_with_failing_cross_cluster_traffic() {
     );
     insta::assert_snapshot!(text);
 }
+
+/// A remote's control planes are the primary's istiod pods, and its pane says so.
+#[test]
+fn a_remotes_control_planes_say_which_primary_serves_them() {
+    let mut fleet = fixture::fleet::fleet();
+    fixture::fleet::settle(&mut fleet, true);
+    let remote = &mut fleet[1].1.state;
+    update(remote, Event::Resize(160, 40), layout::table_rows);
+    let text = render_text(remote, &theme("default"));
+    assert!(text.contains("served by primary 1/1"), "{text}");
+    let one = render_text(&screen(160, 40), &theme("default"));
+    assert!(
+        !one.contains("served by"),
+        "one cluster's screen is unchanged"
+    );
+}

@@ -88,6 +88,9 @@ pub struct Fleet {
     pub selected: usize,
     pub width: u16,
     pub height: u16,
+    /// The fleet's phases last sent to the primary's record, until the record has them or
+    /// the write failed.
+    pub fleet_record_sent: Option<std::collections::BTreeMap<String, String>>,
 }
 
 impl Fleet {
@@ -111,6 +114,7 @@ impl Fleet {
             selected: 0,
             width: 80,
             height: 24,
+            fleet_record_sent: None,
         };
         fleet.refresh();
         fleet
@@ -138,6 +142,13 @@ impl Fleet {
         let mut effects = FleetEffects::of(self.members.len());
         match event {
             FleetEvent::Cluster(i, event) => {
+                if let Event::ActionDone {
+                    action: super::actions::Action::RecordFleet { .. },
+                    result: Err(_),
+                } = &event
+                {
+                    self.fleet_record_sent = None;
+                }
                 if let Some(member) = self.members.get_mut(i) {
                     *effects.member(i) = update(&mut member.state, event, viewport);
                 }
@@ -175,10 +186,16 @@ impl Fleet {
         effects
     }
 
-    /// Tells every cluster what it must know of the others; nothing on one cluster.
-    pub fn refresh(&mut self) {
+    /// Tells every cluster what it must know of the others, and records the fleet's phases
+    /// on the primary when they changed; nothing on one cluster.
+    pub fn refresh(&mut self) -> FleetEffects {
+        let mut effects = FleetEffects::of(self.members.len());
         if self.is_fleet() {
             refresh::facts(self);
+            if let Some((i, command)) = refresh::fleet_record(self) {
+                effects.member(i).send(command);
+            }
         }
+        effects
     }
 }

@@ -8,6 +8,7 @@ use crate::fixture::{self, cluster};
 fn member(name: &str) -> Member {
     let mut state = cluster::demo().state;
     state.session.context = name.into();
+    state.drive.plan = crate::plan::derive(&state.cluster);
     Member {
         name: name.into(),
         role: None,
@@ -138,4 +139,80 @@ fn each_cluster_learns_its_role_and_the_primary() {
     assert_eq!(facts(0).role, Role::Remote);
     assert_eq!(facts(0).primary, "west");
     assert_eq!(facts(1).cluster, "west");
+}
+
+fn record(fleet: &mut Fleet, i: usize, phase: &str) {
+    let plan = fleet.members[0]
+        .state
+        .drive
+        .plan
+        .clone()
+        .expect("a derived plan");
+    let record = crate::mesh::records::UpgradeRecord {
+        from: plan.from.clone(),
+        to: plan.to.clone(),
+        phase: phase.into(),
+        ..Default::default()
+    };
+    let event = Event::Records(Watch::Apply(crate::app::event::Record::Upgrade(record)));
+    fleet.update(FleetEvent::Cluster(i, event), |_, _| 10);
+}
+
+#[test]
+fn the_primary_records_every_clusters_phase_once_per_change() {
+    let mut fleet = fleet(&["primary", "remote-1"]);
+    assert!(
+        fleet
+            .refresh()
+            .members
+            .iter()
+            .all(|e| e.commands.is_empty()),
+        "nothing recorded yet"
+    );
+    record(&mut fleet, 0, "wave 1: staging");
+    record(&mut fleet, 1, "wave 1: staging");
+    let effects = fleet.refresh();
+    let [to_primary, to_remote] = &effects.members[..] else {
+        panic!("two clusters")
+    };
+    assert!(
+        to_remote.commands.is_empty(),
+        "the fleet is recorded on the primary only"
+    );
+    let command = &to_primary.commands[0];
+    let fleet_map = &command.record.as_ref().unwrap().fleet;
+    assert_eq!(
+        fleet_map.get("remote-1").map(String::as_str),
+        Some("wave 1: staging")
+    );
+    assert_eq!(
+        fleet_map.get("primary").map(String::as_str),
+        Some("wave 1: staging")
+    );
+    assert!(
+        fleet.refresh().members[0].commands.is_empty(),
+        "sent once while in flight"
+    );
+    // A failed write is tried again.
+    let failed = Event::ActionDone {
+        action: command.action.clone(),
+        result: Err(crate::app::event::WriteError::Failed("boom".into())),
+    };
+    fleet.update(FleetEvent::Cluster(0, failed), |_, _| 10);
+    assert_eq!(fleet.refresh().members[0].commands.len(), 1);
+}
+
+#[test]
+fn a_primary_that_does_not_drive_records_nothing() {
+    let mut fleet = fleet(&["primary", "remote-1"]);
+    fleet.members[0].state.session.mode = crate::app::state::Mode::ReadOnly("--read-only".into());
+    record(&mut fleet, 0, "wave 1: staging");
+    record(&mut fleet, 1, "wave 1: staging");
+    assert!(
+        fleet
+            .refresh()
+            .members
+            .iter()
+            .all(|e| e.commands.is_empty())
+    );
 }

@@ -11,7 +11,10 @@ use crate::toml_file::{Expecting, Table};
 use super::numbers::{
     Concurrency, Count, ErrorRatio, LatencyIncrease, PlanDuration, PositiveDuration, Switch,
 };
-use super::values::{Namespaces, Revision, ServiceRef, Tags, WaveName, Waves};
+use super::values::{
+    ClusterName, ClusterRole, Clusters, ContextName, Namespaces, PrometheusUrl, Revision,
+    ServiceRef, Tags, WaveName, Waves,
+};
 
 /// The whole file. Keys keep the order a user reads them in: unknown-key errors list them so.
 /// The settings `resolve` may refuse keep their span, for its errors' lines.
@@ -24,6 +27,7 @@ pub(super) struct PlanToml {
     pub tag_soak: Option<PlanDuration>,
     pub keep_old: Option<PlanDuration>,
     pub prometheus_service: Option<ServiceRef>,
+    pub clusters: Option<Spanned<Clusters>>,
     pub wave_concurrency: Option<Concurrency>,
     pub namespace_bake: Option<PlanDuration>,
     pub namespace_timeout: Option<PositiveDuration>,
@@ -42,6 +46,17 @@ pub(in crate::plan::file) struct WaveToml {
     pub wave_concurrency: Option<Concurrency>,
     pub namespace_bake: Option<PlanDuration>,
     pub namespace_timeout: Option<PositiveDuration>,
+}
+
+/// One `[[clusters]]` table. `context` is checked after reading, to point at the table
+/// when it is missing.
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub(in crate::plan::file) struct ClusterToml {
+    pub context: Option<Spanned<ContextName>>,
+    pub role: Option<Spanned<ClusterRole>>,
+    pub name: Option<Spanned<ClusterName>>,
+    pub prometheus: Option<PrometheusUrl>,
 }
 
 /// `[rollback]`: what it leaves out keeps its default.
@@ -63,6 +78,10 @@ pub(super) struct RollbackToml {
 
 impl Expecting for WaveToml {
     const EXPECTING: &'static str = "[[waves]] tables, one per wave";
+}
+
+impl Expecting for ClusterToml {
+    const EXPECTING: &'static str = "[[clusters]] tables, one per cluster";
 }
 
 impl Expecting for RollbackToml {
