@@ -18,6 +18,7 @@ mod bounded_answers;
 mod cockpit_headless;
 mod drive_e2e;
 mod e2e_terminal;
+mod fleet_e2e;
 mod fleet_watchers;
 mod keys_file_e2e;
 mod lease_e2e;

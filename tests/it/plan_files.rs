@@ -233,7 +233,10 @@ fn a_fleet_plan_file_loads_its_clusters_in_order() {
         ]
     );
     assert_eq!(
-        file.clusters[0].prometheus.as_ref().map(reqwest::Url::as_str),
+        file.clusters[0]
+            .prometheus
+            .as_ref()
+            .map(reqwest::Url::as_str),
         Some("http://127.0.0.1:9090/")
     );
     let twice = FLEET.replace("\"remote-1\"", "\"primary\"");

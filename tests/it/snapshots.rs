@@ -278,3 +278,46 @@ fn a_remotes_control_planes_say_which_primary_serves_them() {
         "one cluster's screen is unchanged"
     );
 }
+
+/// A primary and two remotes from the fixture, every stream connected, the second remote's
+/// root CA different: the fleet pane on top, the primary's panes below.
+#[test]
+fn fleet_of_three_with_a_root_ca_mismatch() {
+    use istio_cockpit::app::event::{Stream, StreamStatus};
+    use istio_cockpit::app::fleet::{Fleet, FleetEvent, Member};
+    use istio_cockpit::cockpit::headless::render_fleet_text;
+
+    let mut clusters = fixture::fleet::fleet();
+    clusters[2].1.root_ca(Some("99:88:77:66:55:44:33:22"));
+    fixture::fleet::settle(&mut clusters, true);
+    let members = clusters
+        .into_iter()
+        .map(|(name, c)| {
+            let mut state = c.state;
+            for stream in Stream::ALL {
+                update(
+                    &mut state,
+                    Event::Stream(stream, StreamStatus::Connected),
+                    layout::table_rows,
+                );
+            }
+            Member {
+                name: name.into(),
+                role: None,
+                state,
+            }
+        })
+        .collect();
+    let mut fleet = Fleet::new(members);
+    fleet.update(
+        FleetEvent::Screen(Event::Resize(160, 40)),
+        layout::table_rows,
+    );
+    fleet.update(
+        FleetEvent::Screen(Event::Tick(fixture::now())),
+        layout::table_rows,
+    );
+    let screen = render_fleet_text(&fleet, &theme("default"));
+    assert!(screen.contains("BLOCKER:"), "{screen}");
+    insta::assert_snapshot!(screen);
+}

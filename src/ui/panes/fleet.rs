@@ -18,8 +18,19 @@ use crate::ui::panes::status_bar::stale_for;
 use crate::ui::theme::Theme;
 
 const HEADER: [&str; 13] = [
-    "CLUSTER", "ROLE", "API", "MODE", "CONTROL PLANE", "PODS", "PROXIES", "TAGS", "EAST-WEST",
-    "SECRETS", "ROOT CA", "NACKS", "PHASE",
+    "CLUSTER",
+    "ROLE",
+    "API",
+    "MODE",
+    "CONTROL PLANE",
+    "PODS",
+    "PROXIES",
+    "TAGS",
+    "EAST-WEST",
+    "SECRETS",
+    "ROOT CA",
+    "NACKS",
+    "PHASE",
 ];
 
 pub fn draw(frame: &mut Frame<'_>, area: Rect, fleet: &Fleet, theme: &Theme) {
@@ -52,7 +63,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, fleet: &Fleet, theme: &Theme) {
             Constraint::Length(7),
             Constraint::Length(9),
             Constraint::Length(9),
-            Constraint::Fill(3),
+            Constraint::Fill(6),
             Constraint::Fill(3),
             Constraint::Fill(3),
             Constraint::Fill(2),
@@ -118,17 +129,16 @@ fn row<'a>(fleet: &'a Fleet, member: &'a Member, selected: bool, theme: &Theme) 
         Mode::ReadOnly(_) => ("READ-ONLY", theme.read_only),
     };
     let style = |rev: &str| revision_style(theme, &mesh, rev);
-    let control: Vec<Span<'_>> = s
-        .revisions
-        .iter()
-        .map(|r| {
-            let text = match &r.served_by {
-                Some(primary) => format!("{} by {primary} {}/{} ", r.revision, r.istiod_ready, r.istiod_total),
-                None => format!("{} {}/{} ", r.revision, r.istiod_ready, r.istiod_total),
-            };
-            Span::styled(text, style(&r.revision))
-        })
+    // A remote's control plane is its primary's: said once, before the revisions.
+    let via = s.revisions.iter().find_map(|r| r.served_by.as_deref());
+    let mut control: Vec<Span<'_>> = via
+        .map(|primary| Span::styled(format!("via {primary} "), theme.dim))
+        .into_iter()
         .collect();
+    control.extend(s.revisions.iter().map(|r| {
+        let text = format!("{} {}/{} ", r.revision, r.istiod_ready, r.istiod_total);
+        Span::styled(text, style(&r.revision))
+    }));
     let pods: Vec<Span<'_>> = s
         .revisions
         .iter()
