@@ -1,7 +1,6 @@
 //! Command-line interface: the cockpit on a cluster (the default), `demo` (the cockpit on the
 //! built-in simulated mesh) and `sim` (the simulated mesh alone, for kubectl and tests).
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -9,6 +8,8 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 mod error;
+mod fleet;
+mod sim_args;
 
 /// Where keys are listed and rebound; shown under the cockpit's and the demo's --help.
 const KEYS_HELP: &str = "Keys: `?` in the cockpit lists every key. To rebind them, write \
@@ -18,12 +19,13 @@ const KEYS_HELP: &str = "Keys: `?` in the cockpit lists every key. To rebind the
     nothing runs.";
 
 use crate::app::keymap::{self, Keymap, KeymapError};
-use crate::cluster::connect::{self, Target};
+use crate::cluster::connect::Target;
 use crate::cluster::prometheus_source::{PrometheusAuth, PrometheusTarget};
 use crate::cockpit::{self, terminal};
-use crate::sim::{self, SimOptions, scenario};
+use crate::sim;
 use crate::ui::theme::{Palette, Theme};
 pub use error::{CliError, PrometheusFlagError, UrlError};
+pub use sim_args::SimArgs;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -86,9 +88,13 @@ pub struct ClusterArgs {
     /// The kubeconfig to use (default: $KUBECONFIG, then ~/.kube/config).
     #[arg(long, value_name = "PATH")]
     pub kubeconfig: Option<PathBuf>,
-    /// The kubeconfig context (default: the current one).
-    #[arg(long, value_name = "NAME")]
-    pub context: Option<String>,
+    /// The kubeconfig context (default: the current one). Repeat it, or separate names with
+    /// commas, to watch a fleet: one row per cluster on top, the first primary upgraded first.
+    #[arg(long, value_name = "NAME", value_delimiter = ',')]
+    pub context: Vec<String>,
+    /// Watch every cluster of the kubeconfig (its first context of each), as a fleet.
+    #[arg(long, conflicts_with = "context")]
+    pub all_contexts: bool,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -144,17 +150,7 @@ fn check_prometheus_url(text: &str) -> Result<String, UrlError> {
 }
 
 fn prometheus_url(text: &str) -> Result<reqwest::Url, UrlError> {
-    let url = reqwest::Url::parse(text).map_err(UrlError::NotAUrl)?;
-    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        return Err(UrlError::NotHttp);
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(UrlError::Credentials);
-    }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(UrlError::NotBase);
-    }
-    Ok(url)
+    crate::metrics::prometheus_url::parse(text).map_err(UrlError)
 }
 
 impl ViewArgs {
@@ -196,69 +192,6 @@ pub struct DemoArgs {
     pub sim: SimArgs,
     #[command(flatten)]
     pub view: ViewArgs,
-}
-
-#[derive(Args, Debug, Clone)]
-pub struct SimArgs {
-    /// Address to serve the Kubernetes API (and the metrics endpoints) on, over HTTPS.
-    #[arg(long, default_value = "127.0.0.1:0", value_name = "ADDR")]
-    pub listen: SocketAddr,
-    /// Where to write a kubeconfig with contexts `sim-admin` (current) and `sim-viewer`
-    /// (read-only). Default: a file named after the port in the temporary directory.
-    #[arg(long, value_name = "PATH")]
-    pub kubeconfig_out: Option<PathBuf>,
-    /// Write a Prometheus configuration that scrapes the simulated istiod and sidecars.
-    #[arg(long, value_name = "PATH")]
-    pub prometheus_config_out: Option<PathBuf>,
-    /// What the mesh looks like when it starts.
-    #[arg(long, value_enum, default_value = "default", value_name = "NAME")]
-    pub scenario: scenario::Scenario,
-    /// Number of application namespaces (the hand-written ones first, then generated).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
-    pub namespaces: Option<u32>,
-    /// Pods in each application namespace.
-    #[arg(long, value_name = "M", value_parser = clap::value_parser!(u32).range(1..=500))]
-    pub pods_per_namespace: Option<u32>,
-    /// Seed for the simulated traffic and log noise.
-    #[arg(long, default_value_t = 1, value_name = "S")]
-    pub seed: u64,
-    /// Seconds a new pod takes to become ready.
-    #[arg(long, default_value_t = 3.0, value_name = "SECONDS")]
-    pub ready_after: f64,
-    /// Changes kept for watches that reconnect from an older resourceVersion; older ones get
-    /// `410 Expired` and must list again.
-    #[arg(long, default_value_t = sim::store::DEFAULT_HISTORY, value_name = "N")]
-    pub watch_history: usize,
-    /// Append one line per API request (`<verb> <method> <path>`) to this file: what a
-    /// client really asked for.
-    #[arg(long, value_name = "PATH")]
-    pub request_log: Option<PathBuf>,
-}
-
-impl SimArgs {
-    pub fn options(&self) -> Result<SimOptions, CliError> {
-        if !(0.0..=600.0).contains(&self.ready_after) {
-            return Err(CliError::ReadyAfter(self.ready_after));
-        }
-        Ok(SimOptions {
-            listen: self.listen,
-            kubeconfig_out: self.kubeconfig_out.clone(),
-            prometheus_config_out: self.prometheus_config_out.clone(),
-            scenario: scenario::Options {
-                scenario: self.scenario,
-                namespaces: self.namespaces.map(|n| n as usize),
-                pods_per_namespace: self.pods_per_namespace.map(|n| n as usize),
-                seed: self.seed,
-            },
-            timing: sim::Timing {
-                readiness: Duration::from_secs_f64(self.ready_after),
-                ..sim::Timing::default()
-            },
-            watch_history: self.watch_history.max(1),
-            request_log: self.request_log.clone(),
-            ..SimOptions::default()
-        })
-    }
 }
 
 pub fn main() -> ExitCode {
@@ -370,15 +303,20 @@ fn init_logging() {
 
 async fn run_cockpit(cluster: ClusterArgs, view: ViewArgs) -> Result<cockpit::Exit, CliError> {
     let theme = theme(&view)?;
-    let options = cockpit_options(&view, theme)?;
+    let mut options = cockpit_options(&view, theme)?;
     init_logging();
     let target = Target {
         kubeconfig: cluster.kubeconfig,
-        context: cluster.context,
+        context: None,
     };
-    let conn = connect::connect(&target).await?;
-    log::info!("connected to {} ({})", conn.server, conn.context);
-    Ok(cockpit::run(conn, options).await?)
+    let chosen = fleet::choose(
+        &cluster.context,
+        cluster.all_contexts,
+        &target,
+        options.plan.as_ref(),
+    )?;
+    let clusters = fleet::connect_all(&target, chosen, options.prometheus.take()).await?;
+    Ok(cockpit::run(clusters, options).await?)
 }
 
 async fn run_demo(args: DemoArgs) -> Result<cockpit::Exit, CliError> {
@@ -398,11 +336,25 @@ async fn run_demo(args: DemoArgs) -> Result<cockpit::Exit, CliError> {
     log::info!("simulated mesh: {}", sim.ready_line());
     let target = Target {
         kubeconfig: Some(sim.kubeconfig.clone()),
-        context: Some("sim-admin".into()),
+        context: None,
     };
-    let result = match connect::connect(&target).await {
-        Ok(conn) => cockpit::run(conn, options).await.map_err(CliError::from),
-        Err(e) => Err(e.into()),
+    // Every cluster of a simulated fleet, by its admin context, primary first.
+    let chosen = sim
+        .clusters
+        .iter()
+        .map(|c| crate::plan::file::FleetCluster {
+            context: c.admin_context.clone(),
+            role: None,
+            name: None,
+            prometheus: None,
+        })
+        .collect();
+    let mut options = options;
+    let result = match fleet::connect_all(&target, chosen, options.prometheus.take()).await {
+        Ok(clusters) => cockpit::run(clusters, options)
+            .await
+            .map_err(CliError::from),
+        Err(e) => Err(e),
     };
     sim.stop().await;
     let _ = std::fs::remove_dir_all(&dir);
@@ -541,5 +493,14 @@ mod tests {
         }
         let err = view(&["--prometheus-user", "ops"]).unwrap_err();
         assert!(err.contains("--prometheus <URL>"), "{err}");
+    }
+
+    #[test]
+    fn credentials_in_the_url_are_pointed_at_the_login_flags() {
+        let err = view(&["--prometheus", "http://ops:pw@p:9090"]).unwrap_err();
+        assert!(
+            err.contains("keep credentials out of the URL (the process list shows it): use --prometheus-user with $PROMETHEUS_PASSWORD, or $PROMETHEUS_TOKEN"),
+            "{err}"
+        );
     }
 }

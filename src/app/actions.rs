@@ -46,6 +46,10 @@ pub enum Action {
         phase: String,
         note: String,
     },
+    /// The phase of every cluster of a fleet, recorded on the primary (the command's record).
+    RecordFleet {
+        summary: String,
+    },
 }
 
 impl Action {
@@ -59,6 +63,7 @@ impl Action {
             Action::Advance { .. } => JournalAction::Advance,
             Action::TakeOver => JournalAction::TakeOver,
             Action::WaveNote { .. } => JournalAction::Wave,
+            Action::RecordFleet { .. } => JournalAction::Fleet,
         }
     }
 
@@ -73,6 +78,7 @@ impl Action {
             Action::Advance { to, .. } => format!("phase/{to}"),
             Action::TakeOver => "lease/istio-cockpit-driver".into(),
             Action::WaveNote { phase, .. } => format!("phase/{phase}"),
+            Action::RecordFleet { .. } => "record/fleet".into(),
         }
     }
 }

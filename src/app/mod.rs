@@ -5,7 +5,8 @@
 //!   `write_error`: why a write was not done, as the executor reports it; `keymap`: which key
 //!   does what (defaults and the user's keys file); `on_key`: keys, read through the keymap,
 //!   turned into changes
-//! - `state`: the state itself, around the cluster's facts (`crate::mesh::Cluster`)
+//! - `state`: the state itself, around the cluster's facts (`crate::mesh::Cluster`);
+//!   `fleet`: a state per cluster when the cockpit watches several
 //! - `view`: what the filters leave of the panes' rows; `text_match`: the filters' text tests
 //! - `drive`, `plan_flow`, `activity`, `rollback`: driving the upgrade, and rolling it back;
 //!   `actions`: the upgrade's writes as data; `wave`: pacing a wave (`M`)
@@ -16,6 +17,7 @@ pub mod activity;
 pub mod drive;
 pub mod effects;
 pub mod event;
+pub mod fleet;
 pub mod keymap;
 pub mod metrics_sample;
 pub mod on_key;

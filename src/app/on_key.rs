@@ -41,7 +41,7 @@ pub fn on_key(state: &mut State, effects: &mut Effects, key: KeyEvent, viewport:
 }
 
 /// What the screen waits for, in the order keys go to it.
-fn context(state: &State) -> Context {
+pub fn context(state: &State) -> Context {
     match &state.drive.dialog {
         Some(Dialog::ContinueWave { .. } | Dialog::TypeToConfirm { .. }) => Context::Typed,
         Some(_) => Context::Preview,
@@ -119,8 +119,10 @@ fn act(state: &mut State, effects: &mut Effects, action: KeyAction, viewport: Vi
             state.ui.bottom = state.ui.bottom.toggled(BottomPane::Metrics);
             refit(state, viewport);
         }
-        // Keys of previews and of typing mean nothing on the panes.
-        K::QuitAnywhere
+        // Keys of previews and of typing mean nothing on the panes; the fleet layer takes
+        // the cluster key before a cluster's state sees it.
+        K::NextCluster
+        | K::QuitAnywhere
         | K::Apply
         | K::ApplyAndRestart
         | K::Cancel

@@ -11,6 +11,7 @@ use super::activity::Activity;
 use super::drive::Dialog;
 use super::event::{Stream, StreamStatus};
 use super::wave::WaveRun;
+use crate::mesh::fleet::FleetFacts;
 use crate::mesh::namespace_facts::{self, NamespaceFacts};
 use crate::mesh::{Cluster, Mesh};
 use crate::metrics::reading::Reading;
@@ -262,6 +263,8 @@ pub struct State {
     pub session: Session,
     /// What the watchers saw of the cluster.
     pub cluster: Cluster,
+    /// In a fleet of several clusters: this one's place and what it knows of the others.
+    pub fleet: Option<FleetFacts>,
     pub drive: Drive,
     pub metrics: Metrics,
     pub ui: Ui,
@@ -284,6 +287,7 @@ impl State {
                 streams: BTreeMap::new(),
             },
             cluster: Cluster::new(log_capacity),
+            fleet: None,
             drive: Drive::default(),
             metrics: Metrics::default(),
             ui: Ui::default(),

@@ -8,6 +8,7 @@ use crate::app::keymap::KeymapError;
 use crate::bench::BenchError;
 use crate::cluster::connect::ConnectError;
 use crate::cockpit::CockpitError;
+use crate::metrics::prometheus_url::UrlError as PrometheusUrlError;
 use crate::plan::PlanError;
 use crate::ui::theme::ThemeError;
 
@@ -25,6 +26,8 @@ pub enum CliError {
     Prometheus(#[from] PrometheusFlagError),
     #[error("--ready-after must be between 0 and 600 seconds, got {0}")]
     ReadyAfter(f64),
+    #[error("--topology needs a fleet: add --clusters 2 or more")]
+    TopologyWithOneCluster,
     #[error("cannot create {}: {error}", .dir.display())]
     CreateDir { dir: PathBuf, error: io::Error },
     /// The simulated mesh did not start: the context, then the root cause.
@@ -33,26 +36,26 @@ pub enum CliError {
     #[error(transparent)]
     Connect(#[from] ConnectError),
     #[error(transparent)]
+    Fleet(#[from] super::fleet::FleetChoiceError),
+    #[error(transparent)]
     Cockpit(#[from] CockpitError),
     #[error(transparent)]
     Bench(#[from] BenchError),
 }
 
-/// A `--prometheus` URL the cockpit will not use.
+/// A `--prometheus` URL the cockpit will not use; credentials in it are pointed at the flags
+/// and variables that carry them instead.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum UrlError {
-    #[error("{0}; expected a URL like http://prometheus.monitoring:9090")]
-    NotAUrl(url::ParseError),
-    #[error(
-        "expected an http:// or https:// URL with a host, like http://prometheus.monitoring:9090"
-    )]
-    NotHttp,
-    #[error(
-        "keep credentials out of the URL (the process list shows it): use --prometheus-user with $PROMETHEUS_PASSWORD, or $PROMETHEUS_TOKEN"
-    )]
-    Credentials,
-    #[error("expected the Prometheus base URL, without ?query or #fragment")]
-    NotBase,
+#[error("{0}{hint}", hint = login_hint(.0))]
+pub struct UrlError(pub PrometheusUrlError);
+
+fn login_hint(error: &PrometheusUrlError) -> &'static str {
+    match error {
+        PrometheusUrlError::Credentials => {
+            " (the process list shows it): use --prometheus-user with $PROMETHEUS_PASSWORD, or $PROMETHEUS_TOKEN"
+        }
+        _ => "",
+    }
 }
 
 /// The `--prometheus` flags do not make one Prometheus with one way to log in.

@@ -92,7 +92,33 @@ fn kubeconfig(target: &Target) -> Result<Kubeconfig, ConnectError> {
     }
 }
 
+/// Connects and proves the API server answers and lets the user list namespaces.
 pub async fn connect(target: &Target) -> Result<Connection, ConnectError> {
+    let conn = client(target).await?;
+    probe(&conn).await?;
+    Ok(conn)
+}
+
+/// The contexts of the kubeconfig, each with the name of its cluster entry, in file order.
+pub fn contexts(target: &Target) -> Result<Vec<(String, String)>, ConnectError> {
+    let config = kubeconfig(target)?;
+    Ok(config
+        .contexts
+        .iter()
+        .map(|c| {
+            let cluster = c
+                .context
+                .as_ref()
+                .map(|c| c.cluster.clone())
+                .unwrap_or_default();
+            (c.name.clone(), cluster)
+        })
+        .collect())
+}
+
+/// A client for the target's context, without asking the server anything: what fails here
+/// is the kubeconfig's fault, never the network's.
+pub async fn client(target: &Target) -> Result<Connection, ConnectError> {
     let config = kubeconfig(target)?;
     let context = match &target.context {
         Some(c) => {
@@ -129,6 +155,16 @@ pub async fn connect(target: &Target) -> Result<Connection, ConnectError> {
         server: server.clone(),
         error,
     })?;
+    Ok(Connection {
+        client,
+        context,
+        server,
+    })
+}
+
+/// Proves the API server answers, and that the user may list namespaces.
+pub async fn probe(conn: &Connection) -> Result<(), ConnectError> {
+    let (client, server) = (&conn.client, conn.server.clone());
     let version = tokio::time::timeout(Duration::from_secs(8), client.apiserver_version()).await;
     match version {
         Err(_) => return Err(ConnectError::NoAnswer { server }),
@@ -136,24 +172,18 @@ pub async fn connect(target: &Target) -> Result<Connection, ConnectError> {
         Ok(Ok(_)) => {}
     }
     let namespaces: Api<Namespace> = Api::all(client.clone());
-    if let Err(e) = namespaces
+    match namespaces
         .list_metadata(&ListParams::default().limit(1))
         .await
     {
-        return Err(match e {
-            kube::Error::Api(s) if s.code == 401 => ConnectError::Unauthorized { server },
-            kube::Error::Api(s) if s.code == 403 => ConnectError::MayNotList {
-                server,
-                message: s.message,
-            },
-            error => ConnectError::ListFailed { server, error },
-        });
+        Ok(_) => Ok(()),
+        Err(kube::Error::Api(s)) if s.code == 401 => Err(ConnectError::Unauthorized { server }),
+        Err(kube::Error::Api(s)) if s.code == 403 => Err(ConnectError::MayNotList {
+            server,
+            message: s.message,
+        }),
+        Err(error) => Err(ConnectError::ListFailed { server, error }),
     }
-    Ok(Connection {
-        client,
-        context,
-        server,
-    })
 }
 
 /// Whether the user may change namespaces (asked with a SelfSubjectAccessReview, which

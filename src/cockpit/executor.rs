@@ -232,6 +232,21 @@ async fn run_one(
             }
             Ok(format!("{phase}: {note}{dry}"))
         }
+        Action::RecordFleet { summary } => {
+            let Some(record) = &command.record else {
+                return Err(WriteError::Failed("no upgrade record to write".into()));
+            };
+            let change = |written: Value| json!({"fleet": summary, "record": written});
+            step(
+                writer,
+                why,
+                action,
+                change(Writer::upgrade_body(record)),
+                async { writer.record_upgrade(record).await.map(change) },
+            )
+            .await?;
+            Ok(format!("fleet: {summary}{dry}"))
+        }
     }
 }
 

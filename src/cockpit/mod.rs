@@ -6,6 +6,7 @@ mod error;
 pub mod executor;
 pub mod headless;
 pub mod lease_keeper;
+pub mod members;
 pub mod terminal;
 
 use std::sync::Arc;
@@ -20,9 +21,9 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use crate::app::event::{Event, LeaseStatus};
+use crate::app::fleet::{Fleet, FleetEvent, Member};
 use crate::app::metrics_sample::{self, SampleTarget};
 use crate::app::state::{Mode, State};
-use crate::app::update::update;
 use crate::cluster::connect::{self, Connection};
 use crate::cluster::lease::Fence;
 use crate::cluster::writer::Writer;
@@ -31,6 +32,7 @@ use crate::ui::{self, layout, theme::Theme};
 pub use error::CockpitError;
 use executor::Stamped;
 use lease_keeper::{Keeper, Outcome};
+pub use members::ClusterTarget;
 
 /// At most this often a frame is drawn (30 per second).
 const FRAME: Duration = Duration::from_millis(33);
@@ -40,7 +42,7 @@ pub const BATCH: usize = 4096;
 pub const BATCH_TIME: Duration = Duration::from_millis(8);
 
 /// Handles the events already waiting, within `BATCH` and `BATCH_TIME`.
-pub fn drain_batch(rx: &mut mpsc::Receiver<Event>, mut handle: impl FnMut(Event)) {
+pub fn drain_batch<T>(rx: &mut mpsc::Receiver<T>, mut handle: impl FnMut(T)) {
     let until = std::time::Instant::now() + BATCH_TIME;
     for i in 0..BATCH {
         // Reading the clock every few events is enough to keep to the time.
@@ -80,7 +82,12 @@ pub struct Writing {
 /// Decides DRIVER, FOLLOWER or READ-ONLY, and builds the writer only when writing is
 /// possible. `--read-only` never asks the server anything and never builds it. `id` is this
 /// process's lease identity.
-pub async fn mode(conn: &Connection, opts: &Options, id: &str) -> (Mode, Option<Writing>) {
+pub async fn mode(
+    conn: &Connection,
+    opts: &Options,
+    id: &str,
+    journal_file: Option<std::path::PathBuf>,
+) -> (Mode, Option<Writing>) {
     if opts.read_only {
         return (Mode::ReadOnly("--read-only".into()), None);
     }
@@ -95,7 +102,7 @@ pub async fn mode(conn: &Connection, opts: &Options, id: &str) -> (Mode, Option<
         opts.dry_run,
         who,
         id.to_string(),
-        opts.journal_file.clone(),
+        journal_file,
     );
     let mut keeper = Keeper::new(writer.clone());
     let outcome = keeper.round(false).await;
@@ -235,45 +242,65 @@ async fn first_signal(signals: &mut [(Signal, i32)]) -> i32 {
     futures::future::select_all(waits).await.0
 }
 
-/// Waits for a task to end; never, without one.
-async fn ended(task: &mut Option<JoinHandle<()>>) -> Result<(), tokio::task::JoinError> {
-    match task {
-        Some(handle) => handle.await,
-        None => std::future::pending().await,
+/// Waits for the first of these tasks to end; never, without any.
+async fn first_ended(tasks: &mut [JoinHandle<()>]) -> Result<(), tokio::task::JoinError> {
+    if tasks.is_empty() {
+        return std::future::pending().await;
     }
+    futures::future::select_all(tasks.iter_mut()).await.0
 }
 
-pub async fn run(conn: Connection, opts: Options) -> Result<Exit, CockpitError> {
+/// Runs the cockpit on these clusters (one, or a fleet), until the user quits, a signal
+/// arrives or something fails.
+pub async fn run(clusters: Vec<ClusterTarget>, opts: Options) -> Result<Exit, CockpitError> {
     let mut signals = listen_for_signals();
     let id = crate::cluster::identity::process_identity();
-    let (mode, writing) = mode(&conn, &opts, &id).await;
-    let (tx, rx) = mpsc::channel::<Event>(BATCH);
-    let metrics = MetricsChoice {
-        prometheus: opts.prometheus.clone(),
-        plan_service: opts
-            .plan
-            .as_ref()
-            .and_then(|p| p.prometheus_service.clone()),
-    };
-    let sources = Sources::start(&conn, &tx, metrics);
-    let (mut writer, mut commands, mut executor, mut keeper) = (None, None, None, None);
-    if let Some(w) = writing {
-        let (takeover, keeper_task) = lease_keeper::spawn(w.keeper, w.shown, tx.clone());
-        let (sender, executor_task) = executor::spawn(w.writer.clone(), takeover, tx.clone());
-        commands = Some((sender, w.writer.fence.clone()));
-        writer = Some(w.writer);
-        executor = Some(executor_task);
-        keeper = Some(keeper_task);
-    }
+    let fleet = clusters.len() > 1;
+    let (tx, rx) = mpsc::channel::<(usize, Event)>(BATCH);
+    let starts = clusters
+        .into_iter()
+        .enumerate()
+        .map(|(i, target)| members::start(i, target, &opts, fleet, &id, tx.clone()));
+    let started = futures::future::join_all(starts).await;
     drop(tx);
+    let now = Utc::now();
+    let (mut members, mut wiring) = (Vec::new(), Wiring::default());
+    for m in started {
+        let mut state = State::new(m.context, m.mode, opts.log_lines, now);
+        state.session.me.clone_from(&id);
+        state.session.dry_run = opts.dry_run;
+        state.drive.plan_file.clone_from(&opts.plan);
+        state.ui.keys = Arc::clone(&opts.keys);
+        members.push(Member {
+            name: m.name,
+            role: m.role,
+            state,
+        });
+        wiring.sources.push(m.sources);
+        wiring.commands.push(m.commands);
+        wiring.writers.extend(m.writer);
+        wiring.executors.extend(m.executor);
+        wiring.keepers.extend(m.keeper);
+        wiring.forwarders.push(m.forwarder);
+    }
+    let Wiring {
+        sources,
+        commands,
+        writers,
+        mut executors,
+        mut keepers,
+        forwarders,
+    } = wiring;
     let term = terminal::Terminal::enter().map_err(CockpitError::EnterTerminal)?;
-    let mut state = State::new(conn.context.clone(), mode, opts.log_lines, Utc::now());
-    state.session.me = id;
-    state.session.dry_run = opts.dry_run;
-    state.drive.plan_file = opts.plan.clone();
-    state.ui.keys = Arc::clone(&opts.keys);
-    let mut ui = tokio::spawn(ui_loop(state, term, rx, sources, commands, opts.theme));
-    // The screen first: when it ended, the executor and keeper end after it.
+    let mut ui = tokio::spawn(ui_loop(
+        Fleet::new(members),
+        term,
+        rx,
+        sources,
+        commands,
+        opts.theme,
+    ));
+    // The screen first: when it ended, the executors and keepers end after it.
     let outcome = tokio::select! {
         biased;
         result = &mut ui => match result {
@@ -283,11 +310,11 @@ pub async fn run(conn: Connection, opts: Options) -> Result<Exit, CockpitError> 
         },
         number = first_signal(&mut signals) => Ok(Exit::Signal(number)),
         _ = terminal::panicked() => Err(CockpitError::Panicked),
-        result = ended(&mut executor) => Err(match result {
+        result = first_ended(&mut executors) => Err(match result {
             Err(_) => CockpitError::Panicked,
             Ok(()) => CockpitError::ExecutorStopped,
         }),
-        result = ended(&mut keeper) => Err(match result {
+        result = first_ended(&mut keepers) => Err(match result {
             Err(_) => CockpitError::Panicked,
             Ok(()) => CockpitError::KeeperStopped,
         }),
@@ -298,38 +325,54 @@ pub async fn run(conn: Connection, opts: Options) -> Result<Exit, CockpitError> 
         let _ = tokio::time::timeout(Duration::from_secs(1), ui).await;
     }
     terminal::restore();
+    for forwarder in forwarders {
+        forwarder.abort();
+    }
     if matches!(outcome, Ok(Exit::Done)) {
         // A command already sent may finish, briefly.
-        if let Some(executor) = executor.as_mut() {
-            let _ = tokio::time::timeout(Duration::from_secs(3), executor).await;
-        }
+        let _ = tokio::time::timeout(
+            Duration::from_secs(3),
+            futures::future::join_all(executors.iter_mut()),
+        )
+        .await;
     }
-    for task in [executor, keeper].into_iter().flatten() {
+    for task in executors.into_iter().chain(keepers) {
         task.abort();
     }
-    // Handed back within a bounded wait: past it, the lease expires by itself.
-    if let Some(writer) = writer
-        && tokio::time::timeout(Duration::from_secs(3), writer.release_lease())
-            .await
-            .is_err()
+    // Handed back within a bounded wait: past it, each lease expires by itself.
+    let releases = writers.iter().map(Writer::release_lease);
+    if tokio::time::timeout(Duration::from_secs(3), futures::future::join_all(releases))
+        .await
+        .is_err()
     {
         log::warn!("the driver lease could not be handed back within 3 s");
     }
     outcome
 }
 
+/// What `run` keeps of the started clusters: for the loop, and for the end.
+#[derive(Default)]
+struct Wiring {
+    sources: Vec<Sources>,
+    commands: Vec<Option<(mpsc::Sender<Stamped>, Arc<Fence>)>>,
+    writers: Vec<Writer>,
+    executors: Vec<JoinHandle<()>>,
+    keepers: Vec<JoinHandle<()>>,
+    forwarders: Vec<JoinHandle<()>>,
+}
+
 async fn ui_loop(
-    mut state: State,
+    mut fleet: Fleet,
     mut term: terminal::Terminal,
-    mut rx: mpsc::Receiver<Event>,
-    mut sources: Sources,
-    commands: Option<(mpsc::Sender<Stamped>, Arc<Fence>)>,
+    mut rx: mpsc::Receiver<(usize, Event)>,
+    mut sources: Vec<Sources>,
+    commands: Vec<Option<(mpsc::Sender<Stamped>, Arc<Fence>)>>,
     theme: Theme,
 ) -> Result<(), CockpitError> {
     let (w, h) = term.size();
     // What the events asked of the loop since its last pass: their writes are sent after
-    // each pass, a frame is drawn once one is due.
-    let mut effects = update(&mut state, Event::Resize(w, h), layout::table_rows);
+    // each pass (each to its cluster's executor), a frame is drawn once one is due.
+    let mut effects = fleet.update(FleetEvent::Screen(Event::Resize(w, h)), layout::table_rows);
     let mut keys = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let mut last_frame = Instant::now() - FRAME;
@@ -341,7 +384,9 @@ async fn ui_loop(
             biased;
             key = keys.next() => match key {
                 Some(Ok(e)) => if let Some(event) = from_terminal(e) {
-                    effects.absorb(update(&mut state, event, layout::table_rows));
+                    // Gates and refusals read what the clusters know of each other.
+                    effects.absorb(fleet.refresh());
+                    effects.absorb(fleet.update(FleetEvent::Screen(event), layout::table_rows));
                 },
                 Some(Err(e)) => {
                     result = Err(CockpitError::ReadTerminal(e));
@@ -350,40 +395,49 @@ async fn ui_loop(
                 None => break,
             },
             _ = tick.tick() => {
-                effects.absorb(update(&mut state, Event::Tick(Utc::now()), layout::table_rows));
-                sources.resample(&state);
+                effects.absorb(fleet.refresh());
+                effects.absorb(fleet.update(FleetEvent::Screen(Event::Tick(Utc::now())), layout::table_rows));
+                for (member, sources) in fleet.members.iter().zip(&mut sources) {
+                    sources.resample(&member.state);
+                }
             }
-            Some(event) = rx.recv() => {
-                effects.absorb(update(&mut state, event, layout::table_rows));
-                drain_batch(&mut rx, |event| {
-                    effects.absorb(update(&mut state, event, layout::table_rows));
+            Some((i, event)) = rx.recv() => {
+                effects.absorb(fleet.update(FleetEvent::Cluster(i, event), layout::table_rows));
+                drain_batch(&mut rx, |(i, event)| {
+                    effects.absorb(fleet.update(FleetEvent::Cluster(i, event), layout::table_rows));
                 });
             }
-            _ = tokio::time::sleep_until(frame_due), if effects.redraw => {}
+            _ = tokio::time::sleep_until(frame_due), if effects.redraw() => {}
         }
-        for command in effects.commands.drain(..) {
-            if let Some((exec, fence)) = &commands {
-                let term = fence.term();
-                let _ = exec.send(Stamped { term, command }).await;
+        for (i, member_effects) in effects.members.iter_mut().enumerate() {
+            for command in member_effects.commands.drain(..) {
+                if let Some(Some((exec, fence))) = commands.get(i) {
+                    let term = fence.term();
+                    let _ = exec.send(Stamped { term, command }).await;
+                }
             }
         }
         if terminal::has_panicked() {
             result = Err(CockpitError::Panicked);
             break;
         }
-        if effects.quit {
+        if effects.quit() {
             break;
         }
-        if effects.redraw && Instant::now() >= last_frame + FRAME {
-            if let Err(e) = term.draw(|f| ui::draw(f, &state, &theme)) {
+        if effects.redraw() && Instant::now() >= last_frame + FRAME {
+            // Sent after the next pass, with its writes.
+            effects.absorb(fleet.refresh());
+            if let Err(e) = term.draw(|f| ui::draw_fleet(f, &fleet, &theme)) {
                 result = Err(CockpitError::Draw(e));
                 break;
             }
-            effects.redraw = false;
+            effects.drawn();
             last_frame = Instant::now();
         }
     }
     drop(term);
-    sources.stop();
+    for s in sources {
+        s.stop();
+    }
     result
 }

@@ -18,6 +18,8 @@ pub enum JournalAction {
     TakeOver,
     /// A note on a wave: started, stopped, paused, finished.
     Wave,
+    /// The fleet's phases, recorded on the primary.
+    Fleet,
     /// A word this version does not know, written by another version of the cockpit. It is
     /// kept as read, so appending to a shared journal never drops what others wrote.
     Other(String),
@@ -33,6 +35,7 @@ impl JournalAction {
             JournalAction::Advance => "advance",
             JournalAction::TakeOver => "take-over",
             JournalAction::Wave => "wave",
+            JournalAction::Fleet => "fleet",
             JournalAction::Other(word) => word,
         }
     }
@@ -48,6 +51,7 @@ impl From<String> for JournalAction {
             "advance" => JournalAction::Advance,
             "take-over" => JournalAction::TakeOver,
             "wave" => JournalAction::Wave,
+            "fleet" => JournalAction::Fleet,
             _ => JournalAction::Other(word),
         }
     }
@@ -173,6 +177,7 @@ mod tests {
             JournalAction::Advance,
             JournalAction::TakeOver,
             JournalAction::Wave,
+            JournalAction::Fleet,
         ] {
             let word = action.to_string();
             assert_eq!(JournalAction::from(word.clone()), action, "{word}");

@@ -1,7 +1,8 @@
 //! The domain: the Istio and Kubernetes facts the cockpit reasons about, with no terminal,
 //! runtime or API client behind them.
 //!
-//! - `cluster`: what the watchers saw of one cluster, kept as plain collections
+//! - `cluster`: what the watchers saw of one cluster, kept as plain collections; `fleet`:
+//!   what one cluster of several knows of the others
 //! - `pod`, `resources`: what the cockpit keeps of pods, namespaces, injector webhooks and
 //!   DaemonSets (decoded from API objects by `cluster::decode`)
 //! - `injection`: which revision a namespace's labels select, through the tags;
@@ -18,6 +19,7 @@
 
 pub mod cluster;
 pub mod collection;
+pub mod fleet;
 pub mod injection;
 pub mod istiod_log;
 pub mod journal;

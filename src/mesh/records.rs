@@ -53,11 +53,13 @@ pub struct UpgradeRecord {
     /// When each wave's last namespace finished (every pod on `to` and ready): its soak
     /// counts from there.
     pub finished: BTreeMap<String, DateTime<Utc>>,
+    /// In a fleet, on the primary's record: each cluster's phase, by the cluster's name.
+    pub fleet: BTreeMap<String, String>,
 }
 
 impl UpgradeRecord {
     pub fn to_data(&self) -> BTreeMap<String, String> {
-        BTreeMap::from([
+        let mut data = BTreeMap::from([
             ("from".to_string(), self.from.clone()),
             ("to".to_string(), self.to.clone()),
             ("phase".to_string(), self.phase.clone()),
@@ -69,7 +71,12 @@ impl UpgradeRecord {
                 "finished".to_string(),
                 serde_json::to_string(&self.finished).unwrap_or_default(),
             ),
-        ])
+        ]);
+        if !self.fleet.is_empty() {
+            let fleet = serde_json::to_string(&self.fleet).unwrap_or_default();
+            data.insert("fleet".to_string(), fleet);
+        }
+        data
     }
 }
 

@@ -277,8 +277,7 @@ mod tests {
             from: from.into(),
             to: to.into(),
             phase: phase.into(),
-            started: Default::default(),
-            finished: Default::default(),
+            ..UpgradeRecord::default()
         };
         apply(
             c,

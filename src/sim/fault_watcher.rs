@@ -7,19 +7,24 @@ use serde_json::json;
 
 use super::SimContext;
 use super::faults::{self, FaultSet};
+use super::fleet;
 use super::store::now_rfc3339;
 
 pub fn apply_current(ctx: &SimContext) {
-    let data = ctx
+    let cm = ctx
         .store
-        .get_value("configmaps", faults::NAMESPACE, faults::CONFIGMAP)
-        .map(|cm| cm["data"].clone())
-        .unwrap_or_default();
+        .get_value("configmaps", faults::NAMESPACE, faults::CONFIGMAP);
+    let data = cm.as_ref().map(|cm| cm["data"].clone()).unwrap_or_default();
     let (set, problems) = FaultSet::from_data(&data);
-    if set != ctx.faults.snapshot() {
+    let before = ctx.faults.snapshot();
+    if set != before {
         log::info!("simulator faults now: {set:?}");
     }
-    ctx.faults.set(set);
+    ctx.faults.set(set.clone());
+    fleet::controller::faults_changed(ctx, &before, &set);
+    if before.api_down_seconds == 0 && set.api_down_seconds > 0 {
+        ctx.outage.request(ctx.store.clone(), set.api_down_seconds);
+    }
     for problem in problems {
         report(ctx, &problem);
     }

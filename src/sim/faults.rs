@@ -25,10 +25,13 @@ pub struct FaultSet {
     pub churn_pods_per_second: f64,
     /// Revisions whose sidecars serve a stats page that never ends (`stats.endless.<rev>`).
     pub stats_endless: BTreeSet<String>,
-    /// This cluster's root CA differs from the rest of the fleet's (`ca.mismatch`).
+    /// This cluster's `istio-ca-root-cert` holds a root CA other than the fleet's (`ca.mismatch`).
     pub ca_mismatch: bool,
     /// This cluster's east-west gateway has no ready pods (`eastwest.down`).
     pub eastwest_down: bool,
+    /// Setting `api.down-s` takes this cluster's API server down for that many seconds; the
+    /// key is removed (and this is 0 again) once it is back.
+    pub api_down_seconds: u64,
 }
 
 impl FaultSet {
@@ -61,24 +64,32 @@ impl FaultSet {
                     Some(n) => set.watch_drop_seconds = n as u64,
                     None => bad("expected seconds (a number >= 0)"),
                 },
+                Some(("api", "down-s")) => match number.filter(|n| *n <= 3_600.0) {
+                    Some(n) => set.api_down_seconds = n as u64,
+                    None => bad("expected seconds, 0 to 3600"),
+                },
+                Some((flag @ ("ca" | "eastwest"), rest))
+                    if (flag, rest) == ("ca", "mismatch")
+                        || (flag, rest) == ("eastwest", "down") =>
+                {
+                    let on = match text {
+                        "true" => true,
+                        "false" => false,
+                        _ => {
+                            bad("expected true or false");
+                            continue;
+                        }
+                    };
+                    if flag == "ca" {
+                        set.ca_mismatch = on;
+                    } else {
+                        set.eastwest_down = on;
+                    }
+                }
                 Some(("churn", "pods-per-second")) => match number.filter(|n| *n <= 10_000.0) {
                     Some(n) => set.churn_pods_per_second = n,
                     None => bad("expected pod updates per second, 0 to 10000"),
                 },
-                Some((scope @ ("ca" | "eastwest"), flag @ ("mismatch" | "down")))
-                    if (scope == "ca") == (flag == "mismatch") =>
-                {
-                    let target = if scope == "ca" {
-                        &mut set.ca_mismatch
-                    } else {
-                        &mut set.eastwest_down
-                    };
-                    match text {
-                        "true" => *target = true,
-                        "false" => *target = false,
-                        _ => bad("expected true or false"),
-                    }
-                }
                 Some(("stats", rest)) => match rest.split_once('.') {
                     Some(("endless", rev)) if !rev.is_empty() => match text {
                         "true" => {
@@ -114,7 +125,7 @@ impl FaultSet {
                     target.insert(rev.to_string(), v);
                 }
                 _ => bad(
-                    "unknown key (known: latency.<rev>, errors.<rev>, nacks.<rev>, mtls.<rev>, stats.endless.<rev>, ca.mismatch, eastwest.down, api.error-rate, api.latency-ms, watch.drop-seconds, churn.pods-per-second)",
+                    "unknown key (known: latency.<rev>, errors.<rev>, nacks.<rev>, mtls.<rev>, stats.endless.<rev>, api.error-rate, api.latency-ms, api.down-s, watch.drop-seconds, churn.pods-per-second, ca.mismatch, eastwest.down)",
                 ),
             }
         }
@@ -183,17 +194,18 @@ mod tests {
     }
 
     #[test]
-    fn fleet_keys_are_flags() {
+    fn fleet_keys_parse() {
         let (set, problems) = FaultSet::from_data(&json!({
             "ca.mismatch": "true",
             "eastwest.down": "false",
-            "eastwest.mismatch": "true",
+            "api.down-s": "4",
         }));
+        assert!(problems.is_empty(), "{problems:?}");
         assert!(set.ca_mismatch && !set.eastwest_down);
-        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(set.api_down_seconds, 4);
         let (set, problems) =
-            FaultSet::from_data(&json!({"eastwest.down": "true", "ca.mismatch": "maybe"}));
-        assert!(set.eastwest_down && !set.ca_mismatch);
-        assert_eq!(problems.len(), 1, "{problems:?}");
+            FaultSet::from_data(&json!({"eastwest.down": "yes", "ca.other": "true"}));
+        assert!(!set.eastwest_down);
+        assert_eq!(problems.len(), 2, "{problems:?}");
     }
 }

@@ -76,22 +76,63 @@ pub fn resolve_revision(
             {
                 continue;
             }
-            let service = hook["clientConfig"]["service"]["name"]
-                .as_str()
-                .unwrap_or_default();
-            if let Some(rev) = service.strip_prefix("istiod-") {
-                return Some(rev.to_string());
+            if let Some(rev) = hook_revision(&hook["clientConfig"]) {
+                return Some(rev);
             }
         }
     }
     None
 }
 
-/// The version an istiod revision runs, from its Deployment's image tag.
+/// The revision a webhook's `clientConfig` reaches: the Service `istiod-<rev>`, or, on a
+/// remote cluster, the `rev` key of the injection URL's path (`.../inject/.../rev/<rev>`).
+fn hook_revision(client: &Value) -> Option<String> {
+    if let Some(service) = client["service"]["name"].as_str() {
+        return service.strip_prefix("istiod-").map(str::to_string);
+    }
+    let url = client["url"].as_str()?;
+    let (_, path) = url.split_once("/inject/")?;
+    let parts: Vec<&str> = path.split('/').collect();
+    parts.chunks(2).find_map(|pair| match pair {
+        ["rev", rev] if !rev.is_empty() => Some((*rev).to_string()),
+        _ => None,
+    })
+}
+
+/// Makes every webhook of a configuration call `<base>/rev/<its revision>` instead of the
+/// `istiod-<rev>` Service: how a remote cluster reaches the primary's injector.
+pub fn point_at_url(config: &mut Value, base: &str) {
+    for hook in config["webhooks"].as_array_mut().into_iter().flatten() {
+        if let Some(rev) = hook_revision(&hook["clientConfig"]) {
+            hook["clientConfig"] = json!({"url": format!("{base}/rev/{rev}")});
+        }
+    }
+}
+
+/// The version an istiod revision runs, from its Deployment's image tag; on a remote cluster,
+/// which runs no istiod, from the injector ConfigMap `istio-sidecar-injector-<rev>`'s values.
 pub fn revision_version(view: &View<'_>, revision: &str) -> Option<String> {
-    let deploy = view.get("deployments", "istio-system", &format!("istiod-{revision}"))?;
-    let image = deploy["spec"]["template"]["spec"]["containers"][0]["image"].as_str()?;
-    image_tag(image)
+    if let Some(deploy) = view.get("deployments", "istio-system", &format!("istiod-{revision}")) {
+        let image = deploy["spec"]["template"]["spec"]["containers"][0]["image"].as_str()?;
+        return image_tag(image);
+    }
+    let injector = view.get(
+        "configmaps",
+        "istio-system",
+        &format!("istio-sidecar-injector-{revision}"),
+    )?;
+    let values: Value = serde_json::from_str(injector["data"]["values"].as_str()?).ok()?;
+    values["global"]["tag"]
+        .as_str()
+        .and_then(image_tag_or_version)
+}
+
+/// A bare version (`1.25.0`) or an image with one.
+fn image_tag_or_version(text: &str) -> Option<String> {
+    image_tag(text).or_else(|| {
+        let version = text.split('-').next()?;
+        (!version.is_empty()).then(|| version.to_string())
+    })
 }
 
 /// `istio/proxyv2:1.25.0-distroless` -> `1.25.0`.
@@ -334,6 +375,32 @@ mod tests {
             "istio/proxyv2:1.25.0"
         );
         assert_eq!(pod["spec"]["initContainers"][0]["name"], "istio-init");
+    }
+
+    #[test]
+    fn remote_hooks_reach_the_revision_named_in_their_url() {
+        let mut hooks = mesh();
+        for hook in &mut hooks {
+            point_at_url(
+                hook,
+                "https://203.0.113.10:15017/inject/cluster/remote-1/net/n1",
+            );
+        }
+        assert_eq!(
+            hooks[0]["webhooks"][0]["clientConfig"]["url"],
+            "https://203.0.113.10:15017/inject/cluster/remote-1/net/n1/rev/1-24-0"
+        );
+        assert!(hooks[2]["webhooks"][1]["clientConfig"]["service"].is_null());
+        let none = labels(&[]);
+        let resolve = |ns: &[(&str, &str)]| resolve_revision(&labels(ns), &none, &hooks);
+        assert_eq!(
+            resolve(&[("istio-injection", "enabled")]).as_deref(),
+            Some("1-24-0")
+        );
+        assert_eq!(
+            resolve(&[("istio.io/rev", "1-25-0")]).as_deref(),
+            Some("1-25-0")
+        );
     }
 
     #[test]

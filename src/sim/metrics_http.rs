@@ -21,12 +21,12 @@ fn text(body: String, content_type: &'static str) -> Response {
 }
 
 /// One HTTP service-discovery target group per pod.
-fn target_group(address: &str, t: &Target) -> Value {
+fn target_group(address: &str, cluster: Option<&str>, t: &Target) -> Value {
     let instance = match t.ip {
         Some(ip) => format!("{ip}:{}", t.port),
         None => format!("{}.{}:{}", t.pod, t.namespace, t.port),
     };
-    json!({
+    let mut group = json!({
         "targets": [address],
         "labels": {
             "__metrics_path__": format!("/sim/metrics/pods/{}/{}/{}", t.namespace, t.pod, t.port),
@@ -36,7 +36,11 @@ fn target_group(address: &str, t: &Target) -> Value {
             "app": t.app,
             "istio_io_rev": t.revision,
         },
-    })
+    });
+    if let Some(cluster) = cluster {
+        group["labels"]["cluster"] = json!(cluster);
+    }
+    group
 }
 
 fn targets(ctx: &SimContext, port: Option<u16>) -> Response {
@@ -45,7 +49,7 @@ fn targets(ctx: &SimContext, port: Option<u16>) -> Response {
         .targets()
         .iter()
         .filter(|t| port.is_none_or(|p| p == t.port))
-        .map(|t| target_group(&ctx.server_address, t))
+        .map(|t| target_group(&ctx.server_address, ctx.cluster_name(), t))
         .collect();
     text(Value::Array(groups).to_string(), "application/json")
 }

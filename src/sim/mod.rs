@@ -13,17 +13,22 @@ pub mod churn;
 pub mod controllers;
 pub mod fault_watcher;
 pub mod faults;
+pub mod fleet;
 pub mod injection;
 pub mod kubeconfig;
 pub mod logs;
 pub mod mesh;
 pub mod metrics_http;
 pub mod names;
+pub mod outage;
 pub mod patch;
 pub mod prometheus_config;
+pub mod request_log;
 pub mod resources;
 pub mod scenario;
+pub mod secrets;
 pub mod serve;
+mod start;
 pub mod store;
 pub mod tls;
 pub mod topology;
@@ -35,12 +40,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use color_eyre::eyre::{Result, WrapErr, eyre};
-use tokio::net::TcpListener;
-
 use faults::Faults;
 use logs::LogHub;
+pub use start::start;
 use store::Store;
+pub use topology::Topology;
 
 /// How long simulated lifecycle steps take.
 #[derive(Debug, Clone, Copy)]
@@ -71,7 +75,18 @@ pub struct SimContext {
     /// `host:port` the API answers on.
     pub server_address: String,
     /// Where every API request is recorded, one line each, when asked for.
-    pub request_log: Option<std::sync::Mutex<std::fs::File>>,
+    pub request_log: Option<request_log::RequestLog>,
+    /// This cluster's place in a fleet; None for a lone cluster.
+    pub fleet: Option<Arc<fleet::Member>>,
+    /// A simulated outage of this cluster's API server (`api.down-s`).
+    pub outage: Arc<outage::ApiOutage>,
+}
+
+impl SimContext {
+    /// The cluster's name in its fleet; None for a lone cluster.
+    pub fn cluster_name(&self) -> Option<&str> {
+        self.fleet.as_deref().map(|m| m.name.as_str())
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -85,8 +100,13 @@ pub struct SimOptions {
     pub log_lines: usize,
     /// Changes kept for watches that resume from an older resourceVersion.
     pub watch_history: usize,
-    /// Append `<verb> <method> <path>` for every API request to this file.
+    /// Append `<verb> <method> <path>` for every API request to this file (in a fleet, each
+    /// line starts with the cluster's name).
     pub request_log: Option<PathBuf>,
+    /// How many clusters to serve: 1 is a lone cluster, 2 or more a fleet.
+    pub clusters: usize,
+    /// How a fleet's clusters share their control plane; ignored for one cluster.
+    pub topology: Topology,
 }
 
 impl Default for SimOptions {
@@ -100,11 +120,27 @@ impl Default for SimOptions {
             log_lines: 5_000,
             watch_history: store::DEFAULT_HISTORY,
             request_log: None,
+            clusters: 1,
+            topology: Topology::default(),
         }
     }
 }
 
-/// A running simulator.
+/// One simulated cluster of a running simulator.
+pub struct ClusterHandle {
+    /// `primary`, `remote-1`, ... (`primary` for a lone cluster too).
+    pub name: String,
+    pub api_url: String,
+    pub metrics_url: String,
+    /// PEM of the CA its API server's certificate chains to.
+    pub ca_pem: String,
+    /// Its kubeconfig contexts: `sim-admin`/`sim-viewer` alone, `<name>`/`<name>-viewer` in a fleet.
+    pub admin_context: String,
+    pub viewer_context: String,
+    pub ctx: Arc<SimContext>,
+}
+
+/// A running simulator. The fields outside `clusters` are the first cluster's.
 pub struct RunningSim {
     pub ctx: Arc<SimContext>,
     /// PEM of the CA clients must trust to reach the API over TLS.
@@ -112,130 +148,39 @@ pub struct RunningSim {
     pub api_url: String,
     pub metrics_url: String,
     pub kubeconfig: PathBuf,
+    /// Every cluster, the first (the primary) first.
+    pub clusters: Vec<ClusterHandle>,
     shutdown: tokio::sync::watch::Sender<bool>,
-    server: tokio::task::JoinHandle<()>,
+    servers: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl RunningSim {
-    /// The line `istio-cockpit sim` prints when it is ready.
+    /// The line `istio-cockpit sim` prints when it is ready; a fleet's names its clusters.
     pub fn ready_line(&self) -> String {
-        format!(
+        let mut line = format!(
             "ready api={} kubeconfig={} metrics={}",
             self.api_url,
             self.kubeconfig.display(),
             self.metrics_url
-        )
+        );
+        if self.clusters.len() > 1 {
+            let names: Vec<&str> = self.clusters.iter().map(|c| c.name.as_str()).collect();
+            line.push_str(&format!(" clusters={}", names.join(",")));
+        }
+        line
+    }
+
+    /// The first cluster's admin context: where a cockpit on this simulator connects.
+    pub fn admin_context(&self) -> &str {
+        self.clusters
+            .first()
+            .map_or("sim-admin", |c| c.admin_context.as_str())
     }
 
     pub async fn stop(self) {
         let _ = self.shutdown.send(true);
-        let _ = self.server.await;
-    }
-}
-
-fn token() -> String {
-    (0..4)
-        .map(|_| format!("{:08x}", rand::random::<u32>()))
-        .collect()
-}
-
-/// Builds the scenario, binds the listener, writes the requested files and starts serving.
-pub async fn start(opts: SimOptions) -> Result<RunningSim> {
-    let listener = TcpListener::bind(opts.listen)
-        .await
-        .wrap_err_with(|| format!("cannot listen on {}", opts.listen))?;
-    let mut addr = listener.local_addr()?;
-    if addr.ip().is_unspecified() {
-        addr.set_ip(std::net::IpAddr::from([127, 0, 0, 1]));
-    }
-    let api_url = format!("https://{addr}");
-    let certificates = tls::generate(addr.ip()).map_err(|e| eyre!(e))?;
-    let kubeconfig = opts.kubeconfig_out.clone().unwrap_or_else(|| {
-        std::env::temp_dir().join(format!("istio-cockpit-sim-{}.kubeconfig", addr.port()))
-    });
-
-    let request_log = match &opts.request_log {
-        Some(path) => Some(std::sync::Mutex::new(
-            std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)
-                .wrap_err_with(|| format!("cannot open the request log {}", path.display()))?,
-        )),
-        None => None,
-    };
-    let store = Arc::new(Store::new(opts.watch_history));
-    store.set_admission(Box::new(|view, resource, obj| {
-        if resource == "pods" {
-            injection::admit_pod(view, obj);
+        for server in self.servers {
+            let _ = server.await;
         }
-    }));
-    scenario::load(&store, &opts.scenario)
-        .map_err(|e| eyre!("building the scenario failed: {e:?}"))?;
-    let logs = Arc::new(LogHub::new(opts.log_lines));
-    let faults = Arc::new(Faults::default());
-    let mesh = mesh::Mesh::new(
-        store.clone(),
-        logs.clone(),
-        faults.clone(),
-        opts.scenario.seed,
-    );
-    let ctx = Arc::new(SimContext {
-        store,
-        faults,
-        logs,
-        mesh,
-        timing: opts.timing,
-        admin_token: token(),
-        viewer_token: token(),
-        server_address: addr.to_string(),
-        request_log,
-    });
-    let kubeconfig_text = kubeconfig::render(
-        &api_url,
-        &certificates.ca_pem,
-        &ctx.admin_token,
-        &ctx.viewer_token,
-    );
-    kubeconfig::write_private(&kubeconfig, &kubeconfig_text)
-        .wrap_err_with(|| format!("cannot write the kubeconfig to {}", kubeconfig.display()))?;
-    if let Some(path) = &opts.prometheus_config_out {
-        // Prometheus verifies the simulator's certificate against this run's CA.
-        let ca_path = path.with_extension("ca.pem");
-        std::fs::write(&ca_path, &certificates.ca_pem).wrap_err_with(|| {
-            format!("cannot write the CA certificate to {}", ca_path.display())
-        })?;
-        let text = prometheus_config::render(
-            &api_url,
-            &ctx.viewer_token,
-            Some(&ca_path.to_string_lossy()),
-        );
-        std::fs::write(path, text).wrap_err_with(|| {
-            format!("cannot write the Prometheus config to {}", path.display())
-        })?;
     }
-
-    fault_watcher::apply_current(&ctx);
-    tokio::spawn(fault_watcher::run(ctx.clone()));
-    controllers::spawn(ctx.clone());
-    tokio::spawn(churn::run(ctx.clone()));
-    ctx.mesh.clone().spawn();
-
-    let (shutdown, stopped) = tokio::sync::watch::channel(false);
-    let app = api::router(ctx.clone());
-    let server = tokio::spawn(serve::run(
-        listener,
-        certificates.server_config.clone(),
-        app,
-        stopped,
-    ));
-    Ok(RunningSim {
-        ctx,
-        ca_pem: certificates.ca_pem,
-        metrics_url: format!("{api_url}/sim/metrics"),
-        api_url,
-        kubeconfig,
-        shutdown,
-        server,
-    })
 }

@@ -118,6 +118,39 @@ fn kubernetes_sd_jobs(api_url: &str, token: &str, ca_file: Option<&str>) -> Stri
     format!("{istiod}{sidecars}")
 }
 
+/// One cluster of a fleet, for `render_fleet`.
+pub struct FleetTarget<'a> {
+    pub cluster: &'a str,
+    pub api_url: &'a str,
+    pub token: &'a str,
+    pub ca_file: Option<&'a str>,
+}
+
+/// A fleet's configuration: the two jobs per cluster (named `<job>-<cluster>`), each target
+/// labelled `cluster` and its `job` label the same as a lone cluster's.
+pub fn render_fleet(clusters: &[FleetTarget<'_>]) -> String {
+    let jobs: String = clusters
+        .iter()
+        .map(|c| {
+            http_sd_jobs(c.api_url, c.token, c.ca_file)
+                .split("  - job_name: ")
+                .filter(|job| !job.is_empty())
+                .map(|job| {
+                    let (name, rest) = job.split_once('\n').unwrap_or((job, ""));
+                    format!(
+                        "  - job_name: {name}-{cluster}\n{rest}    relabel_configs:\n      - target_label: job\n        replacement: {name}\n      - target_label: cluster\n        replacement: {quoted}\n",
+                        cluster = c.cluster,
+                        quoted = quote(c.cluster),
+                    )
+                })
+                .collect::<String>()
+        })
+        .collect();
+    format!(
+        "# Written by `istio-cockpit sim --clusters`: scrapes every cluster's simulated istiod pods\n# and sidecars from its simulator, each target labelled with its cluster.\nglobal:\n  scrape_interval: 2s\n  scrape_timeout: 2s\n  evaluation_interval: 2s\nscrape_configs:\n{jobs}"
+    )
+}
+
 /// A YAML double-quoted scalar.
 fn quote(s: &str) -> String {
     format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
@@ -150,6 +183,40 @@ mod tests {
         assert!(commented.contains("replacement: /sim/metrics/pods/${1}/${2}/${3}"));
         assert!(commented.contains("__meta_kubernetes_pod_annotation_istio_io_rev"));
         assert!(commented.contains("__meta_kubernetes_pod_label_istio_io_rev"));
+    }
+
+    #[test]
+    fn a_fleet_has_two_jobs_per_cluster_labelled_with_it() {
+        let text = render_fleet(&[
+            FleetTarget {
+                cluster: "primary",
+                api_url: "https://127.0.0.1:1",
+                token: "a",
+                ca_file: Some("/x/primary.ca.pem"),
+            },
+            FleetTarget {
+                cluster: "remote-1",
+                api_url: "https://127.0.0.1:2",
+                token: "b",
+                ca_file: Some("/x/remote-1.ca.pem"),
+            },
+        ]);
+        for job in [
+            "istiod-primary",
+            "envoy-stats-primary",
+            "istiod-remote-1",
+            "envoy-stats-remote-1",
+        ] {
+            assert!(
+                text.contains(&format!("  - job_name: {job}\n")),
+                "{job}:\n{text}"
+            );
+        }
+        assert_eq!(text.matches("replacement: \"remote-1\"").count(), 2);
+        assert_eq!(text.matches("replacement: istiod\n").count(), 2);
+        assert!(text.contains("url: \"https://127.0.0.1:2/sim/metrics/targets/envoy-stats\""));
+        assert_eq!(text.matches("credentials: \"b\"").count(), 4);
+        assert_eq!(text.matches("ca_file: \"/x/remote-1.ca.pem\"").count(), 4);
     }
 
     #[test]

@@ -97,6 +97,7 @@ pub static RESOURCES: &[ResourceDef] = &[
         &["cm"],
         &[],
     ),
+    def("", "secrets", "secret", "Secret", true, &[], &[]),
     def("", "events", "event", "Event", true, &["ev"], &[]),
     def(
         "",

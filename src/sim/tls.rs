@@ -63,3 +63,20 @@ pub fn generate(ip: IpAddr) -> Result<Certificates, String> {
         server_config: Arc::new(config),
     })
 }
+
+/// A self-signed root CA certificate (PEM) named `common_name`: the mesh's root of trust.
+pub fn root_ca_pem(common_name: &str) -> Result<String, String> {
+    let err = |e: rcgen::Error| format!("cannot create the mesh's root CA: {e}");
+    let mut params = CertificateParams::new(Vec::<String>::new()).map_err(err)?;
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params
+        .distinguished_name
+        .push(DnType::OrganizationName, "cluster.local");
+    params
+        .distinguished_name
+        .push(DnType::CommonName, common_name);
+    params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    let ca =
+        CertifiedIssuer::self_signed(params, KeyPair::generate().map_err(err)?).map_err(err)?;
+    Ok(ca.pem())
+}

@@ -18,8 +18,37 @@ pub fn check(resource: &str, obj: &Value) -> Result<(), StoreError> {
     match resource {
         "pods" => pod_spec(&obj["spec"]),
         "deployments" | "replicasets" | "statefulsets" => replicas(&obj["spec"]),
+        "secrets" => secret_data(&obj["data"]),
         _ => Ok(()),
     }
+}
+
+/// A Secret's `data` values are base64, as the API server insists.
+fn secret_data(data: &Value) -> Result<(), StoreError> {
+    use base64::Engine;
+    let Some(map) = data.as_object() else {
+        return match data {
+            Value::Null => Ok(()),
+            other => Err(bad(format!(
+                "Secret.data: expected an object, got {}",
+                type_name(other)
+            ))),
+        };
+    };
+    for (key, value) in map {
+        let text = value.as_str().unwrap_or_default();
+        if value.is_null() {
+            continue;
+        }
+        if !value.is_string()
+            || base64::engine::general_purpose::STANDARD
+                .decode(text)
+                .is_err()
+        {
+            return Err(bad(format!("Secret.data[{key:?}]: illegal base64 data")));
+        }
+    }
+    Ok(())
 }
 
 fn bad(message: impl Into<String>) -> StoreError {

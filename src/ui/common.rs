@@ -35,6 +35,10 @@ pub fn pane_block<'a>(state: &State, theme: &Theme, pane: Pane, extra: Vec<Span<
         ));
     }
     title.extend(extra);
+    // In a fleet, each pane says whose it is.
+    if let Some(fleet) = &state.fleet {
+        title.push(Span::styled(format!("· {} ", fleet.cluster), theme.title));
+    }
     Block::default()
         .borders(Borders::ALL)
         .border_type(if focused {

@@ -28,6 +28,25 @@ pub struct Areas {
 }
 
 impl Areas {
+    /// The same areas, laid out from `(x, y)` instead of the screen's corner.
+    pub fn moved_to(self, x: u16, y: u16) -> Areas {
+        let at = |r: Rect| Rect {
+            x: r.x + x,
+            y: r.y + y,
+            ..r
+        };
+        Areas {
+            phase_bar: at(self.phase_bar),
+            banner: self.banner.map(at),
+            control_planes: at(self.control_planes),
+            namespaces: at(self.namespaces),
+            pods: at(self.pods),
+            logs: at(self.logs),
+            cockpit_log: self.cockpit_log.map(at),
+            status: at(self.status),
+        }
+    }
+
     pub fn of(&self, pane: Pane) -> Rect {
         match pane {
             Pane::ControlPlanes => self.control_planes,

@@ -15,14 +15,42 @@ use ratatui::layout::Rect;
 use ratatui::text::Line;
 use ratatui::widgets::Paragraph;
 
+use crate::app::fleet::Fleet;
 use crate::app::keymap::KeyAction;
 use crate::app::state::{BottomPane, Overlay, State};
 use theme::Theme;
 
-pub fn draw(frame: &mut Frame<'_>, state: &State, theme: &Theme) {
+/// A cockpit on one cluster: its panes on the whole screen. On several: the fleet pane on
+/// top, the selected cluster's panes below.
+pub fn draw_fleet(frame: &mut Frame<'_>, fleet: &Fleet, theme: &Theme) {
+    let state = &fleet.selected().state;
+    if !fleet.is_fleet() {
+        draw(frame, state, theme);
+        return;
+    }
     let size = frame.area();
+    let top = Rect {
+        height: fleet.pane_height().min(size.height),
+        ..size
+    };
+    panes::fleet::draw(frame, top, fleet, theme);
+    let below = Rect {
+        y: size.y + top.height,
+        height: size.height - top.height,
+        ..size
+    };
+    draw_in(frame, below, state, theme);
+}
+
+pub fn draw(frame: &mut Frame<'_>, state: &State, theme: &Theme) {
+    draw_in(frame, frame.area(), state, theme);
+}
+
+/// One cluster's panes in `size`.
+fn draw_in(frame: &mut Frame<'_>, size: Rect, state: &State, theme: &Theme) {
     let mesh = state.mesh();
     let Some(areas) = layout::areas(size.width, size.height, &state.ui, mesh.revisions.len())
+        .map(|a| a.moved_to(size.x, size.y))
     else {
         let message = format!(
             "Terminal too small ({}x{}): istio-cockpit needs at least {}x{}. Enlarge it, or press {} to quit.",

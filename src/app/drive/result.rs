@@ -32,6 +32,16 @@ pub fn on_result(
     action: Action,
     result: Result<String, WriteError>,
 ) {
+    // Bookkeeping the fleet layer sends by itself: a failure is said, nothing pops up.
+    if let Action::RecordFleet { .. } = &action {
+        if let Err(e) = result {
+            notice(
+                state,
+                format!("recording the fleet's phases failed: {}", e.on_screen()),
+            );
+        }
+        return;
+    }
     // A migration of a running wave: it rolls on, or the wave stops (after the preview a
     // conflict shows, so the wave's stop is what stays on screen).
     let migrated = match (&action, &result) {

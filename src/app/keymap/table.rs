@@ -13,6 +13,7 @@ pub enum KeyAction {
     Last,
     NextPane,
     PreviousPane,
+    NextCluster,
     Drill,
     Filter,
     ClearFilter,
@@ -87,6 +88,8 @@ pub enum Who {
     Driver,
     /// A cockpit that may write but watches while another drives.
     Follower,
+    /// A cockpit on several clusters: the help leaves it out on one.
+    Fleet,
 }
 
 /// The help's sections, in order.
@@ -197,6 +200,8 @@ pub const TABLE: &[Entry] = &[
     entry(A::Last,           "last",              &["end", "G"],   S::LookAround, Own("to the last row")),
     entry(A::NextPane,       "next_pane",         &["tab"],        S::LookAround, Own("next pane")),
     entry(A::PreviousPane,   "previous_pane",     &["shift-tab"],  S::LookAround, Own("previous pane")),
+    entry(A::NextCluster,    "next_cluster",      &["c"],          S::LookAround, Own("next cluster of the fleet"))
+        .only(Who::Fleet),
     entry(A::Drill,          "drill",             &["enter"],      S::LookAround, Own("pods, or a NACK's pod")),
     entry(A::Filter,         "filter",            &["/"],          S::LookAround, Own("filter the focused table")),
     entry(A::ClearFilter,    "clear_filter",      &["esc"],        S::LookAround, Own("clear the table's filter")),

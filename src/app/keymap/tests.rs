@@ -79,7 +79,10 @@ fn the_old_keys_keep_their_meaning() {
         panes(KeyCode::Char('c'), KeyModifiers::CONTROL),
         Some(KeyAction::QuitAnywhere)
     );
-    assert_eq!(panes(KeyCode::Char('c'), KeyModifiers::NONE), None);
+    assert_eq!(
+        panes(KeyCode::Char('c'), KeyModifiers::NONE),
+        Some(KeyAction::NextCluster)
+    );
     for context in Context::ALL {
         let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
         assert_eq!(

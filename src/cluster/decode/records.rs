@@ -23,6 +23,10 @@ impl UpgradeRecord {
                 .get("finished")
                 .and_then(|s| serde_json::from_str(s).ok())
                 .unwrap_or_default(),
+            fleet: data
+                .get("fleet")
+                .and_then(|s| serde_json::from_str(s).ok())
+                .unwrap_or_default(),
         })
     }
 }

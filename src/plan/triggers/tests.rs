@@ -44,6 +44,7 @@ fn reading(s: i64, ns: &str, rev: &str, t: Traffic) -> Reading {
         source: "test".into(),
         control_plane: BTreeMap::new(),
         data_plane: BTreeMap::new(),
+        cross_cluster: None,
         errors: Vec::new(),
     };
     r.data_plane

@@ -230,12 +230,12 @@ async fn route(
         role,
     };
     if let Some(log) = &ctx.request_log {
-        use std::io::Write;
-        let line = format!("{} {} {}\n", verb(&request), request.method, request.uri);
-        let mut file = log
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let _ = file.write_all(line.as_bytes());
+        log.record(&format!(
+            "{} {} {}",
+            verb(&request),
+            request.method,
+            request.uri
+        ));
     }
     authorize(&request)?;
     dispatch(&ctx, request).await

@@ -104,6 +104,12 @@ pub fn columns(resource: &str) -> Vec<Value> {
             age,
         ],
         "configmaps" => vec![name, column("Data", "integer", 0, "Number of keys"), age],
+        "secrets" => vec![
+            name,
+            column("Type", "string", 0, "The secret's type"),
+            column("Data", "integer", 0, "Number of keys"),
+            age,
+        ],
         "leases" => vec![name, column("Holder", "string", 0, "Holder identity"), age],
         _ => vec![name, age],
     }
@@ -215,6 +221,12 @@ pub fn cells(resource: &str, obj: &Value, now: DateTime<Utc>) -> Vec<Value> {
         }
         "configmaps" => vec![
             name,
+            json!(obj["data"].as_object().map_or(0, serde_json::Map::len)),
+            age,
+        ],
+        "secrets" => vec![
+            name,
+            json!(obj["type"].as_str().unwrap_or("Opaque")),
             json!(obj["data"].as_object().map_or(0, serde_json::Map::len)),
             age,
         ],

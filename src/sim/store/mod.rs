@@ -113,6 +113,9 @@ struct Inner {
     /// Every change after this resourceVersion is still in `history`.
     floor: u64,
     uid_seq: u64,
+    /// Where `uid_seq` started: each cluster of a fleet numbers its generated names and UIDs
+    /// from its own base, so they stay unique across the fleet.
+    name_base: u64,
     objects: HashMap<&'static str, BTreeMap<Key, Stored>>,
     history: VecDeque<Arc<Change>>,
 }
@@ -205,6 +208,18 @@ impl Store {
             .admission
             .write()
             .unwrap_or_else(PoisonError::into_inner) = Some(admission);
+    }
+
+    /// Numbers this store's generated names and UIDs from `base` (before anything is stored).
+    pub fn number_names_from(&self, base: u64) {
+        let mut inner = self.write();
+        inner.name_base = base;
+        inner.uid_seq = inner.uid_seq.max(base);
+    }
+
+    /// The base `number_names_from` set; 0 for a lone cluster.
+    pub fn name_base(&self) -> u64 {
+        self.read().name_base
     }
 
     pub fn current_rv(&self) -> u64 {

@@ -16,7 +16,14 @@ const SPACE: u16 = 2;
 const GAP: u16 = 2;
 
 pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
-    let sections = state.ui.keys.help();
+    let every = state.ui.keys.help();
+    let one_cluster;
+    let sections = if state.fleet.is_some() {
+        every
+    } else {
+        one_cluster = without_fleet_keys(every);
+        &one_cluster
+    };
     let (left, right) = sections.split_at(split(sections));
     let (left_keys, left_about) = widths(left);
     let (right_keys, right_about) = widths(right);
@@ -58,6 +65,22 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
         frame.render_widget(Paragraph::new(lines).style(theme.base), column);
         x += column.width + GAP;
     }
+}
+
+/// The help of a cockpit on one cluster: no keys that only a fleet has.
+fn without_fleet_keys(sections: &[HelpSection]) -> Vec<HelpSection> {
+    sections
+        .iter()
+        .map(|s| HelpSection {
+            title: s.title,
+            rows: s
+                .rows
+                .iter()
+                .filter(|r| r.who != Who::Fleet)
+                .cloned()
+                .collect(),
+        })
+        .collect()
 }
 
 /// Where the second column starts: the split that makes the columns most even.
@@ -102,6 +125,7 @@ fn column_lines<'a>(
                 Who::Anyone => true,
                 Who::Driver => *mode == Mode::Driver,
                 Who::Follower => matches!(mode, Mode::Follower(_)),
+                Who::Fleet => true,
             };
             let (key_style, about_style) = if usable {
                 (theme.key, theme.base)

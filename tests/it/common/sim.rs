@@ -13,6 +13,8 @@ pub struct Sim {
     pub api: String,
     pub kubeconfig: PathBuf,
     pub metrics: String,
+    /// The fleet's clusters from the ready line's `clusters=`; empty for one cluster.
+    pub clusters: Vec<String>,
     pub dir: tempfile::TempDir,
 }
 
@@ -79,7 +81,13 @@ impl Sim {
                 .unwrap_or_else(|| panic!("{key}= missing from {line:?}"))
                 .to_string()
         };
+        let clusters = line
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix("clusters="))
+            .map(|list| list.split(',').map(str::to_string).collect())
+            .unwrap_or_default();
         Sim {
+            clusters,
             api: field("api"),
             metrics: field("metrics"),
             kubeconfig: PathBuf::from(field("kubeconfig")),
@@ -148,6 +156,35 @@ impl Sim {
         String::from_utf8(out.stdout).expect("utf-8")
     }
 
+    /// Runs kubectl in `context`, asserts success and returns stdout.
+    pub fn kubectl_in(&self, context: &str, args: &[&str]) -> String {
+        let out = self.kubectl_as(context, args);
+        assert!(
+            out.status.success(),
+            "kubectl --context {context} {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8")
+    }
+
+    /// Merges `patch` into the faults of the cluster behind `context` (a fleet's cluster).
+    pub fn set_faults_in(&self, context: &str, patch: &str) {
+        self.kubectl_in(
+            context,
+            &[
+                "patch",
+                "configmap",
+                "faults",
+                "-n",
+                "sim-system",
+                "--type",
+                "merge",
+                "-p",
+                patch,
+            ],
+        );
+    }
+
     /// Merges `patch` (a JSON merge patch of the ConfigMap) into the simulator's faults.
     pub fn set_faults(&self, patch: &str) {
         self.kubectl(&[
@@ -164,7 +201,12 @@ impl Sim {
     }
 
     pub fn spawn_kubectl(&self, args: &[&str]) -> Child {
-        self.kubectl_command("sim-admin", args)
+        self.spawn_kubectl_in("sim-admin", args)
+    }
+
+    /// Starts kubectl in `context` with its output piped, without waiting for it.
+    pub fn spawn_kubectl_in(&self, context: &str, args: &[&str]) -> Child {
+        self.kubectl_command(context, args)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()

@@ -8,9 +8,14 @@ use chrono::{Duration, Utc};
 use serde_json::{Value, json};
 
 use super::faults;
-use super::injection::{self, PILOT_IMAGE};
+use super::injection;
 use super::store::{Store, StoreError};
 use super::workloads::{self, DeploymentSpec};
+
+mod control_plane;
+pub mod eastwest;
+pub use control_plane::RemoteControlPlane;
+pub use eastwest::FleetCluster;
 
 pub const OLD_REVISION: &str = "1-24-0";
 pub const NEW_REVISION: &str = "1-25-0";
@@ -225,6 +230,16 @@ fn app_namespaces(opts: &Options) -> Vec<AppNamespace> {
 
 /// Creates the scenario's objects in the store.
 pub fn load(store: &Store, opts: &Options) -> Result<(), StoreError> {
+    load_cluster(store, opts, None)
+}
+
+/// The same for one cluster of a fleet: it also has an east-west gateway, and a remote of a
+/// primary-remote fleet gets no istiod, only webhooks that reach the primary's.
+pub fn load_cluster(
+    store: &Store,
+    opts: &Options,
+    fleet: Option<&FleetCluster>,
+) -> Result<(), StoreError> {
     let apps = app_namespaces(opts);
     let total_pods: usize = apps
         .iter()
@@ -234,6 +249,7 @@ pub fn load(store: &Store, opts: &Options) -> Result<(), StoreError> {
         store,
         nodes: Vec::new(),
         next_ip: 0,
+        name_base: store.name_base(),
         next_node: 0,
         webhooks: Vec::new(),
         versions: BTreeMap::new(),
@@ -243,7 +259,10 @@ pub fn load(store: &Store, opts: &Options) -> Result<(), StoreError> {
     for (name, age) in [("default", 400), ("kube-system", 400), ("kube-public", 400)] {
         builder.namespace(name, &[], age)?;
     }
-    builder.control_plane()?;
+    builder.control_plane(fleet.and_then(|f| f.remote.as_ref()))?;
+    if let Some(fleet) = fleet {
+        builder.eastwest_gateway(fleet)?;
+    }
     for ns in &apps {
         builder.app_namespace(ns)?;
     }
@@ -262,6 +281,8 @@ struct Builder<'a> {
     store: &'a Store,
     nodes: Vec<(String, String)>,
     next_ip: u64,
+    /// Added to the numbers pod names are made from, so a fleet's clusters name pods apart.
+    name_base: u64,
     next_node: usize,
     webhooks: Vec<Value>,
     versions: BTreeMap<String, String>,
@@ -307,106 +328,6 @@ impl Builder<'_> {
             "",
             json!({"metadata": {"name": name, "labels": l, "creationTimestamp": days_ago(age_days)}, "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Active"}}),
         )?;
-        Ok(())
-    }
-
-    fn control_plane(&mut self) -> Result<(), StoreError> {
-        self.namespace("istio-system", &[], 400)?;
-        for (rev, version, age) in [
-            (OLD_REVISION, OLD_VERSION, 120),
-            (NEW_REVISION, NEW_VERSION, 0),
-        ] {
-            self.versions.insert(rev.to_string(), version.to_string());
-            let name = format!("istiod-{rev}");
-            let labels = json!({"app": "istiod", "istio": "pilot", "istio.io/rev": rev});
-            let spec = DeploymentSpec {
-                namespace: "istio-system",
-                name: &name,
-                replicas: 2,
-                image: format!("{PILOT_IMAGE}:{version}"),
-                labels: labels.clone(),
-                pod_annotations: json!({"prometheus.io/scrape": "true", "prometheus.io/port": "15014", "sidecar.istio.io/inject": "false"}),
-                cpu: "500m",
-                memory: "2Gi",
-            };
-            let mut deploy = workloads::deployment(&spec, &days_ago(age));
-            deploy["metadata"]["labels"] = labels.clone();
-            deploy["spec"]["selector"] =
-                json!({"matchLabels": {"app": "istiod", "istio.io/rev": rev}});
-            deploy["spec"]["template"]["spec"]["containers"][0]["name"] = json!("discovery");
-            deploy["spec"]["template"]["spec"]["containers"][0]["ports"] = json!([
-                {"containerPort": 8080, "protocol": "TCP"}, {"containerPort": 15010, "protocol": "TCP"},
-                {"containerPort": 15012, "protocol": "TCP"}, {"containerPort": 15014, "name": "http-monitoring", "protocol": "TCP"},
-                {"containerPort": 15017, "protocol": "TCP"}]);
-            self.deployment_with_pods(deploy, &[], age.max(1) - 1, 0)?;
-            self.store.create(
-                "services",
-                "istio-system",
-                json!({"metadata": {"name": name, "labels": labels, "creationTimestamp": days_ago(age)},
-                       "spec": {"type": "ClusterIP", "clusterIP": format!("10.96.0.{}", if rev == OLD_REVISION { 20 } else { 21 }),
-                                "selector": {"app": "istiod", "istio.io/rev": rev},
-                                "ports": [{"name": "grpc-xds", "port": 15010, "protocol": "TCP"}, {"name": "https-dns", "port": 15012, "protocol": "TCP"},
-                                          {"name": "https-webhook", "port": 443, "targetPort": 15017, "protocol": "TCP"}, {"name": "http-monitoring", "port": 15014, "protocol": "TCP"}]}}),
-            )?;
-            self.pdb(
-                "istio-system",
-                &name,
-                json!({"app": "istiod", "istio.io/rev": rev}),
-            )?;
-            let hook = injection::revision_webhook_config(rev);
-            self.store
-                .create("mutatingwebhookconfigurations", "", hook.clone())?;
-            self.webhooks.push(hook);
-            self.store.create(
-                "configmaps",
-                "istio-system",
-                json!({"metadata": {"name": format!("istio-{rev}"), "labels": {"istio.io/rev": rev}},
-                       "data": {"mesh": "defaultConfig:\n  discoveryAddress: istiod-".to_string() + rev + ".istio-system.svc:15012\n  holdApplicationUntilProxyStarts: true\nenablePrometheusMerge: true\n"}}),
-            )?;
-        }
-        for tag in ["default", "stable"] {
-            let hook = injection::tag_webhook_config(tag, OLD_REVISION);
-            self.store
-                .create("mutatingwebhookconfigurations", "", hook.clone())?;
-            self.webhooks.push(hook);
-        }
-        self.store.create(
-            "validatingwebhookconfigurations",
-            "",
-            json!({"metadata": {"name": "istiod-default-validator", "labels": {"app": "istiod", "istio.io/rev": OLD_REVISION, "istio.io/tag": "default"}},
-                   "webhooks": [{"name": "validation.istio.io", "admissionReviewVersions": ["v1"], "sideEffects": "None", "failurePolicy": "Ignore",
-                                 "clientConfig": {"service": {"name": format!("istiod-{OLD_REVISION}"), "namespace": "istio-system", "path": "/validate", "port": 443}},
-                                 "rules": [{"apiGroups": ["security.istio.io", "networking.istio.io"], "apiVersions": ["*"], "operations": ["CREATE", "UPDATE"], "resources": ["*"]}]}]}),
-        )?;
-        self.daemonset("ztunnel", "istio/ztunnel", "ztunnel")?;
-        self.daemonset("istio-cni-node", "istio/install-cni", "install-cni")
-    }
-
-    fn daemonset(&mut self, name: &str, image: &str, container: &str) -> Result<(), StoreError> {
-        let labels = json!({"app": name, "istio.io/rev": OLD_REVISION});
-        let ds = self.store.create(
-            "daemonsets",
-            "istio-system",
-            json!({"metadata": {"name": name, "labels": labels, "creationTimestamp": days_ago(120)},
-                   "spec": {"selector": {"matchLabels": {"app": name}},
-                            "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1}},
-                            "template": {"metadata": {"labels": labels, "annotations": {"istio.io/rev": OLD_REVISION, "sidecar.istio.io/inject": "false"}},
-                                         "spec": {"containers": [{"name": container, "image": format!("{image}:{OLD_VERSION}"),
-                                                                  "resources": {"requests": {"cpu": "200m", "memory": "512Mi"}}}]}}}}),
-        )?;
-        let ds = ds.value();
-        let nodes = self.nodes.clone();
-        for (node, host_ip) in &nodes {
-            let pod_name = format!("{name}-{}", super::names::suffix(self.next_ip + 7_000_000));
-            self.running_pod(&ds, &pod_name, node, host_ip, 100, None)?;
-        }
-        let n = nodes.len();
-        self.store.modify("daemonsets", "istio-system", name, |d| {
-            let mut d = d.clone();
-            d["status"] = json!({"desiredNumberScheduled": n, "currentNumberScheduled": n, "numberReady": n, "updatedNumberScheduled": n,
-                                 "numberAvailable": n, "numberMisscheduled": 0, "observedGeneration": 1});
-            Ok(d)
-        })?;
         Ok(())
     }
 
@@ -491,7 +412,10 @@ impl Builder<'_> {
         for i in 0..replicas as usize {
             let (node, host_ip) = self.nodes[self.next_node % self.nodes.len()].clone();
             self.next_node += 1;
-            let name = format!("{rs_name}-{}", super::names::suffix(self.next_ip));
+            let name = format!(
+                "{rs_name}-{}",
+                super::names::suffix(self.name_base + self.next_ip)
+            );
             let mut owner = rs.clone();
             if i < skewed {
                 owner["spec"]["template"]["metadata"]["annotations"]["sidecar.istio.io/proxyImage"] =
