@@ -36,6 +36,7 @@ mod sidecar_sampling;
 mod sim_cli;
 mod sim_fleet;
 mod sim_fleet_faults;
+mod sim_fleet_mesh;
 mod sim_robustness;
 mod snapshots;
 mod themes;
