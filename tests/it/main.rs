@@ -19,6 +19,7 @@ mod cockpit_headless;
 mod drive_e2e;
 mod e2e_terminal;
 mod fleet_e2e;
+mod fleet_metrics;
 mod fleet_watchers;
 mod keys_file_e2e;
 mod lease_e2e;
