@@ -79,6 +79,22 @@ fn pod_count(sim: &Sim, context: &str, ns: &str) -> usize {
         .count()
 }
 
+/// Migrates `ns` of the cluster on screen (`m`, `y`) and waits until every one of its pods
+/// runs the new revision's proxy, ready, in `context`.
+fn migrate_and_wait(term: &Tmux, sim: &Sim, context: &str, ns: &str) {
+    let count = pod_count(sim, context, ns);
+    open_dialog(term, "m", &format!("Migrate {ns} to 1-25-0?"));
+    term.keys(&["y"]);
+    let moved = eventually(LONG, || {
+        all_on(sim, context, ns, "istio/proxyv2:1.25.0", count).then_some(())
+    });
+    assert!(
+        moved.is_some(),
+        "{context}'s {ns} never moved:\n{}",
+        term.screen()
+    );
+}
+
 const PLAN: &str = r#"namespace_bake = "1s"
 
 [[clusters]]
@@ -150,43 +166,13 @@ fn a_primary_remote_fleet_is_upgraded_primary_first_and_each_cluster_answers_for
     // The primary's first wave: staging-web moves there first.
     show_cluster(&term, "primary");
     select_namespace(&term, "staging-web");
-    let count = pod_count(&sim, "primary", "staging-web");
-    open_dialog(&term, "m", "Migrate staging-web to 1-25-0?");
-    term.keys(&["y"]);
-    let moved = eventually(LONG, || {
-        all_on(
-            &sim,
-            "primary",
-            "staging-web",
-            "istio/proxyv2:1.25.0",
-            count,
-        )
-        .then_some(())
-    });
-    assert!(moved.is_some(), "the primary's staging-web never moved");
+    migrate_and_wait(&term, &sim, "primary", "staging-web");
 
     // Now the remote's namespace moves, injected by the primary's new revision, and reverts.
     show_cluster(&term, "remote-1");
     term.keys(&["Escape"]);
     select_namespace(&term, "staging-web");
-    let count = pod_count(&sim, "remote-1", "staging-web");
-    open_dialog(&term, "m", "Migrate staging-web to 1-25-0?");
-    term.keys(&["y"]);
-    let moved = eventually(LONG, || {
-        all_on(
-            &sim,
-            "remote-1",
-            "staging-web",
-            "istio/proxyv2:1.25.0",
-            count,
-        )
-        .then_some(())
-    });
-    assert!(
-        moved.is_some(),
-        "remote-1's staging-web never moved:\n{}",
-        term.screen()
-    );
+    migrate_and_wait(&term, &sim, "remote-1", "staging-web");
     assert!(
         labels(&sim, "remote-1", "staging-web").contains(r#""istio.io/rev":"1-25-0""#),
         "{}",
@@ -282,24 +268,7 @@ fn in_a_multi_primary_fleet_each_cluster_moves_on_its_own_control_plane() {
     let before = labels(&sim, "primary", "staging-web");
     show_cluster(&term, "remote-1");
     select_namespace(&term, "staging-web");
-    let count = pod_count(&sim, "remote-1", "staging-web");
-    open_dialog(&term, "m", "Migrate staging-web to 1-25-0?");
-    term.keys(&["y"]);
-    let moved = eventually(LONG, || {
-        all_on(
-            &sim,
-            "remote-1",
-            "staging-web",
-            "istio/proxyv2:1.25.0",
-            count,
-        )
-        .then_some(())
-    });
-    assert!(
-        moved.is_some(),
-        "remote-1's staging-web never moved:\n{}",
-        term.screen()
-    );
+    migrate_and_wait(&term, &sim, "remote-1", "staging-web");
     assert_eq!(
         labels(&sim, "primary", "staging-web"),
         before,

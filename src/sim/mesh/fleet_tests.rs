@@ -108,31 +108,6 @@ fn istiod_pods(store: &Store) -> Vec<String> {
         .collect()
 }
 
-/// Injected, running pods by proxy version.
-fn injected(store: &Store) -> BTreeMap<String, f64> {
-    let mut want = BTreeMap::new();
-    for p in pods(store) {
-        if p["metadata"]["annotations"]["sidecar.istio.io/status"].is_null()
-            || p["status"]["phase"] != "Running"
-        {
-            continue;
-        }
-        let image = p["spec"]["containers"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["name"] == "istio-proxy")
-            .unwrap()["image"]
-            .as_str()
-            .unwrap()
-            .to_string();
-        *want
-            .entry(injection::image_tag(&image).unwrap())
-            .or_insert(0.0) += 1.0;
-    }
-    want
-}
-
 /// `sum by (version) (pilot_xds)` over a cluster's istiod pages.
 fn pilot_xds(c: &Cluster, mesh: &Mesh) -> BTreeMap<String, f64> {
     let mut got = BTreeMap::new();
@@ -170,14 +145,21 @@ fn istiod_lines(c: &Cluster) -> Vec<String> {
 #[test]
 fn the_primary_serves_every_cluster_in_primary_remote() {
     let (clusters, meshes) = fleet(3, Topology::PrimaryRemote);
-    let want = sum(clusters.iter().map(|c| injected(&c.store)));
-    assert!(injected(&clusters[2].store).values().sum::<f64>() > 10.0);
+    let want = sum(clusters
+        .iter()
+        .map(|c| super::tests::expected_versions(&c.store)));
+    assert!(
+        super::tests::expected_versions(&clusters[2].store)
+            .values()
+            .sum::<f64>()
+            > 10.0
+    );
     assert_eq!(pilot_xds(&clusters[0], &meshes[0]), want);
 
     for (c, mesh) in clusters.iter().zip(&meshes).skip(1) {
         assert!(istiod_pods(&c.store).is_empty());
         let targets = mesh.targets();
-        let own: f64 = injected(&c.store).values().sum();
+        let own: f64 = super::tests::expected_versions(&c.store).values().sum();
         assert_eq!(
             targets.len() as f64,
             own,
@@ -226,7 +208,9 @@ fn the_primary_serves_every_cluster_in_primary_remote() {
             .pod_metrics("checkout", "remote-1-web-1", 15020)
             .is_none()
     );
-    let want = sum(clusters.iter().map(|c| injected(&c.store)));
+    let want = sum(clusters
+        .iter()
+        .map(|c| super::tests::expected_versions(&c.store)));
     assert_eq!(pilot_xds(&clusters[0], &meshes[0]), want);
 
     // A deleted remote pod's connection ends on the primary's istiod.
@@ -281,7 +265,12 @@ fn each_primary_serves_its_own_proxies_in_multi_primary() {
     let (clusters, meshes) = fleet(3, Topology::MultiPrimary);
     for (c, mesh) in clusters.iter().zip(&meshes) {
         assert!(!istiod_pods(&c.store).is_empty());
-        assert_eq!(pilot_xds(c, mesh), injected(&c.store), "{}", c.name);
+        assert_eq!(
+            pilot_xds(c, mesh),
+            super::tests::expected_versions(&c.store),
+            "{}",
+            c.name
+        );
     }
     // NACKs of remote-2's istiods name remote-2's pods only.
     let (set, _) = FaultSet::from_data(&json!({"nacks.1-24-0": "3000"}));

@@ -292,7 +292,7 @@ mod tests {
     }
 
     /// Injected, running pods by proxy version, from the store.
-    fn expected_versions(store: &Store) -> BTreeMap<String, f64> {
+    pub(super) fn expected_versions(store: &Store) -> BTreeMap<String, f64> {
         let mut want = BTreeMap::new();
         for p in pods(store) {
             if p["metadata"]["annotations"]["sidecar.istio.io/status"].is_null()
