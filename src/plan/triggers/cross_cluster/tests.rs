@@ -1,34 +1,9 @@
 use std::collections::BTreeSet;
-use std::time::Duration;
 
-use chrono::{DateTime, TimeZone, Utc};
-
+use super::super::tests::{at, plan};
 use super::super::{Finding, Guard, Metric, Scope};
 use crate::metrics::cross_cluster::{CrossCluster, CrossTraffic, Route};
 use crate::metrics::reading::{Reading, Traffic};
-use crate::plan::model::{Plan, Thresholds};
-
-fn plan() -> Plan {
-    Plan {
-        from: "1-24-0".into(),
-        to: "1-25-0".into(),
-        waves: Vec::new(),
-        tags: Vec::new(),
-        tag_soak: Duration::ZERO,
-        keep_old: Duration::ZERO,
-        thresholds: Thresholds {
-            cross_cluster_error_ratio_for: Duration::from_secs(10),
-            ..Thresholds::default()
-        },
-        pacing: Default::default(),
-        prometheus_service: None,
-        derived: false,
-    }
-}
-
-fn at(s: i64) -> DateTime<Utc> {
-    Utc.timestamp_opt(1_800_000_000 + s, 0).unwrap()
-}
 
 fn route(source: &str, destination: &str) -> Route {
     Route {
