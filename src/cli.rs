@@ -155,17 +155,7 @@ fn check_prometheus_url(text: &str) -> Result<String, UrlError> {
 }
 
 fn prometheus_url(text: &str) -> Result<reqwest::Url, UrlError> {
-    let url = reqwest::Url::parse(text).map_err(UrlError::NotAUrl)?;
-    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        return Err(UrlError::NotHttp);
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(UrlError::Credentials);
-    }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(UrlError::NotBase);
-    }
-    Ok(url)
+    crate::metrics::prometheus_url::parse(text).map_err(UrlError)
 }
 
 impl ViewArgs {
@@ -509,5 +499,14 @@ mod tests {
         }
         let err = view(&["--prometheus-user", "ops"]).unwrap_err();
         assert!(err.contains("--prometheus <URL>"), "{err}");
+    }
+
+    #[test]
+    fn credentials_in_the_url_are_pointed_at_the_login_flags() {
+        let err = view(&["--prometheus", "http://ops:pw@p:9090"]).unwrap_err();
+        assert!(
+            err.contains("keep credentials out of the URL (the process list shows it): use --prometheus-user with $PROMETHEUS_PASSWORD, or $PROMETHEUS_TOKEN"),
+            "{err}"
+        );
     }
 }

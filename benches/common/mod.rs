@@ -210,6 +210,7 @@ fn reading(seconds_ago: i64) -> Reading {
         ]
         .into(),
         data_plane,
+        cross_cluster: None,
         errors: Vec::new(),
     }
 }

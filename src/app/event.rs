@@ -8,7 +8,9 @@ pub use super::write_error::WriteError;
 pub use crate::mesh::collection::Watch;
 use crate::mesh::pod::PodInfo;
 use crate::mesh::records::{Driver, JournalEntry, UpgradeRecord};
-use crate::mesh::resources::{DaemonSetInfo, NamespaceInfo, WebhookInfo};
+use crate::mesh::resources::{
+    DaemonSetInfo, NamespaceInfo, RemoteSecretInfo, RootCaInfo, WebhookInfo,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Stream {
@@ -18,9 +20,14 @@ pub enum Stream {
     DaemonSets,
     IstiodLogs,
     Records,
+    /// In a fleet only: remote secrets.
+    RemoteSecrets,
+    /// In a fleet only: the root CA ConfigMap.
+    RootCa,
 }
 
 impl Stream {
+    /// The streams every cockpit watches (the status bar lists these).
     pub const ALL: [Stream; 6] = [
         Stream::Namespaces,
         Stream::Pods,
@@ -30,6 +37,9 @@ impl Stream {
         Stream::Records,
     ];
 
+    /// The streams the fleet layer adds for each member of a fleet.
+    pub const FLEET: [Stream; 2] = [Stream::RemoteSecrets, Stream::RootCa];
+
     pub fn name(self) -> &'static str {
         match self {
             Stream::Namespaces => "namespaces",
@@ -38,6 +48,8 @@ impl Stream {
             Stream::DaemonSets => "daemonsets",
             Stream::IstiodLogs => "istiod logs",
             Stream::Records => "upgrade records",
+            Stream::RemoteSecrets => "remote secrets",
+            Stream::RootCa => "root CA",
         }
     }
 }
@@ -66,6 +78,10 @@ pub enum Event {
     Pods(Watch<PodInfo>),
     Webhooks(Watch<WebhookInfo>),
     DaemonSets(Watch<DaemonSetInfo>),
+    /// In a fleet: the cluster's remote secrets, never their data.
+    RemoteSecrets(Watch<RemoteSecretInfo>),
+    /// In a fleet: the root CA ConfigMap of `istio-system`.
+    RootCa(Watch<RootCaInfo>),
     IstiodLog(IstiodLogLine),
     Stream(Stream, StreamStatus),
     /// The cockpit's objects in the cluster: upgrade record, journal, driver lease.

@@ -38,6 +38,17 @@ pub fn current_phase(state: &State, plan: &Plan) -> Phase {
         .map_or(Phase::MoveTags, Phase::Wave)
 }
 
+/// Whether wave `i` is finished: past it in the record, or every namespace of it on `to`
+/// with every injected pod there (moved by the cockpit, one by one, or by hand).
+pub fn wave_done(state: &State, plan: &Plan, i: usize) -> bool {
+    if current_phase(state, plan) > Phase::Wave(i) {
+        return true;
+    }
+    let facts = plan.namespace_facts(&state.cluster);
+    let names = facts.wave(i);
+    !names.is_empty() && names.iter().all(|n| moved(state, &facts, n, &plan.to))
+}
+
 /// Whether a namespace's labels select `to` and every injected pod in it runs `to`.
 fn moved(state: &State, facts: &NamespaceFacts, namespace: &str, to: &str) -> bool {
     facts.selected(namespace) == Some(to)
@@ -215,7 +226,7 @@ pub fn preview_advance(state: &mut State) {
 /// few at a time, each on the new revision, baked and healthy before the next starts. The
 /// confirmed dialog carries every migration it shows; nothing is queued before `y`.
 pub fn preview_wave(state: &mut State) {
-    if refuse(state) {
+    if refuse(state) || super::drive::refuse_in_fleet(state, super::drive::Guarded::Wave) {
         return;
     }
     if super::wave::ask_again(state) {

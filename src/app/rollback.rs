@@ -100,8 +100,9 @@ fn reverting(state: &State, ns: &str) -> bool {
 }
 
 /// The namespaces to revert for the breaches: the namespaces named, or for a breach of the
-/// new istiod, every namespace moved onto it by the cockpit. Only namespaces whose labels
-/// before the move are recorded, and not already on their way back.
+/// new istiod or of the cross-cluster traffic, every namespace moved onto the new revision by
+/// the cockpit. Only namespaces whose labels before the move are recorded, and not already on
+/// their way back.
 pub fn affected(state: &State) -> Vec<String> {
     let Some(plan) = state.drive.plan.as_ref() else {
         return Vec::new();
@@ -112,7 +113,9 @@ pub fn affected(state: &State) -> Vec<String> {
             Scope::Namespace(ns) => {
                 names.insert(ns.clone());
             }
-            Scope::ControlPlane(_) => names.extend(namespaces_on(state, &plan.to)),
+            Scope::ControlPlane(_) | Scope::CrossCluster(_) => {
+                names.extend(namespaces_on(state, &plan.to));
+            }
         }
     }
     names
@@ -244,6 +247,7 @@ mod tests {
             source: "test".into(),
             control_plane: BTreeMap::new(),
             data_plane: BTreeMap::new(),
+            cross_cluster: None,
             errors: Vec::new(),
         };
         r.data_plane

@@ -71,6 +71,14 @@ pub fn update(state: &mut State, event: Event, viewport: Viewports) -> Effects {
                 .daemonsets
                 .apply(w, |d| (d.namespace.clone(), d.name.clone()))
         }
+        Event::RemoteSecrets(w) => {
+            mark(state, Stream::RemoteSecrets, &w);
+            state.cluster.remote_secrets.apply(w, |s| s.name.clone())
+        }
+        Event::RootCa(w) => {
+            mark(state, Stream::RootCa, &w);
+            state.cluster.root_ca.apply(w, |ca| ca.namespace.clone())
+        }
         Event::IstiodLog(line) => {
             touch(state, Stream::IstiodLogs);
             state

@@ -211,6 +211,8 @@ pub fn verdict(state: &State, namespace: &str, to: &str) -> Verdict {
         .filter(|f| match &f.scope {
             Scope::Namespace(ns) => ns == namespace,
             Scope::ControlPlane(rev) => rev == to,
+            // Traffic to other clusters may fail because of any namespace moved.
+            Scope::CrossCluster(_) => true,
         })
         .collect();
     if let Some(f) = relevant.iter().find(|f| f.is_breached()) {
@@ -243,7 +245,15 @@ fn broken(state: &State, run: &WaveRun) -> Option<String> {
                 .into_iter()
                 .filter(|g| {
                     matches!(g.status, GateStatus::Fail(_))
-                        && matches!(g.kind, GateKind::NoNacks | GateKind::NoSkew)
+                        && matches!(
+                            g.kind,
+                            GateKind::NoNacks
+                                | GateKind::NoSkew
+                                | GateKind::PrimaryFirst
+                                | GateKind::RootCa
+                                | GateKind::EastWest
+                                | GateKind::FleetSkew
+                        )
                         && !run.baseline.contains(&g.kind)
                 })
                 .map(|g| g.to_string())

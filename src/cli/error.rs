@@ -8,6 +8,7 @@ use crate::app::keymap::KeymapError;
 use crate::bench::BenchError;
 use crate::cluster::connect::ConnectError;
 use crate::cockpit::CockpitError;
+use crate::metrics::prometheus_url::UrlError as PrometheusUrlError;
 use crate::plan::PlanError;
 use crate::ui::theme::ThemeError;
 
@@ -42,21 +43,19 @@ pub enum CliError {
     Bench(#[from] BenchError),
 }
 
-/// A `--prometheus` URL the cockpit will not use.
+/// A `--prometheus` URL the cockpit will not use; credentials in it are pointed at the flags
+/// and variables that carry them instead.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum UrlError {
-    #[error("{0}; expected a URL like http://prometheus.monitoring:9090")]
-    NotAUrl(url::ParseError),
-    #[error(
-        "expected an http:// or https:// URL with a host, like http://prometheus.monitoring:9090"
-    )]
-    NotHttp,
-    #[error(
-        "keep credentials out of the URL (the process list shows it): use --prometheus-user with $PROMETHEUS_PASSWORD, or $PROMETHEUS_TOKEN"
-    )]
-    Credentials,
-    #[error("expected the Prometheus base URL, without ?query or #fragment")]
-    NotBase,
+#[error("{0}{hint}", hint = login_hint(.0))]
+pub struct UrlError(pub PrometheusUrlError);
+
+fn login_hint(error: &PrometheusUrlError) -> &'static str {
+    match error {
+        PrometheusUrlError::Credentials => {
+            " (the process list shows it): use --prometheus-user with $PROMETHEUS_PASSWORD, or $PROMETHEUS_TOKEN"
+        }
+        _ => "",
+    }
 }
 
 /// The `--prometheus` flags do not make one Prometheus with one way to log in.

@@ -2,7 +2,7 @@
 //! and a small sample of sidecars' `:15020/stats/prometheus` (the pods the app chose, see
 //! `app::metrics_sample`), read through the API server's pod proxy, parsed, and turned into
 //! rates between scrapes: the control plane per revision, inbound traffic per namespace and
-//! revision.
+//! revision, and the sampled pods' requests to other clusters.
 
 use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
@@ -17,6 +17,7 @@ use tokio::time::Instant;
 use super::pod_proxy::{self, PagePath};
 use crate::app::event::Event;
 use crate::metrics::control_plane::{self, Totals};
+use crate::metrics::cross_cluster;
 use crate::metrics::data_plane::SampleTarget;
 use crate::metrics::data_plane::{self, LastScrapes, Place, PodIncrease};
 use crate::metrics::reading::Reading;
@@ -194,11 +195,17 @@ pub fn spawn(
                 };
                 (place, inc)
             }));
+            let cross_cluster = cross_cluster::from_pods(
+                sampled
+                    .iter()
+                    .map(|(_, inc)| (inc.seconds, &inc.cross_cluster)),
+            );
             let reading = Reading {
                 at: chrono::Utc::now(),
                 source: SOURCE.into(),
                 control_plane,
                 data_plane,
+                cross_cluster,
                 errors,
             };
             if tx.send(Event::Metrics(reading)).await.is_err() {

@@ -21,6 +21,7 @@ use tokio::task::JoinHandle;
 use super::answer_text::{first_chars, kubernetes_status_message};
 use super::capped_body;
 use crate::app::event::Event;
+use crate::metrics::cross_cluster;
 use crate::metrics::promql::{QueryError, decode};
 use crate::metrics::queries::{self, Answer, Failure, Query};
 use crate::metrics::reading::Reading;
@@ -33,8 +34,8 @@ pub const EVERY: Duration = Duration::from_secs(5);
 pub const TIMEOUT: Duration = Duration::from_secs(4);
 /// The largest answer read. A query grouped by namespace and revision answers about 100 bytes
 /// per series: under 1 MiB for 2,000 namespaces on three revisions, 4 MiB for 40,000 series. A
-/// Prometheus that streams without end is cut here, and the ten queries of a round hold at
-/// most 40 MiB.
+/// Prometheus that streams without end is cut here, and the twelve queries of a round hold at
+/// most 48 MiB.
 pub const ANSWER_CAP: usize = 4 * 1024 * 1024;
 
 #[derive(Clone, PartialEq)]
@@ -235,12 +236,24 @@ impl Poller {
         }
     }
 
-    /// One round: every query at once.
+    /// One round: every query at once, the cross-cluster pair with them.
     pub async fn read(&self) -> Reading {
         let asks = Query::ALL.map(|q| async move { (q, self.query(&q.promql()).await) });
-        let answers: BTreeMap<Query, Answer> =
-            futures::future::join_all(asks).await.into_iter().collect();
-        queries::reading(answers, self.source.clone(), chrono::Utc::now())
+        let (cross_requests, cross_errors) = (
+            cross_cluster::requests_promql(),
+            cross_cluster::errors_promql(),
+        );
+        let (answers, cross_requests, cross_errors) = tokio::join!(
+            futures::future::join_all(asks),
+            self.query(&cross_requests),
+            self.query(&cross_errors),
+        );
+        let answers: BTreeMap<Query, Answer> = answers.into_iter().collect();
+        let mut reading = queries::reading(answers, self.source.clone(), chrono::Utc::now());
+        if !reading.is_down() {
+            reading.cross_cluster = cross_cluster::from_prometheus(cross_requests, cross_errors);
+        }
+        reading
     }
 }
 
@@ -291,6 +304,7 @@ pub fn spawn(client: Client, target: PrometheusTarget, tx: mpsc::Sender<Event>) 
                     source,
                     control_plane: BTreeMap::new(),
                     data_plane: BTreeMap::new(),
+                    cross_cluster: None,
                     errors: vec![e.to_string()],
                 };
                 let _ = tx.send(Event::Metrics(reading)).await;

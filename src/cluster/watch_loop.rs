@@ -37,6 +37,8 @@ pub type Convert<K, T> = Box<dyn Fn(&K) -> Option<T> + Send + Sync>;
 pub struct Source<K, T> {
     pub api: Api<K>,
     pub labels: Option<String>,
+    /// A field selector, e.g. `metadata.name=istio-ca-root-cert`.
+    pub fields: Option<String>,
     pub id: Stream,
     pub to_info: Convert<K, T>,
     pub wrap: fn(Watch<T>) -> Event,
@@ -78,6 +80,9 @@ where
         if let Some(l) = &self.labels {
             params = params.labels(l);
         }
+        if let Some(f) = &self.fields {
+            params = params.fields(f);
+        }
         let mut items = Vec::new();
         let mut version = None;
         loop {
@@ -102,6 +107,9 @@ where
         let mut params = WatchParams::default().timeout(290);
         if let Some(l) = &self.labels {
             params = params.labels(l);
+        }
+        if let Some(f) = &self.fields {
+            params = params.fields(f);
         }
         let stream = match self.api.watch(&params, version).await {
             Ok(s) => s,

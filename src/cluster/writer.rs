@@ -342,6 +342,15 @@ impl Writer {
             if hook.client_config.service.is_some() {
                 ops.push(json!({"op": "replace", "path": format!("/webhooks/{i}/clientConfig/service/name"), "value": format!("istiod-{to}")}));
             }
+            // A remote's webhooks call the primary's istiod by URL (through its east-west
+            // gateway): the revision is named in the URL instead.
+            if let Some(url) = &hook.client_config.url {
+                let moved = url_for_revision(url, from, to);
+                if moved != *url {
+                    ops.push(json!({"op": "test", "path": format!("/webhooks/{i}/clientConfig/url"), "value": url}));
+                    ops.push(json!({"op": "replace", "path": format!("/webhooks/{i}/clientConfig/url"), "value": moved}));
+                }
+            }
         }
         Ok(TagPatch {
             name,
@@ -534,4 +543,32 @@ fn managed_labels() -> BTreeMap<String, String> {
         "app.kubernetes.io/managed-by".to_string(),
         "istio-cockpit".to_string(),
     )])
+}
+
+/// A webhook URL that names revision `from` (`.../rev/<from>`, or a host `istiod-<from>.`),
+/// naming `to` instead; any other URL as it is.
+fn url_for_revision(url: &str, from: &str, to: &str) -> String {
+    url.replace(&format!("/rev/{from}"), &format!("/rev/{to}"))
+        .replace(&format!("istiod-{from}."), &format!("istiod-{to}."))
+}
+
+#[cfg(test)]
+mod url_tests {
+    use super::url_for_revision;
+
+    #[test]
+    fn a_remote_webhook_url_moves_to_the_new_revision() {
+        let url = "https://203.0.113.10:15017/inject/cluster/remote-1/net/network-2/rev/1-24-0";
+        assert_eq!(
+            url_for_revision(url, "1-24-0", "1-25-0"),
+            "https://203.0.113.10:15017/inject/cluster/remote-1/net/network-2/rev/1-25-0"
+        );
+        let host = "https://istiod-1-24-0.istio-system.svc:15017/inject";
+        assert_eq!(
+            url_for_revision(host, "1-24-0", "1-25-0"),
+            "https://istiod-1-25-0.istio-system.svc:15017/inject"
+        );
+        let other = "https://istiod.istio-system.svc:15017/inject";
+        assert_eq!(url_for_revision(other, "1-24-0", "1-25-0"), other);
+    }
 }

@@ -9,6 +9,7 @@ use ratatui::backend::TestBackend;
 use tokio::sync::mpsc;
 
 use crate::app::event::Event;
+use crate::app::fleet::Fleet;
 use crate::app::state::{Mode, State};
 use crate::app::update::update;
 use crate::cluster::connect::Connection;
@@ -17,6 +18,8 @@ use crate::ui::{self, layout, theme::Theme};
 pub struct Headless {
     pub state: State,
     rx: mpsc::Receiver<Event>,
+    /// Kept so streams started later (a fleet's) can send too.
+    tx: mpsc::Sender<Event>,
     sources: Option<super::Sources>,
 }
 
@@ -29,6 +32,25 @@ impl Headless {
         height: u16,
     ) -> Headless {
         Headless::start_with(conn, mode, log_lines, (width, height), Default::default())
+    }
+
+    /// Like `start`, for one cluster of a fleet: the fleet's streams (remote secrets, root CA)
+    /// are watched too.
+    pub fn start_in_fleet(
+        conn: &Connection,
+        mode: Mode,
+        log_lines: usize,
+        (width, height): (u16, u16),
+    ) -> Headless {
+        let mut cockpit =
+            Headless::start_with(conn, mode, log_lines, (width, height), Default::default());
+        if let Some(sources) = cockpit.sources.as_mut() {
+            let tx = cockpit.tx.clone();
+            sources
+                .tasks
+                .extend(crate::cluster::watchers::spawn_fleet(&conn.client, &tx));
+        }
+        cockpit
     }
 
     /// Like `start`, with the metrics from where `metrics` says.
@@ -46,6 +68,7 @@ impl Headless {
         Headless {
             state,
             rx,
+            tx,
             sources: Some(sources),
         }
     }
@@ -93,7 +116,20 @@ pub fn render_text(state: &State, theme: &Theme) -> String {
     let backend = TestBackend::new(state.ui.width, state.ui.height);
     let mut terminal = Terminal::new(backend).expect("test backend");
     terminal.draw(|f| ui::draw(f, state, theme)).expect("draw");
-    let buffer = terminal.backend().buffer();
+    buffer_text(terminal.backend().buffer())
+}
+
+/// Draws a fleet (its pane, and the selected cluster below) at its size and returns the text.
+pub fn render_fleet_text(fleet: &Fleet, theme: &Theme) -> String {
+    let backend = TestBackend::new(fleet.width, fleet.height);
+    let mut terminal = Terminal::new(backend).expect("test backend");
+    terminal
+        .draw(|f| ui::draw_fleet(f, fleet, theme))
+        .expect("draw");
+    buffer_text(terminal.backend().buffer())
+}
+
+fn buffer_text(buffer: &ratatui::buffer::Buffer) -> String {
     let mut out = String::new();
     for y in 0..buffer.area.height {
         for x in 0..buffer.area.width {

@@ -1,13 +1,18 @@
 //! What the watchers saw of one cluster: its namespaces, pods (with their tally), injector
-//! webhooks, ambient DaemonSets, istiod's log, and the cockpit's own records.
+//! webhooks, ambient DaemonSets, istiod's log, and the cockpit's own records; in a fleet also
+//! its remote secrets, its root CA, and the istiod pods of the primary that serves it.
 
 use super::collection::Collection;
+use super::fleet::ServedBy;
 use super::logs::LogBuffer;
 use super::namespace_facts::FactsCache;
 use super::pod::PodInfo;
 use super::records::Records;
-use super::resources::{DaemonSetInfo, NamespaceInfo, WebhookInfo};
+use super::resources::{DaemonSetInfo, NamespaceInfo, RemoteSecretInfo, RootCaInfo, WebhookInfo};
 use super::tally::PodTally;
+
+/// Where the root CA the fleet compares is read.
+pub const ROOT_CA_NAMESPACE: &str = "istio-system";
 
 #[derive(Debug, Clone)]
 pub struct Cluster {
@@ -22,6 +27,12 @@ pub struct Cluster {
     pub records: Records,
     /// What the namespaces' labels select, kept until they, the injectors or the waves change.
     pub namespace_facts: FactsCache,
+    /// Remote secrets by name (watched only in a fleet).
+    pub remote_secrets: Collection<String, RemoteSecretInfo>,
+    /// The root CA ConfigMap by namespace (watched only in a fleet, in `istio-system`).
+    pub root_ca: Collection<String, RootCaInfo>,
+    /// For a remote without istiod of its own: the primary's istiod pods, which serve it.
+    pub served_by: Option<ServedBy>,
 }
 
 impl Cluster {
@@ -35,7 +46,29 @@ impl Cluster {
             logs: LogBuffer::new(log_capacity),
             records: Records::default(),
             namespace_facts: FactsCache::default(),
+            remote_secrets: Collection::default(),
+            root_ca: Collection::default(),
+            served_by: None,
         }
+    }
+
+    /// Sets the control plane that serves this cluster from elsewhere. Returns whether it
+    /// changed. Everything derived from istiod pods (the mesh's versions, the namespaces'
+    /// facts keyed by the revisions) is computed from them on demand, so nothing else needs
+    /// forgetting.
+    pub fn set_served_by(&mut self, served_by: Option<ServedBy>) -> bool {
+        if self.served_by == served_by {
+            return false;
+        }
+        self.served_by = served_by;
+        true
+    }
+
+    /// The fingerprint of the mesh's root CA as `istio-system` holds it, once seen.
+    pub fn root_ca_fingerprint(&self) -> Option<&str> {
+        self.root_ca
+            .get(&ROOT_CA_NAMESPACE.to_string())
+            .and_then(|ca| ca.fingerprint.as_deref())
     }
 
     /// Pods of one namespace, in name order.

@@ -23,6 +23,9 @@ pub struct LogBuffer {
     pub nacks: BTreeMap<(String, String), u64>,
     /// When each revision's most recent NACK arrived (istiod's timestamp).
     pub last_nack: BTreeMap<String, chrono::DateTime<chrono::Utc>>,
+    /// NACKs per proxy they name, as (namespace, pod): few pods NACK, and a fleet tells
+    /// from these which of its clusters the proxies belong to.
+    pub nacks_by_pod: BTreeMap<(String, String), u64>,
 }
 
 impl LogBuffer {
@@ -33,6 +36,7 @@ impl LogBuffer {
             next_seq: 0,
             nacks: BTreeMap::new(),
             last_nack: BTreeMap::new(),
+            nacks_by_pod: BTreeMap::new(),
         }
     }
 
@@ -49,6 +53,12 @@ impl LogBuffer {
                 .or_default() += 1;
             if let Some(at) = line.at {
                 self.last_nack.insert(revision.to_string(), at);
+            }
+            if let Some(proxy) = &nack.proxy {
+                *self
+                    .nacks_by_pod
+                    .entry((proxy.namespace.clone(), proxy.pod.clone()))
+                    .or_default() += 1;
             }
         }
         if self.entries.len() >= self.capacity {
@@ -105,6 +115,7 @@ mod tests {
         assert_eq!(logs.nacks_for("1-25-0"), 5);
         assert_eq!(logs.nacks[&("1-25-0".to_string(), "LDS".to_string())], 5);
         assert_eq!(logs.nacks_for("1-24-0"), 0);
+        assert_eq!(logs.nacks_by_pod[&("shop".into(), "a-1".into())], 5);
         let seqs: Vec<u64> = logs.entries().map(|e| e.seq).collect();
         assert_eq!(seqs, [3, 4, 5]);
     }

@@ -47,3 +47,21 @@ pub struct DaemonSetInfo {
     pub ready: i32,
     pub desired: i32,
 }
+
+/// A remote secret (a Secret labelled `istio/multiCluster=true` in `istio-system`): it lets
+/// this cluster's istiod read another cluster's API server. Only its name and the cluster it
+/// names are kept; its data is never decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteSecretInfo {
+    pub name: String,
+    /// The cluster it gives access to.
+    pub cluster: String,
+}
+
+/// The mesh's root certificate as one namespace's `istio-ca-root-cert` ConfigMap holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RootCaInfo {
+    pub namespace: String,
+    /// A short fingerprint of the certificate; None when it is missing or unreadable.
+    pub fingerprint: Option<String>,
+}

@@ -128,8 +128,19 @@ impl Mesh {
     }
 }
 
-/// The istiod pods, in key order, without walking the others.
+/// The istiod pods that serve the cluster, without walking the others: its own, in key
+/// order, then those of the primary that serves it, if any.
 pub(super) fn istiod_pods(cluster: &Cluster) -> impl Iterator<Item = &PodInfo> {
+    own_istiod_pods(cluster).chain(
+        cluster
+            .served_by
+            .iter()
+            .flat_map(|served| served.istiods.iter()),
+    )
+}
+
+/// The istiod pods running in the cluster itself.
+pub(super) fn own_istiod_pods(cluster: &Cluster) -> impl Iterator<Item = &PodInfo> {
     cluster
         .pod_tally
         .istiod

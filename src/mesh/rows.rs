@@ -7,7 +7,7 @@ use super::cluster::Cluster;
 use super::injection::{self, Resolution, Selection};
 use super::namespace_facts;
 use super::resources::NamespaceInfo;
-use super::revisions::{Mesh, istiod_pods};
+use super::revisions::{Mesh, own_istiod_pods};
 use super::version::Version;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -155,6 +155,8 @@ pub struct ControlPlaneRow {
     pub cpu_millis: u64,
     pub memory_mib: u64,
     pub nacks: u64,
+    /// The primary whose istiod pods serve this revision here (a remote has none of its own).
+    pub served_by: Option<String>,
 }
 
 pub fn control_plane_rows(cluster: &Cluster, mesh: &Mesh) -> Vec<ControlPlaneRow> {
@@ -179,7 +181,20 @@ pub fn control_plane_rows(cluster: &Cluster, mesh: &Mesh) -> Vec<ControlPlaneRow
             row.pods += n;
         }
     }
-    for pod in istiod_pods(cluster) {
+    // The pods of a primary that serves this cluster count as its istiod, not its resources.
+    let served_by = cluster.served_by.iter().flat_map(|s| {
+        s.istiods
+            .iter()
+            .filter_map(move |pod| Some((pod.istiod.as_ref()?.0.as_str(), pod, &s.cluster)))
+    });
+    for (rev, pod, primary) in served_by {
+        if let Some(row) = rows.get_mut(rev) {
+            row.istiod_total += 1;
+            row.istiod_ready += usize::from(pod.is_ready());
+            row.served_by = Some(primary.clone());
+        }
+    }
+    for pod in own_istiod_pods(cluster) {
         if let Some((rev, _)) = &pod.istiod
             && let Some(row) = rows.get_mut(rev.as_str())
         {

@@ -5,10 +5,11 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use super::cross_cluster::{self, Counts, Route};
 use super::exposition::Scrape;
 use super::maths::{Histogram, increases_by_series};
 use super::reading::Traffic;
-use super::sidecar_snapshot::{Counted, SidecarSnapshot, counted};
+use super::sidecar_snapshot::{Counted, SidecarSnapshot, counted, is_5xx};
 
 /// One sidecar to scrape.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -32,6 +33,9 @@ pub struct PodIncrease {
     pub duration: Option<Histogram>,
     /// Its outbound calls that failed before any response.
     pub mtls_failures: f64,
+    /// Its outbound requests to other clusters, by route; empty when its page names no
+    /// cluster pair.
+    pub cross_cluster: BTreeMap<Route, Counts>,
 }
 
 /// The increase between two scrapes of one pod taken `seconds` apart; None when time did not
@@ -51,8 +55,16 @@ pub fn pod_increase(
         errors: 0.0,
         duration: None,
         mtls_failures: 0.0,
+        cross_cluster: BTreeMap::new(),
     };
     for (labels, n) in increases_by_series(before.requests(), after.requests()) {
+        if let Some(route) = cross_cluster::route(labels) {
+            let counts = inc.cross_cluster.entry(route).or_default();
+            counts.requests += n;
+            if is_5xx(labels) {
+                counts.errors += n;
+            }
+        }
         match counted(labels) {
             Some(Counted::Served { error }) => {
                 inc.requests += n;
@@ -404,6 +416,7 @@ mod tests {
             errors: 0.0,
             duration: None,
             mtls_failures: 0.0,
+            cross_cluster: BTreeMap::new(),
         };
         for (labels, n) in
             counter_increases(&before.samples, &after.samples, "istio_requests_total")

@@ -1,11 +1,13 @@
 //! The pure core of the metrics panes and rollback triggers: no I/O, no clocks.
 //!
 //! - `control_plane`: istiod's pushes, rejects, convergence and proxies per revision
+//! - `cross_cluster`: requests to other clusters of the fleet, per route, from either source
 //! - `data_plane`: inbound traffic per namespace and revision from a sample of sidecars'
 //!   pages, for the direct-scrape mode
 //! - `exposition`: the Prometheus text format that istiod (`:15014/metrics`) and sidecars
 //!   (`:15020/stats/prometheus`) serve, for the direct-scrape mode
 //! - `histogram_series`: a histogram family's samples put back together, series by series
+//! - `prometheus_url`: the Prometheus base URL a flag or a plan file gives, checked
 //! - `promql`: the answers of Prometheus' HTTP API (`/api/v1/query`, `/api/v1/query_range`)
 //! - `queries`: the PromQL asked every round and how its answers become a `Reading`
 //! - `reading`: one round of numbers from any source, control plane and data plane
@@ -20,10 +22,12 @@
 use std::collections::BTreeMap;
 
 pub mod control_plane;
+pub mod cross_cluster;
 pub mod data_plane;
 pub mod exposition;
 mod histogram_series;
 pub mod maths;
+pub mod prometheus_url;
 pub mod promql;
 pub mod queries;
 pub mod reading;

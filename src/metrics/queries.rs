@@ -172,6 +172,7 @@ pub fn reading(mut answers: BTreeMap<Query, Answer>, source: String, at: DateTim
             source,
             control_plane: BTreeMap::new(),
             data_plane: BTreeMap::new(),
+            cross_cluster: None,
         };
     }
     let mut errors = Vec::new();
@@ -217,6 +218,7 @@ pub fn reading(mut answers: BTreeMap<Query, Answer>, source: String, at: DateTim
         source,
         control_plane,
         data_plane,
+        cross_cluster: None,
         errors,
     }
 }

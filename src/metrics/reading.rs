@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 
 use super::control_plane::Rates;
+use super::cross_cluster::CrossCluster;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reading {
@@ -16,6 +17,9 @@ pub struct Reading {
     pub control_plane: BTreeMap<String, Rates>,
     /// Inbound traffic by namespace, then by the revision of the pods that served it.
     pub data_plane: BTreeMap<String, BTreeMap<String, Traffic>>,
+    /// Requests this cluster's sidecars sent to other clusters; None when no series says
+    /// which cluster a request went to (one cluster, or a mesh that does not label them).
+    pub cross_cluster: Option<CrossCluster>,
     /// What could not be read this round; with no numbers at all, the source is down.
     pub errors: Vec<String>,
 }

@@ -5,11 +5,13 @@
 //! Inbound requests are the series the pod reports as `reporter="destination"` (it served
 //! them); mTLS failures are its outbound calls (`reporter="source"`) that ended `503` with
 //! `response_flags="UF,URX"`: the connection to the peer failed before any response.
+//! Outbound series between two clusters are kept too, for `cross_cluster`.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use super::Labels;
+use super::cross_cluster::route;
 use super::exposition::Scrape;
 use super::histogram_series::HistogramSeries;
 use super::maths::Histogram;
@@ -31,7 +33,7 @@ fn label_is(labels: &Labels, key: &str, value: &str) -> bool {
     labels.get(key).is_some_and(|v| v == value)
 }
 
-fn is_5xx(labels: &Labels) -> bool {
+pub(crate) fn is_5xx(labels: &Labels) -> bool {
     labels
         .get("response_code")
         .is_some_and(|c| c.len() == 3 && c.starts_with('5'))
@@ -59,7 +61,8 @@ pub(crate) fn counted(labels: &Labels) -> Option<Counted> {
 /// One scrape of a sidecar's page, reduced to what the increase since it needs.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SidecarSnapshot {
-    /// The request counter series that count toward something, in page order.
+    /// The request counter series that count toward something (`counted`, or a cross-cluster
+    /// `route`), in page order.
     requests: Vec<(Labels, f64)>,
     /// The duration histograms of the requests the pod served, by labels without `le`.
     durations: BTreeMap<Labels, Histogram>,
@@ -72,7 +75,7 @@ impl SidecarSnapshot {
         let mut durations = HistogramSeries::default();
         for sample in scrape.samples {
             if sample.name == REQUESTS {
-                if counted(&sample.labels).is_some() {
+                if counted(&sample.labels).is_some() || route(&sample.labels).is_some() {
                     requests.push((sample.labels, sample.value));
                 }
             } else if let Some(suffix) = sample.name.strip_prefix(DURATION)

@@ -5,6 +5,7 @@
 //! - `schema`: the tables; `values` and `numbers`: the typed values in them, each with the
 //!   wording of its errors
 //! - `checks`: the rules across values (a namespace in two waves, ...), by span
+//! - `clusters`: the rules across `[[clusters]]` (a context twice, roles all or none, ...)
 //! - `errors`: serde's and toml's mistakes in the plan's words
 //! - `write`: a plan written back through the same tables
 //!
@@ -18,6 +19,17 @@
 //! wave_concurrency = 1
 //! namespace_bake = "2m"
 //! namespace_timeout = "10m"
+//!
+//! # A fleet, primary first; leave [[clusters]] out for the current context alone.
+//! [[clusters]]
+//! context = "prod-eu"
+//! role = "primary"
+//! name = "eu"
+//! prometheus = "http://prometheus.eu.internal:9090"
+//!
+//! [[clusters]]
+//! context = "prod-us"
+//! role = "remote"
 //!
 //! [[waves]]
 //! name = "staging"
@@ -40,6 +52,8 @@
 //! mtls_errors = 0
 //! convergence_p99 = "5s"
 //! convergence_p99_for = "1m"
+//! cross_cluster_error_ratio = "1%"
+//! cross_cluster_error_ratio_for = "1m"
 //! auto_rollback = false
 //! ```
 
@@ -53,13 +67,14 @@ use super::model::{
 };
 
 mod checks;
+mod clusters;
 mod errors;
 mod numbers;
 mod schema;
 mod values;
 mod write;
 
-pub use write::to_toml;
+pub use write::{fleet_to_toml, to_toml};
 
 /// A wave's soak when the file does not say.
 pub const DEFAULT_WAVE_SOAK: Duration = Duration::from_secs(30 * 60);
@@ -85,8 +100,8 @@ pub struct PlanFile {
     pub thresholds: Thresholds,
     /// The pacing keys the file sets at its top level.
     pub pacing: PacingOverride,
-    /// The 1-based line of each of from, to, tags and waves the file sets, for the errors
-    /// of `resolve`.
+    /// The 1-based line of each of from, to, tags, waves and clusters the file sets, for
+    /// the errors of `resolve` and of whoever connects the clusters.
     pub lines: BTreeMap<String, usize>,
 }
 
@@ -203,5 +218,7 @@ pub fn resolve(file: PlanFile, derived: Option<Plan>) -> Result<Plan, PlanError>
     })
 }
 
+#[cfg(test)]
+mod clusters_tests;
 #[cfg(test)]
 mod tests;

@@ -1,6 +1,8 @@
 //! The gates of each phase: what must hold, read from the live state, before the upgrade may
 //! leave it. Metric gates (latency, errors, convergence) join these with the metrics work.
 
+mod fleet;
+
 use std::fmt;
 use std::time::Duration;
 
@@ -48,6 +50,17 @@ pub enum GateKind {
     NothingOn,
     /// The old revision kept for as long as the plan says.
     Kept,
+    /// In a fleet, on a remote's waves: the primary's new revision serving, every istiod pod
+    /// of it ready, and the primary's first wave finished.
+    PrimaryFirst,
+    /// In a fleet: one root CA in every cluster.
+    RootCa,
+    /// In a fleet: every cluster's east-west gateway ready.
+    EastWest,
+    /// In a fleet: no cluster's proxies unsupported by the control plane that serves them.
+    FleetSkew,
+    /// In a fleet, on the primary's decommission: no remote left on the old revision.
+    RemotesOff,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -89,8 +102,22 @@ pub struct GateInput<'a> {
 /// How many namespaces or pods a failing gate names before it only counts the rest.
 const NAMED: usize = 3;
 
-/// The gates that must pass to leave `input.phase`, in the order the phase bar shows them.
+/// The gates that must pass to leave `input.phase`, in the order the phase bar shows them;
+/// in a fleet, with the fleet's gates around them.
 pub fn evaluate(input: &GateInput<'_>) -> Vec<Gate> {
+    let own = cluster_gates(input);
+    match input.fleet {
+        None => own,
+        Some(facts) => {
+            let (mut gates, after) = fleet::gates(facts, input.plan, input.phase);
+            gates.extend(own);
+            gates.extend(after);
+            gates
+        }
+    }
+}
+
+fn cluster_gates(input: &GateInput<'_>) -> Vec<Gate> {
     let plan = input.plan;
     let mesh = Mesh::of(input.cluster, Some((&plan.from, &plan.to)));
     match input.phase {

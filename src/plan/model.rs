@@ -79,6 +79,11 @@ pub struct Thresholds {
     pub convergence_p99_seconds: f64,
     /// ... for this long is a breach.
     pub convergence_p99_for: Duration,
+    /// Share of 5xx in the requests from this cluster to another (or none left of a route that
+    /// had them) ...
+    pub cross_cluster_error_ratio: f64,
+    /// ... for this long is a breach.
+    pub cross_cluster_error_ratio_for: Duration,
     /// Revert the current wave without asking when a trigger fires.
     pub auto_rollback: bool,
 }
@@ -94,6 +99,8 @@ impl Default for Thresholds {
             mtls_errors: 0,
             convergence_p99_seconds: 5.0,
             convergence_p99_for: MINUTE,
+            cross_cluster_error_ratio: 0.01,
+            cross_cluster_error_ratio_for: MINUTE,
             auto_rollback: false,
         }
     }

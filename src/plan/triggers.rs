@@ -1,7 +1,8 @@
 //! Rollback triggers: the plan's thresholds judged against each round of metrics. The new
 //! revision's traffic is judged namespace by namespace (p99 latency against the namespace's
 //! baseline, 5xx ratio, mTLS failures), and the new revision's istiod as a whole (xDS
-//! rejects, convergence p99).
+//! rejects, convergence p99). In a fleet, each route of the cluster's cross-cluster traffic is
+//! judged too (`cross_cluster`).
 //!
 //! A namespace's baseline is its traffic over the last minute before any of its pods ran the
 //! new revision, so for a wave it is captured as the wave reaches the namespace. Numbers that
@@ -15,6 +16,7 @@ use chrono::{DateTime, Utc};
 
 use super::duration;
 use super::model::Plan;
+use crate::metrics::cross_cluster::Route;
 use crate::metrics::maths::{Trigger, TriggerState, UnknownReason};
 use crate::metrics::reading::{Reading, Traffic};
 
@@ -30,6 +32,7 @@ pub enum Metric {
     Mtls,
     Rejects,
     Convergence,
+    CrossCluster,
 }
 
 impl Metric {
@@ -40,16 +43,18 @@ impl Metric {
             Metric::Mtls => "mTLS failures",
             Metric::Rejects => "xDS rejects",
             Metric::Convergence => "convergence p99",
+            Metric::CrossCluster => "cross-cluster traffic",
         }
     }
 }
 
-/// What a trigger watches: one namespace's traffic on the new revision, or the new
-/// revision's istiod.
+/// What a trigger watches: one namespace's traffic on the new revision, the new revision's
+/// istiod, or the requests from this cluster to another.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Scope {
     Namespace(String),
     ControlPlane(String),
+    CrossCluster(Route),
 }
 
 impl fmt::Display for Scope {
@@ -57,6 +62,7 @@ impl fmt::Display for Scope {
         match self {
             Scope::Namespace(ns) => write!(f, "{ns}"),
             Scope::ControlPlane(rev) => write!(f, "istiod {rev}"),
+            Scope::CrossCluster(route) => write!(f, "{route}"),
         }
     }
 }
@@ -187,6 +193,7 @@ pub struct Guard {
     triggers: BTreeMap<(Scope, Metric), Trigger>,
     /// The latest p99 (ms) of each namespace's traffic on the new revision, for the text.
     latest_p99: BTreeMap<String, f64>,
+    cross_cluster: cross_cluster::CrossClusterWatch,
 }
 
 impl Guard {
@@ -195,6 +202,20 @@ impl Guard {
     pub fn observe(&mut self, reading: &Reading, plan: &Plan, moved: &dyn Fn(&str) -> bool) {
         let at = unix(reading.at);
         let t = &plan.thresholds;
+        let before_move = !reading.data_plane.keys().any(|ns| moved(ns));
+        let cross = (t.cross_cluster_error_ratio, t.cross_cluster_error_ratio_for);
+        for (route, value) in self
+            .cross_cluster
+            .observe(reading.cross_cluster.as_ref(), before_move)
+        {
+            self.feed(
+                &Scope::CrossCluster(route),
+                Metric::CrossCluster,
+                cross,
+                at,
+                value,
+            );
+        }
         for (ns, revisions) in &reading.data_plane {
             if !moved(ns) {
                 if let Some(old) = old_traffic(revisions, &plan.to) {
@@ -273,7 +294,7 @@ impl Guard {
 
     /// Every trigger that applies now: the new revision's istiod, the namespaces in `required`
     /// (which must have numbers: missing ones are unknown) and the other namespaces in
-    /// `moved` that have numbers.
+    /// `moved` that have numbers; then every route of cross-cluster traffic a reading named.
     pub fn evaluate(
         &self,
         plan: &Plan,
@@ -306,6 +327,13 @@ impl Guard {
                 findings.push(f);
             }
         }
+        let routes = self
+            .triggers
+            .keys()
+            .filter(|(scope, _)| matches!(scope, Scope::CrossCluster(_)));
+        for (scope, metric) in routes {
+            findings.push(self.finding(scope, *metric, now, plan));
+        }
         findings
     }
 
@@ -334,6 +362,7 @@ impl Guard {
             }
             TriggerState::Unknown(UnknownReason::NotANumber) => Some(match metric {
                 Metric::Convergence => "no pushes to measure".to_string(),
+                Metric::CrossCluster => "its 5xx could not be counted".to_string(),
                 _ => "no requests to measure".to_string(),
             }),
             _ => None,
@@ -354,7 +383,7 @@ impl Guard {
             Metric::Latency => {
                 let ns = match scope {
                     Scope::Namespace(ns) => ns.as_str(),
-                    Scope::ControlPlane(_) => "",
+                    Scope::ControlPlane(_) | Scope::CrossCluster(_) => "",
                 };
                 let base = self.baseline(ns).and_then(|b| b.p99_ms);
                 match (self.latest_p99.get(ns), base) {
@@ -367,6 +396,10 @@ impl Guard {
             Metric::Errors => percent(value),
             Metric::Mtls | Metric::Rejects => format!("{}/min", count(value)),
             Metric::Convergence => format!("{value:.2} s"),
+            Metric::CrossCluster => match scope {
+                Scope::CrossCluster(route) => self.cross_cluster.describe(route, value),
+                _ => percent(value),
+            },
         }
     }
 }
@@ -397,6 +430,11 @@ fn limit_text(metric: Metric, plan: &Plan) -> String {
             "{} s for {}",
             t.convergence_p99_seconds,
             duration::format(t.convergence_p99_for)
+        ),
+        Metric::CrossCluster => format!(
+            "{} 5xx or no requests for {}",
+            percent(t.cross_cluster_error_ratio),
+            duration::format(t.cross_cluster_error_ratio_for)
         ),
     }
 }
@@ -429,6 +467,8 @@ fn count(v: f64) -> String {
         format!("{v:.1}")
     }
 }
+
+mod cross_cluster;
 
 #[cfg(test)]
 mod tests;

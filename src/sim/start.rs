@@ -113,14 +113,22 @@ fn members(endpoints: &[Endpoint], topology: Topology) -> Result<Vec<Member>> {
         .collect()
 }
 
-/// Builds one cluster's store and objects and the context its tasks share.
+/// One cluster's store, objects, faults and logs, before the fleet's mesh joins them.
+struct Built {
+    store: Arc<Store>,
+    logs: Arc<LogHub>,
+    faults: Arc<Faults>,
+    member: Option<Member>,
+    request_log: Option<RequestLog>,
+}
+
+/// Builds one cluster's store and objects.
 fn build_cluster(
     opts: &SimOptions,
     index: usize,
-    endpoint: &Endpoint,
     member: Option<Member>,
     request_log: Option<RequestLog>,
-) -> Result<Arc<SimContext>> {
+) -> Result<Built> {
     let store = Arc::new(Store::new(opts.watch_history));
     store.number_names_from(index as u64 * NAME_BASE_STEP);
     store.set_admission(Box::new(|view, resource, obj| match resource {
@@ -135,27 +143,57 @@ fn build_cluster(
         fleet::install(&store, member)
             .map_err(|e| eyre!("building the fleet's objects failed: {e:?}"))?;
     }
-    let logs = Arc::new(LogHub::new(opts.log_lines));
-    let faults = Arc::new(Faults::default());
-    let seed = opts.scenario.seed.wrapping_add(index as u64);
-    let mesh = mesh::Mesh::new(store.clone(), logs.clone(), faults.clone(), seed);
     let request_log = match (&member, request_log) {
         (Some(m), Some(log)) => Some(log.for_cluster(&m.name)),
         (_, log) => log,
     };
-    Ok(Arc::new(SimContext {
+    Ok(Built {
         store,
-        faults,
-        logs,
+        logs: Arc::new(LogHub::new(opts.log_lines)),
+        faults: Arc::new(Faults::default()),
+        member,
+        request_log,
+    })
+}
+
+/// The meshes of the built clusters: one state for the fleet, its tick shared.
+fn meshes(built: &[Built], opts: &SimOptions) -> Vec<Arc<mesh::Mesh>> {
+    let members = built
+        .iter()
+        .map(|b| mesh::FleetMember {
+            name: b
+                .member
+                .as_ref()
+                .map(|m| m.name.clone())
+                .unwrap_or_default(),
+            store: b.store.clone(),
+            logs: b.logs.clone(),
+            faults: b.faults.clone(),
+        })
+        .collect();
+    mesh::Mesh::fleet(members, opts.topology, opts.scenario.seed)
+}
+
+/// The context a cluster's tasks share.
+fn context(
+    opts: &SimOptions,
+    endpoint: &Endpoint,
+    b: Built,
+    mesh: Arc<mesh::Mesh>,
+) -> Arc<SimContext> {
+    Arc::new(SimContext {
+        store: b.store,
+        faults: b.faults,
+        logs: b.logs,
         mesh,
         timing: opts.timing,
         admin_token: endpoint.admin_token.clone(),
         viewer_token: endpoint.viewer_token.clone(),
         server_address: endpoint.address.to_string(),
-        request_log,
-        fleet: member.map(Arc::new),
+        request_log: b.request_log,
+        fleet: b.member.map(Arc::new),
         outage: Arc::default(),
-    }))
+    })
 }
 
 fn write_kubeconfig(path: &Path, endpoints: &[Endpoint], clusters: &[ClusterHandle]) -> Result<()> {
@@ -249,10 +287,15 @@ pub async fn start(opts: SimOptions) -> Result<RunningSim> {
     } else {
         vec![None]
     };
-    let mut clusters = Vec::with_capacity(count);
-    for (index, endpoint) in endpoints.iter().enumerate() {
+    let mut built = Vec::with_capacity(count);
+    for index in 0..count {
         let member = members.get_mut(index).and_then(Option::take);
-        let ctx = build_cluster(&opts, index, endpoint, member, request_log.clone())?;
+        built.push(build_cluster(&opts, index, member, request_log.clone())?);
+    }
+    let meshes = meshes(&built, &opts);
+    let mut clusters = Vec::with_capacity(count);
+    for ((endpoint, b), mesh) in endpoints.iter().zip(built).zip(meshes) {
+        let ctx = context(&opts, endpoint, b, mesh);
         let fleet = ctx.fleet.is_some();
         let name = ctx.cluster_name().unwrap_or(topology::PRIMARY).to_string();
         clusters.push(ClusterHandle {

@@ -19,12 +19,8 @@ pub fn pane_block<'a>(state: &State, theme: &Theme, pane: Pane, extra: Vec<Span<
     } else {
         theme.border
     };
-    let named = match &state.fleet {
-        Some(fleet) => format!(" {} · {} ", pane.title(), fleet.cluster),
-        None => format!(" {} ", pane.title()),
-    };
     let mut title = vec![Span::styled(
-        named,
+        format!(" {} ", pane.title()),
         if focused {
             theme.border_focused
         } else {
@@ -39,6 +35,10 @@ pub fn pane_block<'a>(state: &State, theme: &Theme, pane: Pane, extra: Vec<Span<
         ));
     }
     title.extend(extra);
+    // In a fleet, each pane says whose it is.
+    if let Some(fleet) = &state.fleet {
+        title.push(Span::styled(format!("· {} ", fleet.cluster), theme.title));
+    }
     Block::default()
         .borders(Borders::ALL)
         .border_type(if focused {

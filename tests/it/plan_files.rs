@@ -1,9 +1,11 @@
 //! Plan files on disk, as `--plan FILE` reads them: valid files load, and every invalid one
 //! is refused with the file, the line and the field the user must fix.
 
-use std::time::Duration;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use istio_cockpit::k8s::selector::LabelSelector;
+use istio_cockpit::mesh::fleet::Role;
 use istio_cockpit::plan::file::{load, resolve};
 use istio_cockpit::plan::{NamespaceSelector, Phase, PlanError};
 
@@ -198,4 +200,86 @@ fn a_missing_or_unreadable_file_is_refused_without_a_line() {
     // A directory is not a plan file either.
     let e = load(dir.path()).unwrap_err();
     assert_eq!(e.line, 0);
+}
+
+const FLEET: &str = r#"from = "1-24-0"
+to = "1-25-0"
+
+[[clusters]]
+context = "primary"
+role = "primary"
+prometheus = "http://127.0.0.1:9090"
+
+[[clusters]]
+context = "remote-1"
+role = "remote"
+name = "eu-remote"
+"#;
+
+#[test]
+fn a_fleet_plan_file_loads_its_clusters_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = load(&write(&dir, "fleet.toml", FLEET)).unwrap();
+    let clusters: Vec<_> = file
+        .clusters
+        .iter()
+        .map(|c| (c.context.as_str(), c.role, c.name.as_deref()))
+        .collect();
+    assert_eq!(
+        clusters,
+        [
+            ("primary", Some(Role::Primary), None),
+            ("remote-1", Some(Role::Remote), Some("eu-remote")),
+        ]
+    );
+    assert_eq!(
+        file.clusters[0]
+            .prometheus
+            .as_ref()
+            .map(reqwest::Url::as_str),
+        Some("http://127.0.0.1:9090/")
+    );
+    let twice = FLEET.replace("\"remote-1\"", "\"primary\"");
+    let e = refused(&dir, &twice);
+    assert_eq!((e.line, e.field.as_str()), (10, "clusters[1].context"));
+    assert!(
+        e.message.contains("already the context of clusters[0]"),
+        "{e}"
+    );
+}
+
+#[test]
+fn the_cockpit_refuses_a_bad_fleet_plan_before_it_connects() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = write(
+        &dir,
+        "fleet.toml",
+        &FLEET.replace("role = \"remote\"\n", ""),
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_istio-cockpit"))
+        .arg("--kubeconfig")
+        .arg(dir.path().join("no-kubeconfig"))
+        .arg("--plan")
+        .arg(&plan)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run istio-cockpit");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("the cockpit did not stop on a bad plan");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let expected = format!(
+        "bad plan: {}:9: field `clusters[1].role`: clusters[0] sets a role, so every cluster needs one",
+        plan.display()
+    );
+    assert!(stderr.contains(&expected), "{stderr}");
 }

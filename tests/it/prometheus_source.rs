@@ -8,6 +8,9 @@ use std::time::{Duration, Instant};
 
 use istio_cockpit::app::event::Event;
 use istio_cockpit::cluster::prometheus_source::{self, Poller, PrometheusAuth, PrometheusTarget};
+use istio_cockpit::metrics::cross_cluster;
+use istio_cockpit::metrics::promql::{QueryError, QueryResult};
+use istio_cockpit::metrics::queries::Failure;
 use istio_cockpit::metrics::reading::Reading;
 use reqwest::Url;
 use tokio::sync::{Mutex, mpsc};
@@ -106,6 +109,24 @@ fn readings_follow_the_mesh_its_faults_and_a_prometheus_that_goes_away() {
         );
         assert_eq!(t.mtls_failures_per_s, 0.0, "{ns}: {t:?}");
         assert_eq!(t.sampled_pods, None);
+    }
+    // One cluster: its series name the same cluster on both sides (`Kubernetes`, as Istio
+    // calls a cluster without a name), so nothing is known of cross-cluster traffic. The
+    // queries that ask are valid PromQL for a real Prometheus.
+    assert_eq!(r.cross_cluster, None);
+    for promql in [
+        cross_cluster::requests_promql(),
+        cross_cluster::errors_promql(),
+    ] {
+        match rt.block_on(poller.query(&promql)) {
+            Ok(QueryResult::Vector(series)) => {
+                for (labels, _, _) in series {
+                    assert_eq!(labels["source_cluster"], labels["destination_cluster"]);
+                }
+            }
+            Err(Failure::Query(QueryError::Empty(_))) => {}
+            other => panic!("{promql}: {other:?}"),
+        }
     }
 
     // Latency, 5xx and mTLS faults on the old revision show in its numbers.

@@ -7,7 +7,8 @@
 //! rewrites `screenshots/cockpit.svg` (the cockpit on the `search` namespace, which has a pod
 //! with a skewed sidecar) and `screenshots/nack-view.svg` (the NACK-only istiod log while
 //! 1-25-0 NACKs the proxies of `staging-web`) and `screenshots/rollback.svg` (the rollback
-//! banner and the metrics pane once 1-25-0 is also slow). Plain `cargo test` skips it (it restarts a
+//! banner and the metrics pane once 1-25-0 is also slow), and `screenshots/fleet.svg` (the fleet
+//! pane on a simulated fleet of three). Plain `cargo test` skips it (it restarts a
 //! namespace and waits for NACKs) but runs the unit tests of the SVG writer.
 
 use std::time::Duration;
@@ -30,6 +31,7 @@ const HEIGHT: u16 = 48;
 const COCKPIT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/screenshots/cockpit.svg");
 const NACK_VIEW: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/screenshots/nack-view.svg");
 const METRICS_VIEW: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/screenshots/rollback.svg");
+const FLEET: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/screenshots/fleet.svg");
 
 fn press(cockpit: &mut Headless, code: KeyCode) {
     cockpit.apply(Event::Key(KeyEvent::new(code, KeyModifiers::NONE)));
@@ -74,6 +76,10 @@ fn save(state: &State, theme: &Theme, path: &str, title: &str) {
     terminal
         .draw(|frame| istio_cockpit::ui::draw(frame, state, theme))
         .expect("draw");
+    write_svg(&terminal, theme, path, title);
+}
+
+fn write_svg(terminal: &Terminal<TestBackend>, theme: &Theme, path: &str, title: &str) {
     let picture = svg::to_svg(terminal.backend().buffer(), theme.base, title);
     let dir = std::path::Path::new(path).parent().expect("a directory");
     std::fs::create_dir_all(dir).expect("create screenshots/");
@@ -204,5 +210,78 @@ async fn draw_the_readme_screenshots() {
         &theme,
         METRICS_VIEW,
         "istio-cockpit's rollback banner and metrics pane: staging-web is slower on 1-25-0 than          its baseline, and istiod 1-25-0 rejects configuration",
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "regenerates screenshots/: cargo test --test it screenshots:: -- --ignored"]
+async fn draw_the_fleet_screenshot() {
+    use istio_cockpit::app::fleet::{Fleet, FleetEvent, Member};
+    use istio_cockpit::ui::layout;
+
+    let sim = common::Sim::start(&["--clusters", "3", "--ready-after", "1"]);
+    let theme = Theme::builtin("default", Palette::TrueColor).expect("the default theme");
+    // The primary's first wave under way: staging-web there on the new revision.
+    let primary = |args: &[&str]| sim.kubectl_in("primary", args);
+    primary(&[
+        "label",
+        "ns",
+        "staging-web",
+        "istio.io/rev=1-25-0",
+        "istio-injection-",
+        "--overwrite",
+    ]);
+    primary(&["rollout", "restart", "deploy", "-n", "staging-web"]);
+    primary(&[
+        "rollout",
+        "status",
+        "deploy",
+        "-n",
+        "staging-web",
+        "--timeout=60s",
+    ]);
+    let mut members = Vec::new();
+    for name in ["primary", "remote-1", "remote-2"] {
+        let conn = sim.connect(name).await;
+        let mut cockpit = Headless::start_in_fleet(&conn, Mode::Driver, 1000, (WIDTH, HEIGHT));
+        // A remote runs no istiod: its lists are all there is to wait for.
+        let listed = |s: &State| {
+            s.cluster.namespaces.synced && s.cluster.pods.synced && s.cluster.webhooks.synced
+        };
+        assert!(
+            cockpit.pump_until(Duration::from_secs(30), listed).await,
+            "{name} never listed its objects"
+        );
+        let settled = |s: &State| {
+            s.cluster.root_ca_fingerprint().is_some() && s.cluster.remote_secrets.len() == 2
+        };
+        cockpit.pump_until(Duration::from_secs(10), settled).await;
+        if name == "primary" {
+            cockpit
+                .pump_until(Duration::from_secs(20), |s| s.cluster.logs.len() >= 40)
+                .await;
+        }
+        members.push(Member {
+            name: name.into(),
+            role: None,
+            state: cockpit.state.clone(),
+        });
+    }
+    let mut fleet = Fleet::new(members);
+    fleet.update(
+        FleetEvent::Screen(Event::Resize(WIDTH, HEIGHT)),
+        layout::table_rows,
+    );
+    fleet.refresh();
+    let mut terminal = Terminal::new(TestBackend::new(WIDTH, HEIGHT)).expect("test backend");
+    terminal
+        .draw(|frame| istio_cockpit::ui::draw_fleet(frame, &fleet, &theme))
+        .expect("draw");
+    write_svg(
+        &terminal,
+        &theme,
+        FLEET,
+        "istio-cockpit on a simulated fleet of three: a primary whose istiod serves two remotes, \
+         the primary's staging-web already on 1-25-0",
     );
 }

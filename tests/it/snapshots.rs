@@ -201,8 +201,123 @@ fn metrics_pane_when_the_source_stops_answering() {
         source: "Prometheus at http://127.0.0.1:9090".into(),
         control_plane: Default::default(),
         data_plane: Default::default(),
+        cross_cluster: None,
         errors: vec!["Prometheus at http://127.0.0.1:9090: connection refused".into()],
     };
     update(&mut s, Event::Metrics(down), layout::table_rows);
     insta::assert_snapshot!(render_text(&s, &theme("default")));
+}
+
+#[test]
+fn metrics_pane_with_failing_cross_cluster_traffic() {
+    use istio_cockpit::metrics::cross_cluster::{CrossCluster, CrossTraffic, Route};
+    let mut s = breached(200, 60);
+    key(&mut s, KeyCode::Char('P'));
+    let latest = s.metrics.readings.back().cloned().expect("a reading");
+    let route = |source: &str, destination: &str, rps: f64, ratio: f64| {
+        let route = Route {
+            source: source.into(),
+            destination: destination.into(),
+        };
+        let traffic = CrossTraffic {
+            requests_per_s: rps,
+            error_ratio: Some(ratio),
+        };
+        (route, traffic)
+    };
+    let cross = CrossCluster {
+        requests_per_s: 8.0,
+        error_ratio: Some(3.0 / 8.0),
+        routes: [
+            route("remote-1", "remote-2", 5.0, 0.0),
+            route("remote-1", "primary", 3.0, 1.0),
+        ]
+        .into(),
+    };
+    // A minute and more of 503s from remote-1 to primary, after the fixture's last reading.
+    let later = |seconds| fixture::now() + chrono::Duration::seconds(seconds);
+    for seconds in (5..=70).step_by(5) {
+        let mut r = latest.clone();
+        r.at = later(seconds);
+        r.cross_cluster = Some(cross.clone());
+        update(&mut s, Event::Metrics(r), layout::table_rows);
+    }
+    update(&mut s, Event::Tick(later(70)), layout::table_rows);
+    let text = render_text(&s, &theme("default"));
+    assert!(
+        text.contains(
+            "cross-cluster  8.0 req/s · 5xx 38% · remote-1 -> primary 3.0/s 100% 5xx · \
+             remote-1 -> remote-2 5.0/s 0% 5xx"
+        ),
+        "{text}"
+    );
+    let breaches: Vec<String> = istio_cockpit::app::rollback::breaches(&s)
+        .map(ToString::to_string)
+        .collect();
+    assert!(
+        breaches
+            .iter()
+            .any(|b| b.starts_with("remote-1 -> primary: cross-cluster traffic 100% 5xx for 1m")),
+        "{breaches:?}"
+    );
+    insta::assert_snapshot!(text);
+}
+
+/// A remote's control planes are the primary's istiod pods, and its pane says so.
+#[test]
+fn a_remotes_control_planes_say_which_primary_serves_them() {
+    let mut fleet = fixture::fleet::fleet();
+    fixture::fleet::settle(&mut fleet, true);
+    let remote = &mut fleet[1].1.state;
+    update(remote, Event::Resize(160, 40), layout::table_rows);
+    let text = render_text(remote, &theme("default"));
+    assert!(text.contains("served by primary 1/1"), "{text}");
+    let one = render_text(&screen(160, 40), &theme("default"));
+    assert!(
+        !one.contains("served by"),
+        "one cluster's screen is unchanged"
+    );
+}
+
+/// A primary and two remotes from the fixture, every stream connected, the second remote's
+/// root CA different: the fleet pane on top, the primary's panes below.
+#[test]
+fn fleet_of_three_with_a_root_ca_mismatch() {
+    use istio_cockpit::app::event::{Stream, StreamStatus};
+    use istio_cockpit::app::fleet::{Fleet, FleetEvent, Member};
+    use istio_cockpit::cockpit::headless::render_fleet_text;
+
+    let mut clusters = fixture::fleet::fleet();
+    clusters[2].1.root_ca(Some("99:88:77:66:55:44:33:22"));
+    fixture::fleet::settle(&mut clusters, true);
+    let members = clusters
+        .into_iter()
+        .map(|(name, c)| {
+            let mut state = c.state;
+            for stream in Stream::ALL {
+                update(
+                    &mut state,
+                    Event::Stream(stream, StreamStatus::Connected),
+                    layout::table_rows,
+                );
+            }
+            Member {
+                name: name.into(),
+                role: None,
+                state,
+            }
+        })
+        .collect();
+    let mut fleet = Fleet::new(members);
+    fleet.update(
+        FleetEvent::Screen(Event::Resize(160, 40)),
+        layout::table_rows,
+    );
+    fleet.update(
+        FleetEvent::Screen(Event::Tick(fixture::now())),
+        layout::table_rows,
+    );
+    let screen = render_fleet_text(&fleet, &theme("default"));
+    assert!(screen.contains("BLOCKER:"), "{screen}");
+    insta::assert_snapshot!(screen);
 }

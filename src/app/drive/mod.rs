@@ -6,8 +6,10 @@
 //!   them back (`t`, `r` on the control planes)
 //! - `dialog`: what is on screen for the user to confirm, and the keys while it is
 //! - `result`: what comes back, the executor's results and the cluster's records
+//! - `fleet`: what a fleet refuses before any preview (the primary first, one root CA)
 
 mod dialog;
+mod fleet;
 mod preview;
 mod result;
 mod tag;
@@ -26,6 +28,7 @@ use crate::mesh::resources::NamespaceInfo;
 use crate::mesh::revisions;
 pub(crate) use dialog::answers;
 pub use dialog::{Dialog, on_dialog_key};
+pub(crate) use fleet::{Guarded, refuse_in_fleet};
 pub use preview::{preview_migrate, preview_revert, preview_take_over, revert_of};
 pub use result::{apply_record, on_result};
 pub use tag::preview_move_tag;

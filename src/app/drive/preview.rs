@@ -15,6 +15,9 @@ pub fn preview_migrate(state: &mut State) {
     if let Some(why) = why_not(state) {
         return notice(state, why);
     }
+    if super::refuse_in_fleet(state, super::Guarded::Migrate) {
+        return;
+    }
     let mesh = state.mesh();
     let Some(to) = mesh.new.clone() else {
         return notice(state, "there is no revision to migrate to");

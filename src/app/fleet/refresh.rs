@@ -5,31 +5,37 @@ use std::collections::BTreeMap;
 use super::Fleet;
 use crate::app::actions::Action;
 use crate::app::drive::Command;
+use crate::app::plan_flow::wave_done;
 use crate::app::state::Mode;
-use crate::mesh::fleet::{FleetFacts, Role};
+use crate::mesh::fleet::{self, Role};
 use crate::mesh::records::UpgradeRecord;
 
 pub(super) fn facts(fleet: &mut Fleet) {
-    let roles: Vec<Role> = fleet
-        .members
-        .iter()
-        .enumerate()
-        .map(|(i, m)| {
-            m.role
-                .unwrap_or(if i == 0 { Role::Primary } else { Role::Remote })
-        })
-        .collect();
-    let primary = roles.iter().position(|r| *r == Role::Primary).unwrap_or(0);
-    let primary = fleet.members[primary].name.clone();
-    for (member, role) in fleet.members.iter_mut().zip(roles) {
-        let facts = FleetFacts {
-            cluster: member.name.clone(),
-            role,
-            primary: primary.clone(),
-        };
+    let (facts, served) = {
+        let members: Vec<fleet::Member<'_>> = fleet
+            .members
+            .iter()
+            .map(|m| {
+                let plan = m.state.drive.plan.as_ref();
+                fleet::Member {
+                    name: &m.name,
+                    role: m.role,
+                    cluster: &m.state.cluster,
+                    upgrade: plan.map(|p| (p.from.as_str(), p.to.as_str())),
+                    first_wave_done: plan.is_some_and(|p| wave_done(&m.state, p, 0)),
+                }
+            })
+            .collect();
+        let served: Vec<_> = (0..members.len())
+            .map(|i| fleet::served_by(&members, i))
+            .collect();
+        (fleet::facts(&members), served)
+    };
+    for ((member, facts), served) in fleet.members.iter_mut().zip(facts).zip(served) {
         if member.state.fleet.as_ref() != Some(&facts) {
             member.state.fleet = Some(facts);
         }
+        member.state.cluster.set_served_by(served);
     }
 }
 

@@ -90,6 +90,7 @@ fn cluster(concurrency: usize) -> TestLoop {
         source: "test".into(),
         control_plane: Default::default(),
         data_plane: Default::default(),
+        cross_cluster: None,
         errors: Vec::new(),
     });
     TestLoop::new(s)
@@ -485,4 +486,32 @@ fn a_nack_from_the_new_revision_mid_wave_stops_it() {
             .why
             .starts_with("no NACKs")
     );
+}
+
+#[test]
+fn a_wave_stops_when_the_root_ca_starts_to_differ_in_the_fleet() {
+    use crate::mesh::fleet::{FleetFacts, Problem, ProblemKind, Role};
+    let mut s = cluster(1);
+    s.fleet = Some(FleetFacts {
+        cluster: "remote-1".into(),
+        role: Role::Primary,
+        primary: "remote-1".into(),
+        ..FleetFacts::default()
+    });
+    confirm_wave(&mut s);
+    assert_eq!(migrations(&s), ["a-api"]);
+    s.effects.commands.clear();
+    if let Some(fleet) = s.fleet.as_mut() {
+        fleet.problems.push(Problem {
+            kind: ProblemKind::RootCaMismatch,
+            cluster: "remote-2".into(),
+            text: "remote-2's root CA differs from the fleet's".into(),
+        });
+    }
+    let later = s.session.now + Span::seconds(1);
+    s.update(Event::Tick(later), rows);
+    let stopped = s.drive.wave.as_ref().and_then(|r| r.stopped.as_ref());
+    let why = stopped.map(|stop| stop.why.clone()).unwrap_or_default();
+    assert!(why.contains("remote-2"), "{why:?}");
+    assert!(migrations(&s).is_empty(), "nothing more is migrated");
 }

@@ -1,6 +1,7 @@
 //! API objects turned into the domain's values (`crate::mesh`): pods are decoded straight
 //! into the fields the cockpit reads, never into whole objects.
 
+pub mod fleet;
 mod objects;
 mod pod;
 pub mod pod_fields;

@@ -1,6 +1,7 @@
 //! A Pod decoded into what the cockpit keeps of it: the injecting revision from the
 //! annotations, the proxy version from the `istio-proxy` image, requests, owner and readiness.
 
+use crate::mesh::fleet::EASTWEST_APP;
 use crate::mesh::pod::{Owner, PodInfo};
 use crate::mesh::version::Version;
 
@@ -104,7 +105,13 @@ impl PodInfo {
             revision,
             proxy,
             istiod,
-            app: labels.and_then(|l| l.get("app")).cloned(),
+            app: labels.and_then(|l| {
+                // An east-west gateway labelled only `istio=eastwestgateway` is one all the same.
+                l.get("app").cloned().or_else(|| {
+                    (l.get("istio").map(String::as_str) == Some("eastwestgateway"))
+                        .then(|| EASTWEST_APP.to_string())
+                })
+            }),
             cpu_millis,
             memory_mib,
             owner,

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
 
 /// Label keys `PodInfo` reads.
-pub const LABELS: [&str; 3] = ["app", "istio.io/rev", ROLLOUT_HASH];
+pub const LABELS: [&str; 4] = ["app", "istio", "istio.io/rev", ROLLOUT_HASH];
 /// The label Argo Rollouts puts on its pods: its controller, not a rollout restart, moves them.
 pub const ROLLOUT_HASH: &str = "rollouts-pod-template-hash";
 /// Annotation keys `PodInfo` reads.

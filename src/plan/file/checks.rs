@@ -22,6 +22,7 @@ pub(super) fn plan_file(plan: PlanToml, doc: &Doc<'_>) -> Result<PlanFile, PlanE
         ("to", plan.to.as_ref().map(Spanned::span)),
         ("tags", plan.tags.as_ref().map(Spanned::span)),
         ("waves", plan.waves.as_ref().map(Spanned::span)),
+        ("clusters", plan.clusters.as_ref().map(Spanned::span)),
     ];
     let lines = set
         .into_iter()
@@ -39,7 +40,11 @@ pub(super) fn plan_file(plan: PlanToml, doc: &Doc<'_>) -> Result<PlanFile, PlanE
         tag_soak: plan.tag_soak.map(|d| d.0),
         keep_old: plan.keep_old.map(|d| d.0),
         prometheus_service: plan.prometheus_service.map(|s| s.0),
-        clusters: Vec::new(),
+        clusters: plan
+            .clusters
+            .map(|c| super::clusters::clusters(c.into_inner(), doc))
+            .transpose()?
+            .unwrap_or_default(),
         thresholds: plan.rollback.map(|r| r.0.thresholds()).unwrap_or_default(),
         pacing: pacing(
             plan.wave_concurrency,

@@ -69,6 +69,7 @@ pub(super) fn field(path: &[Step]) -> String {
 fn as_written(key: &str, top: bool) -> &str {
     match key {
         "waves" if top => "[[waves]]",
+        "clusters" if top => "[[clusters]]",
         "rollback" if top => "[rollback]",
         _ => key,
     }

@@ -11,7 +11,10 @@ use crate::toml_file::{Expecting, Table};
 use super::numbers::{
     Concurrency, Count, ErrorRatio, LatencyIncrease, PlanDuration, PositiveDuration, Switch,
 };
-use super::values::{Namespaces, Revision, ServiceRef, Tags, WaveName, Waves};
+use super::values::{
+    ClusterName, ClusterRole, Clusters, ContextName, Namespaces, PrometheusUrl, Revision,
+    ServiceRef, Tags, WaveName, Waves,
+};
 
 /// The whole file. Keys keep the order a user reads them in: unknown-key errors list them so.
 /// The settings `resolve` may refuse keep their span, for its errors' lines.
@@ -24,6 +27,7 @@ pub(super) struct PlanToml {
     pub tag_soak: Option<PlanDuration>,
     pub keep_old: Option<PlanDuration>,
     pub prometheus_service: Option<ServiceRef>,
+    pub clusters: Option<Spanned<Clusters>>,
     pub wave_concurrency: Option<Concurrency>,
     pub namespace_bake: Option<PlanDuration>,
     pub namespace_timeout: Option<PositiveDuration>,
@@ -44,6 +48,17 @@ pub(in crate::plan::file) struct WaveToml {
     pub namespace_timeout: Option<PositiveDuration>,
 }
 
+/// One `[[clusters]]` table. `context` is checked after reading, to point at the table
+/// when it is missing.
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub(in crate::plan::file) struct ClusterToml {
+    pub context: Option<Spanned<ContextName>>,
+    pub role: Option<Spanned<ClusterRole>>,
+    pub name: Option<Spanned<ClusterName>>,
+    pub prometheus: Option<PrometheusUrl>,
+}
+
 /// `[rollback]`: what it leaves out keeps its default.
 #[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -56,11 +71,17 @@ pub(super) struct RollbackToml {
     pub mtls_errors: Option<Count>,
     pub convergence_p99: Option<PositiveDuration>,
     pub convergence_p99_for: Option<PlanDuration>,
+    pub cross_cluster_error_ratio: Option<ErrorRatio>,
+    pub cross_cluster_error_ratio_for: Option<PlanDuration>,
     pub auto_rollback: Option<Switch>,
 }
 
 impl Expecting for WaveToml {
     const EXPECTING: &'static str = "[[waves]] tables, one per wave";
+}
+
+impl Expecting for ClusterToml {
+    const EXPECTING: &'static str = "[[clusters]] tables, one per cluster";
 }
 
 impl Expecting for RollbackToml {
@@ -98,6 +119,12 @@ impl RollbackToml {
             convergence_p99_for: self
                 .convergence_p99_for
                 .map_or(d.convergence_p99_for, |t| t.0),
+            cross_cluster_error_ratio: self
+                .cross_cluster_error_ratio
+                .map_or(d.cross_cluster_error_ratio, |s| s.0),
+            cross_cluster_error_ratio_for: self
+                .cross_cluster_error_ratio_for
+                .map_or(d.cross_cluster_error_ratio_for, |t| t.0),
             auto_rollback: self.auto_rollback.map_or(d.auto_rollback, |b| b.0),
         }
     }
@@ -115,6 +142,8 @@ impl RollbackToml {
                 t.convergence_p99_seconds,
             ))),
             convergence_p99_for: Some(PlanDuration(t.convergence_p99_for)),
+            cross_cluster_error_ratio: Some(ErrorRatio(t.cross_cluster_error_ratio)),
+            cross_cluster_error_ratio_for: Some(PlanDuration(t.cross_cluster_error_ratio_for)),
             auto_rollback: Some(Switch(t.auto_rollback)),
         }
     }

@@ -116,6 +116,8 @@ fn a_complete_file_sets_everything() {
             mtls_errors: 1,
             convergence_p99_seconds: 2.5,
             convergence_p99_for: Duration::from_secs(30),
+            cross_cluster_error_ratio: 0.01,
+            cross_cluster_error_ratio_for: Duration::from_secs(60),
             auto_rollback: true,
         }
     );
@@ -555,4 +557,32 @@ fn unknown_top_level_fields_list_the_tables_as_written() {
         message.ends_with("namespace_timeout, [[waves]], [rollback]"),
         "{message}"
     );
+}
+
+#[test]
+fn the_cross_cluster_trigger_keys_read_write_and_refuse_with_line_and_field() {
+    let text =
+        "[rollback]\ncross_cluster_error_ratio = \"5%\"\ncross_cluster_error_ratio_for = \"30s\"\n";
+    let t = parse(text, "plan.toml").unwrap().thresholds;
+    assert_eq!(t.cross_cluster_error_ratio, 0.05);
+    assert_eq!(t.cross_cluster_error_ratio_for, Duration::from_secs(30));
+    let t = parse("", "plan.toml").unwrap().thresholds;
+    assert_eq!(
+        (t.cross_cluster_error_ratio, t.cross_cluster_error_ratio_for),
+        (0.01, minutes(1))
+    );
+    let mut derived = derive(&demo().state.cluster).unwrap();
+    derived.thresholds.cross_cluster_error_ratio = 0.2;
+    derived.thresholds.cross_cluster_error_ratio_for = minutes(3);
+    let back = resolve(parse(&to_toml(&derived), "state").unwrap(), None).unwrap();
+    assert_eq!(back.thresholds, derived.thresholds);
+    let field = "rollback.cross_cluster_error_ratio";
+    assert_error(
+        "[rollback]\n\ncross_cluster_error_ratio = \"101%\"\n",
+        3,
+        field,
+        "cannot exceed 100%",
+    );
+    let text = "[rollback]\ncross_cluster_error_ratio_for = \"soon\"\n";
+    assert_error(text, 2, &format!("{field}_for"), "a duration");
 }

@@ -11,9 +11,11 @@ use serde::de::{
 };
 use toml::Spanned;
 
+use crate::mesh::fleet::Role;
+use crate::metrics::prometheus_url::{self, UrlError};
 use crate::toml_file::Table;
 
-use super::schema::WaveToml;
+use super::schema::{ClusterToml, WaveToml};
 
 /// A revision the plan leaves or reaches: a DNS-1123 label like `1-25-0`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -54,6 +56,31 @@ pub(super) struct Namespaces(pub Vec<Spanned<NamespaceName>>);
 #[derive(Debug, Default, Serialize)]
 #[serde(transparent)]
 pub(super) struct Waves(pub Vec<Spanned<Table<WaveToml>>>);
+
+/// The kubeconfig context of a `[[clusters]]` entry: any name a kubeconfig takes, not blank.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(transparent)]
+pub(super) struct ContextName(pub String);
+
+/// A cluster's short name on screen: letters, digits, '-', '_' and '.', at most 40.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(transparent)]
+pub(super) struct ClusterName(pub String);
+
+/// A cluster's `role`: "primary" or "remote".
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct ClusterRole(pub Role);
+
+/// A cluster's own Prometheus: the base URL the `--prometheus` flag also takes.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct PrometheusUrl(pub url::Url);
+
+/// The `[[clusters]]` tables: at least one when the key is there.
+#[derive(Debug, Default, Serialize)]
+#[serde(transparent)]
+pub(super) struct Clusters(pub Vec<Spanned<Table<ClusterToml>>>);
+
+const CLUSTER_NAME_MAX: usize = 40;
 
 const DNS_RULE: &str = " (lowercase letters, digits and '-')";
 
@@ -125,6 +152,107 @@ impl<'de> Deserialize<'de> for Waves {
             .map(Waves)
     }
 }
+
+impl<'de> Deserialize<'de> for ContextName {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let not_blank = |text: &str| match text.trim() {
+            "" => Err(Refusal::Rule("must not be empty")),
+            _ => Ok(()),
+        };
+        d.deserialize_str(Text::new(
+            "a kubeconfig context like \"prod-eu\"",
+            not_blank,
+        ))
+        .map(ContextName)
+    }
+}
+
+impl<'de> Deserialize<'de> for ClusterName {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let short = |text: &str| {
+            let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+            if !text.is_empty() && text.len() <= CLUSTER_NAME_MAX && text.chars().all(allowed) {
+                Ok(())
+            } else {
+                Err(Refusal::Expected(
+                    " (letters, digits, '-', '_' and '.', at most 40)",
+                ))
+            }
+        };
+        d.deserialize_str(Text::new("a short name like \"eu-west\"", short))
+            .map(ClusterName)
+    }
+}
+
+impl<'de> Deserialize<'de> for ClusterRole {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let role = |text: &str| match text {
+            "primary" | "remote" => Ok(()),
+            _ => Err(Refusal::Expected("")),
+        };
+        let text = d.deserialize_str(Text::new("\"primary\" or \"remote\"", role))?;
+        Ok(ClusterRole(if text == "primary" {
+            Role::Primary
+        } else {
+            Role::Remote
+        }))
+    }
+}
+
+impl Serialize for ClusterRole {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.0.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for PrometheusUrl {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_str(UrlText).map(PrometheusUrl)
+    }
+}
+
+impl Serialize for PrometheusUrl {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.0.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Clusters {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let what = "[[clusters]] tables, one per cluster";
+        let empty = "name at least one cluster, or leave [[clusters]] out";
+        d.deserialize_seq(List::new(what, Some(empty)))
+            .map(Clusters)
+    }
+}
+
+/// A Prometheus base URL, refused in the words of a plan file.
+struct UrlText;
+
+impl Visitor<'_> for UrlText {
+    type Value = url::Url;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(URL_LIKE)
+    }
+
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<url::Url, E> {
+        let expected = match prometheus_url::parse(text) {
+            Ok(url) => return Ok(url),
+            Err(UrlError::NotAUrl(_) | UrlError::NotHttp) => URL_LIKE,
+            Err(UrlError::NotBase) => "the Prometheus base URL, without ?query or #fragment",
+            Err(UrlError::Credentials) => {
+                return Err(E::custom(
+                    "keep credentials out of the URL: a plan file is read by everyone who \
+                     drives the upgrade, and a cluster's Prometheus is asked without a login",
+                ));
+            }
+        };
+        Err(E::invalid_value(Unexpected::Str(text), &expected))
+    }
+}
+
+const URL_LIKE: &str = "an http:// or https:// URL like \"http://prometheus.monitoring:9090\"";
 
 /// Why a string is refused.
 enum Refusal {

@@ -2,18 +2,25 @@
 
 use toml::Spanned;
 
-use crate::plan::model::{NamespaceSelector, Plan, Wave};
+use crate::plan::model::{FleetCluster, NamespaceSelector, Plan, Wave};
 use crate::toml_file::Table;
 
 use super::numbers::{Concurrency, PlanDuration, PositiveDuration};
-use super::schema::{PlanToml, RollbackToml, WaveToml};
+use super::schema::{ClusterToml, PlanToml, RollbackToml, WaveToml};
 use super::values::{
-    NamespaceName, Namespaces, Revision, ServiceRef, TagName, Tags, WaveName, Waves,
+    ClusterName, ClusterRole, Clusters, ContextName, NamespaceName, Namespaces, PrometheusUrl,
+    Revision, ServiceRef, TagName, Tags, WaveName, Waves,
 };
 
 /// Writes a plan as a plan file that `parse` reads back to the same plan (every field
 /// explicit), e.g. to keep it in the cluster next to the upgrade's phase.
 pub fn to_toml(plan: &Plan) -> String {
+    fleet_to_toml(plan, &[])
+}
+
+/// `to_toml` for a plan across a fleet: the file also keeps its `[[clusters]]`, in order
+/// (none written when `clusters` is empty).
+pub fn fleet_to_toml(plan: &Plan, clusters: &[FleetCluster]) -> String {
     let pacing = plan.pacing;
     let file = PlanToml {
         from: Some(unplaced(Revision(plan.from.clone()))),
@@ -27,6 +34,14 @@ pub fn to_toml(plan: &Plan) -> String {
         tag_soak: Some(PlanDuration(plan.tag_soak)),
         keep_old: Some(PlanDuration(plan.keep_old)),
         prometheus_service: plan.prometheus_service.clone().map(ServiceRef),
+        clusters: (!clusters.is_empty()).then(|| {
+            unplaced(Clusters(
+                clusters
+                    .iter()
+                    .map(|c| unplaced(Table(cluster(c))))
+                    .collect(),
+            ))
+        }),
         wave_concurrency: Some(Concurrency(pacing.concurrency as u64)),
         namespace_bake: Some(PlanDuration(pacing.bake)),
         namespace_timeout: Some(PositiveDuration(pacing.timeout)),
@@ -57,6 +72,15 @@ fn wave(wave: &Wave) -> WaveToml {
         wave_concurrency: wave.pacing.concurrency.map(|n| Concurrency(n as u64)),
         namespace_bake: wave.pacing.bake.map(PlanDuration),
         namespace_timeout: wave.pacing.timeout.map(PositiveDuration),
+    }
+}
+
+fn cluster(cluster: &FleetCluster) -> ClusterToml {
+    ClusterToml {
+        context: Some(unplaced(ContextName(cluster.context.clone()))),
+        role: cluster.role.map(|r| unplaced(ClusterRole(r))),
+        name: cluster.name.clone().map(|n| unplaced(ClusterName(n))),
+        prometheus: cluster.prometheus.clone().map(PrometheusUrl),
     }
 }
 

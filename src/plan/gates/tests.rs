@@ -61,6 +61,7 @@ fn measured(c: &mut Cluster, plan: &Plan) {
         source: "test".into(),
         control_plane: Default::default(),
         data_plane: Default::default(),
+        cross_cluster: None,
         errors: Vec::new(),
     };
     before
@@ -386,4 +387,127 @@ fn each_phase_lists_its_gates_by_kind() {
     assert_eq!(kinds(Phase::MoveTags), [K::TagsOn, K::Triggers]);
     assert_eq!(kinds(Phase::Soak), [K::Soak, K::Triggers]);
     assert_eq!(kinds(Phase::Decommission), [K::NothingOn, K::Kept]);
+}
+
+mod fleet {
+    use super::*;
+    use crate::fixture::fleet::{fleet, settle};
+    use crate::fixture::{NEW, OLD};
+
+    fn kinds(gates: &[Gate]) -> Vec<GateKind> {
+        gates.iter().map(|g| g.kind).collect()
+    }
+
+    fn status_of(gates: &[Gate], kind: GateKind) -> &GateStatus {
+        &gates
+            .iter()
+            .find(|g| g.kind == kind)
+            .expect("the gate")
+            .status
+    }
+
+    #[test]
+    fn one_cluster_has_no_fleet_gates() {
+        let c = demo();
+        let plan = derive(&c.state.cluster).unwrap();
+        let g = gates(&c, &plan, Phase::Wave(0), minutes_ago(4));
+        assert!(!kinds(&g).iter().any(|k| matches!(
+            k,
+            GateKind::PrimaryFirst | GateKind::RootCa | GateKind::EastWest | GateKind::FleetSkew
+        )));
+    }
+
+    #[test]
+    fn a_remotes_wave_waits_for_the_primary_and_names_it() {
+        let mut fleet = fleet();
+        settle(&mut fleet, false);
+        let (_, remote) = &fleet[1];
+        let plan = derive(&remote.state.cluster).unwrap();
+        assert_eq!((plan.from.as_str(), plan.to.as_str()), (OLD, NEW));
+        let g = gates(remote, &plan, Phase::Wave(0), minutes_ago(4));
+        assert_eq!(
+            kinds(&g)[0],
+            GateKind::PrimaryFirst,
+            "the primary comes first"
+        );
+        assert_eq!(
+            g[0].to_string(),
+            "primary first: primary's first wave is not finished"
+        );
+        assert_eq!(
+            kinds(&g)[g.len() - 3..],
+            [GateKind::RootCa, GateKind::EastWest, GateKind::FleetSkew]
+        );
+        settle(&mut fleet, true);
+        let g = gates(&fleet[1].1, &plan, Phase::Wave(0), minutes_ago(4));
+        assert_eq!(*status_of(&g, GateKind::PrimaryFirst), GateStatus::Pass);
+        // The primary's own waves have no such gate.
+        let g = gates(&fleet[0].1, &plan, Phase::Wave(0), minutes_ago(4));
+        assert!(!kinds(&g).contains(&GateKind::PrimaryFirst));
+    }
+
+    #[test]
+    fn every_wave_needs_one_root_ca_ready_gateways_and_no_skew_naming_the_cluster() {
+        let mut fleet = fleet();
+        fleet[2].1.root_ca(Some("00:00:00:00:00:00:00:01"));
+        fleet[1].1.eastwest("1.24.0", 0, 1);
+        fleet[2].1.pod("shop", "web-3", NEW, "1.26.0", true);
+        settle(&mut fleet, true);
+        let plan = derive(&fleet[0].1.state.cluster).unwrap();
+        for (name, member) in &fleet {
+            let g = gates(member, &plan, Phase::Wave(0), minutes_ago(4));
+            let GateStatus::Fail(ca) = status_of(&g, GateKind::RootCa) else {
+                panic!("{name}: the CA gate fails");
+            };
+            assert!(ca.starts_with("remote-2: root CA 00:00"), "{ca}");
+            assert_eq!(
+                *status_of(&g, GateKind::EastWest),
+                fail("remote-1: east-west gateway 0 of 1 pods ready")
+            );
+            let GateStatus::Fail(skew) = status_of(&g, GateKind::FleetSkew) else {
+                panic!("{name}: the skew gate fails");
+            };
+            assert!(skew.starts_with("remote-2: 1 proxy skewed against primary's"));
+        }
+        fleet[2].1.root_ca(None).remove_pod("shop", "web-3");
+        fleet[1].1.eastwest("1.24.0", 1, 1);
+        settle(&mut fleet, true);
+        let g = gates(&fleet[1].1, &plan, Phase::Wave(0), minutes_ago(4));
+        assert!(
+            matches!(status_of(&g, GateKind::RootCa), GateStatus::Unknown(why) if why.starts_with("remote-2: root CA unknown"))
+        );
+        assert_eq!(*status_of(&g, GateKind::EastWest), GateStatus::Pass);
+        assert_eq!(*status_of(&g, GateKind::FleetSkew), GateStatus::Pass);
+    }
+
+    #[test]
+    fn the_primarys_decommission_waits_for_the_remotes_on_the_old_revision() {
+        let mut fleet = fleet();
+        settle(&mut fleet, true);
+        let plan = derive(&fleet[0].1.state.cluster).unwrap();
+        let g = gates(&fleet[0].1, &plan, Phase::Decommission, minutes_ago(4));
+        assert_eq!(
+            *status_of(&g, GateKind::RemotesOff),
+            fail("remote-1: 2 pods on 1-24-0; remote-2: 2 pods on 1-24-0")
+        );
+        assert_eq!(
+            g.last().map(|g| g.name.as_str()),
+            Some("remotes off 1-24-0")
+        );
+        let remote = gates(&fleet[1].1, &plan, Phase::Decommission, minutes_ago(4));
+        assert!(
+            !kinds(&remote).contains(&GateKind::RemotesOff),
+            "a remote's decommission is its own"
+        );
+        for (_, member) in fleet.iter_mut().skip(1) {
+            for pod in ["web-1", "web-2"] {
+                member
+                    .remove_pod("shop", pod)
+                    .pod("shop", pod, NEW, "1.25.0", true);
+            }
+        }
+        settle(&mut fleet, true);
+        let g = gates(&fleet[0].1, &plan, Phase::Decommission, minutes_ago(4));
+        assert_eq!(*status_of(&g, GateKind::RemotesOff), GateStatus::Pass);
+    }
 }

@@ -4,7 +4,7 @@ use super::*;
 use crate::metrics::control_plane::Rates;
 use crate::plan::model::Thresholds;
 
-fn plan() -> Plan {
+pub(super) fn plan() -> Plan {
     Plan {
         from: "1-24-0".into(),
         to: "1-25-0".into(),
@@ -16,6 +16,7 @@ fn plan() -> Plan {
             p99_latency_for: Duration::from_secs(10),
             error_ratio_for: Duration::from_secs(10),
             convergence_p99_for: Duration::from_secs(10),
+            cross_cluster_error_ratio_for: Duration::from_secs(10),
             ..Thresholds::default()
         },
         pacing: Default::default(),
@@ -24,7 +25,7 @@ fn plan() -> Plan {
     }
 }
 
-fn at(s: i64) -> DateTime<Utc> {
+pub(super) fn at(s: i64) -> DateTime<Utc> {
     Utc.timestamp_opt(1_800_000_000 + s, 0).unwrap()
 }
 
@@ -44,6 +45,7 @@ fn reading(s: i64, ns: &str, rev: &str, t: Traffic) -> Reading {
         source: "test".into(),
         control_plane: BTreeMap::new(),
         data_plane: BTreeMap::new(),
+        cross_cluster: None,
         errors: Vec::new(),
     };
     r.data_plane

@@ -38,6 +38,8 @@ struct Counters {
 
 #[derive(Debug)]
 pub struct Istiod {
+    /// The index of its cluster in the fleet.
+    pub cluster: u16,
     pub ns: Arc<str>,
     pub name: Arc<str>,
     pub app: Arc<str>,
@@ -98,6 +100,7 @@ impl Istiod {
         now: DateTime<Utc>,
     ) -> Istiod {
         Istiod {
+            cluster: 0,
             ns: pod.ns,
             name: pod.name,
             app: pod.app,

@@ -1,28 +1,33 @@
-//! Traffic, metrics and istiod logs of the simulated mesh.
+//! Traffic, metrics and istiod logs of the simulated mesh, for one cluster or a fleet.
 //!
 //! - `pod_info`: what a pod is to the mesh (istiod, injected workload, neither)
 //! - `state`: sidecars, istiods, who is connected to whom, the one-second tick
+//! - `shared`: what a fleet's meshes share, and the tick that runs once for all of them
 //! - `traffic`: one sidecar's requests, shaped by its revision's faults
+//! - `cross`: a fleet sidecar's requests to and from another cluster
 //! - `sidecar`, `istiod`: the pages they serve (port 15020 and 15014)
 //! - `log_lines`: istiod's console lines and the sidecars' access-log lines
 //! - `histogram`, `exposition`, `random`: the arithmetic underneath
 //!
 //! The mesh follows the store through its change broadcast, so pods appear and disappear
 //! as the controllers create and delete them; a pod's JSON is read when it is added and
-//! when its phase changes, never on a tick.
+//! when its phase changes, never on a tick. A fleet's clusters share one state, ticked once
+//! a second for all of them, and each cluster's `Mesh` answers for that cluster's pods.
 
+mod cross;
 mod exposition;
 mod histogram;
 mod istiod;
 mod log_lines;
 mod pod_info;
 mod random;
+mod shared;
 mod sidecar;
 mod state;
 mod traffic;
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
 
 use chrono::Utc;
 use tokio::sync::broadcast::{self, error::RecvError};
@@ -30,59 +35,94 @@ use tokio::sync::broadcast::{self, error::RecvError};
 use super::faults::Faults;
 use super::logs::LogHub;
 use super::store::{Change, ChangeType, Store};
+use super::topology::Topology;
 pub use exposition::CONTENT_TYPE;
 use exposition::Page;
+use shared::Core;
+pub use shared::FleetMember;
 use state::State;
 pub use state::Target;
 
-const TICK: Duration = Duration::from_secs(1);
 /// The most pods `/sim/metrics` puts on one page (each sidecar adds about 40 KB).
 pub const COMBINED_PAGE_TARGETS: usize = 1_000;
 
+/// The mesh of one cluster: its pods' pages, targets and logs.
 pub struct Mesh {
-    store: Arc<Store>,
-    logs: Arc<LogHub>,
-    faults: Arc<Faults>,
-    state: Mutex<State>,
+    core: Arc<Core>,
+    cluster: u16,
     /// Changes after the snapshot the state was built from, until `spawn` follows them.
     changes: Mutex<Option<broadcast::Receiver<Arc<Change>>>>,
 }
 
 impl Mesh {
+    /// The mesh of one cluster: a fleet of one.
     pub fn new(store: Arc<Store>, logs: Arc<LogHub>, faults: Arc<Faults>, seed: u64) -> Arc<Mesh> {
-        let mut state = State::new(seed);
-        let (_, pods, changes) = store.watch_with_snapshot("pods", None);
-        state.set_services(store.count("services"));
-        let now = Utc::now();
-        for (_, stored) in &pods {
-            if let Some(info) = pod_info::parse(&stored.raw) {
-                state.upsert(info, now);
-            }
-        }
-        let mesh = Mesh {
+        let member = FleetMember {
+            name: String::new(),
             store,
             logs,
             faults,
-            state: Mutex::new(state),
-            changes: Mutex::new(Some(changes)),
         };
-        mesh.flush_logs();
-        Arc::new(mesh)
+        Mesh::fleet(vec![member], Topology::default(), seed)
+            .pop()
+            .expect("a fleet of one has one mesh")
+    }
+
+    /// The meshes of a fleet, one per member in the members' order; the first member is the
+    /// primary. Each answers for its own cluster's pods; `tick` on any of them advances all.
+    pub fn fleet(members: Vec<FleetMember>, topology: Topology, seed: u64) -> Vec<Arc<Mesh>> {
+        let names: Vec<String> = members.iter().map(|m| m.name.clone()).collect();
+        let mut state = State::new(seed, &names, topology);
+        let now = Utc::now();
+        let mut receivers = Vec::with_capacity(members.len());
+        for (cluster, m) in members.iter().enumerate() {
+            let cluster = cluster as u16;
+            let (_, pods, changes) = m.store.watch_with_snapshot("pods", None);
+            state.set_services(cluster, m.store.count("services"));
+            for (_, stored) in &pods {
+                if let Some(info) = pod_info::parse(&stored.raw) {
+                    state.upsert(cluster, info, now);
+                }
+            }
+            receivers.push(changes);
+        }
+        let core = Arc::new(Core {
+            members,
+            state: Mutex::new(state),
+            ticking: AtomicBool::new(false),
+        });
+        core.flush_logs();
+        receivers
+            .into_iter()
+            .enumerate()
+            .map(|(cluster, changes)| {
+                Arc::new(Mesh {
+                    core: core.clone(),
+                    cluster: cluster as u16,
+                    changes: Mutex::new(Some(changes)),
+                })
+            })
+            .collect()
+    }
+
+    fn member(&self) -> &FleetMember {
+        &self.core.members[usize::from(self.cluster)]
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
-        self.state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.core.state()
     }
 
-    /// Starts following the store and ticking. Call once, inside a tokio runtime.
+    /// Starts following this cluster's store, and the fleet's tick if it is not running yet.
+    /// Call once per mesh, inside a tokio runtime.
     pub fn spawn(self: Arc<Self>) {
         let Some(changes) = self.changes.lock().ok().and_then(|mut c| c.take()) else {
             return;
         };
-        tokio::spawn(self.clone().follow(changes));
-        tokio::spawn(self.run_ticks());
+        if !self.core.ticking.swap(true, Ordering::SeqCst) {
+            tokio::spawn(self.core.clone().run_ticks());
+        }
+        tokio::spawn(self.follow(changes));
     }
 
     async fn follow(self: Arc<Self>, mut changes: broadcast::Receiver<Arc<Change>>) {
@@ -95,41 +135,18 @@ impl Mesh {
         }
     }
 
-    async fn run_ticks(self: Arc<Self>) {
-        let mut interval = tokio::time::interval(TICK);
-        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        interval.tick().await;
-        loop {
-            interval.tick().await;
-            // A tick visits every sidecar: on the blocking pool, away from the API's workers.
-            let mesh = self.clone();
-            if tokio::task::spawn_blocking(move || mesh.tick())
-                .await
-                .is_err()
-            {
-                log::error!("a mesh tick failed; the next one starts afresh");
-            }
-        }
-    }
-
-    /// One second of the mesh, as `spawn` runs it every second; for callers that keep the
-    /// clock themselves.
+    /// One second of the whole fleet, as `spawn` runs it every second; for callers that
+    /// keep the clock themselves.
     pub fn tick(&self) {
-        let faults = self.faults.snapshot();
-        let services = self.store.count("services");
-        {
-            let mut state = self.state();
-            state.set_services(services);
-            state.tick(&faults, Utc::now());
-        }
-        self.flush_logs();
+        self.core.tick();
     }
 
     fn apply(&self, change: &Change) {
         let now = Utc::now();
+        let cluster = self.cluster;
         let (ns, name) = (&change.key.0, &change.key.1);
         match (change.resource, change.kind) {
-            ("pods", ChangeType::Deleted) => self.state().remove(ns, name, now),
+            ("pods", ChangeType::Deleted) => self.state().remove(cluster, ns, name, now),
             ("pods", kind) => {
                 // A known sidecar is read again only when its phase changes.
                 let phase_same = kind == ChangeType::Modified
@@ -137,84 +154,87 @@ impl Mesh {
                         .previous
                         .as_ref()
                         .is_some_and(|p| p.phase == change.object.phase);
-                if phase_same && self.state().sidecar_running(ns, name).is_some() {
+                if phase_same && self.state().sidecar_running(cluster, ns, name).is_some() {
                     return;
                 }
                 if let Some(info) = pod_info::parse(&change.object.raw) {
-                    self.state().upsert(info, now);
+                    self.state().upsert(cluster, info, now);
                 }
             }
             ("services", ChangeType::Added) => self.state().new_service(ns, name, now),
             _ => return,
         }
-        self.flush_logs();
+        self.core.flush_logs();
     }
 
     /// After falling behind the change stream: compare with a fresh snapshot.
     fn resync(&self) -> broadcast::Receiver<Arc<Change>> {
-        let (_, pods, changes) = self.store.watch_with_snapshot("pods", None);
+        let cluster = self.cluster;
+        let (_, pods, changes) = self.member().store.watch_with_snapshot("pods", None);
         let now = Utc::now();
         let mut state = self.state();
         let present: std::collections::HashSet<(&str, &str)> = pods
             .iter()
             .map(|(k, _)| (k.0.as_str(), k.1.as_str()))
             .collect();
-        for (ns, name) in state.pod_keys() {
+        for (ns, name) in state.pod_keys(cluster) {
             if !present.contains(&(&*ns, &*name)) {
-                state.remove(&ns, &name, now);
+                state.remove(cluster, &ns, &name, now);
             }
         }
         for ((ns, name), stored) in &pods {
             let running = stored.phase.as_deref() == Some("Running");
-            if state.sidecar_running(ns, name) == Some(running) {
+            if state.sidecar_running(cluster, ns, name) == Some(running) {
                 continue;
             }
             if let Some(info) = pod_info::parse(&stored.raw) {
-                state.upsert(info, now);
+                state.upsert(cluster, info, now);
             }
         }
         drop(state);
-        self.flush_logs();
+        self.core.flush_logs();
         changes
     }
 
-    fn flush_logs(&self) {
-        let lines = self.state().take_logs();
-        for l in lines {
-            self.logs.append(&l.ns, &l.pod, l.container, l.at, l.line);
-        }
-    }
-
-    /// The metrics page a pod serves on `port` (15014 for istiod, 15020 for sidecars).
+    /// The metrics page a pod of this cluster serves on `port` (15014 for istiod, 15020 for
+    /// sidecars).
     pub fn pod_metrics(&self, ns: &str, pod: &str, port: u16) -> Option<String> {
         let mut page = Page::new();
         self.state()
-            .render_pod(ns, pod, port, &mut page, false)
+            .render_pod(self.cluster, ns, pod, port, &mut page, false)
             .then(|| page.render())
     }
 
-    /// Every istiod and sidecar series on one page, each with the labels Prometheus' pod
-    /// relabelling would add: `namespace`, `pod`, `app`, `istio_io_rev`. A mesh of more than
-    /// `COMBINED_PAGE_TARGETS` pods is refused with its size (the page would take gigabytes).
+    /// Every istiod and sidecar series of this cluster on one page, each with the labels
+    /// Prometheus' pod relabelling would add: `namespace`, `pod`, `app`, `istio_io_rev`. A
+    /// cluster of more than `COMBINED_PAGE_TARGETS` pods is refused with its size (the page
+    /// would take gigabytes).
     pub fn all_metrics(&self) -> Result<String, usize> {
         let state = self.state();
-        let targets = state.targets();
+        let targets = state.targets(self.cluster);
         if targets.len() > COMBINED_PAGE_TARGETS {
             return Err(targets.len());
         }
         let mut page = Page::new();
         for t in targets {
-            state.render_pod(&t.namespace, &t.pod, t.port, &mut page, true);
+            state.render_pod(self.cluster, &t.namespace, &t.pod, t.port, &mut page, true);
         }
         Ok(page.render())
     }
 
-    /// The pods Prometheus should scrape.
+    /// The pods of this cluster Prometheus should scrape.
     pub fn targets(&self) -> Vec<Target> {
-        self.state().targets()
+        self.state().targets(self.cluster)
+    }
+
+    /// The name of this mesh's cluster in the fleet (empty for a mesh made by `new`).
+    pub fn cluster_name(&self) -> &str {
+        &self.member().name
     }
 }
 
+#[cfg(test)]
+mod fleet_tests;
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
@@ -272,7 +292,7 @@ mod tests {
     }
 
     /// Injected, running pods by proxy version, from the store.
-    fn expected_versions(store: &Store) -> BTreeMap<String, f64> {
+    pub(super) fn expected_versions(store: &Store) -> BTreeMap<String, f64> {
         let mut want = BTreeMap::new();
         for p in pods(store) {
             if p["metadata"]["annotations"]["sidecar.istio.io/status"].is_null()

@@ -4,9 +4,10 @@
 use std::net::Ipv4Addr;
 use std::sync::Arc;
 
+use super::cross::{CrossSeries, CrossTraffic};
 use super::exposition::{Labels, Page};
 use super::histogram::REQUEST_MS;
-use super::traffic::{RevFaults, Series, Traffic};
+use super::traffic::{RequestHistogram, RevFaults, Series, Traffic};
 
 /// The istiod connection of a proxy: which istiod, where in its proxy list, and istiod's
 /// connection number.
@@ -32,6 +33,10 @@ pub struct Sidecar {
     pub running: bool,
     pub link: Option<Link>,
     pub traffic: Traffic,
+    /// The index of its cluster in the fleet.
+    pub cluster: u16,
+    /// Its calls to and from another cluster, in a fleet of two or more.
+    pub cross: Option<Box<CrossTraffic>>,
 }
 
 /// A workload a sidecar talks to: its name and `version` label.
@@ -48,6 +53,22 @@ pub struct PageContext<'a> {
     /// The workload calling this one, and the one this one calls.
     pub caller: Peer,
     pub callee: Peer,
+    pub clusters: ClusterNames<'a>,
+}
+
+/// The cluster names a sidecar's series carry: its own, and its peer cluster's.
+#[derive(Debug, Clone, Copy)]
+pub struct ClusterNames<'a> {
+    pub own: &'a str,
+    pub peer: &'a str,
+}
+
+impl ClusterNames<'_> {
+    /// Istio's default cluster name, as a cluster outside any fleet reports it.
+    pub const ALONE: ClusterNames<'static> = ClusterNames {
+        own: "Kubernetes",
+        peer: "Kubernetes",
+    };
 }
 
 const REQUESTS_HELP: &str = "Requests handled by the proxy, by source, destination and response.";
@@ -61,14 +82,42 @@ struct Side<'a> {
     workload: &'a str,
     ns: &'a str,
     version: &'a str,
+    cluster: &'a str,
 }
 
-fn series_labels(s: Series, source: &Side<'_>, destination: &Side<'_>) -> Labels {
+/// How one series' requests ended, as its labels say.
+struct Outcome {
+    inbound: bool,
+    code: &'static str,
+    flags: &'static str,
+}
+
+impl From<Series> for Outcome {
+    fn from(s: Series) -> Outcome {
+        Outcome {
+            inbound: s.inbound(),
+            code: s.response_code(),
+            flags: s.response_flags(),
+        }
+    }
+}
+
+impl From<CrossSeries> for Outcome {
+    fn from(s: CrossSeries) -> Outcome {
+        Outcome {
+            inbound: s.inbound(),
+            code: s.response_code(),
+            flags: s.response_flags(),
+        }
+    }
+}
+
+fn series_labels(s: &Outcome, source: &Side<'_>, destination: &Side<'_>) -> Labels {
     let service = format!(
         "{}.{}.svc.cluster.local",
         destination.workload, destination.ns
     );
-    let (reporter, policy) = if s.inbound() {
+    let (reporter, policy) = if s.inbound {
         ("destination", "mutual_tls")
     } else {
         ("source", "unknown")
@@ -82,7 +131,7 @@ fn series_labels(s: Series, source: &Side<'_>, destination: &Side<'_>) -> Labels
         .with("source_version", source.version)
         .with("source_canonical_service", source.workload)
         .with("source_canonical_revision", "latest")
-        .with("source_cluster", "Kubernetes")
+        .with("source_cluster", source.cluster)
         .with("destination_workload", destination.workload)
         .with("destination_workload_namespace", destination.ns)
         .with("destination_principal", &principal(destination.ns))
@@ -93,45 +142,46 @@ fn series_labels(s: Series, source: &Side<'_>, destination: &Side<'_>) -> Labels
         .with("destination_service_namespace", destination.ns)
         .with("destination_canonical_service", destination.workload)
         .with("destination_canonical_revision", "latest")
-        .with("destination_cluster", "Kubernetes")
+        .with("destination_cluster", destination.cluster)
         .with("request_protocol", "http")
-        .with("response_code", s.response_code())
+        .with("response_code", s.code)
         .with("grpc_response_status", "")
-        .with("response_flags", s.response_flags())
+        .with("response_flags", s.flags)
         .with("connection_security_policy", policy)
 }
 
 impl Sidecar {
     /// Writes the proxy's `/stats/prometheus` series into `page`.
     pub fn render(&self, ctx: &PageContext<'_>, page: &mut Page) {
-        let me = Side {
-            workload: &self.workload,
-            ns: &self.ns,
-            version: &self.app_version,
-        };
-        let caller = Side {
-            workload: &ctx.caller.workload,
-            ns: &self.ns,
-            version: &ctx.caller.version,
-        };
-        let callee = Side {
-            workload: &ctx.callee.workload,
-            ns: &self.ns,
-            version: &ctx.callee.version,
-        };
-        let mut histograms = Vec::with_capacity(4);
-        for s in Series::ALL {
-            let values = self.traffic.series(s, &ctx.faults);
+        let (own, peer) = (ctx.clusters.own, ctx.clusters.peer);
+        let me = self.side(&self.workload, &self.app_version, own);
+        let mut histograms: Vec<(Labels, RequestHistogram)> = Vec::with_capacity(4);
+        let mut count = |outcome: Outcome, values: RequestHistogram, other: &Side<'_>| {
             if values.count == 0 {
-                continue;
+                return;
             }
-            let labels = if s.inbound() {
-                series_labels(s, &caller, &me)
+            let labels = if outcome.inbound {
+                series_labels(&outcome, other, &me)
             } else {
-                series_labels(s, &me, &callee)
+                series_labels(&outcome, &me, other)
             };
             page.counter("istio_requests_total", REQUESTS_HELP, &labels, values.count);
             histograms.push((labels, values));
+        };
+        let caller = self.side(&ctx.caller.workload, &ctx.caller.version, own);
+        let callee = self.side(&ctx.callee.workload, &ctx.callee.version, own);
+        for s in Series::ALL {
+            let other = if s.inbound() { &caller } else { &callee };
+            count(s.into(), self.traffic.series(s, &ctx.faults), other);
+        }
+        if let Some(cross) = &self.cross {
+            let caller = self.side(&ctx.caller.workload, &ctx.caller.version, peer);
+            let callee = self.side(&ctx.callee.workload, &ctx.callee.version, peer);
+            for s in CrossSeries::ALL {
+                let other = if s.inbound() { &caller } else { &callee };
+                let values = cross.series(s, f64::from(self.traffic.base_ms));
+                count(s.into(), values, other);
+            }
         }
         for (labels, values) in &histograms {
             page.histogram(
@@ -150,6 +200,16 @@ impl Sidecar {
                 .with("tag", ctx.proxy_version),
             1,
         );
+    }
+
+    /// A workload of this pod's namespace, in `cluster`.
+    fn side<'a>(&'a self, workload: &'a str, version: &'a str, cluster: &'a str) -> Side<'a> {
+        Side {
+            workload,
+            ns: &self.ns,
+            version,
+            cluster,
+        }
     }
 }
 
@@ -175,6 +235,8 @@ mod tests {
             running: true,
             link: None,
             traffic,
+            cluster: 0,
+            cross: None,
         }
     }
 
@@ -193,6 +255,7 @@ mod tests {
             },
             caller: peer("checkout"),
             callee: peer("checkout"),
+            clusters: ClusterNames::ALONE,
         };
         let mut page = Page::new();
         sidecar().render(&ctx, &mut page);

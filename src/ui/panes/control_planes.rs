@@ -82,7 +82,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, mesh: &Mesh, theme
             let row = Row::new(vec![
                 Cell::from(r.revision.clone()).style(rev_style),
                 Cell::from(r.version.map_or("?".into(), |v| v.to_string())),
-                Cell::from(format!("{}/{}", r.istiod_ready, r.istiod_total)).style(istiod_style),
+                Cell::from(istiod_cell(r)).style(istiod_style),
                 Cell::from(if r.tags.is_empty() {
                     "-".into()
                 } else {
@@ -105,10 +105,18 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, mesh: &Mesh, theme
             }
         })
         .collect();
+    // A remote's rows say whose istiod serves them; one cluster's keep the narrow column.
+    let istiod_width = rows
+        .iter()
+        .filter(|r| r.served_by.is_some())
+        .map(|r| istiod_cell(r).chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(6) as u16;
     let widths = [
         Constraint::Length(10),
         Constraint::Length(8),
-        Constraint::Length(6),
+        Constraint::Length(istiod_width),
         Constraint::Length(14),
         Constraint::Length(10),
         Constraint::Length(6),
@@ -123,4 +131,12 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, mesh: &Mesh, theme
             .style(theme.base),
         area,
     );
+}
+
+/// `ready/total` of the revision's istiod pods, and for a remote the primary they run in.
+fn istiod_cell(r: &rows::ControlPlaneRow) -> String {
+    match &r.served_by {
+        Some(primary) => format!("served by {primary} {}/{}", r.istiod_ready, r.istiod_total),
+        None => format!("{}/{}", r.istiod_ready, r.istiod_total),
+    }
 }

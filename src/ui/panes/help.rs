@@ -140,3 +140,28 @@ fn column_lines<'a>(
     }
     lines
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::app::state::Overlay;
+    use crate::cockpit::headless::render_text;
+    use crate::fixture;
+    use crate::mesh::fleet::FleetFacts;
+    use crate::ui::theme::{Palette, Theme};
+
+    fn help_text(in_fleet: bool) -> String {
+        let mut state = fixture::state(120, 40, |_, _| 10);
+        state.ui.overlay = Overlay::Help;
+        if in_fleet {
+            state.fleet = Some(FleetFacts::default());
+        }
+        let theme = Theme::builtin("default", Palette::TrueColor).expect("theme");
+        render_text(&state, &theme)
+    }
+
+    #[test]
+    fn the_cluster_key_is_listed_only_in_a_fleet() {
+        assert!(help_text(true).contains("next cluster of the fleet"));
+        assert!(!help_text(false).contains("next cluster"));
+    }
+}

@@ -132,10 +132,14 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, mesh: &Mesh, theme
         })
         .collect();
     let body = if lines.is_empty() {
-        let why = if state.ui.nack_only {
-            "no NACKs so far"
-        } else {
-            "waiting for istiod log lines"
+        let why = match &state.cluster.served_by {
+            // A remote runs no istiod: the lines about its proxies are in its primary's log.
+            Some(primary) => format!(
+                "no istiod here: {0}'s istiod serves this cluster, its lines are on {0}'s screen",
+                primary.cluster
+            ),
+            None if state.ui.nack_only => "no NACKs so far".into(),
+            None => "waiting for istiod log lines".into(),
         };
         vec![Line::from(Span::styled(why, theme.dim))]
     } else {

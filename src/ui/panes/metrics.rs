@@ -1,6 +1,7 @@
 //! The metrics pane: where the numbers come from and whether it answers; per revision, pushes
 //! and rejects per second, proxy convergence p99 with its trend and connected proxies by
-//! version; then per namespace the traffic table (`traffic`). What could not be read shows as
+//! version; in a fleet, the requests to other clusters (`cross_cluster_line`); then per
+//! namespace the traffic table (`traffic`). What could not be read shows as
 //! unknown, never as zero, and a source that stopped answering greys its last numbers.
 
 use ratatui::Frame;
@@ -137,12 +138,24 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, mesh: &Mesh, theme
             ..rest
         },
     );
-    let below = rest.height.saturating_sub(cp_height + 1);
+    let mut gap = 1;
+    if let Some(line) = super::cross_cluster_line::line(state, reading, down, theme)
+        && rest.height > cp_height + 1
+    {
+        let at = Rect {
+            y: rest.y + cp_height + 1,
+            height: 1,
+            ..rest
+        };
+        frame.render_widget(Paragraph::new(line), at);
+        gap += 1;
+    }
+    let below = rest.height.saturating_sub(cp_height + gap);
     if below < 2 {
         return;
     }
     let traffic_area = Rect {
-        y: rest.y + cp_height + 1,
+        y: rest.y + cp_height + gap,
         height: below,
         ..rest
     };

@@ -11,12 +11,16 @@ use crate::app::state::{Mode, State};
 use crate::ui::common::age;
 use crate::ui::theme::Theme;
 
-/// Streams that have been failing for this many seconds make the data "stale".
+/// Streams that have been failing for this many seconds make the data "stale". Only the
+/// streams behind the panes count: a fleet's remote secrets or root CA failing to list show
+/// as the fleet's problems (not seen yet), not as stale panes.
 pub fn stale_for(state: &State) -> Option<i64> {
     state
         .session
         .streams
-        .values()
+        .iter()
+        .filter(|(stream, _)| Stream::ALL.contains(stream))
+        .map(|(_, health)| health)
         .filter(|h| matches!(h.status, StreamStatus::Retrying(_)))
         .map(|h| {
             h.last_event
@@ -91,4 +95,21 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
         Paragraph::new(Line::from(spans)).style(theme.status_bar),
         area,
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::event::Event;
+    use crate::app::update::update;
+
+    #[test]
+    fn only_the_panes_streams_make_the_data_stale() {
+        let mut state = State::new("test", Mode::Driver, 10, chrono::Utc::now());
+        let retrying = |stream| Event::Stream(stream, StreamStatus::Retrying("404".into()));
+        update(&mut state, retrying(Stream::RemoteSecrets), |_, _| 10);
+        assert_eq!(stale_for(&state), None);
+        update(&mut state, retrying(Stream::Pods), |_, _| 10);
+        assert_eq!(stale_for(&state), Some(0));
+    }
 }

@@ -147,13 +147,7 @@ impl Sim {
 
     /// Runs kubectl as `sim-admin`, asserts success and returns stdout.
     pub fn kubectl(&self, args: &[&str]) -> String {
-        let out = self.kubectl_output(args);
-        assert!(
-            out.status.success(),
-            "kubectl {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).expect("utf-8")
+        self.kubectl_in("sim-admin", args)
     }
 
     /// Runs kubectl in `context`, asserts success and returns stdout.
@@ -187,17 +181,7 @@ impl Sim {
 
     /// Merges `patch` (a JSON merge patch of the ConfigMap) into the simulator's faults.
     pub fn set_faults(&self, patch: &str) {
-        self.kubectl(&[
-            "patch",
-            "configmap",
-            "faults",
-            "-n",
-            "sim-system",
-            "--type",
-            "merge",
-            "-p",
-            patch,
-        ]);
+        self.set_faults_in("sim-admin", patch);
     }
 
     pub fn spawn_kubectl(&self, args: &[&str]) -> Child {

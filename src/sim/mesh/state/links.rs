@@ -1,5 +1,6 @@
 //! Which proxy is connected to which istiod: a proxy connects to the least loaded serving
-//! istiod of its revision, and moves when that istiod stops serving.
+//! istiod of its revision in the cluster that serves its own, and moves when that istiod
+//! stops serving.
 
 use chrono::{DateTime, Utc};
 
@@ -23,12 +24,13 @@ impl State {
             return;
         }
         let (rev, ver) = (sc.revision, sc.proxy_version);
+        let server = self.server_of(sc.cluster);
         let target = self
             .istiods
             .iter()
             .enumerate()
             .filter_map(|(i, d)| d.as_ref().map(|d| (i, d)))
-            .filter(|(_, d)| d.serving && d.revision == rev)
+            .filter(|(_, d)| d.serving && d.revision == rev && d.cluster == server)
             .min_by_key(|(i, d)| (d.connected(), *i))
             .map(|(i, _)| i as u32);
         let Some(index) = target else {
@@ -93,9 +95,13 @@ impl State {
         }
     }
 
-    /// A serving istiod takes the proxies of its revision that have no connection.
+    /// A serving istiod takes the proxies of its revision it may serve that have no
+    /// connection.
     pub(super) fn adopt(&mut self, index: u32, now: DateTime<Utc>) {
-        let Some(rev) = self.istiods[index as usize].as_ref().map(|d| d.revision) else {
+        let Some((rev, cluster)) = self.istiods[index as usize]
+            .as_ref()
+            .map(|d| (d.revision, d.cluster))
+        else {
             return;
         };
         let waiting: Vec<u32> = self
@@ -103,7 +109,12 @@ impl State {
             .iter()
             .enumerate()
             .filter_map(|(i, s)| s.as_ref().map(|s| (i, s)))
-            .filter(|(_, s)| s.revision == rev && s.running && s.link.is_none())
+            .filter(|(_, s)| {
+                s.revision == rev
+                    && s.running
+                    && s.link.is_none()
+                    && self.server_of(s.cluster) == cluster
+            })
             .map(|(i, _)| i as u32)
             .collect();
         for slot in waiting {

@@ -1,12 +1,18 @@
 //! The mesh's bookkeeping: sidecars and istiods by pod, workloads per namespace, pods coming
 //! and going.
 //!
+//! One state serves a whole fleet: every pod belongs to a cluster (its index among the
+//! fleet's members), names are unique within a cluster, and a proxy connects to an istiod of
+//! the cluster that serves its own (the primary, or its own cluster).
+//!
+//! - `pods`: pods and services coming and going
 //! - `links`: which proxy is connected to which istiod
 //! - `tick`: one second of traffic, pushes, NACKs
 //! - `pages`: the metrics pages and scrape targets
 
 mod links;
 mod pages;
+mod pods;
 mod tick;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -15,12 +21,13 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use super::istiod::{Istiod, PodName, ProxyRef};
+use super::cross::Gateway;
+use super::istiod::{Istiod, ProxyRef};
 use super::log_lines::{self, Entry};
-use super::pod_info::{PodInfo, Role};
 use super::random::{self, Draw};
-use super::sidecar::{Peer, Sidecar};
-use super::traffic::{RevFaults, Traffic};
+use super::sidecar::{ClusterNames, Peer, Sidecar};
+use super::traffic::RevFaults;
+use crate::sim::topology::Topology;
 
 /// Sidecar access-log lines about mTLS failures, mesh-wide, per tick.
 const MTLS_LINES_PER_TICK: usize = 25;
@@ -38,6 +45,8 @@ pub struct Target {
 
 /// A line for the log hub, appended once the mesh's lock is released.
 pub struct LogOut {
+    /// The cluster whose log hub takes the line.
+    pub cluster: u16,
     pub ns: Arc<str>,
     pub pod: Arc<str>,
     pub container: &'static str,
@@ -78,44 +87,93 @@ impl Names {
     }
 }
 
-pub struct State {
+/// What the state keeps per cluster of the fleet.
+struct Cluster {
+    /// The name its telemetry carries (Istio's default, `Kubernetes`, outside a fleet).
+    name: Arc<str>,
+    /// The seed of its pods' traffic: the fleet's for the first cluster.
     seed: u64,
-    tick: u64,
-    draw: Draw,
-    sidecars: Vec<Option<Sidecar>>,
-    free: Vec<u32>,
     /// namespace -> pod -> sidecar slot
     by_name: HashMap<Arc<str>, HashMap<Arc<str>, u32>>,
-    istiods: Vec<Option<Istiod>>,
-    istiod_by_name: HashMap<(Arc<str>, Arc<str>), u32>,
-    revisions: Names,
-    versions: Names,
-    rev_faults: Vec<RevFaults>,
-    strings: HashSet<Arc<str>>,
     workloads: HashMap<Arc<str>, BTreeMap<Arc<str>, WorkloadEntry>>,
     services: usize,
+    /// By revision id.
+    rev_faults: Vec<RevFaults>,
+    gateway: Gateway,
+}
+
+pub struct State {
+    tick: u64,
+    draw: Draw,
+    topology: Topology,
+    clusters: Vec<Cluster>,
+    sidecars: Vec<Option<Sidecar>>,
+    free: Vec<u32>,
+    istiods: Vec<Option<Istiod>>,
+    istiod_by_name: HashMap<(u16, Arc<str>, Arc<str>), u32>,
+    revisions: Names,
+    versions: Names,
+    strings: HashSet<Arc<str>>,
     out: Vec<LogOut>,
 }
 
 impl State {
-    pub fn new(seed: u64) -> State {
+    /// The state of a fleet whose clusters are `names` (at least one), in that order; the
+    /// first is the primary.
+    pub fn new(seed: u64, names: &[String], topology: Topology) -> State {
+        let alone = names.len() <= 1;
+        let names: Vec<&str> = if alone {
+            vec![ClusterNames::ALONE.own]
+        } else {
+            names.iter().map(String::as_str).collect()
+        };
+        let clusters = names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| Cluster {
+                name: Arc::from(*name),
+                seed: if i == 0 {
+                    seed
+                } else {
+                    random::pair(seed, i as u64)
+                },
+                by_name: HashMap::new(),
+                workloads: HashMap::new(),
+                services: 0,
+                rev_faults: Vec::new(),
+                gateway: Gateway::default(),
+            })
+            .collect();
         State {
-            seed,
             tick: 0,
             draw: Draw::new(seed ^ 0x15710),
+            topology,
+            clusters,
             sidecars: Vec::new(),
             free: Vec::new(),
-            by_name: HashMap::new(),
             istiods: Vec::new(),
             istiod_by_name: HashMap::new(),
             revisions: Names::default(),
             versions: Names::default(),
-            rev_faults: Vec::new(),
             strings: HashSet::new(),
-            workloads: HashMap::new(),
-            services: 0,
             out: Vec::new(),
         }
+    }
+
+    /// The cluster whose istiods serve the proxies of `cluster`.
+    fn server_of(&self, cluster: u16) -> u16 {
+        match self.topology {
+            Topology::PrimaryRemote => 0,
+            Topology::MultiPrimary => cluster,
+        }
+    }
+
+    /// Services an istiod of `cluster` knows: those of every cluster it serves.
+    fn served_services(&self, cluster: u16) -> usize {
+        (0..self.clusters.len() as u16)
+            .filter(|c| self.server_of(*c) == cluster)
+            .map(|c| self.clusters[usize::from(c)].services)
+            .sum()
     }
 
     fn intern(&mut self, s: &str) -> Arc<str> {
@@ -129,14 +187,18 @@ impl State {
 
     fn revision_id(&mut self, name: &str) -> u16 {
         let id = self.revisions.id(name);
-        while self.rev_faults.len() <= usize::from(id) {
-            self.rev_faults.push(RevFaults::default());
+        for c in &mut self.clusters {
+            while c.rev_faults.len() <= usize::from(id) {
+                c.rev_faults.push(RevFaults::default());
+            }
         }
         id
     }
 
-    pub fn set_services(&mut self, n: usize) {
-        self.services = n;
+    pub fn set_services(&mut self, cluster: u16, n: usize) {
+        if let Some(c) = self.clusters.get_mut(usize::from(cluster)) {
+            c.services = n;
+        }
     }
 
     pub fn take_logs(&mut self) -> Vec<LogOut> {
@@ -147,11 +209,12 @@ impl State {
         let Some(d) = self.istiods.get(index as usize).and_then(Option::as_ref) else {
             return;
         };
-        let (ns, pod) = (d.ns.clone(), d.name.clone());
+        let (cluster, ns, pod) = (d.cluster, d.ns.clone(), d.name.clone());
         for (i, e) in entries.into_iter().enumerate() {
             // Lines logged together still get distinct, increasing times.
             let at = at + chrono::Duration::microseconds(i as i64 * 37);
             self.out.push(LogOut {
+                cluster,
                 ns: ns.clone(),
                 pod: pod.clone(),
                 container: "discovery",
@@ -161,240 +224,32 @@ impl State {
         }
     }
 
-    /// Whether `ns/name` is a sidecar the mesh knows, running as `running` says.
-    pub fn sidecar_running(&self, ns: &str, name: &str) -> Option<bool> {
-        let slot = *self.by_name.get(ns)?.get(name)?;
+    fn slot_of(&self, cluster: u16, ns: &str, name: &str) -> Option<u32> {
+        let c = self.clusters.get(usize::from(cluster))?;
+        c.by_name.get(ns)?.get(name).copied()
+    }
+
+    /// Whether `ns/name` of `cluster` is a sidecar the mesh knows, running as `running` says.
+    pub fn sidecar_running(&self, cluster: u16, ns: &str, name: &str) -> Option<bool> {
+        let slot = self.slot_of(cluster, ns, name)?;
         self.sidecars[slot as usize].as_ref().map(|s| s.running)
     }
 
-    /// Every pod the mesh tracks, as (namespace, name).
-    pub fn pod_keys(&self) -> Vec<(Arc<str>, Arc<str>)> {
+    /// Every pod the mesh tracks in `cluster`, as (namespace, name).
+    pub fn pod_keys(&self, cluster: u16) -> Vec<(Arc<str>, Arc<str>)> {
         let sidecars = self
             .sidecars
             .iter()
             .flatten()
+            .filter(|s| s.cluster == cluster)
             .map(|s| (s.ns.clone(), s.name.clone()));
         let istiods = self
             .istiods
             .iter()
             .flatten()
+            .filter(|d| d.cluster == cluster)
             .map(|d| (d.ns.clone(), d.name.clone()));
         sidecars.chain(istiods).collect()
-    }
-
-    /// Adds or updates a pod. Pods that are not part of the mesh are forgotten.
-    pub fn upsert(&mut self, info: PodInfo, now: DateTime<Utc>) {
-        match info.role.clone() {
-            Role::Sidecar { revision, version } => {
-                if self.istiod_slot(&info.namespace, &info.name).is_some() {
-                    self.remove(&info.namespace, &info.name, now);
-                }
-                self.upsert_sidecar(info, &revision, &version, now);
-            }
-            Role::Istiod { revision, version } => {
-                if self.sidecar_running(&info.namespace, &info.name).is_some() {
-                    self.remove(&info.namespace, &info.name, now);
-                }
-                self.upsert_istiod(info, &revision, version, now);
-            }
-            Role::Other => self.remove(&info.namespace, &info.name, now),
-        }
-    }
-
-    fn istiod_slot(&self, ns: &str, name: &str) -> Option<u32> {
-        self.istiod_by_name
-            .iter()
-            .find(|((n, p), _)| &**n == ns && &**p == name)
-            .map(|(_, i)| *i)
-    }
-
-    fn upsert_sidecar(&mut self, info: PodInfo, revision: &str, version: &str, now: DateTime<Utc>) {
-        let rev = self.revision_id(revision);
-        let ver = self.versions.id(version);
-        if let Some(slot) = self
-            .by_name
-            .get(info.namespace.as_str())
-            .and_then(|m| m.get(info.name.as_str()))
-            .copied()
-        {
-            let same = self.sidecars[slot as usize]
-                .as_ref()
-                .is_some_and(|s| s.revision == rev && s.proxy_version == ver);
-            if !same {
-                // A different proxy in a pod of the same name: start over.
-                self.remove(&info.namespace, &info.name, now);
-            } else {
-                let sc = self.sidecars[slot as usize].as_mut().expect("slot in use");
-                sc.ip = info.ip.or(sc.ip);
-                let was = std::mem::replace(&mut sc.running, info.running);
-                match (was, info.running) {
-                    (false, true) => self.connect(slot, now),
-                    (true, false) => self.disconnect(slot, true, now),
-                    _ => {}
-                }
-                return;
-            }
-        }
-        let ns = self.intern(&info.namespace);
-        let workload = self.intern(&info.workload);
-        let app = self.intern(&info.app);
-        let app_version = self.intern(&info.app_version);
-        let name: Arc<str> = Arc::from(info.name.as_str());
-        let entry = self
-            .workloads
-            .entry(ns.clone())
-            .or_default()
-            .entry(workload.clone())
-            .or_insert_with(|| WorkloadEntry {
-                pods: 0,
-                version: app_version.clone(),
-            });
-        entry.pods += 1;
-        let sidecar = Sidecar {
-            traffic: Traffic::for_workload(self.seed, &ns, &workload),
-            id: random::hash_str(self.seed, &format!("{ns}/{name}")),
-            ns: ns.clone(),
-            name: name.clone(),
-            workload,
-            app,
-            app_version,
-            revision: rev,
-            proxy_version: ver,
-            ip: info.ip,
-            running: info.running,
-            link: None,
-        };
-        let slot = match self.free.pop() {
-            Some(slot) => {
-                self.sidecars[slot as usize] = Some(sidecar);
-                slot
-            }
-            None => {
-                self.sidecars.push(Some(sidecar));
-                (self.sidecars.len() - 1) as u32
-            }
-        };
-        self.by_name.entry(ns).or_default().insert(name, slot);
-        if info.running {
-            self.connect(slot, now);
-        }
-    }
-
-    fn upsert_istiod(
-        &mut self,
-        info: PodInfo,
-        revision: &str,
-        version: String,
-        now: DateTime<Utc>,
-    ) {
-        let rev = self.revision_id(revision);
-        let index = match self.istiod_slot(&info.namespace, &info.name) {
-            Some(i) => i,
-            None => {
-                let pod = PodName {
-                    ns: self.intern(&info.namespace),
-                    name: Arc::from(info.name.as_str()),
-                    app: self.intern(&info.app),
-                };
-                let key = (pod.ns.clone(), pod.name.clone());
-                let istiod = Istiod::new(
-                    pod,
-                    (rev, self.revisions.name(rev)),
-                    version,
-                    self.tick,
-                    now,
-                );
-                let i = match self.istiods.iter().position(Option::is_none) {
-                    Some(i) => {
-                        self.istiods[i] = Some(istiod);
-                        i as u32
-                    }
-                    None => {
-                        self.istiods.push(Some(istiod));
-                        (self.istiods.len() - 1) as u32
-                    }
-                };
-                self.istiod_by_name.insert(key, i);
-                i
-            }
-        };
-        let d = self.istiods[index as usize].as_mut().expect("istiod slot");
-        d.ip = info.ip.or(d.ip);
-        d.running = info.running;
-        let announce = info.running && !d.announced;
-        d.announced |= info.running;
-        let was = std::mem::replace(&mut d.serving, info.serving);
-        if announce {
-            let lines = d.startup_lines(&mut self.draw);
-            self.log_istiod(index, lines, now);
-        }
-        match (was, info.serving) {
-            (false, true) => self.adopt(index, now),
-            (true, false) => self.release(index, now),
-            _ => {}
-        }
-    }
-
-    /// Forgets a pod: its proxy disconnects, or its istiod's proxies move elsewhere.
-    pub fn remove(&mut self, ns: &str, name: &str, now: DateTime<Utc>) {
-        if let Some(slot) = self.by_name.get_mut(ns).and_then(|m| m.remove(name)) {
-            self.disconnect(slot, true, now);
-            if let Some(sc) = self.sidecars[slot as usize].take() {
-                if let Some(workloads) = self.workloads.get_mut(&sc.ns) {
-                    if let Some(w) = workloads.get_mut(&sc.workload) {
-                        w.pods -= 1;
-                        if w.pods == 0 {
-                            workloads.remove(&sc.workload);
-                        }
-                    }
-                    if workloads.is_empty() {
-                        self.workloads.remove(&sc.ns);
-                    }
-                }
-                self.free.push(slot);
-            }
-            if self.by_name.get(ns).is_some_and(HashMap::is_empty) {
-                self.by_name.remove(ns);
-            }
-            self.note_change(ns, name);
-            return;
-        }
-        if let Some(index) = self.istiod_slot(ns, name) {
-            if let Some(d) = self.istiods[index as usize].as_mut() {
-                d.serving = false;
-            }
-            self.release(index, now);
-            self.istiods[index as usize] = None;
-            self.istiod_by_name.retain(|_, i| *i != index);
-        }
-    }
-
-    /// A pod changed: every serving istiod pushes endpoints on its next tick.
-    fn note_change(&mut self, ns: &str, name: &str) {
-        for d in self.istiods.iter_mut().flatten().filter(|d| d.serving) {
-            d.pending_changes += 1;
-            if d.pending_config.is_none() {
-                d.pending_config = Some(format!("Pod/{ns}/{name}"));
-            }
-        }
-    }
-
-    /// A new Service: istiod pushes everything and says why.
-    pub fn new_service(&mut self, ns: &str, name: &str, now: DateTime<Utc>) {
-        let serving: Vec<u32> = (0..self.istiods.len() as u32)
-            .filter(|i| {
-                self.istiods[*i as usize]
-                    .as_ref()
-                    .is_some_and(|d| d.serving)
-            })
-            .collect();
-        for i in serving {
-            if let Some(d) = self.istiods[i as usize].as_mut() {
-                d.pending_changes += 1;
-                d.pending_config = Some(format!("ServiceEntry/{ns}/{name}.{ns}.svc.cluster.local"));
-            }
-            self.log_istiod(i, vec![log_lines::new_service(ns, name)], now);
-        }
     }
 }
 
@@ -410,15 +265,15 @@ fn proxy_ref_of(sc: &Sidecar, versions: &Names, connection: u64) -> ProxyRef {
 
 /// The workload before this one in its namespace (its caller) and the one after (its
 /// callee), wrapping around; a lone workload talks to itself.
-fn peers(
-    workloads: &HashMap<Arc<str>, BTreeMap<Arc<str>, WorkloadEntry>>,
-    sc: &Sidecar,
-) -> (Peer, Peer) {
+fn peers(clusters: &[Cluster], sc: &Sidecar) -> (Peer, Peer) {
     let me = Peer {
         workload: sc.workload.clone(),
         version: sc.app_version.clone(),
     };
-    let Some(map) = workloads.get(&sc.ns) else {
+    let Some(map) = clusters
+        .get(usize::from(sc.cluster))
+        .and_then(|c| c.workloads.get(&sc.ns))
+    else {
         return (me.clone(), me);
     };
     let as_peer = |(w, e): (&Arc<str>, &WorkloadEntry)| Peer {

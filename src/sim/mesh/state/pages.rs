@@ -2,13 +2,14 @@
 
 use super::{State, Target, peers};
 use crate::sim::mesh::exposition::{Labels, Page};
-use crate::sim::mesh::sidecar::PageContext;
+use crate::sim::mesh::sidecar::{ClusterNames, PageContext};
 
 impl State {
-    /// The page a pod serves on `port`; `with_target_labels` adds `namespace`, `pod`, `app`
-    /// and `istio_io_rev` to every sample.
+    /// The page a pod of `cluster` serves on `port`; `with_target_labels` adds `namespace`,
+    /// `pod`, `app` and `istio_io_rev` to every sample.
     pub fn render_pod(
         &self,
+        cluster: u16,
         ns: &str,
         pod: &str,
         port: u16,
@@ -18,7 +19,7 @@ impl State {
         match port {
             15014 => {
                 let Some(d) = self
-                    .istiod_slot(ns, pod)
+                    .istiod_slot(cluster, ns, pod)
                     .and_then(|i| self.istiods[i as usize].as_ref())
                     .filter(|d| d.running)
                 else {
@@ -27,15 +28,14 @@ impl State {
                 if with_target_labels {
                     page.set_extra(&target_labels(&d.ns, &d.name, &d.app, &d.revision_name));
                 }
-                d.render(&|v| self.versions.name(v), self.services, page);
+                let services = self.served_services(d.cluster);
+                d.render(&|v| self.versions.name(v), services, page);
                 true
             }
             15020 => {
                 let Some(sc) = self
-                    .by_name
-                    .get(ns)
-                    .and_then(|m| m.get(pod))
-                    .and_then(|slot| self.sidecars[*slot as usize].as_ref())
+                    .slot_of(cluster, ns, pod)
+                    .and_then(|slot| self.sidecars[slot as usize].as_ref())
                     .filter(|s| s.running)
                 else {
                     return false;
@@ -48,13 +48,23 @@ impl State {
                         &self.revisions.name(sc.revision),
                     ));
                 }
-                let (caller, callee) = peers(&self.workloads, sc);
+                let (caller, callee) = peers(&self.clusters, sc);
                 let version = self.versions.name(sc.proxy_version);
+                let own = &self.clusters[usize::from(sc.cluster)];
+                let peer = sc
+                    .cross
+                    .as_ref()
+                    .and_then(|c| self.clusters.get(usize::from(c.peer)))
+                    .unwrap_or(own);
                 let ctx = PageContext {
                     proxy_version: &version,
-                    faults: self.rev_faults[usize::from(sc.revision)],
+                    faults: own.rev_faults[usize::from(sc.revision)],
                     caller,
                     callee,
+                    clusters: ClusterNames {
+                        own: &own.name,
+                        peer: &peer.name,
+                    },
                 };
                 sc.render(&ctx, page);
                 true
@@ -63,13 +73,13 @@ impl State {
         }
     }
 
-    /// Every scrape target: running istiod pods and running injected pods.
-    pub fn targets(&self) -> Vec<Target> {
+    /// Every scrape target of `cluster`: running istiod pods and running injected pods.
+    pub fn targets(&self, cluster: u16) -> Vec<Target> {
         let istiods = self
             .istiods
             .iter()
             .flatten()
-            .filter(|d| d.running)
+            .filter(|d| d.running && d.cluster == cluster)
             .map(|d| Target {
                 namespace: d.ns.to_string(),
                 pod: d.name.to_string(),
@@ -82,7 +92,7 @@ impl State {
             .sidecars
             .iter()
             .flatten()
-            .filter(|s| s.running)
+            .filter(|s| s.running && s.cluster == cluster)
             .map(|s| Target {
                 namespace: s.ns.to_string(),
                 pod: s.name.to_string(),
