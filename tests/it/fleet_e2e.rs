@@ -197,6 +197,76 @@ fn a_primary_remote_fleet_is_upgraded_primary_first_and_each_cluster_answers_for
         .expect("remote-1's writes are journalled in its own file");
     assert!(remote_journal.contains("\"revert\""), "{remote_journal}");
 
+    // The primary's record keeps every cluster's phase.
+    let recorded = eventually(LONG, || {
+        let fleet = sim.kubectl_in(
+            "primary",
+            &[
+                "get",
+                "configmap",
+                "istio-cockpit-upgrade",
+                "-n",
+                "istio-system",
+                "-o",
+                "jsonpath={.data.fleet}",
+            ],
+        );
+        fleet
+            .contains(r#""remote-1":"wave 1: canary""#)
+            .then_some(fleet)
+    });
+    let fleet = recorded.expect("the primary's upgrade record never kept remote-1's phase");
+    assert!(fleet.contains(r#""primary":"wave 1: canary""#), "{fleet}");
+    let primary_journal = std::fs::read_to_string(dir.path().join("journal-primary.jsonl"))
+        .expect("the primary's writes are journalled in its own file");
+    assert!(primary_journal.contains("\"fleet\""), "{primary_journal}");
+
+    // A remote's tag moves: its webhook calls the primary's new istiod by URL.
+    let screen = open_dialog(&term, "t", "Move tag ");
+    let title = screen
+        .lines()
+        .find_map(|l| l.split("Move tag ").nth(1))
+        .unwrap_or_default();
+    let tag = title.split(' ').next().unwrap_or_default().to_string();
+    assert!(
+        screen.contains("webhooks call primary's istiod-1-25-0"),
+        "the preview says whose istiod the remote's webhooks call:\n{screen}"
+    );
+    let chars: Vec<String> = "wave 1: canary".chars().map(String::from).collect();
+    let chars: Vec<&str> = chars.iter().map(String::as_str).collect();
+    term.keys(&chars);
+    term.keys(&["Enter"]);
+    let webhook = format!("istio-revision-tag-{tag}");
+    let moved = eventually(LONG, || {
+        let out = sim.kubectl_in(
+            "remote-1",
+            &[
+                "get",
+                "mutatingwebhookconfiguration",
+                &webhook,
+                "-o",
+                r#"jsonpath={.metadata.labels.istio\.io/rev} {.webhooks[*].clientConfig.url}"#,
+            ],
+        );
+        (out.starts_with("1-25-0 ") && !out.contains("/rev/1-24-0")).then_some(out)
+    });
+    let urls = moved.unwrap_or_else(|| panic!("{webhook} never moved:\n{}", term.screen()));
+    assert!(urls.contains("/rev/1-25-0"), "{urls}");
+    let untouched = sim.kubectl_in(
+        "remote-2",
+        &[
+            "get",
+            "mutatingwebhookconfiguration",
+            &webhook,
+            "-o",
+            "jsonpath={.webhooks[*].clientConfig.url}",
+        ],
+    );
+    assert!(
+        untouched.contains("/rev/1-24-0"),
+        "remote-2 is not written: {untouched}"
+    );
+
     // One remote's root CA differs: a blocker naming it.
     sim.set_faults_in("remote-2", r#"{"data":{"ca.mismatch":"true"}}"#);
     let (ok, screen) = term.wait_for(LONG, |s| {

@@ -30,7 +30,14 @@ fn tag_preview(state: &State, tag: &str, from: &str, to: &str) -> (Vec<String>, 
     let mut lines = vec![
         format!("MutatingWebhookConfiguration istio-revision-tag-{tag}:"),
         format!("  label istio.io/rev: {from} -> {to}"),
-        format!("  webhooks call istiod-{to} instead of istiod-{from}"),
+        match &state.cluster.served_by {
+            // A remote's webhooks call its primary's istiod by a URL that names the revision.
+            Some(primary) => format!(
+                "  webhooks call {}'s istiod-{to} instead of istiod-{from} (the revision in their URL)",
+                primary.cluster
+            ),
+            None => format!("  webhooks call istiod-{to} instead of istiod-{from}"),
+        },
         format!("  annotation {} = {from}", actions::PREVIOUS_REVISION),
         format!(
             "namespaces using the tag ({}): {}",
