@@ -13,17 +13,21 @@ use crate::plan::derive;
 use crate::plan::gates::{self, Gate, GateInput};
 use crate::plan::model::{Phase, Plan};
 
-/// The phase the cluster's upgrade record names. Without a record (nothing driven yet, or
-/// namespaces moved by hand), where the cluster is: the first wave with a namespace not yet
-/// on `to`, or the tag phase once every wave's namespaces are.
-pub fn current_phase(state: &State, plan: &Plan) -> Phase {
-    let recorded = state
+/// The cluster's upgrade record, when it is of this plan's upgrade (same `from` and `to`).
+pub fn plan_record<'a>(state: &'a State, plan: &Plan) -> Option<&'a UpgradeRecord> {
+    state
         .cluster
         .records
         .upgrade
         .as_ref()
         .filter(|u| u.from == plan.from && u.to == plan.to)
-        .and_then(|u| plan.phase_named(&u.phase));
+}
+
+/// The phase the cluster's upgrade record names. Without a record (nothing driven yet, or
+/// namespaces moved by hand), where the cluster is: the first wave with a namespace not yet
+/// on `to`, or the tag phase once every wave's namespaces are.
+pub fn current_phase(state: &State, plan: &Plan) -> Phase {
+    let recorded = plan_record(state, plan).and_then(|u| plan.phase_named(&u.phase));
     if let Some(phase) = recorded {
         return phase;
     }
@@ -90,13 +94,7 @@ pub fn current_gates(state: &State) -> Option<(Phase, Vec<Gate>)> {
 
 /// The record after entering `phase` now.
 fn record_for(state: &State, plan: &Plan, phase: Phase) -> UpgradeRecord {
-    let mut record = state
-        .cluster
-        .records
-        .upgrade
-        .clone()
-        .filter(|u| u.from == plan.from && u.to == plan.to)
-        .unwrap_or_default();
+    let mut record = plan_record(state, plan).cloned().unwrap_or_default();
     record.from = plan.from.clone();
     record.to = plan.to.clone();
     let name = plan.phase_name(phase);
@@ -130,13 +128,7 @@ fn refuse(state: &mut State) -> bool {
 /// migrations begin that wave's clock.
 pub fn start_if_needed(state: &State) -> Option<Command> {
     let plan = state.drive.plan.as_ref()?;
-    let recorded = state
-        .cluster
-        .records
-        .upgrade
-        .as_ref()
-        .is_some_and(|u| u.from == plan.from && u.to == plan.to);
-    if recorded {
+    if plan_record(state, plan).is_some() {
         return None;
     }
     let phase = current_phase(state, plan);

@@ -5,10 +5,11 @@ use std::collections::BTreeMap;
 use super::Fleet;
 use crate::app::actions::Action;
 use crate::app::drive::Command;
-use crate::app::plan_flow::wave_done;
+use crate::app::plan_flow::{plan_record, wave_done};
 use crate::app::state::Mode;
 use crate::mesh::fleet::{self, Role};
 use crate::mesh::records::UpgradeRecord;
+use crate::plan::model::Plan;
 
 pub(super) fn facts(fleet: &mut Fleet) {
     let (facts, served) = {
@@ -40,18 +41,12 @@ pub(super) fn facts(fleet: &mut Fleet) {
 }
 
 /// Each cluster's recorded phase, by name, as the primary's record should keep it.
-fn phases(fleet: &Fleet, from: &str, to: &str) -> BTreeMap<String, String> {
+fn phases(fleet: &Fleet, plan: &Plan) -> BTreeMap<String, String> {
     fleet
         .members
         .iter()
         .map(|m| {
-            let phase = m
-                .state
-                .cluster
-                .records
-                .upgrade
-                .as_ref()
-                .filter(|u| u.from == from && u.to == to)
+            let phase = plan_record(&m.state, plan)
                 .map_or_else(|| "not started".to_string(), |u| u.phase.clone());
             (m.name.clone(), phase)
         })
@@ -72,13 +67,8 @@ pub(super) fn fleet_record(fleet: &mut Fleet) -> Option<(usize, Command)> {
         return None;
     }
     let plan = state.drive.plan.as_ref()?;
-    let record = state
-        .cluster
-        .records
-        .upgrade
-        .as_ref()
-        .filter(|u| u.from == plan.from && u.to == plan.to)?;
-    let wanted = phases(fleet, &plan.from, &plan.to);
+    let record = plan_record(state, plan)?;
+    let wanted = phases(fleet, plan);
     if record.fleet == wanted || fleet.fleet_record_sent.as_ref() == Some(&wanted) {
         return None;
     }
