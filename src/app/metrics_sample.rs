@@ -8,11 +8,12 @@
 //! choice must not walk them all.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
 
 use super::plan_flow::current_phase;
 use super::state::State;
 use crate::mesh::pod::PodInfo;
-pub use crate::metrics::data_plane::SampleTarget;
+pub use crate::metrics::data_plane::{SCRAPE_EVERY, Sample, SampleTarget};
 use crate::plan::model::{Phase, Plan};
 
 /// Pods sampled per namespace and revision.
@@ -21,8 +22,33 @@ pub const PODS_PER_REVISION: usize = 3;
 pub const MAX_NAMESPACES: usize = 16;
 /// Pods sampled at most, in all.
 pub const MAX_PODS: usize = 48;
-/// Pods sampled in a cluster of a fleet that is neither on screen nor moving.
-pub const QUIET_PODS: usize = 12;
+
+/// How much a cluster samples, and how often its pages are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    pub pods: usize,
+    pub every: Duration,
+}
+
+/// A cluster alone, and in a fleet the one on screen or moving.
+pub const FULL: Budget = Budget {
+    pods: MAX_PODS,
+    every: SCRAPE_EVERY,
+};
+/// A cluster of a fleet neither on screen nor moving: enough to keep its triggers and its
+/// traffic to the other clusters known.
+pub const QUIET: Budget = Budget {
+    pods: 12,
+    every: Duration::from_secs(15),
+};
+
+/// What to scrape within `budget`.
+pub fn sample(state: &State, budget: Budget) -> Sample {
+    Sample {
+        targets: targets(state, budget.pods),
+        every: budget.every,
+    }
+}
 
 /// The sidecars to scrape this round, in priority order, at most `room`.
 pub fn targets(state: &State, room: usize) -> Vec<SampleTarget> {
@@ -292,8 +318,8 @@ mod tests {
         assert!(per.values().all(|n| *n == PODS_PER_REVISION), "{per:?}");
 
         // A smaller room takes the same pods in the same order, fewer of them.
-        let quiet = targets(&s, QUIET_PODS);
-        assert_eq!(quiet[..], got[..QUIET_PODS]);
+        let quiet = targets(&s, QUIET.pods);
+        assert_eq!(quiet[..], got[..QUIET.pods]);
         assert_eq!(namespaces(&quiet), ["big-00", "big-01"]);
     }
 }

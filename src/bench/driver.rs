@@ -175,7 +175,7 @@ impl<B: Backend> Driver<B> {
                     self.refresh();
                     self.apply(FleetEvent::Screen(Event::Tick(Utc::now())));
                     for (i, sources) in self.sources.iter_mut().enumerate() {
-                        sources.resample(&self.fleet.members[i].state, self.fleet.sample_room(i));
+                        sources.resample(&self.fleet.members[i].state, self.fleet.sample_budget(i));
                     }
                     self.next_tick += Duration::from_secs(1);
                 }

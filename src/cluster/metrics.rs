@@ -9,7 +9,7 @@ use tokio::task::JoinHandle;
 use super::prometheus_source::{self, PrometheusTarget};
 use super::{metrics_source, prometheus_discovery};
 use crate::app::event::Event;
-use crate::metrics::data_plane::SampleTarget;
+use crate::metrics::data_plane::Sample;
 
 /// Aborts the source it holds when dropped, so aborting the outer task stops it too.
 struct Owned(JoinHandle<()>);
@@ -24,7 +24,7 @@ pub fn spawn(
     client: &Client,
     prometheus: Option<PrometheusTarget>,
     plan_service: Option<String>,
-    sample: watch::Receiver<Vec<SampleTarget>>,
+    sample: watch::Receiver<Sample>,
     tx: &mpsc::Sender<Event>,
 ) -> JoinHandle<()> {
     let (client, tx) = (client.clone(), tx.clone());

@@ -18,13 +18,12 @@ use super::pod_proxy::{self, PagePath};
 use crate::app::event::Event;
 use crate::metrics::control_plane::{self, Totals};
 use crate::metrics::cross_cluster;
-use crate::metrics::data_plane::SampleTarget;
-use crate::metrics::data_plane::{self, LastScrapes, Place, PodIncrease};
+use crate::metrics::data_plane::{self, LastScrapes, Place, PodIncrease, Sample, SampleTarget};
 use crate::metrics::exposition;
 use crate::metrics::reading::Reading;
 use crate::metrics::sidecar_snapshot::SidecarSnapshot;
 
-pub const EVERY: Duration = Duration::from_secs(5);
+pub const EVERY: Duration = data_plane::SCRAPE_EVERY;
 /// A round gives up what it has not read by then, so it never runs into the next one.
 const ROUND: Duration = Duration::from_secs(4);
 pub const SOURCE: &str = "istiod scraped through the API server's pod proxy";
@@ -141,12 +140,12 @@ async fn sidecars(
     increases
 }
 
-/// Scrapes every `EVERY`, sampling the sidecars `targets` holds at the start of each round,
-/// and sends a `Reading` from the second round on (rates need two scrapes), or at once when
-/// something failed.
+/// Scrapes every `EVERY`, or as often as the sample asks, sampling the sidecars `sample`
+/// holds at the start of each round, and sends a `Reading` from the second round on (rates
+/// need two scrapes), or at once when something failed.
 pub fn spawn(
     client: &Client,
-    targets: watch::Receiver<Vec<SampleTarget>>,
+    sample: watch::Receiver<Sample>,
     tx: &mpsc::Sender<Event>,
 ) -> JoinHandle<()> {
     let (client, tx) = (client.clone(), tx.clone());
@@ -155,11 +154,20 @@ pub fn spawn(
         let mut last = LastScrapes::default();
         let mut previous: BTreeMap<String, (Instant, Totals)> = BTreeMap::new();
         let mut first = true;
+        let mut round_at: Option<Instant> = None;
         let mut tick = tokio::time::interval(EVERY);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            let sample = targets.borrow().clone();
+            let Sample {
+                targets: sample,
+                every,
+            } = sample.borrow().clone();
+            // Half a tick of slack: a round due in a moment is taken on this tick.
+            if round_at.is_some_and(|at| at.elapsed() + EVERY / 2 < every) {
+                continue;
+            }
+            round_at = Some(Instant::now());
             let deadline = Instant::now() + ROUND;
             let (mut errors, mut sidecar_errors) = (Vec::new(), Vec::new());
             let (istiod, sampled) = tokio::join!(

@@ -89,7 +89,7 @@ impl Headless {
                     self.state.session.now = Utc::now();
                     update(&mut self.state, event, layout::table_rows);
                     if let Some(sources) = &mut self.sources {
-                        sources.resample(&self.state, metrics_sample::MAX_PODS);
+                        sources.resample(&self.state, metrics_sample::FULL);
                     }
                 }
                 _ => return done(&self.state),

@@ -22,7 +22,7 @@ use tokio::time::Instant;
 
 use crate::app::event::{Event, LeaseStatus};
 use crate::app::fleet::{Fleet, FleetEvent, Member};
-use crate::app::metrics_sample::{self, SampleTarget};
+use crate::app::metrics_sample::{self, Sample};
 use crate::app::state::{Mode, State};
 use crate::cluster::connect::{self, Connection};
 use crate::cluster::lease::Fence;
@@ -148,7 +148,7 @@ pub struct MetricsChoice {
 /// The running sources of cluster events, and the sidecars the direct scrape samples.
 pub struct Sources {
     pub tasks: Vec<tokio::task::JoinHandle<()>>,
-    sample: tokio::sync::watch::Sender<Vec<SampleTarget>>,
+    sample: tokio::sync::watch::Sender<Sample>,
     sampled_at: Option<Instant>,
 }
 
@@ -157,7 +157,7 @@ impl Sources {
     pub fn start(conn: &Connection, tx: &mpsc::Sender<Event>, metrics: MetricsChoice) -> Sources {
         let mut tasks = watchers::spawn(&conn.client, tx);
         tasks.push(istiod_logs::spawn(&conn.client, tx));
-        let (sample, targets) = tokio::sync::watch::channel(Vec::new());
+        let (sample, targets) = tokio::sync::watch::channel(Sample::default());
         tasks.push(crate::cluster::metrics::spawn(
             &conn.client,
             metrics.prometheus,
@@ -172,9 +172,9 @@ impl Sources {
         }
     }
 
-    /// Tells the direct scrape which sidecars to sample, at most `room` and at most once a
+    /// Tells the direct scrape which sidecars to sample within `budget`, at most once a
     /// second.
-    pub fn resample(&mut self, state: &State, room: usize) {
+    pub fn resample(&mut self, state: &State, budget: metrics_sample::Budget) {
         if self
             .sampled_at
             .is_some_and(|at| at.elapsed() < Duration::from_secs(1))
@@ -182,11 +182,11 @@ impl Sources {
             return;
         }
         self.sampled_at = Some(Instant::now());
-        let targets = metrics_sample::targets(state, room);
+        let sample = metrics_sample::sample(state, budget);
         self.sample.send_if_modified(|current| {
-            let changed = *current != targets;
+            let changed = *current != sample;
             if changed {
-                *current = targets;
+                *current = sample;
             }
             changed
         });
@@ -399,7 +399,7 @@ async fn ui_loop(
                 effects.absorb(fleet.refresh());
                 effects.absorb(fleet.update(FleetEvent::Screen(Event::Tick(Utc::now())), layout::table_rows));
                 for (i, sources) in sources.iter_mut().enumerate() {
-                    sources.resample(&fleet.members[i].state, fleet.sample_room(i));
+                    sources.resample(&fleet.members[i].state, fleet.sample_budget(i));
                 }
             }
             Some((i, event)) = rx.recv() => {

@@ -4,11 +4,31 @@
 //! toward what is `sidecar_snapshot`'s to say.
 
 use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
 
 use super::cross_cluster::{self, Counts, Route};
 use super::maths::{Histogram, increases_by_series};
 use super::reading::Traffic;
 use super::sidecar_snapshot::{Counted, SidecarSnapshot, counted, is_5xx};
+
+/// How often the direct scrape reads its pages, at most.
+pub const SCRAPE_EVERY: Duration = Duration::from_secs(5);
+
+/// The sidecars to scrape, and how often (a multiple of `SCRAPE_EVERY`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sample {
+    pub targets: Vec<SampleTarget>,
+    pub every: Duration,
+}
+
+impl Default for Sample {
+    fn default() -> Sample {
+        Sample {
+            targets: Vec::new(),
+            every: SCRAPE_EVERY,
+        }
+    }
+}
 
 /// One sidecar to scrape.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]

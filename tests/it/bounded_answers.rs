@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use istio_cockpit::app::event::Event;
 use istio_cockpit::cluster::metrics_source::{self, SIDECAR_PAGE_CAP};
 use istio_cockpit::cluster::prometheus_source::{ANSWER_CAP, Poller, PrometheusAuth, TIMEOUT};
+use istio_cockpit::metrics::data_plane::{SCRAPE_EVERY, Sample};
 use istio_cockpit::metrics::queries::Failure;
 use istio_cockpit::metrics::reading::Reading;
 use reqwest::Url;
@@ -294,7 +295,10 @@ fn endless_stats_pages_fail_alone_and_memory_stays_flat() {
     let rt = runtime();
     let client = rt.block_on(sim.kube_client("sim-viewer"));
     let chosen = rt.block_on(sample_targets(&client, NAMESPACE, REVISION));
-    let (_sample, targets) = watch::channel(chosen.clone());
+    let (_sample, targets) = watch::channel(Sample {
+        targets: chosen.clone(),
+        every: SCRAPE_EVERY,
+    });
     let (tx, mut rx) = mpsc::channel::<Event>(16);
     let _guard = rt.enter();
     let task = metrics_source::spawn(&client, targets, &tx);

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use istio_cockpit::app::event::Event;
 use istio_cockpit::cluster::metrics_source;
+use istio_cockpit::metrics::data_plane::{SCRAPE_EVERY, Sample};
 use istio_cockpit::metrics::reading::{Reading, Traffic};
 use kube::Client;
 use tokio::sync::{mpsc, watch};
@@ -50,7 +51,10 @@ async fn sampled_sidecars_give_traffic_and_show_a_faulty_revision() {
     let sim = common::Sim::start(&[]);
     let client = sim.kube_client("sim-viewer").await;
     let chosen = sample_targets(&client, NAMESPACE, REVISION).await;
-    let (_sample, sample) = watch::channel(chosen.clone());
+    let (_sample, sample) = watch::channel(Sample {
+        targets: chosen.clone(),
+        every: SCRAPE_EVERY,
+    });
     let (tx, mut rx) = mpsc::channel(16);
     let task = metrics_source::spawn(&client, sample, &tx);
 
@@ -89,6 +93,44 @@ async fn sampled_sidecars_give_traffic_and_show_a_faulty_revision() {
     task.abort();
 }
 
+/// A cluster of a fleet nobody looks at is sampled less often: its rounds come `every` apart,
+/// not every `SCRAPE_EVERY`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sample_asked_less_often_is_read_less_often() {
+    let sim = common::Sim::start(&[]);
+    let client = sim.kube_client("sim-viewer").await;
+    let chosen = sample_targets(&client, NAMESPACE, REVISION).await;
+    let every = SCRAPE_EVERY * 2;
+    let (_sample, sample) = watch::channel(Sample {
+        targets: chosen,
+        every,
+    });
+    let (tx, mut rx) = mpsc::channel(16);
+    let started = Instant::now();
+    let task = metrics_source::spawn(&client, sample, &tx);
+    let mut arrived = Vec::new();
+    while arrived.len() < 2 {
+        let reading = reading_where(&mut rx, Duration::from_secs(30), |r| {
+            assert!(r.errors.is_empty(), "{:?}", r.errors);
+            Some(())
+        })
+        .await;
+        assert!(reading.is_ok(), "no reading within 30 s");
+        arrived.push(started.elapsed());
+    }
+    task.abort();
+    // Rates need two rounds: the first reading comes with the second round.
+    let slack = SCRAPE_EVERY / 2;
+    assert!(
+        arrived[0] + slack >= every,
+        "first reading after {arrived:?}"
+    );
+    assert!(
+        arrived[1] - arrived[0] + slack >= every,
+        "readings at {arrived:?}"
+    );
+}
+
 async fn answers_slowly(client: &Client) -> bool {
     let asked = Instant::now();
     let _ = client.apiserver_version().await;
@@ -100,7 +142,10 @@ async fn a_slow_api_server_does_not_stretch_the_rounds() {
     let sim = common::Sim::start(&[]);
     let client = sim.kube_client("sim-viewer").await;
     let chosen = sample_targets(&client, NAMESPACE, REVISION).await;
-    let (_sample, sample) = watch::channel(chosen.clone());
+    let (_sample, sample) = watch::channel(Sample {
+        targets: chosen.clone(),
+        every: SCRAPE_EVERY,
+    });
     let (tx, mut rx) = mpsc::channel(16);
     // Every request, the pod proxy's included, now takes longer than a scrape may.
     sim.set_faults(r#"{"data": {"api.latency-ms": "3500"}}"#);

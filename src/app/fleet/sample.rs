@@ -1,26 +1,22 @@
 //! How much of the direct scrape's sample each cluster of a fleet gets. Every sampled sidecar
 //! is a page read and parsed every round, per cluster: a fleet of five sampling fully costs
 //! five times one cluster. The full sample goes where someone looks or the upgrade moves; a
-//! quiet cluster keeps a few pods, its current wave's first, so its triggers and its traffic
-//! to the other clusters stay known.
+//! quiet cluster keeps a few pods (its current wave's first), read a third as often, so its
+//! triggers and its traffic to the other clusters stay known.
 
 use super::Fleet;
-use crate::app::metrics_sample::{MAX_PODS, QUIET_PODS};
+use crate::app::metrics_sample::{Budget, FULL, QUIET};
 use crate::app::plan_flow::{current_phase, started};
 use crate::app::state::State;
 use crate::plan::model::Phase;
 
 impl Fleet {
-    /// The most sidecars cluster `i` samples.
-    pub fn sample_room(&self, i: usize) -> usize {
-        let Some(member) = self.members.get(i) else {
-            return 0;
-        };
-        if !self.is_fleet() || i == self.selected || moving(&member.state) {
-            MAX_PODS
-        } else {
-            QUIET_PODS
-        }
+    /// How much cluster `i` samples, and how often.
+    pub fn sample_budget(&self, i: usize) -> Budget {
+        let quiet = self.is_fleet()
+            && i != self.selected
+            && self.members.get(i).is_some_and(|m| !moving(&m.state));
+        if quiet { QUIET } else { FULL }
     }
 }
 
