@@ -136,7 +136,7 @@ impl<B: Backend> Driver<B> {
     /// Tells every cluster what it must know of the others, as the loop does before keys,
     /// ticks and frames.
     fn refresh(&mut self) {
-        let effects = self.fleet.refresh();
+        let effects = self.fleet.refresh_if_changed();
         self.absorb(effects);
     }
 

@@ -386,7 +386,7 @@ async fn ui_loop(
             key = keys.next() => match key {
                 Some(Ok(e)) => if let Some(event) = from_terminal(e) {
                     // Gates and refusals read what the clusters know of each other.
-                    effects.absorb(fleet.refresh());
+                    effects.absorb(fleet.refresh_if_changed());
                     effects.absorb(fleet.update(FleetEvent::Screen(event), layout::table_rows));
                 },
                 Some(Err(e)) => {
@@ -396,7 +396,7 @@ async fn ui_loop(
                 None => break,
             },
             _ = tick.tick() => {
-                effects.absorb(fleet.refresh());
+                effects.absorb(fleet.refresh_if_changed());
                 effects.absorb(fleet.update(FleetEvent::Screen(Event::Tick(Utc::now())), layout::table_rows));
                 for (i, sources) in sources.iter_mut().enumerate() {
                     sources.resample(&fleet.members[i].state, fleet.sample_budget(i));
@@ -427,7 +427,7 @@ async fn ui_loop(
         }
         if effects.redraw() && Instant::now() >= last_frame + FRAME {
             // Sent after the next pass, with its writes.
-            effects.absorb(fleet.refresh());
+            effects.absorb(fleet.refresh_if_changed());
             if let Err(e) = term.draw(|f| ui::draw_fleet(f, &fleet, &theme)) {
                 result = Err(CockpitError::Draw(e));
                 break;

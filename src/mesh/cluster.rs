@@ -33,6 +33,7 @@ pub struct Cluster {
     pub root_ca: Collection<String, RootCaInfo>,
     /// For a remote without istiod of its own: the primary's istiod pods, which serve it.
     pub served_by: Option<ServedBy>,
+    served_by_changes: u64,
 }
 
 impl Cluster {
@@ -49,6 +50,7 @@ impl Cluster {
             remote_secrets: Collection::default(),
             root_ca: Collection::default(),
             served_by: None,
+            served_by_changes: 0,
         }
     }
 
@@ -61,7 +63,20 @@ impl Cluster {
             return false;
         }
         self.served_by = served_by;
+        self.served_by_changes += 1;
         true
+    }
+
+    /// Different after every change of what the cluster's streams hold or of who serves it,
+    /// so that what is derived from it can tell it is stale.
+    pub fn generation(&self) -> u64 {
+        self.namespaces.generation()
+            + self.pods.generation()
+            + self.webhooks.generation()
+            + self.daemonsets.generation()
+            + self.remote_secrets.generation()
+            + self.root_ca.generation()
+            + self.served_by_changes
     }
 
     /// The fingerprint of the mesh's root CA as `istio-system` holds it, once seen.

@@ -7,6 +7,7 @@
 
 mod refresh;
 mod sample;
+mod summaries;
 #[cfg(test)]
 mod tests;
 
@@ -92,6 +93,10 @@ pub struct Fleet {
     /// The fleet's phases last sent to the primary's record, until the record has them or
     /// the write failed.
     pub fleet_record_sent: Option<std::collections::BTreeMap<String, String>>,
+    /// Each cluster's row of the fleet pane, as last computed.
+    summaries: Vec<summaries::CachedSummary>,
+    /// Something other than the clock reached a cluster since the last refresh.
+    changed: bool,
 }
 
 impl Fleet {
@@ -116,6 +121,8 @@ impl Fleet {
             width: 80,
             height: 24,
             fleet_record_sent: None,
+            summaries: Vec::new(),
+            changed: false,
         };
         fleet.refresh();
         fleet
@@ -141,6 +148,8 @@ impl Fleet {
 
     pub fn update(&mut self, event: FleetEvent, viewport: Viewports) -> FleetEffects {
         let mut effects = FleetEffects::of(self.members.len());
+        // What the clusters know of each other never depends on the time alone.
+        self.changed |= !matches!(event, FleetEvent::Screen(Event::Tick(_)));
         match event {
             FleetEvent::Cluster(i, event) => {
                 if let Event::ActionDone {
@@ -190,13 +199,24 @@ impl Fleet {
     /// Tells every cluster what it must know of the others, and records the fleet's phases
     /// on the primary when they changed; nothing on one cluster.
     pub fn refresh(&mut self) -> FleetEffects {
+        self.changed = false;
         let mut effects = FleetEffects::of(self.members.len());
         if self.is_fleet() {
             refresh::facts(self);
             if let Some((i, command)) = refresh::fleet_record(self) {
                 effects.member(i).send(command);
             }
+            self.refresh_summaries();
         }
         effects
+    }
+
+    /// `refresh`, when an event other than the clock's came since the last one.
+    pub fn refresh_if_changed(&mut self) -> FleetEffects {
+        if self.changed {
+            self.refresh()
+        } else {
+            FleetEffects::of(self.members.len())
+        }
     }
 }

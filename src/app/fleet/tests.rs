@@ -253,3 +253,47 @@ fn the_full_sample_goes_to_the_cluster_on_screen_and_those_that_move() {
     let alone = Fleet::new(vec![member("solo")]);
     assert_eq!(alone.sample_budget(0), FULL);
 }
+
+#[test]
+fn a_clusters_row_follows_its_events_and_the_clock_alone_recomputes_nothing() {
+    let mut fleet = fleet(&["primary", "remote-1"]);
+    let before = fleet.summary(1).into_owned();
+    let new_pods = |f: &Fleet| new_pods_of(&f.summary(1));
+    let pod = fixture::pod(
+        "checkout",
+        "cart-9",
+        Some(fixture::NEW),
+        Some("1.25.0"),
+        true,
+    );
+    fleet.update(
+        FleetEvent::Cluster(1, Event::Pods(Watch::Apply(pod))),
+        |_, _| 10,
+    );
+    // Before any refresh the row is computed afresh: never a stale one.
+    assert_eq!(new_pods(&fleet), new_pods_of(&before) + 1);
+    assert!(matches!(fleet.summary(1), std::borrow::Cow::Owned(_)));
+    fleet.refresh_if_changed();
+    assert!(matches!(fleet.summary(1), std::borrow::Cow::Borrowed(_)));
+    assert_eq!(new_pods(&fleet), new_pods_of(&before) + 1);
+
+    // A tick alone leaves the facts as they are: refreshing does nothing.
+    fleet.members[0].state.fleet = None;
+    fleet.update(
+        FleetEvent::Screen(Event::Tick(chrono::Utc::now())),
+        |_, _| 10,
+    );
+    fleet.refresh_if_changed();
+    assert!(fleet.members[0].state.fleet.is_none());
+    fleet.update(key('?'), |_, _| 10);
+    fleet.refresh_if_changed();
+    assert!(fleet.members[0].state.fleet.is_some(), "a key refreshes");
+}
+
+fn new_pods_of(summary: &crate::mesh::fleet::ClusterSummary) -> usize {
+    summary
+        .revisions
+        .iter()
+        .find(|r| r.revision == fixture::NEW)
+        .map_or(0, |r| r.pods)
+}

@@ -12,7 +12,7 @@ use crate::app::fleet::{Fleet, Member};
 use crate::app::keymap::KeyAction;
 use crate::app::plan_flow;
 use crate::app::state::Mode;
-use crate::mesh::fleet::{ClusterSummary, ProblemKind, summary};
+use crate::mesh::fleet::{ClusterSummary, ProblemKind};
 use crate::ui::common::revision_style;
 use crate::ui::panes::status_bar::stale_for;
 use crate::ui::theme::Theme;
@@ -38,7 +38,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, fleet: &Fleet, theme: &Theme) {
         .members
         .iter()
         .enumerate()
-        .map(|(i, m)| row(fleet, m, i == fleet.selected, theme));
+        .map(|(i, m)| row(&fleet.summary(i), m, i == fleet.selected, theme));
     let header = Row::new(HEADER.map(|h| Cell::from(Span::styled(h, theme.header))));
     let selected = &fleet.selected().state;
     let key = selected.ui.keys.key(KeyAction::NextCluster);
@@ -97,18 +97,7 @@ fn short(fingerprint: &str) -> &str {
     fingerprint.get(..11).unwrap_or(fingerprint)
 }
 
-/// The cluster whose istiod serves `member`'s proxies: its primary, or itself.
-fn serving<'a>(fleet: &'a Fleet, member: &'a Member) -> &'a crate::mesh::Cluster {
-    member
-        .state
-        .cluster
-        .served_by
-        .as_ref()
-        .and_then(|s| fleet.members.iter().find(|m| m.name == s.cluster))
-        .map_or(&member.state.cluster, |m| &m.state.cluster)
-}
-
-fn row<'a>(fleet: &'a Fleet, member: &'a Member, selected: bool, theme: &Theme) -> Row<'a> {
+fn row<'a>(s: &ClusterSummary, member: &'a Member, selected: bool, theme: &Theme) -> Row<'a> {
     let state = &member.state;
     let mesh = state.mesh();
     let facts = state.fleet.as_ref();
@@ -116,7 +105,6 @@ fn row<'a>(fleet: &'a Fleet, member: &'a Member, selected: bool, theme: &Theme) 
         facts.is_some_and(|f| f.problems_of(kind).any(|p| p.cluster == member.name))
     };
     let warn_if = |bad: bool| if bad { theme.warn } else { theme.base };
-    let s: ClusterSummary = summary(&state.cluster, serving(fleet, member));
     let role = facts.map_or("", |f| f.role.name());
     let (api, api_style) = match stale_for(state) {
         Some(secs) => (format!("STALE {secs}s"), theme.warn),
