@@ -5,9 +5,10 @@
 //!   installed istiod (upgraded ahead of its control plane); warning when ztunnel is newer
 //!   than istio-cni, or when either is more than one minor behind the target (it must
 //!   follow in this window, after istiod).
-//! - `ztunnel-strategy`: warning when ztunnel rolls by itself (`RollingUpdate`): each
-//!   node's ztunnel restart cuts every ambient connection on that node. `OnDelete` lets the
-//!   upgrade drain node by node instead.
+//! - `ztunnel-strategy`: warning when ztunnel's rolling update restarts it on more than one
+//!   node at a time (`maxUnavailable` above 1): each node's ztunnel restart cuts every
+//!   ambient connection on that node, so several nodes lose theirs at once. One node at a
+//!   time (Istio's chart default) or `OnDelete` (drain node by node) is silent.
 
 use crate::mesh::resources::DaemonSetInfo;
 use crate::mesh::version::{Version, skew};
@@ -82,13 +83,14 @@ fn strategy(scope: &Scope<'_>, ztunnel: Option<&DaemonSetInfo>, out: &mut Vec<Fi
     if let Strategy::Rolling {
         max_unavailable, ..
     } = workload.strategy
+        && max_unavailable > 1
     {
         out.push(Finding::new(
             Severity::Warning,
             CheckId::ZtunnelStrategy,
             workload.object(),
-            format!("ztunnel rolls by itself (RollingUpdate, {max_unavailable} node(s) at a time): each node's restart cuts every ambient connection of the pods on it, outside the upgrade's control"),
-            format!("set updateStrategy to OnDelete (kubectl -n {} patch daemonset {} -p '{{\"spec\":{{\"updateStrategy\":{{\"type\":\"OnDelete\",\"rollingUpdate\":null}}}}}}'), then upgrade node by node: drain, delete its ztunnel pod, uncordon", zt.namespace, zt.name),
+            format!("ztunnel's rolling update restarts it on {max_unavailable} nodes at a time: each restart cuts every ambient connection of the pods on that node, so several nodes lose theirs at once"),
+            format!("roll one node at a time (kubectl -n {} patch daemonset {} -p '{{\"spec\":{{\"updateStrategy\":{{\"rollingUpdate\":{{\"maxUnavailable\":1}}}}}}}}'), or set OnDelete and upgrade node by node: drain, delete its ztunnel pod, uncordon", zt.namespace, zt.name),
         ));
     }
 }

@@ -458,12 +458,24 @@ fn ambient_agents_follow_istiod_and_cni_precedes_ztunnel() {
 }
 
 #[test]
-fn ztunnel_rolling_by_itself_is_reported() {
+fn ztunnel_restarting_on_several_nodes_at_once_is_reported() {
     let mut f = Fixture::healthy();
     f.ambient = vec![ambient("ztunnel", "1.24.0")];
     let mut zt = deployment("istio-system", "ztunnel", 3);
     zt.kind = WorkloadKind::DaemonSet;
+    zt.strategy = Strategy::Rolling {
+        max_surge: 0,
+        max_unavailable: 1,
+    };
     f.workloads.push(zt);
+    assert!(
+        f.fired(CheckId::ZtunnelStrategy).is_empty(),
+        "one node at a time"
+    );
+    f.workload("ztunnel").strategy = Strategy::Rolling {
+        max_surge: 0,
+        max_unavailable: 2,
+    };
     assert_eq!(
         f.fired(CheckId::ZtunnelStrategy),
         one("DaemonSet/istio-system/ztunnel", Warning)
