@@ -4,11 +4,14 @@
 //!
 //! ```text
 //! cli, bench ─► cockpit ─► app ─► plan ─► mesh ─► k8s
-//!      │           │  │     │       └──► metrics
-//!      │           │  └──► ui (reads app, plan, mesh, metrics)
-//!      │           └──► cluster ─► mesh, metrics (and app's event and action messages)
+//!      │           │  │     │  │    └──► metrics
+//!      │           │  │     │  └──► precheck ─► mesh, k8s
+//!      │           │  └──► ui (reads app, plan, mesh, metrics, precheck)
+//!      │           └──► cluster ─► mesh, metrics, precheck (and app's event and action messages)
 //!      └──► sim ─► k8s
 //! ```
+//!
+//! `precheck` is pure like `mesh`: every layer above it may read its findings.
 //!
 //! `plan`, `ui` and `app` (its keymap) read their files through `toml_file`, which names
 //! nothing of the crate.
@@ -21,16 +24,32 @@ const MAY_USE: &[(&str, &[&str])] = &[
     ("toml_file", &[]),
     ("mesh", &["k8s"]),
     ("metrics", &[]),
-    ("plan", &["mesh", "metrics", "k8s", "toml_file"]),
-    ("app", &["plan", "mesh", "metrics", "k8s", "toml_file"]),
-    ("ui", &["app", "plan", "mesh", "metrics", "toml_file"]),
+    ("precheck", &["mesh", "k8s"]),
+    ("plan", &["mesh", "metrics", "k8s", "toml_file", "precheck"]),
+    (
+        "app",
+        &["plan", "mesh", "metrics", "k8s", "toml_file", "precheck"],
+    ),
+    (
+        "ui",
+        &["app", "plan", "mesh", "metrics", "toml_file", "precheck"],
+    ),
     (
         "cluster",
-        &["mesh", "metrics", "k8s", "app::event", "app::actions"],
+        &[
+            "mesh",
+            "metrics",
+            "k8s",
+            "app::event",
+            "app::actions",
+            "precheck",
+        ],
     ),
     (
         "cockpit",
-        &["app", "ui", "cluster", "plan", "mesh", "metrics"],
+        &[
+            "app", "ui", "cluster", "plan", "mesh", "metrics", "precheck",
+        ],
     ),
     ("fixture", &["app", "plan", "mesh", "metrics", "k8s"]),
     ("sim", &["k8s"]),
@@ -38,12 +57,13 @@ const MAY_USE: &[(&str, &[&str])] = &[
         "cli",
         &[
             "cockpit", "bench", "app", "ui", "cluster", "plan", "mesh", "metrics", "k8s", "sim",
+            "precheck",
         ],
     ),
     (
         "bench",
         &[
-            "cockpit", "app", "ui", "cluster", "plan", "mesh", "metrics", "k8s", "sim",
+            "cockpit", "app", "ui", "cluster", "plan", "mesh", "metrics", "k8s", "sim", "precheck",
         ],
     ),
 ];

@@ -10,8 +10,11 @@
 //! - `ui`: `draw(&State)` and the panes, themes and layout; it only reads
 //! - `plan`: the upgrade plan: its file, the derived plan, gates and rollback triggers
 //! - `metrics`: the pure core of the metrics: parsing, rates, quantiles, triggers
+//! - `precheck`: the checks run before an upgrade, pure: an inventory of one cluster in,
+//!   findings out, and their reports
 //! - `mesh`: the domain: the Istio and Kubernetes facts the cockpit reasons about
-//! - `k8s`: Kubernetes helpers the simulator and the cockpit share (label selectors)
+//! - `k8s`: Kubernetes helpers the simulator and the cockpit share (label selectors,
+//!   quantities)
 //! - `toml_file`: TOML files read into typed values, with the file, line and field of a mistake
 //! - `sim`: the simulated mesh (a Kubernetes API server with Istio on it) used by `sim`,
 //!   `demo`, `bench` and every test; it depends on nothing of the cockpit
@@ -31,6 +34,7 @@ mod layering;
 pub mod mesh;
 pub mod metrics;
 pub mod plan;
+pub mod precheck;
 pub mod sim;
 pub mod toml_file;
 pub mod ui;

@@ -1,4 +1,6 @@
 //! Kubernetes helpers that both the simulated mesh and the cockpit need, and that belong to
-//! neither: label and field selectors, parsed once and matched many times.
+//! neither: label and field selectors, parsed once and matched many times, and resource
+//! quantities.
 
+pub mod quantity;
 pub mod selector;
