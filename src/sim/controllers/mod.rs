@@ -6,6 +6,7 @@
 //! - `rolling`: maxSurge/maxUnavailable arithmetic
 //! - `scheduler`, `kubelet`: a pod's node, IP, readiness and graceful end
 //! - `disruption`: PodDisruptionBudget status
+//! - `quota`: ResourceQuota status
 //! - `gc`: dependents of deleted workloads
 //! - `objects`, `pods`, `queue`: helpers
 
@@ -18,6 +19,7 @@ mod manager;
 mod objects;
 mod pods;
 mod queue;
+mod quota;
 mod replicaset;
 mod rolling;
 mod scheduler;
