@@ -4,6 +4,7 @@
 
 mod discovery;
 mod logs;
+mod protobuf;
 mod proxy;
 mod read;
 mod scale;

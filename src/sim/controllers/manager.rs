@@ -64,7 +64,6 @@ impl Manager {
     /// store, so nothing falls between the two.
     pub async fn run(mut self, mut changes: Receiver<Arc<Change>>) {
         self.start_pending_pods();
-        self.count_reports();
         loop {
             match changes.recv().await {
                 Ok(change) => self.observe(&change),
@@ -150,7 +149,7 @@ impl Manager {
     }
 
     /// Budgets and quotas the scenario made get their status before anyone asks.
-    fn count_reports(&self) {
+    pub fn count_reports(&self) {
         for (ns, name) in self.keys("poddisruptionbudgets") {
             disruption::sync(&self.env, &ns, &name);
         }

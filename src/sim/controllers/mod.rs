@@ -46,5 +46,8 @@ pub fn spawn(ctx: Arc<SimContext>) {
     };
     // Subscribed before the manager reads the store, so no change falls in between.
     let changes = env.store.subscribe();
-    tokio::spawn(async move { manager::Manager::new(env).run(changes).await });
+    let manager = manager::Manager::new(env);
+    // Before the API serves anything, so no client ever sees a budget or quota without status.
+    manager.count_reports();
+    tokio::spawn(manager.run(changes));
 }
