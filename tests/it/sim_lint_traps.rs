@@ -312,3 +312,26 @@ async fn restart_unmovable_ambient_and_gateway_traps_are_planted() {
         );
     }
 }
+
+/// The cockpit as it is today copes with every trap: it syncs and lists the lint namespaces.
+#[tokio::test]
+async fn the_cockpit_syncs_on_the_traps() {
+    use istio_cockpit::app::state::Mode;
+    use istio_cockpit::cockpit::headless::Headless;
+    use istio_cockpit::ui::theme::{Palette, Theme};
+
+    let sim = Sim::start(&["--scenario", "lint-traps"]);
+    let conn = sim.connect("sim-viewer").await;
+    let mut cockpit = Headless::start(&conn, Mode::ReadOnly("the viewer".into()), 1000, 160, 80);
+    assert!(
+        cockpit
+            .pump_until(Duration::from_secs(20), crate::common::clients::synced)
+            .await,
+        "no initial sync"
+    );
+    let theme = Theme::builtin("default", Palette::TrueColor).unwrap();
+    let screen = cockpit.render(&theme);
+    for ns in ["lint-restarts", "lint-unknown-rev", "lint-no-sidecar"] {
+        assert!(screen.contains(ns), "{ns} missing from\n{screen}");
+    }
+}
