@@ -21,14 +21,17 @@ pub const PODS_PER_REVISION: usize = 3;
 pub const MAX_NAMESPACES: usize = 16;
 /// Pods sampled at most, in all.
 pub const MAX_PODS: usize = 48;
+/// Pods sampled in a cluster of a fleet that is neither on screen nor moving.
+pub const QUIET_PODS: usize = 12;
 
-/// The sidecars to scrape this round, in priority order.
-pub fn targets(state: &State) -> Vec<SampleTarget> {
+/// The sidecars to scrape this round, in priority order, at most `room`.
+pub fn targets(state: &State, room: usize) -> Vec<SampleTarget> {
+    let room = room.min(MAX_PODS);
     let mut out = Vec::new();
     let mut seen: BTreeSet<&str> = BTreeSet::new();
     let mut namespaces = 0;
     for ns in candidates(state) {
-        if namespaces == MAX_NAMESPACES || out.len() == MAX_PODS {
+        if namespaces == MAX_NAMESPACES || out.len() >= room {
             break;
         }
         let Some(ns) = state.cluster.namespaces.get(&ns).map(|n| n.name.as_str()) else {
@@ -38,7 +41,7 @@ pub fn targets(state: &State) -> Vec<SampleTarget> {
             continue;
         }
         let before = out.len();
-        sample_namespace(state, ns, MAX_PODS - out.len(), &mut out);
+        sample_namespace(state, ns, room - out.len(), &mut out);
         if out.len() > before {
             namespaces += 1;
         }
@@ -172,7 +175,7 @@ mod tests {
         c.pod("shop", "aaa-not-ready", "1-24-0", "1.24.0", false)
             .bare_pod("shop", "aaa-bare");
         c.state.ui.selected_namespace = Some("shop".into());
-        let got = targets(&c.state);
+        let got = targets(&c.state, MAX_PODS);
         let names: Vec<(&str, &str)> = got
             .iter()
             .map(|t| (t.pod.as_str(), t.revision.as_str()))
@@ -188,9 +191,12 @@ mod tests {
             ]
         );
         // Stable: the same pods again; a pod gone is replaced by the next by name.
-        assert_eq!(targets(&c.state), got);
+        assert_eq!(targets(&c.state, MAX_PODS), got);
         c.remove_pod("shop", "web-01");
-        let again: Vec<String> = targets(&c.state).into_iter().map(|t| t.pod).collect();
+        let again: Vec<String> = targets(&c.state, MAX_PODS)
+            .into_iter()
+            .map(|t| t.pod)
+            .collect();
         assert_eq!(again, ["api-00", "api-01", "web-00", "web-02", "web-03"]);
     }
 
@@ -228,7 +234,7 @@ mod tests {
             .insert("e-moving".into(), Activity::towards("1-24-0", true));
         s.ui.selected_namespace = Some("f-selected".into());
         assert_eq!(
-            namespaces(&targets(&s)),
+            namespaces(&targets(&s, MAX_PODS)),
             [
                 "a-wave",
                 "b-wave",
@@ -240,12 +246,12 @@ mod tests {
         );
         // Without a recorded phase the first wave is current.
         s.cluster.records.upgrade = None;
-        assert_eq!(namespaces(&targets(&s))[0], "g-unrelated");
+        assert_eq!(namespaces(&targets(&s, MAX_PODS))[0], "g-unrelated");
         // Without a plan only the selected namespace is sampled.
         s.drive.plan = None;
-        assert_eq!(namespaces(&targets(&s)), ["f-selected"]);
+        assert_eq!(namespaces(&targets(&s, MAX_PODS)), ["f-selected"]);
         s.ui.selected_namespace = None;
-        assert!(targets(&s).is_empty());
+        assert!(targets(&s, MAX_PODS).is_empty());
     }
 
     #[test]
@@ -261,7 +267,7 @@ mod tests {
         c.namespace("ns-00-empty", &[("istio.io/rev", "1-25-0")]);
         let mut s = c.state.clone();
         s.drive.plan = Some(plan(&[&["nowhere"]]));
-        let got = targets(&s);
+        let got = targets(&s, MAX_PODS);
         assert_eq!(got.len(), MAX_NAMESPACES);
         assert_eq!(namespaces(&got)[..2], ["ns-00", "ns-01"]);
         assert_eq!(namespaces(&got).last(), Some(&"ns-15"));
@@ -276,7 +282,7 @@ mod tests {
         }
         let mut s = c.state.clone();
         s.drive.plan = Some(plan(&[&["nowhere"]]));
-        let got = targets(&s);
+        let got = targets(&s, MAX_PODS);
         assert_eq!(got.len(), MAX_PODS);
         assert_eq!(namespaces(&got).len(), 8);
         let mut per: BTreeMap<(&str, &str), usize> = BTreeMap::new();
@@ -284,5 +290,10 @@ mod tests {
             *per.entry((&t.namespace, &t.revision)).or_default() += 1;
         }
         assert!(per.values().all(|n| *n == PODS_PER_REVISION), "{per:?}");
+
+        // A smaller room takes the same pods in the same order, fewer of them.
+        let quiet = targets(&s, QUIET_PODS);
+        assert_eq!(quiet[..], got[..QUIET_PODS]);
+        assert_eq!(namespaces(&quiet), ["big-00", "big-01"]);
     }
 }

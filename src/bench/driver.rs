@@ -174,8 +174,8 @@ impl<B: Backend> Driver<B> {
                 _ = tokio::time::sleep_until(self.next_tick) => {
                     self.refresh();
                     self.apply(FleetEvent::Screen(Event::Tick(Utc::now())));
-                    for (member, sources) in self.fleet.members.iter().zip(&mut self.sources) {
-                        sources.resample(&member.state);
+                    for (i, sources) in self.sources.iter_mut().enumerate() {
+                        sources.resample(&self.fleet.members[i].state, self.fleet.sample_room(i));
                     }
                     self.next_tick += Duration::from_secs(1);
                 }

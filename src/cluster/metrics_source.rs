@@ -20,7 +20,9 @@ use crate::metrics::control_plane::{self, Totals};
 use crate::metrics::cross_cluster;
 use crate::metrics::data_plane::SampleTarget;
 use crate::metrics::data_plane::{self, LastScrapes, Place, PodIncrease};
+use crate::metrics::exposition;
 use crate::metrics::reading::Reading;
+use crate::metrics::sidecar_snapshot::SidecarSnapshot;
 
 pub const EVERY: Duration = Duration::from_secs(5);
 /// A round gives up what it has not read by then, so it never runs into the next one.
@@ -83,7 +85,8 @@ async fn istiods(
         }
     };
     let mut by_revision: BTreeMap<String, Vec<_>> = BTreeMap::new();
-    for (revision, result) in pod_proxy::fetch_all(client, pages, deadline).await {
+    for (revision, result) in pod_proxy::fetch_all(client, pages, exposition::parse, deadline).await
+    {
         match result {
             Ok((_, scrape)) => by_revision.entry(revision).or_default().push(scrape),
             Err(e) => errors.push(e.to_string()),
@@ -119,7 +122,7 @@ async fn sidecars(
         })
         .collect();
     let mut increases = Vec::new();
-    for (t, result) in pod_proxy::fetch_all(client, pages, deadline).await {
+    for (t, result) in pod_proxy::fetch_all(client, pages, SidecarSnapshot::read, deadline).await {
         match result {
             Ok((at, scrape)) => {
                 let at = at.duration_since(clock).as_secs_f64();

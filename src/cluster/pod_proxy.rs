@@ -14,7 +14,7 @@ use tokio::time::Instant;
 
 use super::answer_text::{first_chars, kubernetes_status_message};
 use super::capped_body::{self, BodyError};
-use crate::metrics::exposition::{self, ParseError, Scrape};
+use crate::metrics::exposition::ParseError;
 
 /// Pages read at the same time.
 pub const PARALLEL: usize = 8;
@@ -76,15 +76,23 @@ impl ScrapeError {
     }
 }
 
-/// One page, parsed. Errors name the pod.
-pub async fn fetch(client: &Client, page: &PagePath) -> Result<Scrape, ScrapeError> {
+/// How a page's text is read: the whole page (`exposition::parse`) or only what a reader
+/// keeps of it.
+pub type Reader<T> = fn(&str) -> Result<T, ParseError>;
+
+/// One page, read. Errors name the pod.
+pub async fn fetch<T>(
+    client: &Client,
+    page: &PagePath,
+    reader: Reader<T>,
+) -> Result<T, ScrapeError> {
     let fail = |failure| ScrapeError::of(page, failure);
     let text = match tokio::time::timeout(TIMEOUT, read(client, page)).await {
         Ok(Ok(text)) => text,
         Ok(Err(failure)) => return Err(fail(failure)),
         Err(_) => return Err(fail(ScrapeFailure::NoAnswer)),
     };
-    exposition::parse(&text).map_err(|e| fail(ScrapeFailure::Unreadable(e)))
+    reader(&text).map_err(|e| fail(ScrapeFailure::Unreadable(e)))
 }
 
 /// The page's text, read up to its cap whatever the status, so that an endless error page is
@@ -115,12 +123,13 @@ async fn read(client: &Client, page: &PagePath) -> Result<String, ScrapeFailure>
 /// Reads every page, at most `PARALLEL` at a time and in the given order, and returns each
 /// key with the page and when it arrived, or why it did not. Pages still unread at `deadline`
 /// are given up and reported as such.
-pub async fn fetch_all<K>(
+pub async fn fetch_all<K, T: Send + 'static>(
     client: &Client,
     pages: Vec<(K, PagePath)>,
+    reader: Reader<T>,
     deadline: Instant,
-) -> Vec<(K, Result<(Instant, Scrape), ScrapeError>)> {
-    let mut results: Vec<Option<Result<(Instant, Scrape), ScrapeError>>> =
+) -> Vec<(K, Result<(Instant, T), ScrapeError>)> {
+    let mut results: Vec<Option<Result<(Instant, T), ScrapeError>>> =
         pages.iter().map(|_| None).collect();
     // Each read owns its client and path: reads borrowing them would keep the calling
     // task from passing `tokio::spawn`'s `Send` check.
@@ -130,7 +139,7 @@ pub async fn fetch_all<K>(
         .map(|(i, (_, page))| {
             let (client, page) = (client.clone(), page.clone());
             async move {
-                let result = fetch(&client, &page).await;
+                let result = fetch(&client, &page, reader).await;
                 (i, result.map(|scrape| (Instant::now(), scrape)))
             }
         })

@@ -10,6 +10,7 @@ use tokio::sync::mpsc;
 
 use crate::app::event::Event;
 use crate::app::fleet::Fleet;
+use crate::app::metrics_sample;
 use crate::app::state::{Mode, State};
 use crate::app::update::update;
 use crate::cluster::connect::Connection;
@@ -88,7 +89,7 @@ impl Headless {
                     self.state.session.now = Utc::now();
                     update(&mut self.state, event, layout::table_rows);
                     if let Some(sources) = &mut self.sources {
-                        sources.resample(&self.state);
+                        sources.resample(&self.state, metrics_sample::MAX_PODS);
                     }
                 }
                 _ => return done(&self.state),

@@ -172,8 +172,9 @@ impl Sources {
         }
     }
 
-    /// Tells the direct scrape which sidecars to sample, at most once a second.
-    pub fn resample(&mut self, state: &State) {
+    /// Tells the direct scrape which sidecars to sample, at most `room` and at most once a
+    /// second.
+    pub fn resample(&mut self, state: &State, room: usize) {
         if self
             .sampled_at
             .is_some_and(|at| at.elapsed() < Duration::from_secs(1))
@@ -181,7 +182,7 @@ impl Sources {
             return;
         }
         self.sampled_at = Some(Instant::now());
-        let targets = metrics_sample::targets(state);
+        let targets = metrics_sample::targets(state, room);
         self.sample.send_if_modified(|current| {
             let changed = *current != targets;
             if changed {
@@ -397,8 +398,8 @@ async fn ui_loop(
             _ = tick.tick() => {
                 effects.absorb(fleet.refresh());
                 effects.absorb(fleet.update(FleetEvent::Screen(Event::Tick(Utc::now())), layout::table_rows));
-                for (member, sources) in fleet.members.iter().zip(&mut sources) {
-                    sources.resample(&member.state);
+                for (i, sources) in sources.iter_mut().enumerate() {
+                    sources.resample(&fleet.members[i].state, fleet.sample_room(i));
                 }
             }
             Some((i, event)) = rx.recv() => {

@@ -6,7 +6,6 @@
 use std::collections::{BTreeMap, HashMap};
 
 use super::cross_cluster::{self, Counts, Route};
-use super::exposition::Scrape;
 use super::maths::{Histogram, increases_by_series};
 use super::reading::Traffic;
 use super::sidecar_snapshot::{Counted, SidecarSnapshot, counted, is_5xx};
@@ -98,7 +97,7 @@ pub struct LastScrapes {
 }
 
 impl LastScrapes {
-    /// Keeps what the next round needs of `scrape`, taken `at`, as the pod's latest, and
+    /// Keeps `now`, the pod's page taken `at`, as its latest, and
     /// returns what the pod counted since its previous one. A pod seen for the first time has
     /// nothing to compare with: its counters hold its whole life, not the interval, so it
     /// contributes nothing until its second scrape.
@@ -107,10 +106,9 @@ impl LastScrapes {
         namespace: &str,
         pod: &str,
         at: f64,
-        scrape: Scrape,
+        now: SidecarSnapshot,
     ) -> Option<PodIncrease> {
         let key = (namespace.to_string(), pod.to_string());
-        let now = SidecarSnapshot::of(scrape);
         let increase = self
             .pods
             .get(&key)
@@ -190,7 +188,7 @@ mod tests {
 
     use super::*;
     use crate::metrics::Labels;
-    use crate::metrics::exposition::parse;
+    use crate::metrics::exposition::{Scrape, parse};
     use crate::metrics::maths::counter_increases;
 
     const BOUNDS: [f64; 6] = [10.0, 50.0, 100.0, 250.0, 500.0, 1000.0];
@@ -210,7 +208,11 @@ mod tests {
         }
     }
 
-    fn page(series: &[Series]) -> Scrape {
+    fn page(series: &[Series]) -> SidecarSnapshot {
+        SidecarSnapshot::read(&page_text(series)).unwrap()
+    }
+
+    fn page_text(series: &[Series]) -> String {
         let mut text = String::from(
             "# HELP istio_requests_total Requests handled by the proxy.\n\
              # TYPE istio_requests_total counter\n",
@@ -248,16 +250,16 @@ mod tests {
             );
         }
         text += "# TYPE istio_build gauge\nistio_build{component=\"proxy\",tag=\"1.24.0\"} 1\n";
-        parse(&text).unwrap()
+        text
     }
 
     /// The increase between two pages, through the snapshots the cockpit keeps.
-    fn increase(before: &Scrape, after: &Scrape, seconds: f64) -> Option<PodIncrease> {
-        pod_increase(
-            &SidecarSnapshot::of(before.clone()),
-            &SidecarSnapshot::of(after.clone()),
-            seconds,
-        )
+    fn increase(
+        before: &SidecarSnapshot,
+        after: &SidecarSnapshot,
+        seconds: f64,
+    ) -> Option<PodIncrease> {
+        pod_increase(before, after, seconds)
     }
 
     fn served(code: &'static str, durations: [u64; 6]) -> Series {
@@ -492,11 +494,16 @@ mod tests {
             let before = random_series(&mut rng);
             let after = next_page(&mut rng, &before);
             let seconds = [5.0, 10.0, 0.0, -1.0, f64::NAN][round % 5];
-            let (before, after) = (page(&before), page(&after));
+            let (before, after) = (page_text(&before), page_text(&after));
+            let read = |text: &str| SidecarSnapshot::read(text).unwrap();
+            let whole = |text: &str| parse(text).unwrap();
             // Debug output tells NaN from NaN as equal and 0 from -0 as different.
             assert_eq!(
-                format!("{:?}", increase(&before, &after, seconds)),
-                format!("{:?}", whole_page_increase(&before, &after, seconds)),
+                format!("{:?}", increase(&read(&before), &read(&after), seconds)),
+                format!(
+                    "{:?}",
+                    whole_page_increase(&whole(&before), &whole(&after), seconds)
+                ),
                 "round {round}"
             );
         }

@@ -60,32 +60,19 @@ pub struct ParseError {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Scrape {
     pub samples: Vec<Sample>,
-    pub types: BTreeMap<String, MetricType>,
-    pub help: BTreeMap<String, String>,
+    pub families: Families,
 }
 
 impl Scrape {
     /// The family a sample name belongs to: `x_bucket`, `x_sum` and `x_count` belong to `x`
     /// when `x` is typed histogram (`x_sum`, `x_count` also for a summary).
     pub fn family_of<'a>(&self, name: &'a str) -> &'a str {
-        for suffix in ["_bucket", "_sum", "_count"] {
-            if let Some(base) = name.strip_suffix(suffix) {
-                match self.types.get(base) {
-                    Some(MetricType::Histogram) => return base,
-                    Some(MetricType::Summary) if suffix != "_bucket" => return base,
-                    _ => {}
-                }
-            }
-        }
-        name
+        self.families.family_of(name)
     }
 
     /// The declared type of the family `name` belongs to (`Untyped` when none was declared).
     pub fn type_of(&self, name: &str) -> MetricType {
-        self.types
-            .get(self.family_of(name))
-            .copied()
-            .unwrap_or(MetricType::Untyped)
+        self.families.type_of(name)
     }
 
     /// The samples called exactly `name`.
@@ -109,7 +96,82 @@ impl Scrape {
 
 /// Parses a whole page.
 pub fn parse(text: &str) -> Result<Scrape, ParseError> {
-    let mut scrape = Scrape::default();
+    let mut samples = Vec::new();
+    let families = visit(text, |sample| samples.push(sample.to_owned()))?;
+    Ok(Scrape { samples, families })
+}
+
+/// The `# TYPE` and `# HELP` lines of a page.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Families {
+    pub types: BTreeMap<String, MetricType>,
+    pub help: BTreeMap<String, String>,
+}
+
+impl Families {
+    pub fn family_of<'a>(&self, name: &'a str) -> &'a str {
+        for suffix in ["_bucket", "_sum", "_count"] {
+            if let Some(base) = name.strip_suffix(suffix) {
+                match self.types.get(base) {
+                    Some(MetricType::Histogram) => return base,
+                    Some(MetricType::Summary) if suffix != "_bucket" => return base,
+                    _ => {}
+                }
+            }
+        }
+        name
+    }
+
+    pub fn type_of(&self, name: &str) -> MetricType {
+        self.types
+            .get(self.family_of(name))
+            .copied()
+            .unwrap_or(MetricType::Untyped)
+    }
+}
+
+/// A sample line read in place: its labels borrow the page (copied only where they had
+/// escapes), in page order.
+#[derive(Debug)]
+pub struct SampleRef<'a, 'b> {
+    pub name: &'a str,
+    pub labels: &'b [(&'a str, Cow<'a, str>)],
+    pub value: f64,
+}
+
+impl SampleRef<'_, '_> {
+    pub fn label(&self, key: &str) -> Option<&str> {
+        self.labels
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v.as_ref())
+    }
+
+    pub fn owned_labels(&self) -> Labels {
+        self.labels
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    pub fn to_owned(&self) -> Sample {
+        Sample {
+            name: self.name.to_string(),
+            labels: self.owned_labels(),
+            value: self.value,
+        }
+    }
+}
+
+/// Reads a whole page, handing each sample to `on_sample` as it is read, with the same checks
+/// as `parse`. A reader that keeps a few series of a large page pays only for those: the
+/// others are never copied.
+pub fn visit(
+    text: &str,
+    mut on_sample: impl FnMut(SampleRef<'_, '_>),
+) -> Result<Families, ParseError> {
+    let mut families = Families::default();
+    let mut labels = Vec::new();
     for (index, raw) in text.split('\n').enumerate() {
         let line = raw.strip_suffix('\r').unwrap_or(raw);
         let fail = |message: String| ParseError {
@@ -121,29 +183,34 @@ pub fn parse(text: &str) -> Result<Scrape, ParseError> {
             continue;
         }
         if let Some(comment) = trimmed.strip_prefix('#') {
-            comment_line(comment, &mut scrape).map_err(fail)?;
+            comment_line(comment, &mut families).map_err(fail)?;
             continue;
         }
-        let sample = sample_line(trimmed).map_err(fail)?;
-        if sample.name.ends_with("_bucket") && scrape.type_of(&sample.name) == MetricType::Histogram
-        {
-            match sample.labels.get("le").map(|le| parse_float(le)) {
+        labels.clear();
+        let (name, value) = sample_line(trimmed, &mut labels).map_err(fail)?;
+        let sample = SampleRef {
+            name,
+            labels: &labels,
+            value,
+        };
+        if name.ends_with("_bucket") && families.type_of(name) == MetricType::Histogram {
+            match sample.label("le").map(parse_float) {
                 Some(Some(_)) => {}
                 Some(None) => {
                     return Err(fail(format!(
-                        "bucket of {} has a non-numeric le {:?}",
-                        sample.name, sample.labels["le"]
+                        "bucket of {name} has a non-numeric le {:?}",
+                        sample.label("le").unwrap_or_default()
                     )));
                 }
-                None => return Err(fail(format!("bucket of {} has no le", sample.name))),
+                None => return Err(fail(format!("bucket of {name} has no le"))),
             }
         }
-        scrape.samples.push(sample);
+        on_sample(sample);
     }
-    Ok(scrape)
+    Ok(families)
 }
 
-fn comment_line(comment: &str, scrape: &mut Scrape) -> Result<(), String> {
+fn comment_line(comment: &str, families: &mut Families) -> Result<(), String> {
     let comment = comment.trim_start_matches([' ', '\t']);
     let (keyword, rest) = comment.split_once([' ', '\t']).unwrap_or((comment, ""));
     if keyword != "HELP" && keyword != "TYPE" {
@@ -157,12 +224,12 @@ fn comment_line(comment: &str, scrape: &mut Scrape) -> Result<(), String> {
     if keyword == "TYPE" {
         let kind = tail.trim_matches([' ', '\t']);
         let kind = MetricType::parse(kind).ok_or_else(|| format!("unknown type {kind:?}"))?;
-        if scrape.types.insert(name.to_string(), kind).is_some() {
+        if families.types.insert(name.to_string(), kind).is_some() {
             return Err(format!("second TYPE line for {name}"));
         }
     } else {
-        let help = unescape(tail, false)?;
-        if scrape.help.insert(name.to_string(), help).is_some() {
+        let help = unescape(tail, false)?.into_owned();
+        if families.help.insert(name.to_string(), help).is_some() {
             return Err(format!("second HELP line for {name}"));
         }
     }
@@ -170,9 +237,9 @@ fn comment_line(comment: &str, scrape: &mut Scrape) -> Result<(), String> {
 }
 
 /// Undoes `\\` and `\n` (and `\"` inside label values).
-fn unescape(text: &str, quotes: bool) -> Result<String, String> {
+fn unescape(text: &str, quotes: bool) -> Result<Cow<'_, str>, String> {
     if !text.contains('\\') {
-        return Ok(text.to_string());
+        return Ok(Cow::Borrowed(text));
     }
     let mut out = String::with_capacity(text.len());
     let mut chars = text.chars();
@@ -189,7 +256,7 @@ fn unescape(text: &str, quotes: bool) -> Result<String, String> {
             None => return Err("escape at the end of the line".to_string()),
         }
     }
-    Ok(out)
+    Ok(Cow::Owned(out))
 }
 
 /// Names are ASCII: checking bytes turns any other character away just as checking chars does.
@@ -218,7 +285,11 @@ fn skip_blanks(s: &str) -> &str {
     &s[blanks..]
 }
 
-fn sample_line(line: &str) -> Result<Sample, String> {
+/// Reads a sample line into its name and value, its labels into `labels`.
+fn sample_line<'a>(
+    line: &'a str,
+    labels: &mut Vec<(&'a str, Cow<'a, str>)>,
+) -> Result<(&'a str, f64), String> {
     let name_end = line
         .bytes()
         .position(|b| !(is_name_byte(b) || b == b':'))
@@ -228,9 +299,8 @@ fn sample_line(line: &str) -> Result<Sample, String> {
         return Err(format!("bad metric name at {:?}", preview(line)));
     }
     let mut rest = skip_blanks(&line[name_end..]);
-    let mut labels = Labels::new();
     if let Some(after) = rest.strip_prefix('{') {
-        rest = label_set(after, &mut labels)?;
+        rest = label_set(after, labels)?;
     }
     let rest = skip_blanks(rest);
     let mut fields = rest.split([' ', '\t']).filter(|f| !f.is_empty());
@@ -247,15 +317,15 @@ fn sample_line(line: &str) -> Result<Sample, String> {
     if let Some(extra) = fields.next() {
         return Err(format!("{name} has trailing text {extra:?}"));
     }
-    Ok(Sample {
-        name: name.to_string(),
-        labels,
-        value,
-    })
+    Ok((name, value))
 }
 
 /// Reads `label="value",...}` and returns what follows the closing brace.
-fn label_set<'a>(mut rest: &'a str, labels: &mut Labels) -> Result<&'a str, String> {
+fn label_set<'a>(
+    mut rest: &'a str,
+    labels: &mut Vec<(&'a str, Cow<'a, str>)>,
+) -> Result<&'a str, String> {
+    let mut seen = 0u64;
     loop {
         rest = skip_blanks(rest);
         if let Some(after) = rest.strip_prefix('}') {
@@ -275,9 +345,14 @@ fn label_set<'a>(mut rest: &'a str, labels: &mut Labels) -> Result<&'a str, Stri
         let close =
             closing_quote(rest).ok_or_else(|| format!("value of label {key} is not closed"))?;
         let value = unescape(&rest[..close], true).map_err(|e| format!("label {key}: {e}"))?;
-        if labels.insert(key.to_string(), value).is_some() {
+        // A line has a few dozen labels: a 64-bit filter on length and end bytes spares the
+        // comparison with every earlier one unless a name could be a repeat.
+        let bit = 1u64 << ((key.len() ^ usize::from(key.as_bytes()[key.len() - 1])) % 64);
+        if seen & bit != 0 && labels.iter().any(|(k, _)| *k == key) {
             return Err(format!("label {key} appears twice"));
         }
+        seen |= bit;
+        labels.push((key, value));
         rest = skip_blanks(&rest[close + 1..]);
         if let Some(after) = rest.strip_prefix(',') {
             rest = after;
@@ -349,17 +424,20 @@ process_start_time_seconds 1.7301234e+09
         let scrape = parse(ISTIOD).unwrap();
         assert_eq!(scrape.samples.len(), 19);
         assert_eq!(
-            scrape.types["pilot_proxy_convergence_time"],
+            scrape.families.types["pilot_proxy_convergence_time"],
             MetricType::Histogram
         );
-        assert_eq!(scrape.types["pilot_xds_pushes"], MetricType::Counter);
+        assert_eq!(
+            scrape.families.types["pilot_xds_pushes"],
+            MetricType::Counter
+        );
         assert_eq!(
             scrape.type_of("pilot_proxy_convergence_time_bucket"),
             MetricType::Histogram
         );
         assert_eq!(scrape.type_of("something_else"), MetricType::Untyped);
         assert_eq!(
-            scrape.help["pilot_xds"],
+            scrape.families.help["pilot_xds"],
             "Number of endpoints connected to this pilot using XDS."
         );
         let versions: Vec<(&str, f64)> = scrape
@@ -432,7 +510,7 @@ process_start_time_seconds 1.7301234e+09
         assert!(scrape.samples[0].value.is_nan());
         assert_eq!(scrape.samples[1].value, f64::INFINITY);
         assert_eq!(scrape.samples[2].value, f64::NEG_INFINITY);
-        assert_eq!(scrape.types["z"], MetricType::Gauge);
+        assert_eq!(scrape.families.types["z"], MetricType::Gauge);
         assert_eq!(scrape.samples[3].value, 0.001);
         assert_eq!(parse("").unwrap(), Scrape::default());
     }

@@ -8,6 +8,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::collections::btree_map::Entry;
 
+use super::exposition::SampleRef;
 use super::maths::Histogram;
 use super::{Labels, parse_float};
 
@@ -25,6 +26,19 @@ fn empty(buckets: Vec<(f64, f64)>) -> Histogram {
         count: f64::NAN,
         sum: f64::NAN,
     }
+}
+
+/// Whether the labels of a bucket read in place are `key` once `le` is left out. Label names
+/// of a sample are unique, so as many labels, each in `key` with the same value, is equality.
+fn same_series_in_place(bucket: &[(&str, Cow<'_, str>)], key: &Labels) -> bool {
+    let mut others = 0;
+    for (k, v) in bucket.iter().filter(|(k, _)| *k != "le") {
+        if key.get(*k).map(String::as_str) != Some(v.as_ref()) {
+            return false;
+        }
+        others += 1;
+    }
+    others == key.len()
 }
 
 /// Whether a bucket's labels are `key` once `le` is left out.
@@ -56,6 +70,28 @@ impl HistogramSeries {
             "_sum" => self.series(labels, |h| h.sum = value),
             "_count" => self.series(labels, |h| h.count = value),
             _ => {}
+        }
+    }
+
+    /// `add` for a sample read in place: of a series' buckets only the first copies its
+    /// labels, the others are compared where they lie.
+    pub fn add_in_place(&mut self, suffix: &str, sample: &SampleRef<'_, '_>) {
+        if suffix != "_bucket" {
+            return self.add(suffix, Cow::Owned(sample.owned_labels()), sample.value);
+        }
+        let Some(le) = sample.label("le").and_then(parse_float) else {
+            return;
+        };
+        match &mut self.open {
+            Some((key, buckets)) if same_series_in_place(sample.labels, key) => {
+                buckets.push((le, sample.value));
+            }
+            _ => {
+                self.close();
+                let mut key = sample.owned_labels();
+                key.remove("le");
+                self.open = Some((key, vec![(le, sample.value)]));
+            }
         }
     }
 

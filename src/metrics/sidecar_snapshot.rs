@@ -1,18 +1,17 @@
 //! What a scrape of a sidecar's page leaves for the next round: only the series that
-//! `data_plane::pod_increase` reads, taken out of the parsed page rather than copied, with the
-//! duration histograms already put together.
+//! `data_plane::pod_increase` reads, copied out of the page as it is read (the rest is checked
+//! and dropped where it lies), with the duration histograms already put together.
 //!
 //! Inbound requests are the series the pod reports as `reporter="destination"` (it served
 //! them); mTLS failures are its outbound calls (`reporter="source"`) that ended `503` with
 //! `response_flags="UF,URX"`: the connection to the peer failed before any response.
 //! Outbound series between two clusters are kept too, for `cross_cluster`.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use super::Labels;
 use super::cross_cluster::route;
-use super::exposition::Scrape;
+use super::exposition::{self, ParseError};
 use super::histogram_series::HistogramSeries;
 use super::maths::Histogram;
 
@@ -69,25 +68,27 @@ pub struct SidecarSnapshot {
 }
 
 impl SidecarSnapshot {
-    /// Takes the page apart: the series kept move their labels here, the rest is dropped.
-    pub fn of(scrape: Scrape) -> SidecarSnapshot {
+    /// Reads a sidecar's page, copying only the series kept: the rest is checked as `parse`
+    /// checks it, and dropped where it lies.
+    pub fn read(page: &str) -> Result<SidecarSnapshot, ParseError> {
         let mut requests = Vec::new();
         let mut durations = HistogramSeries::default();
-        for sample in scrape.samples {
+        exposition::visit(page, |sample| {
             if sample.name == REQUESTS {
-                if counted(&sample.labels).is_some() || route(&sample.labels).is_some() {
-                    requests.push((sample.labels, sample.value));
+                let labels = sample.owned_labels();
+                if counted(&labels).is_some() || route(&labels).is_some() {
+                    requests.push((labels, sample.value));
                 }
             } else if let Some(suffix) = sample.name.strip_prefix(DURATION)
-                && is_served(&sample.labels)
+                && sample.label("reporter") == Some("destination")
             {
-                durations.add(suffix, Cow::Owned(sample.labels), sample.value);
+                durations.add_in_place(suffix, &sample);
             }
-        }
-        SidecarSnapshot {
+        })?;
+        Ok(SidecarSnapshot {
             requests,
             durations: durations.finish(),
-        }
+        })
     }
 
     /// The request counter series kept, as `(labels, value)`.
@@ -108,6 +109,18 @@ mod tests {
     use crate::metrics::labels;
 
     #[test]
+    fn a_page_read_in_place_is_refused_as_a_parsed_one_is() {
+        for page in [
+            "# TYPE istio_requests_total counter\nistio_requests_total{a=\"1\",a=\"2\"} 1\n",
+            "istio_build 1\nistio_request_duration_milliseconds_bucket{reporter=\"destination\"",
+            "# TYPE h histogram\nh_bucket{le=\"x\"} 1\n",
+        ] {
+            let parsed = parse(page).expect_err(page);
+            assert_eq!(SidecarSnapshot::read(page), Err(parsed), "{page:?}");
+        }
+    }
+
+    #[test]
     fn only_served_requests_mtls_failures_and_served_durations_are_kept() {
         let page = concat!(
             "# TYPE istio_requests_total counter\n",
@@ -124,7 +137,7 @@ mod tests {
             "istio_request_duration_milliseconds_count{reporter=\"source\"} 8\n",
             "istio_build{component=\"proxy\"} 1\n",
         );
-        let snapshot = SidecarSnapshot::of(parse(page).unwrap());
+        let snapshot = SidecarSnapshot::read(page).unwrap();
         let kept: Vec<(Option<Counted>, f64)> = snapshot
             .requests()
             .map(|(labels, value)| (counted(labels), value))

@@ -60,11 +60,14 @@ fn istiod_pages_parse_into_istio_families() {
             .pod_metrics("istio-system", pod, 15014)
             .expect("istiod page");
         let scrape = exposition::parse(&page).unwrap_or_else(|e| panic!("{pod}: {e}"));
-        let proxies = scrape.types.get("pilot_xds");
+        let proxies = scrape.families.types.get("pilot_xds");
         assert!(proxies.is_none_or(|t| *t == MetricType::Gauge), "{pod}");
-        assert_eq!(scrape.types["pilot_xds_pushes"], MetricType::Counter);
         assert_eq!(
-            scrape.types["pilot_proxy_convergence_time"],
+            scrape.families.types["pilot_xds_pushes"],
+            MetricType::Counter
+        );
+        assert_eq!(
+            scrape.families.types["pilot_proxy_convergence_time"],
             MetricType::Histogram
         );
         let build = scrape.named("istio_build").next().expect("istio_build");

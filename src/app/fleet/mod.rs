@@ -6,6 +6,7 @@
 //! nothing is computed across clusters.
 
 mod refresh;
+mod sample;
 #[cfg(test)]
 mod tests;
 

@@ -216,3 +216,39 @@ fn a_primary_that_does_not_drive_records_nothing() {
             .all(|e| e.commands.is_empty())
     );
 }
+
+#[test]
+fn the_full_sample_goes_to_the_cluster_on_screen_and_those_that_move() {
+    use crate::app::metrics_sample::{MAX_PODS, QUIET_PODS};
+    let mut fleet = fleet(&["primary", "remote-1", "remote-2"]);
+    let rooms = |f: &Fleet| (0..3).map(|i| f.sample_room(i)).collect::<Vec<_>>();
+    assert_eq!(rooms(&fleet), [MAX_PODS, QUIET_PODS, QUIET_PODS]);
+
+    fleet.update(key('c'), |_, _| 10);
+    assert_eq!(rooms(&fleet), [QUIET_PODS, MAX_PODS, QUIET_PODS]);
+
+    // A namespace on the move in a cluster nobody looks at.
+    fleet.members[2].state.drive.activity.insert(
+        "payments".into(),
+        crate::app::activity::Activity::towards("1-25-0", false),
+    );
+    assert_eq!(rooms(&fleet), [QUIET_PODS, MAX_PODS, MAX_PODS]);
+
+    // The primary's record in its first wave (soaking it, say): it keeps the full sample.
+    let state = &mut fleet.members[0].state;
+    let plan = state.drive.plan.clone().expect("a plan");
+    let wave = plan.phase_name(crate::plan::model::Phase::Wave(0));
+    state.cluster.records.upgrade = Some(crate::mesh::records::UpgradeRecord {
+        from: plan.from.clone(),
+        to: plan.to.clone(),
+        phase: wave.clone(),
+        started: [(wave.clone(), chrono::Utc::now())].into(),
+        finished: [(wave, chrono::Utc::now())].into(),
+        fleet: Default::default(),
+    });
+    assert_eq!(rooms(&fleet)[0], MAX_PODS);
+
+    // One cluster alone always samples fully.
+    let alone = Fleet::new(vec![member("solo")]);
+    assert_eq!(alone.sample_room(0), MAX_PODS);
+}

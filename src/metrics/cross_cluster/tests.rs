@@ -1,8 +1,8 @@
 use super::*;
 use crate::metrics::data_plane::{LastScrapes, PodIncrease};
-use crate::metrics::exposition::parse;
 use crate::metrics::labels;
 use crate::metrics::promql::decode;
+use crate::metrics::sidecar_snapshot::SidecarSnapshot;
 
 fn pair(source: &str, destination: &str) -> Route {
     Route {
@@ -131,7 +131,7 @@ fn a_route_gone_quiet_is_zero_and_uncounted_5xx_are_unknown() {
 
 /// A sidecar page of `primary`'s pod with outbound counters: `(destination cluster, code,
 /// count)`, and one inbound series that must not count.
-fn page(outbound: &[(&str, &str, u64)], clusters: bool) -> crate::metrics::exposition::Scrape {
+fn page(outbound: &[(&str, &str, u64)], clusters: bool) -> SidecarSnapshot {
     let mut text = String::from("# TYPE istio_requests_total counter\n");
     for (destination, code, n) in outbound {
         let where_to = if clusters {
@@ -146,7 +146,7 @@ fn page(outbound: &[(&str, &str, u64)], clusters: bool) -> crate::metrics::expos
     }
     text += "istio_requests_total{reporter=\"destination\",response_code=\"503\",\
              source_cluster=\"remote-1\",destination_cluster=\"primary\"} 1000\n";
-    parse(&text).unwrap()
+    SidecarSnapshot::read(&text).unwrap()
 }
 
 fn increase(
