@@ -23,6 +23,7 @@ pub mod names;
 pub mod outage;
 pub mod patch;
 pub mod prometheus_config;
+pub mod quantity;
 pub mod request_log;
 pub mod resources;
 pub mod scenario;
@@ -80,6 +81,8 @@ pub struct SimContext {
     pub fleet: Option<Arc<fleet::Member>>,
     /// A simulated outage of this cluster's API server (`api.down-s`).
     pub outage: Arc<outage::ApiOutage>,
+    /// The `gitVersion` `/version` answers, which the scenario picks (`v1.32.4`).
+    pub kubernetes_version: &'static str,
 }
 
 impl SimContext {

@@ -50,6 +50,7 @@ const fn def(
 }
 
 pub const ADMISSION: &str = "admissionregistration.k8s.io";
+pub const APIEXTENSIONS: &str = "apiextensions.k8s.io";
 
 pub static RESOURCES: &[ResourceDef] = &[
     def(
@@ -116,6 +117,15 @@ pub static RESOURCES: &[ResourceDef] = &[
         true,
         &["sa"],
         &[],
+    ),
+    def(
+        "",
+        "resourcequotas",
+        "resourcequota",
+        "ResourceQuota",
+        true,
+        &["quota"],
+        &["status"],
     ),
     def(
         "apps",
@@ -188,6 +198,16 @@ pub static RESOURCES: &[ResourceDef] = &[
         true,
         &[],
         &[],
+    ),
+    def("batch", "jobs", "job", "Job", true, &[], &["status"]),
+    def(
+        APIEXTENSIONS,
+        "customresourcedefinitions",
+        "customresourcedefinition",
+        "CustomResourceDefinition",
+        false,
+        &["crd", "crds"],
+        &["status"],
     ),
     def(
         "authorization.k8s.io",

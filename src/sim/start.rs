@@ -193,6 +193,7 @@ fn context(
         request_log: b.request_log,
         fleet: b.member.map(Arc::new),
         outage: Arc::default(),
+        kubernetes_version: opts.scenario.scenario.kubernetes_version(),
     })
 }
 

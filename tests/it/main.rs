@@ -38,6 +38,8 @@ mod sim_cli;
 mod sim_fleet;
 mod sim_fleet_faults;
 mod sim_fleet_mesh;
+mod sim_lint_traps;
+mod sim_precheck_kinds;
 mod sim_robustness;
 mod snapshots;
 mod themes;

@@ -4,11 +4,15 @@ use serde_json::{Value, json};
 
 use crate::sim::resources::{self, ResourceDef};
 
-pub fn version() -> Value {
+/// `/version` for a server of `git_version` (`v1.32.4`).
+pub fn version(git_version: &str) -> Value {
+    let mut parts = git_version.trim_start_matches('v').split('.');
+    let major = parts.next().unwrap_or("1");
+    let minor = parts.next().unwrap_or_default();
     json!({
-        "major": "1",
-        "minor": "32",
-        "gitVersion": "v1.32.4",
+        "major": major,
+        "minor": minor,
+        "gitVersion": git_version,
         "gitCommit": "0000000000000000000000000000000000000000",
         "gitTreeState": "clean",
         "buildDate": "2026-01-01T00:00:00Z",

@@ -4,6 +4,7 @@
 
 mod discovery;
 mod logs;
+mod protobuf;
 mod proxy;
 mod read;
 mod scale;
@@ -191,7 +192,7 @@ async fn route(
     }
 
     match segments.as_slice() {
-        ["version"] => return Ok(ok(&discovery::version())),
+        ["version"] => return Ok(ok(&discovery::version(ctx.kubernetes_version))),
         ["healthz" | "readyz" | "livez"] => return Ok("ok".into_response()),
         ["api"] => return Ok(ok(&discovery::core_versions(&ctx.server_address))),
         ["apis"] => return Ok(ok(&discovery::group_list())),

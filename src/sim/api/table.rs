@@ -111,6 +111,16 @@ pub fn columns(resource: &str) -> Vec<Value> {
             age,
         ],
         "leases" => vec![name, column("Holder", "string", 0, "Holder identity"), age],
+        "resourcequotas" => vec![
+            name,
+            age,
+            column("Request", "string", 0, "Used and hard requests"),
+            column("Limit", "string", 0, "Used and hard limits"),
+        ],
+        "customresourcedefinitions" => vec![
+            name,
+            column("Created At", "date", 0, "When the definition was created"),
+        ],
         _ => vec![name, age],
     }
 }
@@ -190,7 +200,17 @@ pub fn cells(resource: &str, obj: &Value, now: DateTime<Utc>) -> Vec<Value> {
                 age,
             ]
         }
-        "nodes" => vec![name, json!("Ready"), json!("<none>"), age, json!("v1.32.4")],
+        "nodes" => vec![
+            name,
+            json!("Ready"),
+            json!("<none>"),
+            age,
+            json!(
+                status["nodeInfo"]["kubeletVersion"]
+                    .as_str()
+                    .unwrap_or("<unknown>")
+            ),
+        ],
         "services" => {
             let ports = obj["spec"]["ports"]
                 .as_array()
@@ -235,8 +255,30 @@ pub fn cells(resource: &str, obj: &Value, now: DateTime<Utc>) -> Vec<Value> {
             json!(obj["spec"]["holderIdentity"].as_str().unwrap_or("")),
             age,
         ],
+        "resourcequotas" => vec![
+            name,
+            age,
+            json!(quota_usage(status, |k| !k.starts_with("limits."))),
+            json!(quota_usage(status, |k| k.starts_with("limits."))),
+        ],
+        "customresourcedefinitions" => vec![name, obj["metadata"]["creationTimestamp"].clone()],
         _ => vec![name, age],
     }
+}
+
+/// `requests.cpu: 3600m/4, requests.memory: 12Gi/13Gi`, as kubectl prints a quota's columns.
+fn quota_usage(status: &Value, pick: impl Fn(&str) -> bool) -> String {
+    status["hard"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(k, _)| pick(k))
+        .map(|(k, hard)| {
+            let used = status["used"][k].as_str().unwrap_or("0");
+            format!("{k}: {used}/{}", hard.as_str().unwrap_or_default())
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Ready containers, all containers (native sidecars included) and total restarts.

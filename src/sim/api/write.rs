@@ -26,6 +26,11 @@ fn dry_run(req: &Request) -> Result<bool, ApiError> {
 fn parse_body(req: &Request) -> Result<Value, ApiError> {
     let content_type = req.header("content-type");
     let media = content_type.split(';').next().unwrap_or_default().trim();
+    if media == "application/vnd.kubernetes.protobuf"
+        && let Ok(value) = super::protobuf::decode(req.target.def.plural, &req.body)
+    {
+        return Ok(value);
+    }
     if !(media.is_empty()
         || media == "application/json"
         || media.ends_with("+json")

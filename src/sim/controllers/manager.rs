@@ -12,6 +12,7 @@ use super::kubelet::Kubelet;
 use super::objects::controller_of;
 use super::pods::Pod;
 use super::queue::{Work, WorkQueue};
+use super::quota::{self, Quotas};
 use super::scheduler::Scheduler;
 use super::{daemonset, deployment, gc, replicaset};
 use crate::k8s::selector::{FieldSelector, LabelSelector};
@@ -35,8 +36,9 @@ pub struct Manager {
     scheduler: Scheduler,
     kubelet: Kubelet,
     budgets: Budgets,
+    quotas: Quotas,
     queue: WorkQueue,
-    /// Budget statuses only report, so they wait until the workloads have settled; a burst
+    /// Budget and quota statuses only report, so they wait until the workloads have settled; a burst
     /// of pod changes then costs one recount per budget.
     recounts: WorkQueue,
 }
@@ -46,11 +48,13 @@ impl Manager {
         let scheduler = Scheduler::from_store(&env.store);
         let kubelet = Kubelet::new(env.clone(), env.store.count("pods"));
         let budgets = Budgets::from_store(&env.store);
+        let quotas = Quotas::from_store(&env.store);
         Manager {
             env,
             scheduler,
             kubelet,
             budgets,
+            quotas,
             queue: WorkQueue::default(),
             recounts: WorkQueue::default(),
         }
@@ -103,6 +107,7 @@ impl Manager {
             Work::ReplicaSet((ns, name)) => replicaset::sync(env, &ns, &name),
             Work::DaemonSet((ns, name)) => daemonset::sync(env, &ns, &name),
             Work::DisruptionBudget((ns, name)) => disruption::sync(env, &ns, &name),
+            Work::Quota((ns, name)) => quota::sync(env, &ns, &name),
         }));
         if done.is_err() {
             log::error!("a controller failed on one object; it is retried on its next change");
@@ -143,10 +148,21 @@ impl Manager {
         }
     }
 
+    /// Budgets and quotas the scenario made get their status before anyone asks.
+    pub fn count_reports(&self) {
+        for (ns, name) in self.keys("poddisruptionbudgets") {
+            disruption::sync(&self.env, &ns, &name);
+        }
+        for (ns, name) in self.keys("resourcequotas") {
+            quota::sync(&self.env, &ns, &name);
+        }
+    }
+
     fn resync(&mut self, missed: u64) {
         log::warn!("controllers missed {missed} changes; resyncing every workload");
         self.scheduler = Scheduler::from_store(&self.env.store);
         self.budgets = Budgets::from_store(&self.env.store);
+        self.quotas = Quotas::from_store(&self.env.store);
         self.start_pending_pods();
         for key in self.keys("deployments") {
             self.queue.push(Work::Deployment(key));
@@ -159,6 +175,9 @@ impl Manager {
         }
         for key in self.keys("poddisruptionbudgets") {
             self.recounts.push(Work::DisruptionBudget(key));
+        }
+        for key in self.keys("resourcequotas") {
+            self.recounts.push(Work::Quota(key));
         }
     }
 
@@ -203,6 +222,12 @@ impl Manager {
                     self.recounts.push(Work::DisruptionBudget(key));
                 }
             }
+            "resourcequotas" => {
+                self.quotas.observe(change);
+                if !deleted {
+                    self.recounts.push(Work::Quota(key));
+                }
+            }
             _ => {}
         }
     }
@@ -240,6 +265,9 @@ impl Manager {
         for budget in self.budgets.affected(&ns, &labels) {
             self.recounts
                 .push(Work::DisruptionBudget((ns.clone(), budget)));
+        }
+        for quota in self.quotas.in_namespace(&ns) {
+            self.recounts.push(Work::Quota((ns.clone(), quota)));
         }
     }
 }

@@ -6,6 +6,7 @@
 //! - `rolling`: maxSurge/maxUnavailable arithmetic
 //! - `scheduler`, `kubelet`: a pod's node, IP, readiness and graceful end
 //! - `disruption`: PodDisruptionBudget status
+//! - `quota`: ResourceQuota status
 //! - `gc`: dependents of deleted workloads
 //! - `objects`, `pods`, `queue`: helpers
 
@@ -18,6 +19,7 @@ mod manager;
 mod objects;
 mod pods;
 mod queue;
+mod quota;
 mod replicaset;
 mod rolling;
 mod scheduler;
@@ -44,5 +46,8 @@ pub fn spawn(ctx: Arc<SimContext>) {
     };
     // Subscribed before the manager reads the store, so no change falls in between.
     let changes = env.store.subscribe();
-    tokio::spawn(async move { manager::Manager::new(env).run(changes).await });
+    let manager = manager::Manager::new(env);
+    // Before the API serves anything, so no client ever sees a budget or quota without status.
+    manager.count_reports();
+    tokio::spawn(manager.run(changes));
 }

@@ -11,6 +11,7 @@ pub enum Work {
     ReplicaSet(Key),
     DaemonSet(Key),
     DisruptionBudget(Key),
+    Quota(Key),
 }
 
 #[derive(Debug, Default)]

@@ -32,6 +32,31 @@ impl RemoteControlPlane {
     }
 }
 
+/// How ztunnel is installed: its version, and its update strategy.
+#[derive(Debug, Clone, Copy)]
+pub struct Ambient {
+    pub ztunnel_version: &'static str,
+    /// `spec.updateStrategy.rollingUpdate` as (maxSurge, maxUnavailable).
+    pub ztunnel_rolling: (&'static str, &'static str),
+}
+
+impl Default for Ambient {
+    /// As Istio's ztunnel chart installs it: one node at a time, the new pod before the old
+    /// one goes (maxSurge 1, maxUnavailable 0).
+    fn default() -> Self {
+        Ambient {
+            ztunnel_version: OLD_VERSION,
+            ztunnel_rolling: ("1", "0"),
+        }
+    }
+}
+
+/// `"1"` -> 1, `"25%"` -> "25%": the int-or-string the API keeps.
+fn int_or_percent(text: &str) -> Value {
+    text.parse::<i64>()
+        .map_or_else(|_| json!(text), |n| json!(n))
+}
+
 fn validation_client(remote: Option<&RemoteControlPlane>) -> Value {
     match remote {
         None => {
@@ -74,20 +99,38 @@ impl Builder<'_> {
                                  "clientConfig": validation_client(remote),
                                  "rules": [{"apiGroups": ["security.istio.io", "networking.istio.io"], "apiVersions": ["*"], "operations": ["CREATE", "UPDATE"], "resources": ["*"]}]}]}),
         )?;
-        self.daemonset("ztunnel", "istio/ztunnel", "ztunnel")?;
-        self.daemonset("istio-cni-node", "istio/install-cni", "install-cni")
+        let ambient = self.ambient;
+        let (surge, unavailable) = ambient.ztunnel_rolling;
+        let ztunnel_rolling = json!({"maxSurge": int_or_percent(surge), "maxUnavailable": int_or_percent(unavailable)});
+        self.daemonset(
+            ("ztunnel", "istio/ztunnel", "ztunnel"),
+            ambient.ztunnel_version,
+            ztunnel_rolling,
+        )?;
+        self.daemonset(
+            ("istio-cni-node", "istio/install-cni", "install-cni"),
+            OLD_VERSION,
+            json!({"maxUnavailable": 1}),
+        )
     }
 
-    fn daemonset(&mut self, name: &str, image: &str, container: &str) -> Result<(), StoreError> {
+    /// A DaemonSet of istio-system `(name, image, container)` at `version`, with a pod on
+    /// every node.
+    fn daemonset(
+        &mut self,
+        (name, image, container): (&str, &str, &str),
+        version: &str,
+        rolling_update: Value,
+    ) -> Result<(), StoreError> {
         let labels = json!({"app": name, "istio.io/rev": OLD_REVISION});
         let ds = self.store.create(
             "daemonsets",
             "istio-system",
             json!({"metadata": {"name": name, "labels": labels, "creationTimestamp": days_ago(120)},
                    "spec": {"selector": {"matchLabels": {"app": name}},
-                            "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1}},
+                            "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": rolling_update},
                             "template": {"metadata": {"labels": labels, "annotations": {"istio.io/rev": OLD_REVISION, "sidecar.istio.io/inject": "false"}},
-                                         "spec": {"containers": [{"name": container, "image": format!("{image}:{OLD_VERSION}"),
+                                         "spec": {"containers": [{"name": container, "image": format!("{image}:{version}"),
                                                                   "resources": {"requests": {"cpu": "200m", "memory": "512Mi"}}}]}}}}),
         )?;
         let ds = ds.value();

@@ -13,7 +13,9 @@ use super::store::{Store, StoreError};
 use super::workloads::{self, DeploymentSpec};
 
 mod control_plane;
+pub mod crds;
 pub mod eastwest;
+mod lint_traps;
 pub use control_plane::RemoteControlPlane;
 pub use eastwest::FleetCluster;
 
@@ -34,9 +36,22 @@ pub enum Scenario {
     NackStorm,
     /// Whole namespaces run proxies two minors behind the control plane.
     Skewed,
+    /// The default mesh plus one planted instance of every problem `precheck` looks for.
+    LintTraps,
 }
 
+/// The Kubernetes version the simulated API server and its kubelets report.
+pub const KUBERNETES_VERSION: &str = "v1.32.4";
+
 impl Scenario {
+    /// The `gitVersion` the API server's `/version` answers with.
+    pub fn kubernetes_version(self) -> &'static str {
+        match self {
+            Scenario::LintTraps => lint_traps::KUBERNETES_VERSION,
+            _ => KUBERNETES_VERSION,
+        }
+    }
+
     /// The `sim-system/faults` ConfigMap data the scenario starts with.
     pub fn faults(self) -> Value {
         match self {
@@ -253,7 +268,12 @@ pub fn load_cluster(
         next_node: 0,
         webhooks: Vec::new(),
         versions: BTreeMap::new(),
+        kubelet_version: opts.scenario.kubernetes_version(),
+        ambient: control_plane::Ambient::default(),
     };
+    if opts.scenario == Scenario::LintTraps {
+        builder.ambient = lint_traps::AMBIENT;
+    }
     let node_count = total_pods.div_ceil(100).max(4);
     builder.nodes(node_count)?;
     for (name, age) in [("default", 400), ("kube-system", 400), ("kube-public", 400)] {
@@ -265,6 +285,12 @@ pub fn load_cluster(
     }
     for ns in &apps {
         builder.app_namespace(ns)?;
+    }
+    if opts.scenario == Scenario::LintTraps {
+        builder.plant_lint_traps()?;
+        builder.istio_crds(lint_traps::crd)?;
+    } else {
+        builder.istio_crds(|_, obj| Some(obj))?;
     }
     builder.namespace("sim-system", &[], 30)?;
     let mut cm = json!({"metadata": {"name": faults::CONFIGMAP}, "data": opts.scenario.faults()});
@@ -286,6 +312,9 @@ struct Builder<'a> {
     next_node: usize,
     webhooks: Vec<Value>,
     versions: BTreeMap<String, String>,
+    kubelet_version: &'static str,
+    /// How the ztunnel DaemonSet is installed.
+    ambient: control_plane::Ambient,
 }
 
 impl Builder<'_> {
@@ -304,7 +333,7 @@ impl Builder<'_> {
                         "allocatable": {"cpu": "15800m", "memory": "62Gi", "pods": "110"},
                         "addresses": [{"type": "InternalIP", "address": ip}, {"type": "Hostname", "address": name}],
                         "conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady"}],
-                        "nodeInfo": {"kubeletVersion": "v1.32.4", "containerRuntimeVersion": "containerd://1.7.24", "osImage": "Debian GNU/Linux 12", "architecture": "amd64", "operatingSystem": "linux"},
+                        "nodeInfo": {"kubeletVersion": self.kubelet_version, "containerRuntimeVersion": "containerd://1.7.24", "osImage": "Debian GNU/Linux 12", "architecture": "amd64", "operatingSystem": "linux"},
                     },
                 }),
             )?;
@@ -465,13 +494,24 @@ impl Builder<'_> {
         sidecar: Option<&(String, String)>,
     ) -> Result<(), StoreError> {
         let started = days_ago(age_days);
-        let mut pod = workloads::pod_from_template(owner, name, node, &started);
+        let pod = workloads::pod_from_template(owner, name, node, &started);
+        self.place_pod(pod, host_ip, &started, sidecar)
+    }
+
+    /// Stores `pod` running on its node since `started`, injected first if `sidecar` says so.
+    fn place_pod(
+        &mut self,
+        mut pod: Value,
+        host_ip: &str,
+        started: &str,
+        sidecar: Option<&(String, String)>,
+    ) -> Result<(), StoreError> {
         if let Some((revision, version)) = sidecar {
             injection::inject(&mut pod, revision, version);
         }
         let ip = workloads::pod_ip(self.next_ip);
         self.next_ip += 1;
-        pod["status"] = workloads::running_status(&pod, &ip, host_ip, &started);
+        pod["status"] = workloads::running_status(&pod, &ip, host_ip, started);
         let ns = pod["metadata"]["namespace"]
             .as_str()
             .unwrap_or_default()
