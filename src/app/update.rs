@@ -28,6 +28,7 @@ pub fn update(state: &mut State, event: Event, viewport: Viewports) -> Effects {
             state.session.now = now;
             super::rollback::refresh(state, &mut effects);
             super::wave::step(state, &mut effects);
+            super::checks::refresh(state);
             true
         }
         Event::Namespaces(w) => {
@@ -100,6 +101,12 @@ pub fn update(state: &mut State, event: Event, viewport: Viewports) -> Effects {
         Event::ActionDone { action, result } => {
             super::drive::on_result(state, &mut effects, action, result);
             true
+        }
+        Event::Inventory(change) => {
+            touch(state, Stream::Objects);
+            // Seen on screen once the checks run again, on a tick.
+            super::checks::apply(state, change);
+            false
         }
         Event::Metrics(m) => {
             // Twenty minutes of readings at one every five seconds.
