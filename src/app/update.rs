@@ -139,7 +139,10 @@ pub fn update(state: &mut State, event: Event, viewport: Viewports) -> Effects {
     if changed && state.drive.plan.is_none() && state.drive.plan_problem.is_none() {
         settle_plan(state);
     }
-    effects.redraw = changed;
+    // The first run as soon as everything is listed rather than on a tick: the first wave's
+    // gate waits for it.
+    let first_checks = state.checks.findings.is_none() && super::checks::refresh(state);
+    effects.redraw = changed || first_checks;
     effects
 }
 
