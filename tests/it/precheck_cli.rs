@@ -306,6 +306,11 @@ fn what_cannot_be_checked_exits_1_with_one_line() {
     let run = precheck(&sim.kubeconfig, &["--context", "nowhere"]);
     assert_could_not_check(&run, "no context named \"nowhere\"");
 
+    // A bad argument is no blocker: 1, not clap's usual 2.
+    let run = precheck(&sim.kubeconfig, &["--format", "yaml"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("--format"), "{}", run.stderr);
+
     let dir = tempfile::tempdir().unwrap();
     let plan = write(&dir, "bad.toml", "from = 3\n");
     let run = precheck(&sim.kubeconfig, &["--plan", plan.to_str().unwrap()]);
