@@ -11,6 +11,7 @@ use crate::mesh::records::{Driver, JournalEntry, UpgradeRecord};
 use crate::mesh::resources::{
     DaemonSetInfo, NamespaceInfo, RemoteSecretInfo, RootCaInfo, WebhookInfo,
 };
+use crate::precheck::inventory as inv;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Stream {
@@ -24,6 +25,8 @@ pub enum Stream {
     RemoteSecrets,
     /// In a fleet only: the root CA ConfigMap.
     RootCa,
+    /// The objects only the precheck reads: workloads, budgets, CRDs, quotas, nodes, ...
+    Objects,
 }
 
 impl Stream {
@@ -50,6 +53,7 @@ impl Stream {
             Stream::Records => "upgrade records",
             Stream::RemoteSecrets => "remote secrets",
             Stream::RootCa => "root CA",
+            Stream::Objects => "precheck objects",
         }
     }
 }
@@ -95,6 +99,24 @@ pub enum Event {
     Lease(LeaseStatus),
     /// A new round of metrics.
     Metrics(crate::metrics::reading::Reading),
+    /// An object only the precheck reads changed.
+    Inventory(InventoryChange),
+}
+
+/// A change to what the precheck reads beyond the cockpit's own streams.
+#[derive(Debug, Clone, PartialEq)]
+pub enum InventoryChange {
+    Server(Option<inv::ServerVersion>),
+    Injectors(Watch<inv::InjectorInfo>),
+    Services(Watch<inv::ServiceInfo>),
+    /// Each kind from its own stream, so that its list markers are told apart.
+    Workloads(inv::WorkloadKind, Watch<inv::WorkloadInfo>),
+    Pdbs(Watch<inv::PdbInfo>),
+    Crds(Watch<inv::CrdInfo>),
+    Quotas(Watch<inv::QuotaInfo>),
+    Nodes(Watch<inv::NodeInfo>),
+    MeshConfigs(Watch<inv::MeshConfigInfo>),
+    Istiods(Watch<inv::IstiodInfo>),
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -14,6 +14,7 @@
 
 pub mod actions;
 pub mod activity;
+pub mod checks;
 pub mod drive;
 pub mod effects;
 pub mod event;

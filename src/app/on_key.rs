@@ -43,7 +43,11 @@ pub fn on_key(state: &mut State, effects: &mut Effects, key: KeyEvent, viewport:
 /// What the screen waits for, in the order keys go to it.
 pub fn context(state: &State) -> Context {
     match &state.drive.dialog {
-        Some(Dialog::ContinueWave { .. } | Dialog::TypeToConfirm { .. }) => Context::Typed,
+        Some(
+            Dialog::ContinueWave { .. }
+            | Dialog::TypeToConfirm { .. }
+            | Dialog::OverrideWave { .. },
+        ) => Context::Typed,
         Some(_) => Context::Preview,
         None if state.ui.editing_filter().is_some() => Context::Filter,
         None => Context::Panes,
@@ -117,6 +121,10 @@ fn act(state: &mut State, effects: &mut Effects, action: KeyAction, viewport: Vi
         }
         K::Metrics => {
             state.ui.bottom = state.ui.bottom.toggled(BottomPane::Metrics);
+            refit(state, viewport);
+        }
+        K::Checks => {
+            state.ui.bottom = state.ui.bottom.toggled(BottomPane::Checks);
             refit(state, viewport);
         }
         // Keys of previews and of typing mean nothing on the panes; the fleet layer takes

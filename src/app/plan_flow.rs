@@ -83,6 +83,7 @@ pub fn current_gates(state: &State) -> Option<(Phase, Vec<Gate>)> {
         fleet: state.fleet.as_ref(),
         metrics: state.metrics.readings.back(),
         findings: &state.metrics.findings,
+        checks: state.checks.findings.as_deref(),
         plan,
         phase,
         started: started(state, plan, phase),
@@ -340,11 +341,54 @@ pub fn preview_wave(state: &mut State) {
             c
         })
         .collect();
-    state.drive.dialog = Some(Dialog::ConfirmWave {
-        title: format!("Migrate {phase} ?"),
-        lines,
-        run: super::wave::WaveRun::new(phase, plan.to.clone(), pacing, commands),
+    let run = super::wave::WaveRun::new(phase.clone(), plan.to.clone(), pacing, commands);
+    let title = format!("Migrate {phase} ?");
+    state.drive.dialog = Some(match precheck_gate(state) {
+        Some(gate) if i == 0 => override_wave(state, gate, lines, run),
+        _ => Dialog::ConfirmWave { title, lines, run },
     });
+}
+
+/// The first wave's precheck gate, when it does not pass.
+fn precheck_gate(state: &State) -> Option<Gate> {
+    let (_, gates) = current_gates(state)?;
+    gates
+        .into_iter()
+        .find(|g| g.kind == gates::GateKind::NoBlockers && g.status != gates::GateStatus::Pass)
+}
+
+/// The wave's preview under what the precheck found, to start only by typing the phase's
+/// name; the override is journalled before the first namespace moves.
+fn override_wave(
+    state: &State,
+    gate: Gate,
+    preview: Vec<String>,
+    run: super::wave::WaveRun,
+) -> Dialog {
+    let phase = run.phase.clone();
+    let checks = state.ui.keys.key(crate::app::keymap::KeyAction::Checks);
+    let mut lines = vec![
+        format!("✗ {gate}"),
+        format!("{checks} shows every finding with its fix. Overriding is journalled."),
+        String::new(),
+    ];
+    // The preview's last line names the keys of a plain confirmation: typing replaces them.
+    lines.extend(preview.into_iter().rev().skip(2).rev());
+    let note = Command::new(
+        Action::WaveNote {
+            phase: phase.clone(),
+            note: format!("started over the precheck gate: {gate}"),
+        },
+        BTreeMap::new(),
+    );
+    Dialog::OverrideWave {
+        title: format!("The precheck holds {phase}"),
+        lines,
+        expected: phase,
+        typed: String::new(),
+        run,
+        note: Box::new(note),
+    }
 }
 
 /// Whether the plan was derived without the upgrade record the cluster now has (the record

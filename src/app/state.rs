@@ -124,6 +124,7 @@ pub enum BottomPane {
     IstiodLogs,
     Journal,
     Metrics,
+    Checks,
 }
 
 impl BottomPane {
@@ -267,6 +268,8 @@ pub struct State {
     pub fleet: Option<FleetFacts>,
     pub drive: Drive,
     pub metrics: Metrics,
+    /// The precheck's objects and findings.
+    pub checks: super::checks::Checks,
     pub ui: Ui,
 }
 
@@ -290,6 +293,7 @@ impl State {
             fleet: None,
             drive: Drive::default(),
             metrics: Metrics::default(),
+            checks: Default::default(),
             ui: Ui::default(),
         }
     }

@@ -28,6 +28,7 @@ pub fn update(state: &mut State, event: Event, viewport: Viewports) -> Effects {
             state.session.now = now;
             super::rollback::refresh(state, &mut effects);
             super::wave::step(state, &mut effects);
+            super::checks::refresh(state);
             true
         }
         Event::Namespaces(w) => {
@@ -101,6 +102,12 @@ pub fn update(state: &mut State, event: Event, viewport: Viewports) -> Effects {
             super::drive::on_result(state, &mut effects, action, result);
             true
         }
+        Event::Inventory(change) => {
+            touch(state, Stream::Objects);
+            // Seen on screen once the checks run again, on a tick.
+            super::checks::apply(state, change);
+            false
+        }
         Event::Metrics(m) => {
             // Twenty minutes of readings at one every five seconds.
             if state.metrics.readings.len() >= 240 {
@@ -132,7 +139,10 @@ pub fn update(state: &mut State, event: Event, viewport: Viewports) -> Effects {
     if changed && state.drive.plan.is_none() && state.drive.plan_problem.is_none() {
         settle_plan(state);
     }
-    effects.redraw = changed;
+    // The first run as soon as everything is listed rather than on a tick: the first wave's
+    // gate waits for it.
+    let first_checks = state.checks.findings.is_none() && super::checks::refresh(state);
+    effects.redraw = changed || first_checks;
     effects
 }
 

@@ -12,6 +12,7 @@ pub mod lease;
 pub mod metrics;
 pub mod metrics_source;
 pub mod pod_proxy;
+pub mod precheck_watchers;
 pub mod prometheus_discovery;
 pub mod prometheus_source;
 pub mod watch_loop;

@@ -156,6 +156,7 @@ impl Sources {
     /// Starts every source of cluster events.
     pub fn start(conn: &Connection, tx: &mpsc::Sender<Event>, metrics: MetricsChoice) -> Sources {
         let mut tasks = watchers::spawn(&conn.client, tx);
+        tasks.extend(crate::cluster::precheck_watchers::spawn(&conn.client, tx));
         tasks.push(istiod_logs::spawn(&conn.client, tx));
         let (sample, targets) = tokio::sync::watch::channel(Sample::default());
         tasks.push(crate::cluster::metrics::spawn(

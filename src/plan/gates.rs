@@ -2,6 +2,7 @@
 //! leave it. Metric gates (latency, errors, convergence) join these with the metrics work.
 
 mod fleet;
+mod precheck;
 
 use std::fmt;
 use std::time::Duration;
@@ -61,6 +62,8 @@ pub enum GateKind {
     FleetSkew,
     /// In a fleet, on the primary's decommission: no remote left on the old revision.
     RemotesOff,
+    /// On the first wave: the precheck found nothing that blocks the upgrade.
+    NoBlockers,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -90,6 +93,8 @@ pub struct GateInput<'a> {
     pub metrics: Option<&'a Reading>,
     /// The rollback triggers as last judged.
     pub findings: &'a [Finding],
+    /// The precheck's findings; None until it could run.
+    pub checks: Option<&'a [crate::precheck::Finding]>,
     pub plan: &'a Plan,
     pub phase: Phase,
     /// When the current phase began (from the cluster's upgrade record).
@@ -141,7 +146,7 @@ fn cluster_gates(input: &GateInput<'_>) -> Vec<Gate> {
                 namespaces_on(input.cluster, &facts, names, &plan.to)
             };
             let soaked = wave_soak(wave.soak, input, &on);
-            vec![
+            let mut gates = vec![
                 gate(
                     GateKind::NamespacesOn,
                     format!("namespaces on {}", plan.to),
@@ -155,7 +160,11 @@ fn cluster_gates(input: &GateInput<'_>) -> Vec<Gate> {
                     no_skew(input.cluster, &mesh, names),
                 ),
                 triggers(input),
-            ]
+            ];
+            if i == 0 {
+                gates.push(precheck::no_blockers(input.checks));
+            }
+            gates
         }
         Phase::MoveTags => vec![
             gate(

@@ -47,6 +47,16 @@ pub enum Dialog {
         lines: Vec<String>,
         moves: Vec<(String, String, String)>,
     },
+    /// The first wave while the precheck's gate does not pass: typing `expected` (the
+    /// phase's name) journals the override (`note`) and starts the wave as `ConfirmWave` would.
+    OverrideWave {
+        title: String,
+        lines: Vec<String>,
+        expected: String,
+        typed: String,
+        run: WaveRun,
+        note: Box<Command>,
+    },
     /// Overriding a gate: the user must type `expected` (the phase's name).
     TypeToConfirm {
         title: String,
@@ -208,6 +218,34 @@ pub fn on_dialog_key(
                 }
             }
         }
+        Dialog::OverrideWave {
+            title,
+            lines,
+            expected,
+            mut typed,
+            run,
+            note,
+        } => match action {
+            Some(K::CancelTyped) => notice(state, "cancelled: nothing was changed"),
+            Some(K::SendTyped) if typed == expected => {
+                queue(state, effects, *note, Vec::new());
+                wave::start(state, effects, run);
+            }
+            _ => {
+                if action == Some(K::SendTyped) {
+                    notice(state, format!("type exactly \"{expected}\" to override"));
+                }
+                edit(&mut typed, action, code);
+                state.drive.dialog = Some(Dialog::OverrideWave {
+                    title,
+                    lines,
+                    expected,
+                    typed,
+                    run,
+                    note,
+                });
+            }
+        },
         Dialog::TypeToConfirm {
             title,
             lines,

@@ -24,6 +24,7 @@ pub enum KeyAction {
     CockpitLog,
     Journal,
     Metrics,
+    Checks,
     Migrate,
     Revert,
     MigrateWave,
@@ -212,6 +213,7 @@ pub const TABLE: &[Entry] = &[
     entry(A::CockpitLog,     "cockpit_log",       &["L"],          S::Views,      Own("cockpit log, on/off")),
     entry(A::Journal,        "journal",           &["J"],          S::Views,      Own("the journal, on/off")),
     entry(A::Metrics,        "metrics",           &["P"],          S::Views,      Own("metrics pane, on/off")),
+    entry(A::Checks,         "checks",            &["C"],          S::Views,      Own("precheck findings, on/off")),
     entry(A::Migrate,        "migrate",           &["m"],          S::Drive,      Own("migrate the namespace"))
         .only(Who::Driver),
     entry(A::Revert,         "revert",            &["r"],          S::Drive,      Own("revert namespace or tag"))

@@ -515,3 +515,51 @@ fn a_wave_stops_when_the_root_ca_starts_to_differ_in_the_fleet() {
     assert!(why.contains("remote-2"), "{why:?}");
     assert!(migrations(&s).is_empty(), "nothing more is migrated");
 }
+
+#[test]
+fn a_precheck_blocker_holds_the_first_wave_until_its_name_is_typed() {
+    use crate::precheck::{CheckId, Finding as Check, Severity};
+    let mut s = cluster(1);
+    s.checks.findings = Some(vec![Check {
+        severity: Severity::Blocker,
+        check: CheckId::PdbBlocks,
+        object: "PodDisruptionBudget/a-api/api".into(),
+        message: "no pod may go".into(),
+        fix: "allow one".into(),
+    }]);
+    press(&mut s, KeyCode::Char('M'));
+    let Some(Dialog::OverrideWave { lines, .. }) = &s.drive.dialog else {
+        panic!("{:?}", s.drive.dialog);
+    };
+    assert_eq!(
+        lines[0],
+        "✗ no precheck blockers: 1 blocker: pdb-blocks PodDisruptionBudget/a-api/api"
+    );
+    assert!(
+        lines.iter().any(|l| l.contains("migrate 2 namespaces")),
+        "{lines:?}"
+    );
+    // `y` does not start it; a wrong name neither.
+    press(&mut s, KeyCode::Char('y'));
+    press(&mut s, KeyCode::Enter);
+    assert!(migrations(&s).is_empty() && notes(&s).is_empty());
+    press(&mut s, KeyCode::Backspace);
+    typed(&mut s, PHASE);
+    press(&mut s, KeyCode::Enter);
+    assert_eq!(
+        notes(&s),
+        [
+            "started over the precheck gate: no precheck blockers: 1 blocker: pdb-blocks PodDisruptionBudget/a-api/api"
+        ]
+    );
+    assert_eq!(migrations(&s), ["a-api"]);
+}
+
+#[test]
+fn without_blockers_the_first_wave_asks_only_y() {
+    let mut s = cluster(1);
+    s.checks.findings = Some(Vec::new());
+    confirm_wave(&mut s);
+    assert_eq!(migrations(&s), ["a-api"]);
+    assert!(notes(&s).is_empty());
+}

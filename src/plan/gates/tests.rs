@@ -20,6 +20,7 @@ fn wave_gates(
         fleet: c.state.fleet.as_ref(),
         metrics: c.state.metrics.readings.back(),
         findings: &c.state.metrics.findings,
+        checks: c.state.checks.findings.as_deref(),
         plan,
         phase,
         started,
@@ -121,9 +122,56 @@ fn a_wave_in_progress_names_what_is_missing() {
             ("no NACKs from 1-25-0", &GateStatus::Pass),
             ("no skew", &GateStatus::Pass),
             (TRIGGERS, &GateStatus::Unknown("no metrics yet".into())),
+            ("no precheck blockers", &GateStatus::Pass),
         ]
     );
     assert!(!all_pass(&g));
+}
+
+#[test]
+fn the_first_wave_waits_for_the_precheck_and_holds_on_its_blockers() {
+    use crate::precheck::{CheckId, Finding, Severity};
+    let mut c = staging_done();
+    let plan = derive(&c.state.cluster).unwrap();
+    measured(&mut c, &plan);
+    let precheck = |c: &Cluster| {
+        let g = wave_gates(c, &plan, Phase::Wave(0), minutes_ago(60), minutes_ago(10));
+        let gate = g.iter().find(|g| g.kind == GateKind::NoBlockers).cloned();
+        (gate.map(|g| g.status), all_pass(&g))
+    };
+    assert_eq!(precheck(&c), (Some(GateStatus::Pass), true));
+
+    c.state.checks.findings = None;
+    let (status, pass) = precheck(&c);
+    assert!(matches!(status, Some(GateStatus::Unknown(_))) && !pass);
+
+    let finding = |severity, object: &str| Finding {
+        severity,
+        check: CheckId::PdbBlocks,
+        object: object.into(),
+        message: "no pod may go".into(),
+        fix: "allow one".into(),
+    };
+    c.state.checks.findings = Some(vec![
+        finding(Severity::Blocker, "PodDisruptionBudget/shop/web"),
+        finding(Severity::Warning, "PodDisruptionBudget/shop/api"),
+    ]);
+    assert_eq!(
+        precheck(&c),
+        (
+            Some(fail("1 blocker: pdb-blocks PodDisruptionBudget/shop/web")),
+            false
+        )
+    );
+    c.state.checks.findings = Some(vec![finding(
+        Severity::Warning,
+        "PodDisruptionBudget/shop/api",
+    )]);
+    assert_eq!(
+        precheck(&c),
+        (Some(GateStatus::Pass), true),
+        "warnings pass"
+    );
 }
 
 #[test]
@@ -381,7 +429,19 @@ fn each_phase_lists_its_gates_by_kind() {
     };
     assert_eq!(
         kinds(Phase::Wave(0)),
-        [K::NamespacesOn, K::Soak, K::NoNacks, K::NoSkew, K::Triggers]
+        [
+            K::NamespacesOn,
+            K::Soak,
+            K::NoNacks,
+            K::NoSkew,
+            K::Triggers,
+            K::NoBlockers
+        ]
+    );
+    assert_eq!(
+        kinds(Phase::Wave(1)).last(),
+        Some(&K::Triggers),
+        "first wave only"
     );
     assert_eq!(kinds(Phase::Wave(9)), [K::Phase]);
     assert_eq!(kinds(Phase::MoveTags), [K::TagsOn, K::Triggers]);

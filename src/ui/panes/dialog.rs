@@ -13,6 +13,9 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, dialog: &Dialog, keys: &Keymap, t
     let typing = match dialog {
         Dialog::TypeToConfirm {
             expected, typed, ..
+        }
+        | Dialog::OverrideWave {
+            expected, typed, ..
         } => Some((expected, typed, "override")),
         Dialog::ContinueWave {
             expected, typed, ..
@@ -25,7 +28,8 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, dialog: &Dialog, keys: &Keymap, t
         | Dialog::ConfirmWave { title, lines, .. }
         | Dialog::ContinueWave { title, lines, .. }
         | Dialog::ChooseTag { title, lines, .. }
-        | Dialog::TypeToConfirm { title, lines, .. } => (title, lines, false),
+        | Dialog::TypeToConfirm { title, lines, .. }
+        | Dialog::OverrideWave { title, lines, .. } => (title, lines, false),
         Dialog::Info { title, lines } => (title, lines, true),
     };
     // A preview's last line says which keys apply and cancel it.

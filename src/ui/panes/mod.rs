@@ -1,6 +1,7 @@
 //! One file per pane.
 
 pub mod banner;
+pub mod checks;
 pub mod cockpit_log;
 pub mod control_planes;
 pub mod cross_cluster_line;
