@@ -1,5 +1,6 @@
-//! Command-line interface: the cockpit on a cluster (the default), `demo` (the cockpit on the
-//! built-in simulated mesh) and `sim` (the simulated mesh alone, for kubectl and tests).
+//! Command-line interface: the cockpit on a cluster (the default), `precheck` (the upgrade's
+//! checks once, for a terminal or CI), `demo` (the cockpit on the built-in simulated mesh)
+//! and `sim` (the simulated mesh alone, for kubectl and tests).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -9,6 +10,7 @@ use clap::{Args, Parser, Subcommand};
 
 mod error;
 mod fleet;
+mod precheck;
 mod sim_args;
 
 /// Where keys are listed and rebound; shown under the cockpit's and the demo's --help.
@@ -61,6 +63,9 @@ pub enum Command {
     /// Serve the simulated mesh: a Kubernetes API server with Istio on it, for kubectl,
     /// the cockpit and Prometheus.
     Sim(SimArgs),
+    #[command(about = precheck::ABOUT, long_about = precheck::LONG_ABOUT,
+              after_help = precheck::EXIT_CODES)]
+    Precheck(precheck::PrecheckArgs),
 }
 
 #[derive(Args, Debug, Clone)]
@@ -200,7 +205,16 @@ pub struct DemoArgs {
 }
 
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // CI reads precheck's 2 as "a blocker was found": a bad argument there is a run that
+        // could not check (1). Every other command keeps clap's own status.
+        Err(e) if e.use_stderr() && std::env::args().nth(1).as_deref() == Some("precheck") => {
+            let _ = e.print();
+            return ExitCode::FAILURE;
+        }
+        Err(e) => e.exit(),
+    };
     let _ = rustls::crypto::ring::default_provider().install_default();
     let _ = color_eyre::install();
     // Only a cockpit owns the terminal and must end on any panic; the sim answers a request
@@ -215,12 +229,25 @@ pub fn main() -> ExitCode {
         Ok(rt) => rt,
         Err(e) => return fail(&CliError::Runtime(e)),
     };
+    if let Some(Command::Precheck(args)) = cli.command {
+        let status = runtime.block_on(precheck::run(args));
+        runtime.shutdown_timeout(Duration::from_millis(200));
+        return match status {
+            Ok(code) => ExitCode::from(code),
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let result = runtime.block_on(async {
         match cli.command {
             Some(Command::Sim(args)) => run_sim(args).await.map(|()| cockpit::Exit::Done),
             Some(Command::Demo(args)) => run_demo(args).await,
             Some(Command::Bench(args)) => run_bench(args).await.map(|()| cockpit::Exit::Done),
             None => run_cockpit(cli.cluster, cli.view).await,
+            // Handled above: it ends with its own exit status.
+            Some(Command::Precheck(_)) => Ok(cockpit::Exit::Done),
         }
     });
     // Watch streams and log tails end with the process; do not wait for them.

@@ -6,6 +6,7 @@ mod capped_body;
 pub mod connect;
 pub mod decode;
 pub mod identity;
+pub mod inventory;
 pub mod istiod_logs;
 pub mod lease;
 pub mod metrics;

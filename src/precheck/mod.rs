@@ -10,6 +10,7 @@
 //! - `checks`: one file per family (versions, CRDs, room, webhooks, namespaces, restarts,
 //!   unmovable pods, ambient, gateways)
 //! - `finding`: severities and check ids; `report`: text, Markdown, JSON and the exit status
+//! - `target`: which upgrade is judged, from the plan or from the revisions installed
 
 use crate::mesh::version::Version;
 
@@ -19,6 +20,7 @@ pub mod inventory;
 pub mod report;
 mod scope;
 pub mod support;
+mod target;
 
 #[cfg(test)]
 mod testing;
@@ -26,6 +28,7 @@ mod testing;
 pub use finding::{CheckId, Finding, Severity};
 pub use inventory::Inventory;
 pub use report::{ClusterFindings, FailOn};
+pub use target::{NoTarget, derived_revisions};
 
 /// What the upgrade is: the caller fills it from the plan or from the revisions installed.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -3,7 +3,8 @@
 //!
 //! Restart scope: a workload is restarted by the upgrade when its pods get a sidecar (its
 //! namespace's labels select a revision or tag, or, in an unlabelled namespace, its template's
-//! `istio.io/rev` label does), it has not opted out (`sidecar.istio.io/inject=false`) and it
+//! `istio.io/rev` label does), it has not opted out (`sidecar.istio.io/inject=false`, as a
+//! template label or, older, annotation) and it
 //! runs at least one pod. Ambient namespaces need no restart; kube-system and other
 //! namespaces outside the mesh are never touched.
 
@@ -91,7 +92,12 @@ impl<'a> Scope<'a> {
 
     /// How the workload's pods get their sidecar; None when they get none.
     pub fn injection(&self, workload: &WorkloadInfo) -> Option<Injection> {
-        if workload.label(INJECT) == Some("false") {
+        // The label wins over the older annotation; Istio's own components (istiod, ztunnel,
+        // istio-cni) opt out with either.
+        let opt = workload
+            .label(INJECT)
+            .or(workload.inject_annotation.as_deref());
+        if opt == Some("false") {
             return None;
         }
         let resolved = self.namespaces.get(&workload.namespace)?;

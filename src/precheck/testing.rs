@@ -87,6 +87,7 @@ pub fn deployment(namespace: &str, name: &str, replicas: i32) -> WorkloadInfo {
         },
         template_labels: labels(&[("app", name)]),
         inject_templates: None,
+        inject_annotation: None,
         grace_seconds: 30,
         proxy_config: ProxyConfig::default(),
         ports: vec![PortInfo {

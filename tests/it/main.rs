@@ -27,6 +27,7 @@ mod lease_e2e;
 mod mesh_logs;
 mod metrics_parsing;
 mod plan_files;
+mod precheck_cli;
 mod prometheus;
 mod prometheus_source;
 mod resume_e2e;

@@ -241,6 +241,30 @@ fn pods_without_a_sidecar_in_an_injected_namespace_are_named_by_workload() {
 }
 
 #[test]
+fn a_control_plane_component_opted_out_by_annotation_is_not_restarted() {
+    // istiod's pods carry `istio.io/rev` as who they are, not to be injected; Istio's charts
+    // opt them out with the `sidecar.istio.io/inject` annotation (and label).
+    let mut f = Fixture::healthy();
+    f.namespaces.push(namespace("istio-system", &[]));
+    let mut istiod = deployment("istio-system", "istiod-1-24-0", 1);
+    istiod
+        .template_labels
+        .insert("istio.io/rev".into(), "1-24-0".into());
+    f.workloads.push(istiod);
+    assert_eq!(
+        f.fired(CheckId::SingleReplica),
+        one("Deployment/istio-system/istiod-1-24-0", Warning)
+    );
+    f.workload("istiod-1-24-0").inject_annotation = Some("false".into());
+    assert!(f.fired(CheckId::SingleReplica).is_empty());
+    // The label wins over the annotation, as in Istio's injector.
+    f.workload("istiod-1-24-0")
+        .template_labels
+        .insert("sidecar.istio.io/inject".into(), "true".into());
+    assert_eq!(f.fired(CheckId::SingleReplica).len(), 1);
+}
+
+#[test]
 fn a_proxy_of_another_minor_than_its_revision_is_a_mismatch() {
     let mut f = Fixture::healthy();
     f.pods[0].proxy = Some(v("1.22.4"));

@@ -47,8 +47,16 @@ pub(super) fn check(scope: &Scope<'_>, target: &Target, out: &mut Vec<Finding>) 
             severity,
             CheckId::UnmovablePod,
             object("Pod", ns, name),
-            format!("owned by {what}: a rollout restart does not replace it, so it keeps its {} proxy until restarted by hand", pod.revision.as_deref().unwrap_or("old")),
+            format!("{}: a rollout restart does not replace it, so it keeps its {} proxy until restarted by hand", owned_by(&pod.owner, &what), pod.revision.as_deref().unwrap_or("old")),
             fix,
         ));
+    }
+}
+
+/// Who owns the pod, as a sentence's start: a bare pod has no owner.
+fn owned_by(owner: &Owner, what: &str) -> String {
+    match owner {
+        Owner::Bare => "a bare pod, owned by nothing".into(),
+        _ => format!("owned by {what}"),
     }
 }

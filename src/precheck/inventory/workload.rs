@@ -17,6 +17,9 @@ use super::proxy_config::ProxyConfig;
 pub const PROXY_CONFIG: &str = "proxy.istio.io/config";
 /// The pod annotation naming the injection templates (`gateway` for gateways).
 pub const TEMPLATES: &str = "inject.istio.io/templates";
+/// The pod annotation that opts a pod out of injection (deprecated for the label of the same
+/// name, which wins over it, but still honoured by the injector).
+pub const INJECT_ANNOTATION: &str = "sidecar.istio.io/inject";
 /// Kubernetes' default `terminationGracePeriodSeconds`.
 pub const DEFAULT_GRACE_SECONDS: i64 = 30;
 
@@ -69,6 +72,8 @@ pub struct WorkloadInfo {
     pub template_labels: BTreeMap<String, String>,
     /// The template's `inject.istio.io/templates` annotation.
     pub inject_templates: Option<String>,
+    /// The template's `sidecar.istio.io/inject` annotation.
+    pub inject_annotation: Option<String>,
     pub grace_seconds: i64,
     /// The template's `proxy.istio.io/config` annotation, read.
     pub proxy_config: ProxyConfig,
@@ -214,6 +219,7 @@ fn from_template(
             .and_then(|m| m.labels.clone())
             .unwrap_or_default(),
         inject_templates: annotations.and_then(|a| a.get(TEMPLATES)).cloned(),
+        inject_annotation: annotations.and_then(|a| a.get(INJECT_ANNOTATION)).cloned(),
         grace_seconds: pod
             .and_then(|p| p.termination_grace_period_seconds)
             .unwrap_or(DEFAULT_GRACE_SECONDS),
