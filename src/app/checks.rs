@@ -9,14 +9,15 @@ use chrono::{DateTime, Duration, Utc};
 use super::event::InventoryChange;
 use super::state::State;
 use crate::mesh::collection::Collection;
-use crate::mesh::version::Version;
 use crate::precheck::inventory::{self as inv, Inventory, WorkloadInfo, WorkloadKind};
-use crate::precheck::{self, Finding, Severity, Target};
+use crate::precheck::{self, Finding, NoTarget, Severity, Target};
 
 /// The least time between two runs while the cluster keeps changing.
 pub const EVERY: Duration = Duration::seconds(3);
 
 type Workloads = Collection<(String, String), WorkloadInfo>;
+/// The inventory's changes, the cluster's generation and the plan's revisions.
+type Seen = (u64, u64, Option<(String, String)>);
 
 #[derive(Debug, Clone, Default)]
 pub struct Checks {
@@ -28,13 +29,13 @@ pub struct Checks {
     server_seen: bool,
     /// Counts the changes to the objects above.
     changes: u64,
-    /// What the last run saw: the changes, the cluster's generation and the target.
-    seen: Option<(u64, u64, Option<Target>)>,
+    /// What the last run saw: the changes, the cluster's generation and the plan's revisions.
+    seen: Option<Seen>,
     ran_at: Option<DateTime<Utc>>,
     /// None until every object has been listed once and the upgrade's target is known.
     pub findings: Option<Vec<Finding>>,
     /// Why there are no findings yet.
-    pub waiting: &'static str,
+    pub waiting: String,
 }
 
 impl Checks {
@@ -84,24 +85,6 @@ pub fn apply(state: &mut State, change: InventoryChange) -> bool {
     changed
 }
 
-/// The upgrade the checks judge: the mesh's old and new revisions (the plan's, when there is
-/// one), with the versions their istiods run, or that their names say.
-fn target(state: &State) -> Option<Target> {
-    let mesh = state.mesh();
-    let (old, new) = (mesh.old.as_ref()?, mesh.new.as_ref()?);
-    let version = |revision: &String| {
-        mesh.versions
-            .get(revision)
-            .copied()
-            .or_else(|| Version::parse(&revision.replace('-', ".")))
-    };
-    Some(Target {
-        from: version(old)?,
-        to: version(new)?,
-        new_revision: new.clone(),
-    })
-}
-
 fn synced(state: &State) -> bool {
     let (checks, cluster) = (&state.checks, &state.cluster);
     let inventory = &checks.inventory;
@@ -130,33 +113,40 @@ fn synced(state: &State) -> bool {
 /// run. Returns whether the findings changed.
 pub fn refresh(state: &mut State) -> bool {
     if !synced(state) {
-        state.checks.waiting = "the objects the checks read are still loading";
+        state.checks.waiting = "the objects the checks read are still loading".into();
         return false;
     }
-    let Some(target) = target(state) else {
-        state.checks.waiting = "the upgrade's revisions are not known yet";
-        return false;
-    };
+    let plan = state
+        .drive
+        .plan
+        .as_ref()
+        .map(|p| (p.from.clone(), p.to.clone()));
+    let seen = Some((state.checks.changes, state.cluster.generation(), plan));
     let now = state.session.now;
-    let seen = Some((
-        state.checks.changes,
-        state.cluster.generation(),
-        Some(target.clone()),
-    ));
     let recent = state.checks.ran_at.is_some_and(|at| now - at < EVERY);
     if state.checks.seen == seen || recent {
         return false;
     }
-    let findings = run(state, &target);
+    let result = run(state, seen.as_ref().and_then(|s| s.2.as_ref()));
     let checks = &mut state.checks;
     checks.seen = seen;
     checks.ran_at = Some(now);
-    let changed = checks.findings.as_ref() != Some(&findings);
-    checks.findings = Some(findings);
-    changed
+    match result {
+        Ok(findings) => {
+            let changed = checks.findings.as_ref() != Some(&findings);
+            checks.findings = Some(findings);
+            changed
+        }
+        Err(why) => {
+            checks.waiting = why.to_string();
+            checks.findings.take().is_some()
+        }
+    }
 }
 
-fn run(state: &mut State, target: &Target) -> Vec<Finding> {
+/// The checks on the upgrade the plan names (or, without one, the one the revisions tell),
+/// as the `precheck` command judges it.
+fn run(state: &mut State, plan: Option<&(String, String)>) -> Result<Vec<Finding>, NoTarget> {
     let (checks, cluster) = (&mut state.checks, &mut state.cluster);
     let lend = |checks: &mut Checks, cluster: &mut crate::mesh::Cluster| {
         std::mem::swap(&mut checks.inventory.pods, &mut cluster.pods);
@@ -173,8 +163,151 @@ fn run(state: &mut State, target: &Target) -> Vec<Finding> {
         .flat_map(|c| c.values().cloned()),
     );
     lend(checks, cluster);
-    let findings = precheck::run(&checks.inventory, target);
+    let plan = plan.map(|(from, to)| (from.as_str(), to.as_str()));
+    let findings = Target::from_inventory(&checks.inventory, plan)
+        .map(|target| precheck::run(&checks.inventory, &target));
     // Given back: the same swap again.
     lend(checks, cluster);
     findings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::event::Watch;
+    use crate::fixture::cluster::demo;
+    use crate::mesh::version::Version;
+    use crate::precheck::CheckId;
+    use crate::precheck::inventory::ServerVersion;
+
+    fn listed(state: &mut State) {
+        for (start, done) in [
+            (
+                InventoryChange::Injectors(Watch::Init),
+                InventoryChange::Injectors(Watch::InitDone),
+            ),
+            (
+                InventoryChange::Services(Watch::Init),
+                InventoryChange::Services(Watch::InitDone),
+            ),
+            (
+                InventoryChange::Pdbs(Watch::Init),
+                InventoryChange::Pdbs(Watch::InitDone),
+            ),
+            (
+                InventoryChange::Crds(Watch::Init),
+                InventoryChange::Crds(Watch::InitDone),
+            ),
+            (
+                InventoryChange::Quotas(Watch::Init),
+                InventoryChange::Quotas(Watch::InitDone),
+            ),
+            (
+                InventoryChange::Nodes(Watch::Init),
+                InventoryChange::Nodes(Watch::InitDone),
+            ),
+            (
+                InventoryChange::MeshConfigs(Watch::Init),
+                InventoryChange::MeshConfigs(Watch::InitDone),
+            ),
+            (
+                InventoryChange::Istiods(Watch::Init),
+                InventoryChange::Istiods(Watch::InitDone),
+            ),
+        ] {
+            apply(state, start);
+            apply(state, done);
+        }
+        for kind in [
+            WorkloadKind::Deployment,
+            WorkloadKind::StatefulSet,
+            WorkloadKind::DaemonSet,
+        ] {
+            apply(state, InventoryChange::Workloads(kind, Watch::Init));
+            apply(state, InventoryChange::Workloads(kind, Watch::InitDone));
+        }
+        for (revision, minor) in [("1-24-0", 24), ("1-25-0", 25)] {
+            let istiod = inv::IstiodInfo {
+                name: format!("istiod-{revision}"),
+                revision: revision.into(),
+                version: Some(Version {
+                    major: 1,
+                    minor,
+                    patch: 0,
+                }),
+                replicas: 2,
+                requests: Default::default(),
+            };
+            apply(state, InventoryChange::Istiods(Watch::Apply(istiod)));
+        }
+    }
+
+    fn fresh() -> State {
+        let mut state = demo().state;
+        state.checks = Checks::default();
+        state.cluster.pods.synced = true;
+        state.cluster.namespaces.synced = true;
+        state.cluster.daemonsets.synced = true;
+        state
+    }
+
+    fn has(state: &State, check: CheckId) -> bool {
+        state
+            .checks
+            .findings
+            .iter()
+            .flatten()
+            .any(|f| f.check == check)
+    }
+
+    #[test]
+    fn the_checks_run_once_everything_is_listed_and_give_the_pods_back() {
+        let mut state = fresh();
+        let pods = state.cluster.pods.len();
+        listed(&mut state);
+        assert!(
+            !refresh(&mut state),
+            "the server's version is not known yet"
+        );
+        assert_eq!(state.checks.findings, None);
+        apply(
+            &mut state,
+            InventoryChange::Server(Some(ServerVersion {
+                major: 1,
+                minor: 32,
+            })),
+        );
+        refresh(&mut state);
+        assert!(state.checks.findings.is_some(), "{}", state.checks.waiting);
+        assert!(
+            !has(&state, CheckId::K8sVersion),
+            "{:?}",
+            state.checks.findings
+        );
+        // Lent for the run and given back whole.
+        assert_eq!(state.cluster.pods.len(), pods);
+        assert!(state.checks.inventory.pods.is_empty());
+    }
+
+    #[test]
+    fn a_change_is_checked_again_but_not_more_often_than_every_few_seconds() {
+        let mut state = fresh();
+        listed(&mut state);
+        let server = |minor| InventoryChange::Server(Some(ServerVersion { major: 1, minor }));
+        apply(&mut state, server(32));
+        refresh(&mut state);
+        apply(&mut state, server(20));
+        assert!(!refresh(&mut state), "too soon after the last run");
+        assert!(!has(&state, CheckId::K8sVersion));
+        state.session.now += EVERY;
+        assert!(refresh(&mut state));
+        assert!(
+            has(&state, CheckId::K8sVersion),
+            "{:?}",
+            state.checks.findings
+        );
+        // Nothing new: nothing run.
+        state.session.now += EVERY;
+        assert!(!refresh(&mut state));
+    }
 }

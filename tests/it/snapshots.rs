@@ -193,6 +193,44 @@ fn metrics_pane_and_banner_during_a_breach() {
 }
 
 #[test]
+fn checks_pane_with_a_blocker_a_warning_and_a_note() {
+    use istio_cockpit::precheck::{CheckId, Finding, Severity};
+    let mut s = screen(160, 45);
+    let finding = |severity, check, object: &str, message: &str, fix: &str| Finding {
+        severity,
+        check,
+        object: object.into(),
+        message: message.into(),
+        fix: fix.into(),
+    };
+    s.checks.findings = Some(vec![
+        finding(
+            Severity::Blocker,
+            CheckId::PdbBlocks,
+            "PodDisruptionBudget/staging-web/hold-all",
+            "it allows no disruption of Deployment/staging-web/frontend: evictions are refused",
+            "kubectl -n staging-web edit pdb hold-all (allow at least one disruption)",
+        ),
+        finding(
+            Severity::Warning,
+            CheckId::LabelConflict,
+            "Namespace/notifications",
+            "conflicting labels: istio-injection + istio.io/rev",
+            "kubectl label namespace notifications istio.io/rev-",
+        ),
+        finding(
+            Severity::Info,
+            CheckId::UnmovablePod,
+            "Pod/batch/db-migrate-7xkq2",
+            "owned by Job/db-migrate: a rollout restart does not move it",
+            "let the Job finish, or delete the pod once it is safe",
+        ),
+    ]);
+    key(&mut s, KeyCode::Char('C'));
+    insta::assert_snapshot!(render_text(&s, &theme("default")));
+}
+
+#[test]
 fn metrics_pane_when_the_source_stops_answering() {
     let mut s = breached(160, 45);
     key(&mut s, KeyCode::Char('P'));
