@@ -12,8 +12,12 @@ use crate::mesh::collection::Collection;
 use crate::precheck::inventory::{self as inv, Inventory, WorkloadInfo, WorkloadKind};
 use crate::precheck::{self, Finding, NoTarget, Severity, Target};
 
-/// The least time between two runs while the cluster keeps changing.
+/// The least time between two runs after a change to the objects only the checks read (a
+/// budget, a workload, a webhook...).
 pub const EVERY: Duration = Duration::seconds(3);
+/// The least time between two runs when only the pods, namespaces or the plan changed: pods
+/// churn all the time in a large cluster, and what the checks read of them moves slowly.
+pub const CLUSTER_EVERY: Duration = Duration::seconds(15);
 
 type Workloads = Collection<(String, String), WorkloadInfo>;
 /// The inventory's changes, the cluster's generation and the plan's revisions.
@@ -109,8 +113,9 @@ fn synced(state: &State) -> bool {
         .all(|s| s)
 }
 
-/// Runs the checks again when what they read changed and `EVERY` has passed since the last
-/// run. Returns whether the findings changed.
+/// Runs the checks again when what they read changed: `EVERY` after the last run for the
+/// objects only they read, `CLUSTER_EVERY` for the cluster's pods and namespaces. Returns
+/// whether the findings changed.
 pub fn refresh(state: &mut State) -> bool {
     if !synced(state) {
         state.checks.waiting = "the objects the checks read are still loading".into();
@@ -123,8 +128,16 @@ pub fn refresh(state: &mut State) -> bool {
         .map(|p| (p.from.clone(), p.to.clone()));
     let seen = Some((state.checks.changes, state.cluster.generation(), plan));
     let now = state.session.now;
-    let recent = state.checks.ran_at.is_some_and(|at| now - at < EVERY);
-    if state.checks.seen == seen || recent {
+    let since = state.checks.ran_at.map(|at| now - at);
+    let due = match &state.checks.seen {
+        None => true,
+        Some(last) if Some(last) == seen.as_ref() => false,
+        Some((changes, _, _)) if *changes != state.checks.changes => {
+            since.is_none_or(|s| s >= EVERY)
+        }
+        Some(_) => since.is_none_or(|s| s >= CLUSTER_EVERY),
+    };
+    if !due {
         return false;
     }
     let result = run(state, seen.as_ref().and_then(|s| s.2.as_ref()));
@@ -309,5 +322,32 @@ mod tests {
         // Nothing new: nothing run.
         state.session.now += EVERY;
         assert!(!refresh(&mut state));
+    }
+
+    #[test]
+    fn pods_alone_are_checked_again_less_often() {
+        let mut state = fresh();
+        listed(&mut state);
+        apply(
+            &mut state,
+            InventoryChange::Server(Some(ServerVersion {
+                major: 1,
+                minor: 32,
+            })),
+        );
+        refresh(&mut state);
+        let ran = state.checks.ran_at;
+        let pod = crate::fixture::pod("legacy-batch", "bare-1", None, None, true);
+        crate::mesh::tally::apply(
+            &mut state.cluster.pods,
+            &mut state.cluster.pod_tally,
+            Watch::Apply(pod),
+        );
+        state.session.now += EVERY;
+        refresh(&mut state);
+        assert_eq!(state.checks.ran_at, ran, "a pod alone waits longer");
+        state.session.now += CLUSTER_EVERY;
+        refresh(&mut state);
+        assert_ne!(state.checks.ran_at, ran);
     }
 }

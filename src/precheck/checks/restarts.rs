@@ -23,7 +23,7 @@
 //!   the Services selecting them) with a grace period under Kubernetes' default 30 s: the
 //!   restart cuts its streams before clients can move.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use crate::precheck::Target;
@@ -56,8 +56,7 @@ pub(super) fn check(scope: &Scope<'_>, target: &Target, out: &mut Vec<Finding>) 
     for workload in &restarted {
         let pdbs: Vec<&PdbInfo> = scope
             .inventory
-            .pdbs
-            .values()
+            .pdbs_in(&workload.namespace)
             .filter(|p| p.selects(workload))
             .collect();
         rollout(workload, &pdbs, out);
@@ -66,8 +65,21 @@ pub(super) fn check(scope: &Scope<'_>, target: &Target, out: &mut Vec<Finding>) 
 }
 
 fn budgets(scope: &Scope<'_>, restarted: &[&WorkloadInfo], out: &mut Vec<Finding>) {
+    // By namespace: a budget only ever selects workloads of its own.
+    let mut by_namespace: BTreeMap<&str, Vec<&WorkloadInfo>> = BTreeMap::new();
+    for w in restarted {
+        by_namespace
+            .entry(w.namespace.as_str())
+            .or_default()
+            .push(w);
+    }
     for pdb in scope.inventory.pdbs.values() {
-        let covered: Vec<&&WorkloadInfo> = restarted.iter().filter(|w| pdb.selects(w)).collect();
+        let covered: Vec<&&WorkloadInfo> = by_namespace
+            .get(pdb.namespace.as_str())
+            .into_iter()
+            .flatten()
+            .filter(|w| pdb.selects(w))
+            .collect();
         let object = object("PodDisruptionBudget", &pdb.namespace, &pdb.name);
         if !covered.is_empty() {
             let replicas: i32 = covered.iter().map(|w| w.replicas).sum();
@@ -202,8 +214,7 @@ fn proxy(scope: &Scope<'_>, target: &Target, workload: &WorkloadInfo, out: &mut 
 fn long_lived_ports(scope: &Scope<'_>, workload: &WorkloadInfo) -> BTreeSet<String> {
     let services = scope
         .inventory
-        .services
-        .values()
+        .services_in(&workload.namespace)
         .filter(|s| s.selects(workload))
         .flat_map(|s| &s.ports);
     workload

@@ -133,9 +133,20 @@ impl Inventory {
 
     /// The pods of one namespace, by name.
     pub fn pods_in<'a>(&'a self, namespace: &str) -> impl Iterator<Item = &'a PodInfo> + 'a {
-        let start = (namespace.to_string(), String::new());
-        let end = (format!("{namespace}\0"), String::new());
-        self.pods.range(start..end)
+        self.pods.range(in_namespace(namespace))
+    }
+
+    /// The Services of one namespace, by name.
+    pub fn services_in<'a>(
+        &'a self,
+        namespace: &str,
+    ) -> impl Iterator<Item = &'a ServiceInfo> + 'a {
+        self.services.range(in_namespace(namespace))
+    }
+
+    /// The disruption budgets of one namespace, by name.
+    pub fn pdbs_in<'a>(&'a self, namespace: &str) -> impl Iterator<Item = &'a PdbInfo> + 'a {
+        self.pdbs.range(in_namespace(namespace))
     }
 
     /// The mesh config a proxy injected by `revision` reads: `istio-<revision>`, else `istio`.
@@ -144,6 +155,12 @@ impl Inventory {
             .get(&format!("istio-{revision}"))
             .or_else(|| self.mesh_configs.get(&"istio".to_string()))
     }
+}
+
+/// Every `(namespace, name)` key of one namespace: they sort from `(ns, "")` up to
+/// `(ns + "\0", "")`.
+fn in_namespace(namespace: &str) -> std::ops::Range<(String, String)> {
+    (namespace.to_string(), String::new())..(format!("{namespace}\0"), String::new())
 }
 
 impl Keyed for NamespaceInfo {
