@@ -16,6 +16,7 @@ mod api_kubectl;
 mod bench_cli;
 mod bounded_answers;
 mod checks_e2e;
+mod cli_habits;
 mod cockpit_headless;
 mod drive_e2e;
 mod e2e_terminal;
