@@ -29,7 +29,7 @@ pub const VERSION: &str = concat!(
 /// Where keys are listed and rebound; shown under the cockpit's and the demo's --help.
 const KEYS_HELP: &str = "Keys: `?` in the cockpit lists every key. To rebind them, write \
     $XDG_CONFIG_HOME/istio-cockpit/keys.toml (without XDG_CONFIG_HOME, \
-    ~/.config/istio-cockpit/keys.toml) or the file config.toml's `keymap` names, e.g. \
+    ~/.config/istio-cockpit/keys.toml), or the file --keys or config.toml's `keymap` names, e.g. \
     `[keys]` then `migrate = \"u\"`; the README's \
     Keys section names every action. A bad file is an error naming its line and field; \
     nothing runs.";
@@ -174,6 +174,10 @@ pub struct ViewArgs {
     /// ~/.config/istio-cockpit/config.toml, read when it exists).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// The keys file that rebinds keys (default: the config file's `keymap`, else
+    /// $XDG_CONFIG_HOME/istio-cockpit/keys.toml or ~/.config/istio-cockpit/keys.toml).
+    #[arg(long, value_name = "FILE")]
+    pub keys: Option<PathBuf>,
     /// Read no config file.
     #[arg(long, conflicts_with = "config")]
     pub no_config: bool,
@@ -329,7 +333,7 @@ fn cockpit_options(
         dry_run: view.dry_run,
         journal_file: settings::journal_file(view, config),
         theme,
-        keys: settings::keys(config)?,
+        keys: settings::keys(view, config)?,
         log_lines: view.log_lines as usize,
     })
 }

@@ -58,9 +58,17 @@ pub fn journal_file(view: &ViewArgs, config: &Config) -> Option<PathBuf> {
         })
 }
 
-/// The keys in force: the defaults, with the keys file over them when there is one. The
-/// file the config names must exist; the one in the default place need not.
-pub fn keys(config: &Config) -> Result<Arc<Keymap>, CliError> {
+/// The keys in force: the defaults, with the keys file over them when there is one:
+/// `--keys`, else the config file's `keymap`, else the default place. A file named by the
+/// flag or the config must exist; the one in the default place need not.
+pub fn keys(view: &ViewArgs, config: &Config) -> Result<Arc<Keymap>, CliError> {
+    if let Some(path) = &view.keys {
+        return match read_keys(path) {
+            Ok(Some(keys)) => Ok(keys),
+            Ok(None) => Err(CliError::Keys(unreadable(path, "no such file"))),
+            Err(error) => Err(CliError::Keys(error)),
+        };
+    }
     if let Some(Setting { value, set_at }) = &config.keymap {
         let named = |error| CliError::ConfigKeys {
             error,

@@ -215,7 +215,7 @@ fn the_config_files_theme_is_used_and_a_flag_overrides_it() {
 }
 
 #[test]
-fn the_config_files_keymap_is_read() {
+fn the_config_files_keymap_is_read_and_keys_overrides_it() {
     let home = tempfile::tempdir().unwrap();
     let config = config_file(home.path(), "keymap = \"my-keys.toml\"\n");
     let keys = config.with_file_name("my-keys.toml");
@@ -232,7 +232,43 @@ fn the_config_files_keymap_is_read() {
         )) && err.ends_with(&format!("(set by `keymap` in {}:1)", config.display())),
         "{err}"
     );
-    // A keys file the config names must be there.
+    // --keys wins over the config file's keymap.
+    let flagged = home.path().join("flagged.toml");
+    std::fs::write(&flagged, "\n[keys]\nhelp = \"n\"\n").unwrap();
+    let err = one_error(&run(
+        &[
+            "--kubeconfig",
+            missing.to_str().unwrap(),
+            "--keys",
+            flagged.to_str().unwrap(),
+        ],
+        home.path(),
+    ));
+    assert!(
+        err.starts_with(&format!(
+            "error: bad keys: {}:3: field `keys.help`",
+            flagged.display()
+        )) && !err.contains("set by"),
+        "{err}"
+    );
+    // A keys file the config or the flag names must be there.
+    let gone = home.path().join("gone.toml");
+    let err = one_error(&run(
+        &[
+            "--kubeconfig",
+            missing.to_str().unwrap(),
+            "--keys",
+            gone.to_str().unwrap(),
+        ],
+        home.path(),
+    ));
+    assert_eq!(
+        err,
+        format!(
+            "error: bad keys: {}: cannot read it: no such file",
+            gone.display()
+        )
+    );
     std::fs::remove_file(&keys).unwrap();
     let err = one_error(&run(
         &["--kubeconfig", missing.to_str().unwrap()],
