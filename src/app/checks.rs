@@ -17,7 +17,7 @@ use crate::precheck::{self, Finding, NoTarget, Severity, Target};
 pub const EVERY: Duration = Duration::seconds(3);
 /// The least time between two runs when only the pods, namespaces or the plan changed: pods
 /// churn all the time in a large cluster, and what the checks read of them moves slowly.
-pub const CLUSTER_EVERY: Duration = Duration::seconds(15);
+pub const CLUSTER_EVERY: Duration = Duration::seconds(60);
 
 type Workloads = Collection<(String, String), WorkloadInfo>;
 /// The inventory's changes, the cluster's generation and the plan's revisions.
@@ -179,8 +179,9 @@ fn run(state: &mut State, plan: Option<&(String, String)>) -> Result<Vec<Finding
     let plan = plan.map(|(from, to)| (from.as_str(), to.as_str()));
     let findings = Target::from_inventory(&checks.inventory, plan)
         .map(|target| precheck::run(&checks.inventory, &target));
-    // Given back: the same swap again.
+    // Given back: the same swap again; the merged workloads are only for the run.
     lend(checks, cluster);
+    checks.inventory.workloads = Collection::default();
     findings
 }
 
