@@ -256,6 +256,10 @@ mod tests {
         }
     }
 
+    fn server(minor: u16) -> InventoryChange {
+        InventoryChange::Server(Some(ServerVersion { major: 1, minor }))
+    }
+
     fn fresh() -> State {
         let mut state = demo().state;
         state.checks = Checks::default();
@@ -284,13 +288,7 @@ mod tests {
             "the server's version is not known yet"
         );
         assert_eq!(state.checks.findings, None);
-        apply(
-            &mut state,
-            InventoryChange::Server(Some(ServerVersion {
-                major: 1,
-                minor: 32,
-            })),
-        );
+        apply(&mut state, server(32));
         refresh(&mut state);
         assert!(state.checks.findings.is_some(), "{}", state.checks.waiting);
         assert!(
@@ -307,7 +305,6 @@ mod tests {
     fn a_change_is_checked_again_but_not_more_often_than_every_few_seconds() {
         let mut state = fresh();
         listed(&mut state);
-        let server = |minor| InventoryChange::Server(Some(ServerVersion { major: 1, minor }));
         apply(&mut state, server(32));
         refresh(&mut state);
         apply(&mut state, server(20));
@@ -329,13 +326,7 @@ mod tests {
     fn pods_alone_are_checked_again_less_often() {
         let mut state = fresh();
         listed(&mut state);
-        apply(
-            &mut state,
-            InventoryChange::Server(Some(ServerVersion {
-                major: 1,
-                minor: 32,
-            })),
-        );
+        apply(&mut state, server(32));
         refresh(&mut state);
         let ran = state.checks.ran_at;
         let pod = crate::fixture::pod("legacy-batch", "bare-1", None, None, true);
