@@ -81,7 +81,7 @@ pub enum Command {
     Precheck(precheck::PrecheckArgs),
     #[command(about = shell::COMPLETIONS_ABOUT, long_about = shell::COMPLETIONS_LONG_ABOUT)]
     Completions(shell::CompletionsArgs),
-    #[command(about = shell::MAN_ABOUT)]
+    #[command(about = shell::MAN_ABOUT, long_about = shell::MAN_LONG_ABOUT)]
     Man,
 }
 

@@ -24,8 +24,9 @@ pub const COMPLETIONS_LONG_ABOUT: &str = "Print a shell completion script for th
     flags, e.g. `istio-cockpit completions bash > ~/.local/share/bash-completion/completions/istio-cockpit`, \
     `istio-cockpit completions zsh > \"${fpath[1]}/_istio-cockpit\"` or \
     `istio-cockpit completions fish > ~/.config/fish/completions/istio-cockpit.fish`.";
-pub const MAN_ABOUT: &str =
-    "Print the man page (roff), e.g. `istio-cockpit man > ~/.local/share/man/man1/istio-cockpit.1`";
+pub const MAN_ABOUT: &str = "Print the man page (roff)";
+pub const MAN_LONG_ABOUT: &str = "Print the man page (roff), made from the same definitions as \
+    --help, e.g. `istio-cockpit man > ~/.local/share/man/man1/istio-cockpit.1`.";
 
 #[derive(Args, Debug, Clone)]
 pub struct CompletionsArgs {
@@ -75,7 +76,7 @@ mod tests {
     fn kubectl_plugin_names_read_as_kubectl_commands() {
         let name = |s: &str| bin_name(Some(OsStr::new(s)));
         assert_eq!(
-            name("/home/me/bin/kubectl-istio_cockpit").as_deref(),
+            name(&format!("/home/me/bin/{KUBECTL_PLUGIN}")).as_deref(),
             Some("kubectl istio-cockpit")
         );
         assert_eq!(name("istio-cockpit"), None);
