@@ -20,6 +20,7 @@ mod cli_habits;
 mod cockpit_headless;
 mod drive_e2e;
 mod e2e_terminal;
+mod filter_e2e;
 mod fleet_e2e;
 mod fleet_metrics;
 mod fleet_watchers;
