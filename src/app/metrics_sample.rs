@@ -29,35 +29,30 @@ pub const MAX_PODS: usize = 48;
 pub struct Budget {
     pub pods: usize,
     pub every: Duration,
-    /// Whether room left after the upgrade's namespaces goes to the others in turn.
-    pub spare: bool,
 }
 
 /// A cluster alone, and in a fleet the one on screen or moving.
 pub const FULL: Budget = Budget {
     pods: MAX_PODS,
     every: SCRAPE_EVERY,
-    spare: true,
 };
 /// A cluster of a fleet neither on screen nor moving: enough to keep its triggers and its
 /// traffic to the other clusters known.
 pub const QUIET: Budget = Budget {
     pods: 12,
     every: Duration::from_secs(15),
-    spare: false,
 };
 
 /// What to scrape within `budget`.
 pub fn sample(state: &State, budget: Budget) -> Sample {
     Sample {
-        targets: targets(state, budget.pods, budget.spare),
+        targets: targets(state, budget.pods),
         every: budget.every,
     }
 }
 
-/// The sidecars to scrape this round, in priority order, at most `room`; with `spare`, the
-/// room left goes to the other injected namespaces in turn.
-pub fn targets(state: &State, room: usize, spare: bool) -> Vec<SampleTarget> {
+/// The sidecars to scrape this round, in priority order, at most `room`.
+pub fn targets(state: &State, room: usize) -> Vec<SampleTarget> {
     let room = room.min(MAX_PODS);
     let mut out = Vec::new();
     let mut seen: BTreeSet<&str> = BTreeSet::new();
@@ -80,11 +75,7 @@ pub fn targets(state: &State, room: usize, spare: bool) -> Vec<SampleTarget> {
     }
     // Spare room goes to every other injected namespace in turn, a window at a time, so that
     // one moved outside the cockpit (kubectl, a GitOps controller) has numbers from before.
-    let spare = if spare {
-        spare_namespaces(state, &seen)
-    } else {
-        Vec::new()
-    };
+    let spare = spare(state, &seen);
     if !spare.is_empty() && namespaces < MAX_NAMESPACES && out.len() < room {
         let slots = ((room - out.len()) / PODS_PER_REVISION)
             .min(MAX_NAMESPACES - namespaces)
@@ -110,7 +101,7 @@ pub fn targets(state: &State, room: usize, spare: bool) -> Vec<SampleTarget> {
 pub const ROTATE_SECONDS: usize = 30;
 
 /// Injected namespaces not chosen for the upgrade, in name order.
-fn spare_namespaces<'a>(state: &'a State, chosen: &BTreeSet<&str>) -> Vec<&'a str> {
+fn spare<'a>(state: &'a State, chosen: &BTreeSet<&str>) -> Vec<&'a str> {
     state
         .cluster
         .pod_tally
@@ -249,7 +240,7 @@ mod tests {
         c.pod("shop", "aaa-not-ready", "1-24-0", "1.24.0", false)
             .bare_pod("shop", "aaa-bare");
         c.state.ui.selected_namespace = Some("shop".into());
-        let got = targets(&c.state, MAX_PODS, true);
+        let got = targets(&c.state, MAX_PODS);
         let names: Vec<(&str, &str)> = got
             .iter()
             .map(|t| (t.pod.as_str(), t.revision.as_str()))
@@ -265,9 +256,9 @@ mod tests {
             ]
         );
         // Stable: the same pods again; a pod gone is replaced by the next by name.
-        assert_eq!(targets(&c.state, MAX_PODS, true), got);
+        assert_eq!(targets(&c.state, MAX_PODS), got);
         c.remove_pod("shop", "web-01");
-        let again: Vec<String> = targets(&c.state, MAX_PODS, true)
+        let again: Vec<String> = targets(&c.state, MAX_PODS)
             .into_iter()
             .map(|t| t.pod)
             .collect();
@@ -308,7 +299,7 @@ mod tests {
             .insert("e-moving".into(), Activity::towards("1-24-0", true));
         s.ui.selected_namespace = Some("f-selected".into());
         assert_eq!(
-            namespaces(&targets(&s, MAX_PODS, true)),
+            namespaces(&targets(&s, MAX_PODS)),
             [
                 "a-wave",
                 "b-wave",
@@ -320,17 +311,12 @@ mod tests {
                 "g-unrelated"
             ]
         );
-        // A quiet cluster of a fleet keeps to the upgrade's namespaces.
-        assert_eq!(
-            namespaces(&targets(&s, MAX_PODS, false)).last(),
-            Some(&"f-selected")
-        );
         // Without a recorded phase the first wave is current.
         s.cluster.records.upgrade = None;
-        assert_eq!(namespaces(&targets(&s, MAX_PODS, true))[0], "g-unrelated");
+        assert_eq!(namespaces(&targets(&s, MAX_PODS))[0], "g-unrelated");
         // Without a plan the selected namespace comes first, then the rest in turn.
         s.drive.plan = None;
-        let got = targets(&s, MAX_PODS, true);
+        let got = targets(&s, MAX_PODS);
         assert_eq!(namespaces(&got)[0], "f-selected");
         assert_eq!(namespaces(&got).len(), 7, "{:?}", namespaces(&got));
     }
@@ -353,7 +339,7 @@ mod tests {
         );
         let at = |s: &mut State, seconds: i64| {
             s.session.now = chrono::DateTime::from_timestamp(seconds, 0).expect("a time");
-            namespaces(&targets(s, MAX_PODS, true))
+            namespaces(&targets(s, MAX_PODS))
                 .into_iter()
                 .map(str::to_string)
                 .collect::<Vec<_>>()
@@ -389,7 +375,7 @@ mod tests {
         c.namespace("ns-00-empty", &[("istio.io/rev", "1-25-0")]);
         let mut s = c.state.clone();
         s.drive.plan = Some(plan(&[&["nowhere"]]));
-        let got = targets(&s, MAX_PODS, true);
+        let got = targets(&s, MAX_PODS);
         assert_eq!(got.len(), MAX_NAMESPACES);
         assert_eq!(namespaces(&got)[..2], ["ns-00", "ns-01"]);
         assert_eq!(namespaces(&got).last(), Some(&"ns-15"));
@@ -404,7 +390,7 @@ mod tests {
         }
         let mut s = c.state.clone();
         s.drive.plan = Some(plan(&[&["nowhere"]]));
-        let got = targets(&s, MAX_PODS, true);
+        let got = targets(&s, MAX_PODS);
         assert_eq!(got.len(), MAX_PODS);
         assert_eq!(namespaces(&got).len(), 8);
         let mut per: BTreeMap<(&str, &str), usize> = BTreeMap::new();
@@ -414,7 +400,7 @@ mod tests {
         assert!(per.values().all(|n| *n == PODS_PER_REVISION), "{per:?}");
 
         // A smaller room takes the same pods in the same order, fewer of them.
-        let quiet = targets(&s, QUIET.pods, false);
+        let quiet = targets(&s, QUIET.pods);
         assert_eq!(quiet[..], got[..QUIET.pods]);
         assert_eq!(namespaces(&quiet), ["big-00", "big-01"]);
     }
