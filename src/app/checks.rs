@@ -17,7 +17,7 @@ use crate::precheck::{self, Finding, NoTarget, Severity, Target};
 pub const EVERY: Duration = Duration::seconds(3);
 /// The least time between two runs when only the pods, namespaces or the plan changed: pods
 /// churn all the time in a large cluster, and what the checks read of them moves slowly.
-pub const CLUSTER_EVERY: Duration = Duration::seconds(15);
+pub const CLUSTER_EVERY: Duration = Duration::seconds(60);
 
 type Workloads = Collection<(String, String), WorkloadInfo>;
 /// The inventory's changes, the cluster's generation and the plan's revisions.
@@ -179,8 +179,9 @@ fn run(state: &mut State, plan: Option<&(String, String)>) -> Result<Vec<Finding
     let plan = plan.map(|(from, to)| (from.as_str(), to.as_str()));
     let findings = Target::from_inventory(&checks.inventory, plan)
         .map(|target| precheck::run(&checks.inventory, &target));
-    // Given back: the same swap again.
+    // Given back: the same swap again; the merged workloads are only for the run.
     lend(checks, cluster);
+    checks.inventory.workloads = Collection::default();
     findings
 }
 
@@ -255,6 +256,10 @@ mod tests {
         }
     }
 
+    fn server(minor: u16) -> InventoryChange {
+        InventoryChange::Server(Some(ServerVersion { major: 1, minor }))
+    }
+
     fn fresh() -> State {
         let mut state = demo().state;
         state.checks = Checks::default();
@@ -283,13 +288,7 @@ mod tests {
             "the server's version is not known yet"
         );
         assert_eq!(state.checks.findings, None);
-        apply(
-            &mut state,
-            InventoryChange::Server(Some(ServerVersion {
-                major: 1,
-                minor: 32,
-            })),
-        );
+        apply(&mut state, server(32));
         refresh(&mut state);
         assert!(state.checks.findings.is_some(), "{}", state.checks.waiting);
         assert!(
@@ -306,7 +305,6 @@ mod tests {
     fn a_change_is_checked_again_but_not_more_often_than_every_few_seconds() {
         let mut state = fresh();
         listed(&mut state);
-        let server = |minor| InventoryChange::Server(Some(ServerVersion { major: 1, minor }));
         apply(&mut state, server(32));
         refresh(&mut state);
         apply(&mut state, server(20));
@@ -328,13 +326,7 @@ mod tests {
     fn pods_alone_are_checked_again_less_often() {
         let mut state = fresh();
         listed(&mut state);
-        apply(
-            &mut state,
-            InventoryChange::Server(Some(ServerVersion {
-                major: 1,
-                minor: 32,
-            })),
-        );
+        apply(&mut state, server(32));
         refresh(&mut state);
         let ran = state.checks.ran_at;
         let pod = crate::fixture::pod("legacy-batch", "bare-1", None, None, true);
