@@ -193,3 +193,72 @@ fn explain_reads_the_generated_schemas() {
     assert!(out.contains("KIND:       Deployment"), "{out}");
     assert!(out.contains("FIELD: replicas <integer>"), "{out}");
 }
+
+/// The documents over raw HTTP: gzip'd only when asked, JSON only, behind the token; and the
+/// `fieldValidation` directives on a write.
+#[tokio::test]
+async fn documents_and_field_validation_over_http() {
+    use crate::common::clients::Http;
+    let sim = Sim::start(&[]);
+    let http = Http::new(&sim);
+    let get = |path: &str, headers: &[(&str, &str)]| {
+        let mut request = http
+            .client
+            .get(format!("{}{path}", http.base))
+            .bearer_auth(&http.token);
+        for (k, v) in headers {
+            request = request.header(*k, *v);
+        }
+        request.send()
+    };
+
+    let plain = get("/openapi/v3", &[]).await.unwrap();
+    assert!(plain.headers().get("content-encoding").is_none());
+    let index: Value = plain.json().await.unwrap();
+    let url = index["paths"]["apis/apps/v1"]["serverRelativeURL"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(url.starts_with("/openapi/v3/apis/apps/v1?hash="), "{url}");
+    let packed = get(&url, &[("accept-encoding", "gzip")]).await.unwrap();
+    assert_eq!(packed.headers()["content-encoding"], "gzip");
+    let bytes = packed.bytes().await.unwrap();
+    assert_eq!(&bytes[..2], &[0x1f, 0x8b]);
+    let (code, v2) = http.get("/openapi/v2").await;
+    assert_eq!(code, 200);
+    assert_eq!(v2["swagger"], "2.0");
+    let protobuf = "application/com.github.proto-openapi.spec.v2@v1.0+protobuf";
+    let refused = get("/openapi/v2", &[("accept", protobuf)]).await.unwrap();
+    assert_eq!(refused.status().as_u16(), 406);
+    let (code, _) = http.anonymous("/openapi/v3").await;
+    assert_eq!(code, 401);
+
+    let cm = |name: &str| {
+        serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": {"a": "b"}, "colour": "red"})
+            .to_string()
+    };
+    let post = |query: &str, body: String| {
+        http.client
+            .post(format!(
+                "{}/api/v1/namespaces/checkout/configmaps{query}",
+                http.base
+            ))
+            .bearer_auth(&http.token)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    let warned = post("?fieldValidation=Warn", cm("warned")).await.unwrap();
+    assert_eq!(warned.status().as_u16(), 201);
+    assert_eq!(
+        warned.headers()["warning"],
+        r#"299 - "unknown field \"colour\"""#
+    );
+    let strict = post("?fieldValidation=Strict", cm("strict")).await.unwrap();
+    assert_eq!(strict.status().as_u16(), 400);
+    let lenient = post("", cm("lenient")).await.unwrap();
+    assert_eq!(lenient.status().as_u16(), 201);
+    assert!(lenient.headers().get("warning").is_none());
+    let bogus = post("?fieldValidation=Loud", cm("bogus")).await.unwrap();
+    assert_eq!(bogus.status().as_u16(), 400);
+}
