@@ -172,7 +172,8 @@ fn typed_create_commands_post_protobuf_and_read_back_as_json() {
         "secret/token created"
     );
     let ns: Value = json(&sim, &["get", "namespace", "habits", "-o", "json"]);
-    assert_eq!(ns["metadata"]["name"], "habits");
+    assert_eq!(ns["status"]["phase"], "Active");
+    assert_eq!(ns["spec"]["finalizers"], serde_json::json!(["kubernetes"]));
     let cm: Value = json(
         &sim,
         &["get", "configmap", "settings", "-n", "habits", "-o", "json"],

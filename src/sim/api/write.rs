@@ -113,6 +113,16 @@ fn reject_unsupported_subresource(req: &Request) -> Result<(), ApiError> {
     }
 }
 
+/// A new namespace is Active and carries the `kubernetes` finalizer, as the API server's
+/// namespace strategy sets them on create whatever the body says about status.
+fn namespace_defaults(obj: &mut Value) {
+    obj["status"] = json!({"phase": "Active"});
+    let spec = &obj["spec"];
+    if (spec.is_null() || spec.is_object()) && spec["finalizers"].is_null() {
+        obj["spec"]["finalizers"] = json!(["kubernetes"]);
+    }
+}
+
 pub fn create(ctx: &Arc<SimContext>, req: &Request) -> Result<Response, ApiError> {
     reject_unsupported_subresource(req)?;
     if req.target.name.is_some() {
@@ -120,9 +130,12 @@ pub fn create(ctx: &Arc<SimContext>, req: &Request) -> Result<Response, ApiError
             "create is sent to the collection, not to a name",
         ));
     }
-    let obj = parse_body(req)?;
+    let mut obj = parse_body(req)?;
     check_namespace(req, &obj)?;
     let warnings = field_validation::check(req, &obj)?;
+    if req.target.def.plural == "namespaces" {
+        namespace_defaults(&mut obj);
+    }
     let stored =
         ctx.store
             .create_opts(req.target.def.plural, req.namespace(), obj, dry_run(req)?)?;
