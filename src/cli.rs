@@ -1,38 +1,51 @@
 //! Command-line interface: the cockpit on a cluster (the default), `precheck` (the upgrade's
-//! checks once, for a terminal or CI), `demo` (the cockpit on the built-in simulated mesh)
-//! and `sim` (the simulated mesh alone, for kubectl and tests).
+//! checks once, for a terminal or CI), `demo` (the cockpit on the built-in simulated mesh),
+//! `sim` (the simulated mesh alone, for kubectl and tests), and `completions` and `man` for
+//! the shell.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
+pub mod config;
 mod error;
 mod fleet;
 mod precheck;
+mod settings;
+pub mod shell;
 mod sim_args;
+
+/// `0.1.0 (abc1234)`: the version and the git revision it was built from (`unknown` when the
+/// source was not a git checkout).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("ISTIO_COCKPIT_REVISION"),
+    ")"
+);
 
 /// Where keys are listed and rebound; shown under the cockpit's and the demo's --help.
 const KEYS_HELP: &str = "Keys: `?` in the cockpit lists every key. To rebind them, write \
     $XDG_CONFIG_HOME/istio-cockpit/keys.toml (without XDG_CONFIG_HOME, \
-    ~/.config/istio-cockpit/keys.toml), e.g. `[keys]` then `migrate = \"u\"`; the README's \
+    ~/.config/istio-cockpit/keys.toml), or the file --keys or config.toml's `keymap` names, e.g. \
+    `[keys]` then `migrate = \"u\"`; the README's \
     Keys section names every action. A bad file is an error naming its line and field; \
     nothing runs.";
 
-use crate::app::keymap::{self, Keymap, KeymapError};
 use crate::cluster::connect::Target;
 use crate::cluster::prometheus_source::{PrometheusAuth, PrometheusTarget};
 use crate::cockpit::{self, terminal};
 use crate::sim;
-use crate::ui::theme::{Palette, Theme};
+use crate::ui::theme::Theme;
 pub use error::{CliError, PrometheusFlagError, UrlError};
 pub use sim_args::SimArgs;
 
 #[derive(Parser, Debug)]
 #[command(
     name = "istio-cockpit",
-    version,
+    version = VERSION,
     about = "A terminal cockpit for live, revision-based Istio upgrades",
     long_about = "A terminal cockpit for live, revision-based (canary) Istio upgrades: which pods run on \
                   which istiod revision and proxy version, istiod's NACKs, and the state of every \
@@ -66,6 +79,10 @@ pub enum Command {
     #[command(about = precheck::ABOUT, long_about = precheck::LONG_ABOUT,
               after_help = precheck::EXIT_CODES)]
     Precheck(precheck::PrecheckArgs),
+    #[command(about = shell::COMPLETIONS_ABOUT, long_about = shell::COMPLETIONS_LONG_ABOUT)]
+    Completions(shell::CompletionsArgs),
+    #[command(about = shell::MAN_ABOUT, long_about = shell::MAN_LONG_ABOUT)]
+    Man,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -152,6 +169,18 @@ pub struct ViewArgs {
     /// $PROMETHEUS_PASSWORD (never from the command line, where `ps` would show it).
     #[arg(long, value_name = "USER", requires = "prometheus")]
     pub prometheus_user: Option<String>,
+    /// The config file of defaults (theme, journal, keymap, a Prometheus per context); the
+    /// flags win over it (default: $XDG_CONFIG_HOME/istio-cockpit/config.toml or
+    /// ~/.config/istio-cockpit/config.toml, read when it exists).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// The keys file that rebinds keys (default: the config file's `keymap`, else
+    /// $XDG_CONFIG_HOME/istio-cockpit/keys.toml or ~/.config/istio-cockpit/keys.toml).
+    #[arg(long, value_name = "FILE")]
+    pub keys: Option<PathBuf>,
+    /// Read no config file.
+    #[arg(long, conflicts_with = "config")]
+    pub no_config: bool,
 }
 
 /// Refuses a bad URL while the arguments are parsed, before the terminal is taken.
@@ -204,8 +233,18 @@ pub struct DemoArgs {
     pub view: ViewArgs,
 }
 
+/// Parses the command line; under kubectl, usage lines say `kubectl istio-cockpit`.
+fn parse() -> Result<Cli, clap::Error> {
+    let mut command = Cli::command();
+    if let Some(name) = shell::bin_name(std::env::args_os().next().as_deref()) {
+        command = command.bin_name(name);
+    }
+    let mut matches = command.try_get_matches()?;
+    Cli::from_arg_matches_mut(&mut matches).map_err(|e| e.format(&mut Cli::command()))
+}
+
 pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match parse() {
         Ok(cli) => cli,
         // CI reads precheck's 2 as "a blocker was found": a bad argument there is a run that
         // could not check (1). Every other command keeps clap's own status.
@@ -215,6 +254,17 @@ pub fn main() -> ExitCode {
         }
         Err(e) => e.exit(),
     };
+    let printed = match &cli.command {
+        Some(Command::Completions(args)) => Some(shell::completions(args)),
+        Some(Command::Man) => Some(shell::man_page()),
+        _ => None,
+    };
+    if let Some(text) = printed {
+        return match shell::print(&text) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(&CliError::Print(e)),
+        };
+    }
     let _ = rustls::crypto::ring::default_provider().install_default();
     let _ = color_eyre::install();
     // Only a cockpit owns the terminal and must end on any panic; the sim answers a request
@@ -246,8 +296,10 @@ pub fn main() -> ExitCode {
             Some(Command::Demo(args)) => run_demo(args).await,
             Some(Command::Bench(args)) => run_bench(args).await.map(|()| cockpit::Exit::Done),
             None => run_cockpit(cli.cluster, cli.view).await,
-            // Handled above: it ends with its own exit status.
-            Some(Command::Precheck(_)) => Ok(cockpit::Exit::Done),
+            // Handled above: they end with their own exit status.
+            Some(Command::Precheck(_) | Command::Completions(_) | Command::Man) => {
+                Ok(cockpit::Exit::Done)
+            }
         }
     });
     // Watch streams and log tails end with the process; do not wait for them.
@@ -265,53 +317,11 @@ fn fail(e: &CliError) -> ExitCode {
     ExitCode::FAILURE
 }
 
-fn theme(view: &ViewArgs) -> Result<Theme, CliError> {
-    let palette = Palette::detect(|k| std::env::var(k).ok());
-    match &view.theme {
-        Some(name) => Theme::load(name, palette).map_err(CliError::Theme),
-        None => Ok(Theme::default_for(palette)),
-    }
-}
-
-fn journal_file(view: &ViewArgs) -> Option<PathBuf> {
-    view.journal.clone().or_else(|| {
-        let base = std::env::var_os("XDG_STATE_HOME")
-            .map(PathBuf::from)
-            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))?;
-        Some(base.join("istio-cockpit").join("journal.jsonl"))
-    })
-}
-
-/// The keys file: `$XDG_CONFIG_HOME/istio-cockpit/keys.toml`, else under `~/.config`.
-fn keys_file() -> Option<PathBuf> {
-    let base = std::env::var_os("XDG_CONFIG_HOME")
-        .map(PathBuf::from)
-        // The XDG rule: a relative (or empty) path is ignored.
-        .filter(|p| p.is_absolute())
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))?;
-    Some(base.join("istio-cockpit").join(keymap::FILE_NAME))
-}
-
-/// The keys in force: the defaults, with the keys file over them when there is one.
-fn keys() -> Result<std::sync::Arc<Keymap>, CliError> {
-    let Some(path) = keys_file() else {
-        return Ok(Keymap::shared_default());
-    };
-    let shown = path.display().to_string();
-    match std::fs::read_to_string(&path) {
-        Ok(text) => Keymap::parse(&text, &shown)
-            .map(std::sync::Arc::new)
-            .map_err(CliError::Keys),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Keymap::shared_default()),
-        Err(e) => Err(CliError::Keys(KeymapError {
-            file: shown,
-            line: 0,
-            field: String::new(),
-            message: format!("cannot read it: {e}"),
-        })),
-    }
-}
-fn cockpit_options(view: &ViewArgs, theme: Theme) -> Result<cockpit::Options, CliError> {
+fn cockpit_options(
+    view: &ViewArgs,
+    config: &config::Config,
+    theme: Theme,
+) -> Result<cockpit::Options, CliError> {
     let plan = match &view.plan {
         Some(path) => Some(crate::plan::file::load(path).map_err(CliError::Plan)?),
         None => None,
@@ -321,9 +331,9 @@ fn cockpit_options(view: &ViewArgs, theme: Theme) -> Result<cockpit::Options, Cl
         plan,
         read_only: view.read_only,
         dry_run: view.dry_run,
-        journal_file: journal_file(view),
+        journal_file: settings::journal_file(view, config),
         theme,
-        keys: keys()?,
+        keys: settings::keys(view, config)?,
         log_lines: view.log_lines as usize,
     })
 }
@@ -334,8 +344,9 @@ fn init_logging() {
 }
 
 async fn run_cockpit(cluster: ClusterArgs, view: ViewArgs) -> Result<cockpit::Exit, CliError> {
-    let theme = theme(&view)?;
-    let mut options = cockpit_options(&view, theme)?;
+    let config = settings::config(&view)?;
+    let theme = settings::theme(&view, &config)?;
+    let mut options = cockpit_options(&view, &config, theme)?;
     init_logging();
     let target = Target {
         kubeconfig: cluster.kubeconfig,
@@ -347,13 +358,20 @@ async fn run_cockpit(cluster: ClusterArgs, view: ViewArgs) -> Result<cockpit::Ex
         &target,
         options.plan.as_ref(),
     )?;
-    let clusters = fleet::connect_all(&target, chosen, options.prometheus.take()).await?;
+    let clusters = fleet::connect_all(
+        &target,
+        chosen,
+        options.prometheus.take(),
+        &config.prometheus,
+    )
+    .await?;
     Ok(cockpit::run(clusters, options).await?)
 }
 
 async fn run_demo(args: DemoArgs) -> Result<cockpit::Exit, CliError> {
-    let theme = theme(&args.view)?;
-    let options = cockpit_options(&args.view, theme)?;
+    let config = settings::config(&args.view)?;
+    let theme = settings::theme(&args.view, &config)?;
+    let options = cockpit_options(&args.view, &config, theme)?;
     init_logging();
     let mut opts = args.sim.options()?;
     let dir = std::env::temp_dir().join(format!("istio-cockpit-demo-{}", std::process::id()));
@@ -382,12 +400,14 @@ async fn run_demo(args: DemoArgs) -> Result<cockpit::Exit, CliError> {
         })
         .collect();
     let mut options = options;
-    let result = match fleet::connect_all(&target, chosen, options.prometheus.take()).await {
-        Ok(clusters) => cockpit::run(clusters, options)
-            .await
-            .map_err(CliError::from),
-        Err(e) => Err(e),
-    };
+    let flag_prometheus = options.prometheus.take();
+    let result =
+        match fleet::connect_all(&target, chosen, flag_prometheus, &config.prometheus).await {
+            Ok(clusters) => cockpit::run(clusters, options)
+                .await
+                .map_err(CliError::from),
+            Err(e) => Err(e),
+        };
     sim.stop().await;
     let _ = std::fs::remove_dir_all(&dir);
     result

@@ -13,8 +13,8 @@
 //!
 //! `precheck` is pure like `mesh`: every layer above it may read its findings.
 //!
-//! `plan`, `ui` and `app` (its keymap) read their files through `toml_file`, which names
-//! nothing of the crate.
+//! `plan`, `ui`, `app` (its keymap) and `cli` (the config file) read their files through
+//! `toml_file`, which names nothing of the crate.
 
 use std::path::Path;
 
@@ -56,8 +56,18 @@ const MAY_USE: &[(&str, &[&str])] = &[
     (
         "cli",
         &[
-            "cockpit", "bench", "app", "ui", "cluster", "plan", "mesh", "metrics", "k8s", "sim",
+            "cockpit",
+            "bench",
+            "app",
+            "ui",
+            "cluster",
+            "plan",
+            "mesh",
+            "metrics",
+            "k8s",
+            "sim",
             "precheck",
+            "toml_file",
         ],
     ),
     (

@@ -1,7 +1,8 @@
 //! Which sidecars to scrape when there is no Prometheus: a small sample where the upgrade is
 //! happening. The current wave's namespaces first, then namespaces on the move or labelled
-//! for the plan's new revision, then the namespace on screen; in each, a few ready pods per
-//! revision, always the first by name, so the same pods are scraped round after round and
+//! for the plan's new revision, then the namespace on screen, then, in the room left, every
+//! other injected namespace in turn (`ROTATE_SECONDS` each window); in each, a few ready pods
+//! per revision, always the first by name, so the same pods are scraped round after round and
 //! their counters can be turned into rates.
 //!
 //! It reads pods only through `pods_in` for the namespaces it picks: with 50,000 pods the
@@ -72,7 +73,45 @@ pub fn targets(state: &State, room: usize) -> Vec<SampleTarget> {
             namespaces += 1;
         }
     }
+    // Spare room goes to every other injected namespace in turn, a window at a time, so that
+    // one moved outside the cockpit (kubectl, a GitOps controller) has numbers from before.
+    let spare = spare(state, &seen);
+    if !spare.is_empty() && namespaces < MAX_NAMESPACES && out.len() < room {
+        let slots = ((room - out.len()) / PODS_PER_REVISION)
+            .min(MAX_NAMESPACES - namespaces)
+            .max(1);
+        let turn = state.session.now.timestamp().max(0) as usize / ROTATE_SECONDS;
+        let start = turn * slots % spare.len();
+        for ns in spare.iter().cycle().skip(start).take(spare.len()) {
+            if namespaces == MAX_NAMESPACES || out.len() >= room {
+                break;
+            }
+            let before = out.len();
+            sample_namespace(state, ns, room - out.len(), &mut out);
+            if out.len() > before {
+                namespaces += 1;
+            }
+        }
+    }
     out
+}
+
+/// How long a window of spare namespaces stays in the sample: long enough for a few rounds,
+/// since rates need two scrapes of the same pod.
+pub const ROTATE_SECONDS: usize = 30;
+
+/// Injected namespaces not chosen for the upgrade, in name order.
+fn spare<'a>(state: &'a State, chosen: &BTreeSet<&str>) -> Vec<&'a str> {
+    state
+        .cluster
+        .pod_tally
+        .namespaces
+        .iter()
+        .filter(|(ns, tally)| {
+            !chosen.contains(ns.as_str()) && tally.injected().any(|(rev, _, _)| rev.is_some())
+        })
+        .map(|(ns, _)| ns.as_str())
+        .collect()
 }
 
 /// Up to `room` pods of one namespace: the first `PODS_PER_REVISION` ready injected pods of
@@ -267,17 +306,60 @@ mod tests {
                 "e-moving",
                 "c-canary",
                 "d-direct",
-                "f-selected"
+                "f-selected",
+                // The room left: the other injected namespaces.
+                "g-unrelated"
             ]
         );
         // Without a recorded phase the first wave is current.
         s.cluster.records.upgrade = None;
         assert_eq!(namespaces(&targets(&s, MAX_PODS))[0], "g-unrelated");
-        // Without a plan only the selected namespace is sampled.
+        // Without a plan the selected namespace comes first, then the rest in turn.
         s.drive.plan = None;
-        assert_eq!(namespaces(&targets(&s, MAX_PODS)), ["f-selected"]);
-        s.ui.selected_namespace = None;
-        assert!(targets(&s, MAX_PODS).is_empty());
+        let got = targets(&s, MAX_PODS);
+        assert_eq!(namespaces(&got)[0], "f-selected");
+        assert_eq!(namespaces(&got).len(), 7, "{:?}", namespaces(&got));
+    }
+
+    #[test]
+    fn spare_room_visits_every_injected_namespace_in_turn() {
+        let mut c = cluster();
+        for i in 0..40 {
+            let ns = format!("ns-{i:02}");
+            c.namespace(&ns, &[("istio-injection", "enabled")]);
+            pods(&mut c, &ns, "p", "1-24-0", 1);
+        }
+        c.namespace("no-mesh", &[]);
+        let mut s = c.state.clone();
+        let plain = crate::fixture::pod("no-mesh", "plain", None, None, true);
+        crate::mesh::tally::apply(
+            &mut s.cluster.pods,
+            &mut s.cluster.pod_tally,
+            crate::app::event::Watch::Apply(plain),
+        );
+        let at = |s: &mut State, seconds: i64| {
+            s.session.now = chrono::DateTime::from_timestamp(seconds, 0).expect("a time");
+            namespaces(&targets(s, MAX_PODS))
+                .into_iter()
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        };
+        let first = at(&mut s, 0);
+        assert_eq!(first.len(), MAX_NAMESPACES);
+        // The same window for its whole turn: rates need the same pods twice.
+        assert_eq!(at(&mut s, ROTATE_SECONDS as i64 - 1), first);
+        let mut visited: BTreeSet<String> = BTreeSet::new();
+        for turn in 0..3 {
+            let window = at(&mut s, turn * ROTATE_SECONDS as i64);
+            assert!(turn == 0 || window != first, "turn {turn} moved on");
+            visited.extend(window);
+        }
+        assert_eq!(
+            visited.len(),
+            40,
+            "every injected namespace, and only those"
+        );
+        assert!(!visited.contains("no-mesh"));
     }
 
     #[test]

@@ -25,6 +25,7 @@ pub mod on_key;
 pub mod plan_flow;
 pub mod rollback;
 pub mod state;
+pub mod state_filter;
 #[cfg(test)]
 pub(crate) mod test_loop;
 pub mod text_match;

@@ -7,12 +7,22 @@ use crate::mesh::logs::LogEntry;
 use crate::mesh::pod::PodInfo;
 use crate::mesh::resources::NamespaceInfo;
 
-/// Namespaces in name order that match the namespaces filter (name, labels or tier).
+/// Namespaces in name order that match the namespaces filter (name, labels or tier), or its
+/// state (`state:mixed`, see `state_filter`).
 pub fn visible_namespaces(state: &State) -> Vec<&NamespaceInfo> {
     let filter = state
         .ui
         .filter(super::state::Pane::Namespaces)
         .to_lowercase();
+    if let Some(by_state) = super::state_filter::StateFilter::parse(&filter) {
+        let judge = by_state.map(|f| super::state_filter::Judge::new(state, f));
+        return state
+            .cluster
+            .namespaces
+            .values()
+            .filter(|ns| judge.as_ref().is_none_or(|j| j.keeps(&ns.name)))
+            .collect();
+    }
     state
         .cluster
         .namespaces

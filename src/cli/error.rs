@@ -4,6 +4,7 @@
 use std::io;
 use std::path::PathBuf;
 
+use super::config::ConfigError;
 use crate::app::keymap::KeymapError;
 use crate::bench::BenchError;
 use crate::cluster::connect::ConnectError;
@@ -22,6 +23,16 @@ pub enum CliError {
     Plan(PlanError),
     #[error("bad keys: {0}")]
     Keys(KeymapError),
+    #[error("bad config: {0}")]
+    Config(ConfigError),
+    /// The config file's theme does not load: the theme's error, then where it was set.
+    #[error("bad theme: {error} (set by `theme` in {set_at})")]
+    ConfigTheme { error: ThemeError, set_at: String },
+    /// The keys file the config file names does not load.
+    #[error("bad keys: {error} (set by `keymap` in {set_at})")]
+    ConfigKeys { error: KeymapError, set_at: String },
+    #[error("cannot print: {0}")]
+    Print(io::Error),
     #[error(transparent)]
     Prometheus(#[from] PrometheusFlagError),
     #[error("--ready-after must be between 0 and 600 seconds, got {0}")]

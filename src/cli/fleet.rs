@@ -3,9 +3,10 @@
 //! connected as always (an unreachable one is an error); in a fleet a cluster that does not
 //! answer is watched all the same, read-only, so it never keeps the others from the screen.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::error::CliError;
+use super::settings;
 use crate::cluster::connect::{self, ConnectError, Target};
 use crate::cluster::prometheus_source::{PrometheusAuth, PrometheusTarget};
 use crate::cockpit::ClusterTarget;
@@ -76,10 +77,14 @@ fn one_context_per_cluster(contexts: Vec<(String, String)>) -> Vec<String> {
 /// Connects the chosen clusters. None chosen: the kubeconfig's current context. One: as
 /// always. Several: each built from the kubeconfig (a mistake there is an error), then asked
 /// whether it answers (one that does not is watched, read-only).
+///
+/// Each cluster's Prometheus: `--prometheus`, else the plan's, else the config file's for
+/// its context, else none given (the cockpit looks for one).
 pub async fn connect_all(
     kubeconfig: &Target,
     chosen: Vec<FleetCluster>,
     flag_prometheus: Option<PrometheusTarget>,
+    config_prometheus: &BTreeMap<String, reqwest::Url>,
 ) -> Result<Vec<ClusterTarget>, CliError> {
     if chosen.len() > 1 && flag_prometheus.is_some() {
         return Err(FleetChoiceError::OnePrometheus(chosen.len()).into());
@@ -96,13 +101,14 @@ pub async fn connect_all(
         let conn = connect::connect(&target).await?;
         log::info!("connected to {} ({})", conn.server, conn.context);
         let planned_prometheus = first.as_ref().and_then(prometheus_of);
+        let configured = settings::prometheus_for(config_prometheus, &conn.context);
         return Ok(vec![ClusterTarget {
             name: first
                 .as_ref()
                 .and_then(|c| c.name.clone())
                 .unwrap_or_else(|| conn.context.clone()),
             role: first.as_ref().and_then(|c| c.role),
-            prometheus: flag_prometheus.or(planned_prometheus),
+            prometheus: flag_prometheus.or(planned_prometheus).or(configured),
             unreachable: None,
             conn,
         }]);
@@ -132,7 +138,8 @@ pub async fn connect_all(
                 .clone()
                 .unwrap_or_else(|| cluster.context.clone()),
             role: cluster.role,
-            prometheus: prometheus_of(&cluster),
+            prometheus: prometheus_of(&cluster)
+                .or_else(|| settings::prometheus_for(config_prometheus, &cluster.context)),
             unreachable,
             conn,
         });
