@@ -42,6 +42,7 @@ mod sim_cli;
 mod sim_fleet;
 mod sim_fleet_faults;
 mod sim_fleet_mesh;
+mod sim_kubectl_habits;
 mod sim_lint_traps;
 mod sim_precheck_kinds;
 mod sim_robustness;

@@ -127,8 +127,7 @@ fn istiod_logs_follow_and_nack_and_its_metrics_go_through_the_pod_proxy() {
     });
 
     // A pod on the new revision: a namespace labelled for it, and a pod the webhook injects.
-    // (Manifests as files, unvalidated: kubectl's typed generators send protobuf and
-    // validation needs the OpenAPI document, neither of which the simulator serves.)
+    // (Manifests as files.)
     let manifests = tempfile::tempdir().expect("temp dir");
     let namespace = manifests.path().join("namespace.json");
     std::fs::write(

@@ -88,7 +88,8 @@ fn apply(sim: &common::Sim, objects: Vec<Value>) {
     let list = json!({"apiVersion": "v1", "kind": "List", "items": items});
     let out = sim.kubectl_stdin(
         "sim-admin",
-        // The simulator serves no OpenAPI schema for kubectl to validate against.
+        // kubectl validates a `kind: List` on the client against the protobuf OpenAPI v2
+        // document, which the simulator does not serve.
         &["apply", "--validate=false", "-f", "-"],
         list.to_string().as_bytes(),
     );

@@ -3,7 +3,9 @@
 //! the request to the read, write, log or proxy side.
 
 mod discovery;
+mod field_validation;
 mod logs;
+mod openapi;
 mod protobuf;
 mod proxy;
 mod read;
@@ -191,6 +193,17 @@ async fn route(
         ));
     }
 
+    if segments.first() == Some(&"openapi") {
+        if method != Method::GET {
+            return Err(ApiError::method_not_allowed(
+                "the OpenAPI documents are only read",
+            ));
+        }
+        if let Some(log) = &ctx.request_log {
+            log.record(&format!("get {method} {uri}"));
+        }
+        return openapi::serve(ctx.kubernetes_version, &segments, &headers).await;
+    }
     match segments.as_slice() {
         ["version"] => return Ok(ok(&discovery::version(ctx.kubernetes_version))),
         ["healthz" | "readyz" | "livez"] => return Ok("ok".into_response()),

@@ -1,7 +1,8 @@
 //! Just enough of Kubernetes' protobuf encoding to read what kubectl's typed generators
-//! send: `kubectl create pdb` and `kubectl create quota` post their object as protobuf, not
-//! JSON. Their bodies are decoded into the JSON the rest of the simulator works with; any
-//! other kind stays unsupported.
+//! send: `kubectl create namespace`, `configmap`, `secret`, `pdb` and `quota` post their
+//! object as protobuf, not JSON (client-go's generated clients prefer protobuf for built-in
+//! kinds whatever the server advertises). Their bodies are decoded into the JSON the rest of
+//! the simulator works with; any other kind stays unsupported.
 
 use serde_json::{Map, Value, json};
 
@@ -186,41 +187,119 @@ fn quota_spec(bytes: &[u8]) -> Result<Value, String> {
     Ok(spec)
 }
 
+/// Bytes as the JSON API shows them: base64.
+fn base64_text(bytes: &[u8]) -> Result<Value, String> {
+    use base64::Engine;
+    Ok(json!(
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    ))
+}
+
+fn namespace_spec(bytes: &[u8]) -> Result<Value, String> {
+    let mut finalizers = Vec::new();
+    for (n, f) in fields(bytes)? {
+        if let (1, Field::Bytes(b)) = (n, f) {
+            finalizers.push(text(b)?);
+        }
+    }
+    Ok(if finalizers.is_empty() {
+        json!({})
+    } else {
+        json!({"finalizers": finalizers})
+    })
+}
+
+/// The object's own fields (`metadata` is 1 in every kind), as the kind numbers them.
+type ObjectFields = fn(&[u8]) -> Result<Map<String, Value>, String>;
+
+/// Kinds whose message is `metadata = 1, spec = 2`.
+fn with_spec(
+    raw: &[u8],
+    spec: fn(&[u8]) -> Result<Value, String>,
+) -> Result<Map<String, Value>, String> {
+    let mut obj = Map::new();
+    for (n, f) in fields(raw)? {
+        match (n, f) {
+            (1, Field::Bytes(b)) => _ = obj.insert("metadata".into(), object_meta(b)?),
+            (2, Field::Bytes(b)) => _ = obj.insert("spec".into(), spec(b)?),
+            _ => {}
+        }
+    }
+    Ok(obj)
+}
+
+/// Puts a map field into `obj` when it has entries, as the JSON encoding leaves empty maps out.
+fn insert_map(obj: &mut Map<String, Value>, key: &str, map: Map<String, Value>) {
+    if !map.is_empty() {
+        obj.insert(key.into(), Value::Object(map));
+    }
+}
+
+/// ConfigMap: metadata 1, data 2, binaryData 3, immutable 4.
+fn config_map(raw: &[u8]) -> Result<Map<String, Value>, String> {
+    let (mut obj, mut data, mut binary) = (Map::new(), Map::new(), Map::new());
+    for (n, f) in fields(raw)? {
+        match (n, f) {
+            (1, Field::Bytes(b)) => _ = obj.insert("metadata".into(), object_meta(b)?),
+            (2, Field::Bytes(b)) => map_entry(b, text, &mut data)?,
+            (3, Field::Bytes(b)) => map_entry(b, base64_text, &mut binary)?,
+            (4, Field::Varint(v)) => _ = obj.insert("immutable".into(), json!(v != 0)),
+            _ => {}
+        }
+    }
+    insert_map(&mut obj, "data", data);
+    insert_map(&mut obj, "binaryData", binary);
+    Ok(obj)
+}
+
+/// Secret: metadata 1, data 2 (bytes), type 3, stringData 4, immutable 5.
+fn secret(raw: &[u8]) -> Result<Map<String, Value>, String> {
+    let (mut obj, mut data, mut string_data) = (Map::new(), Map::new(), Map::new());
+    for (n, f) in fields(raw)? {
+        match (n, f) {
+            (1, Field::Bytes(b)) => _ = obj.insert("metadata".into(), object_meta(b)?),
+            (2, Field::Bytes(b)) => map_entry(b, base64_text, &mut data)?,
+            (3, Field::Bytes(b)) => _ = obj.insert("type".into(), text(b)?),
+            (4, Field::Bytes(b)) => map_entry(b, text, &mut string_data)?,
+            (5, Field::Varint(v)) => _ = obj.insert("immutable".into(), json!(v != 0)),
+            _ => {}
+        }
+    }
+    insert_map(&mut obj, "data", data);
+    insert_map(&mut obj, "stringData", string_data);
+    Ok(obj)
+}
+
 /// The object in a protobuf request body for `plural`, as JSON; Err names what is not read.
 pub fn decode(plural: &str, body: &[u8]) -> Result<Value, String> {
     let envelope = body
         .strip_prefix(MAGIC)
         .ok_or("the body does not start with the protobuf magic number")?;
-    let spec: fn(&[u8]) -> Result<Value, String> = match plural {
-        "poddisruptionbudgets" => pdb_spec,
-        "resourcequotas" => quota_spec,
+    let object: ObjectFields = match plural {
+        "namespaces" => |raw| with_spec(raw, namespace_spec),
+        "configmaps" => config_map,
+        "secrets" => secret,
+        "poddisruptionbudgets" => |raw| with_spec(raw, pdb_spec),
+        "resourcequotas" => |raw| with_spec(raw, quota_spec),
         other => return Err(format!("{other} are not read from protobuf")),
     };
-    let mut obj = json!({});
+    let mut obj = Map::new();
     for (n, f) in fields(envelope)? {
         match (n, f) {
             (1, Field::Bytes(type_meta)) => {
                 for (n, f) in fields(type_meta)? {
                     match (n, f) {
-                        (1, Field::Bytes(b)) => obj["apiVersion"] = text(b)?,
-                        (2, Field::Bytes(b)) => obj["kind"] = text(b)?,
+                        (1, Field::Bytes(b)) => _ = obj.insert("apiVersion".into(), text(b)?),
+                        (2, Field::Bytes(b)) => _ = obj.insert("kind".into(), text(b)?),
                         _ => {}
                     }
                 }
             }
-            (2, Field::Bytes(raw)) => {
-                for (n, f) in fields(raw)? {
-                    match (n, f) {
-                        (1, Field::Bytes(b)) => obj["metadata"] = object_meta(b)?,
-                        (2, Field::Bytes(b)) => obj["spec"] = spec(b)?,
-                        _ => {}
-                    }
-                }
-            }
+            (2, Field::Bytes(raw)) => obj.extend(object(raw)?),
             _ => {}
         }
     }
-    Ok(obj)
+    Ok(Value::Object(obj))
 }
 
 #[cfg(test)]
@@ -311,5 +390,57 @@ mod tests {
         assert!(decode("deployments", &body).is_err());
         assert!(decode("resourcequotas", b"{}").is_err());
         assert!(decode("resourcequotas", &[MAGIC, &[0x12, 0x05, 0x01]].concat()).is_err());
+    }
+
+    #[test]
+    fn kubectl_create_namespace_configmap_and_secret_read_back_as_json() {
+        let envelope = |api_version: &str, kind: &str, raw: &[u8]| {
+            let type_meta = [bytes(1, api_version.as_bytes()), bytes(2, kind.as_bytes())].concat();
+            [MAGIC.to_vec(), bytes(1, &type_meta), bytes(2, raw)].concat()
+        };
+        let ns = envelope(
+            "v1",
+            "Namespace",
+            &[bytes(1, &bytes(1, b"scratch")), bytes(2, &[])].concat(),
+        );
+        assert_eq!(
+            decode("namespaces", &ns),
+            Ok(
+                json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "scratch"}, "spec": {}})
+            )
+        );
+        let meta = [bytes(1, b"settings"), bytes(3, b"payments")].concat();
+        let cm = envelope(
+            "v1",
+            "ConfigMap",
+            &[
+                bytes(1, &meta),
+                bytes(2, &entry("a", b"b")),
+                bytes(3, &entry("bin", &[0, 255])),
+                int(4, 1),
+            ]
+            .concat(),
+        );
+        assert_eq!(
+            decode("configmaps", &cm).unwrap(),
+            json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "settings", "namespace": "payments"},
+                   "data": {"a": "b"}, "binaryData": {"bin": "AP8="}, "immutable": true})
+        );
+        let secret = envelope(
+            "v1",
+            "Secret",
+            &[
+                bytes(1, &bytes(1, b"token")),
+                bytes(2, &entry("a", b"b")),
+                bytes(3, b"Opaque"),
+                bytes(4, &entry("plain", b"text")),
+            ]
+            .concat(),
+        );
+        assert_eq!(
+            decode("secrets", &secret).unwrap(),
+            json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "token"},
+                   "data": {"a": "Yg=="}, "type": "Opaque", "stringData": {"plain": "text"}})
+        );
     }
 }

@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{Value, json};
 
+use super::field_validation::{self, with_warnings};
 use super::status::ApiError;
 use super::{Request, json_response, ok};
 use crate::sim::SimContext;
@@ -112,6 +113,16 @@ fn reject_unsupported_subresource(req: &Request) -> Result<(), ApiError> {
     }
 }
 
+/// A new namespace is Active and carries the `kubernetes` finalizer, as the API server's
+/// namespace strategy sets them on create whatever the body says about status.
+fn namespace_defaults(obj: &mut Value) {
+    obj["status"] = json!({"phase": "Active"});
+    let spec = &obj["spec"];
+    if (spec.is_null() || spec.is_object()) && spec["finalizers"].is_null() {
+        obj["spec"]["finalizers"] = json!(["kubernetes"]);
+    }
+}
+
 pub fn create(ctx: &Arc<SimContext>, req: &Request) -> Result<Response, ApiError> {
     reject_unsupported_subresource(req)?;
     if req.target.name.is_some() {
@@ -119,18 +130,26 @@ pub fn create(ctx: &Arc<SimContext>, req: &Request) -> Result<Response, ApiError
             "create is sent to the collection, not to a name",
         ));
     }
-    let obj = parse_body(req)?;
+    let mut obj = parse_body(req)?;
     check_namespace(req, &obj)?;
+    let warnings = field_validation::check(req, &obj)?;
+    if req.target.def.plural == "namespaces" {
+        namespace_defaults(&mut obj);
+    }
     let stored =
         ctx.store
             .create_opts(req.target.def.plural, req.namespace(), obj, dry_run(req)?)?;
-    Ok(json_response(StatusCode::CREATED, &stored.value()))
+    Ok(with_warnings(
+        json_response(StatusCode::CREATED, &stored.value()),
+        &warnings,
+    ))
 }
 
 pub fn update(ctx: &Arc<SimContext>, req: &Request) -> Result<Response, ApiError> {
     reject_unsupported_subresource(req)?;
     let obj = parse_body(req)?;
     check_namespace(req, &obj)?;
+    let warnings = field_validation::check(req, &obj)?;
     let name = req.target.name.as_deref().unwrap_or_default();
     let stored = ctx.store.modify_opts(
         req.target.def.plural,
@@ -139,7 +158,7 @@ pub fn update(ctx: &Arc<SimContext>, req: &Request) -> Result<Response, ApiError
         dry_run(req)?,
         |old| scope_to_subresource(req, old, obj),
     )?;
-    Ok(ok(&stored.value()))
+    Ok(with_warnings(ok(&stored.value()), &warnings))
 }
 
 pub fn patch(ctx: &Arc<SimContext>, req: &Request) -> Result<Response, ApiError> {
@@ -148,6 +167,11 @@ pub fn patch(ctx: &Arc<SimContext>, req: &Request) -> Result<Response, ApiError>
     let kind = PatchKind::from_content_type(content_type).ok_or_else(|| {
         ApiError::new(415, "UnsupportedMediaType", format!("the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json (got \"{content_type}\")"))
     })?;
+    // A JSON patch is a list of operations, not a partial object: its fields are not checked.
+    let warnings = match serde_json::from_slice::<Value>(&req.body) {
+        Ok(body) if kind != PatchKind::Json => field_validation::check(req, &body)?,
+        _ => field_validation::check(req, &Value::Null)?,
+    };
     let name = req.target.name.as_deref().unwrap_or_default();
     let dry = dry_run(req)?;
     let plural = req.target.def.plural;
@@ -173,16 +197,19 @@ pub fn patch(ctx: &Arc<SimContext>, req: &Request) -> Result<Response, ApiError>
                 None | Some(Value::Null) => obj["metadata"] = json!({"name": name}),
                 Some(_) => return Err(ApiError::bad_request("metadata: expected an object")),
             }
-            return Ok(json_response(
-                StatusCode::CREATED,
-                &ctx.store
-                    .create_opts(plural, req.namespace(), obj, dry)?
-                    .value(),
+            return Ok(with_warnings(
+                json_response(
+                    StatusCode::CREATED,
+                    &ctx.store
+                        .create_opts(plural, req.namespace(), obj, dry)?
+                        .value(),
+                ),
+                &warnings,
             ));
         }
         other => other?,
     };
-    Ok(ok(&stored.value()))
+    Ok(with_warnings(ok(&stored.value()), &warnings))
 }
 
 pub fn delete(ctx: &Arc<SimContext>, req: &Request) -> Result<Response, ApiError> {
