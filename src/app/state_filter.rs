@@ -9,7 +9,6 @@ use std::collections::BTreeSet;
 use super::state::State;
 use crate::mesh::Mesh;
 use crate::mesh::tally::NamespaceTally;
-use crate::mesh::version::skew;
 use crate::plan::triggers::Scope;
 
 pub const PREFIX: &str = "state:";
@@ -75,10 +74,9 @@ impl<'a> Judge<'a> {
         let Some(mesh) = &self.mesh else {
             return false;
         };
-        tally.injected().any(|(revision, proxy, _)| {
-            let control = revision.and_then(|r| mesh.versions.get(r));
-            matches!((control, proxy), (Some(c), Some(p)) if skew(*c, p).is_violation())
-        })
+        tally
+            .injected()
+            .any(|(revision, proxy, _)| mesh.skew_of(revision, proxy).is_some())
     }
 }
 
