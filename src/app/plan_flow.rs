@@ -367,9 +367,11 @@ fn override_wave(
 ) -> Dialog {
     let phase = run.phase.clone();
     let checks = state.ui.keys.key(crate::app::keymap::KeyAction::Checks);
+    let journalled = format!("started over the precheck gate: {gate}");
     let mut lines = vec![
         format!("✗ {gate}"),
-        format!("{checks} shows every finding with its fix. Overriding is journalled."),
+        format!("{checks} shows every finding with its fix. The journal will say, for {phase}:"),
+        format!("  {journalled}"),
         String::new(),
     ];
     // The preview's last line names the keys of a plain confirmation: typing replaces them.
@@ -377,7 +379,7 @@ fn override_wave(
     let note = Command::new(
         Action::WaveNote {
             phase: phase.clone(),
-            note: format!("started over the precheck gate: {gate}"),
+            note: journalled,
         },
         BTreeMap::new(),
     );

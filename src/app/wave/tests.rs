@@ -539,6 +539,7 @@ fn a_precheck_blocker_holds_the_first_wave_until_its_name_is_typed() {
         lines.iter().any(|l| l.contains("migrate 2 namespaces")),
         "{lines:?}"
     );
+    let previewed_note = lines[2].trim().to_string();
     // `y` does not start it; a wrong name neither.
     press(&mut s, KeyCode::Char('y'));
     press(&mut s, KeyCode::Enter);
@@ -552,6 +553,7 @@ fn a_precheck_blocker_holds_the_first_wave_until_its_name_is_typed() {
             "started over the precheck gate: no precheck blockers: 1 blocker: pdb-blocks PodDisruptionBudget/a-api/api"
         ]
     );
+    assert_eq!(notes(&s), [previewed_note], "journalled as previewed");
     assert_eq!(migrations(&s), ["a-api"]);
 }
 
