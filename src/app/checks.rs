@@ -10,7 +10,7 @@ use super::event::InventoryChange;
 use super::state::State;
 use crate::mesh::collection::Collection;
 use crate::precheck::inventory::{self as inv, Inventory, WorkloadInfo, WorkloadKind};
-use crate::precheck::{self, Finding, NoTarget, Severity, Target};
+use crate::precheck::{self, Finding, NoTarget, Target};
 
 /// The least time between two runs after a change to the objects only the checks read (a
 /// budget, a workload, a webhook...).
@@ -40,15 +40,6 @@ pub struct Checks {
     pub findings: Option<Vec<Finding>>,
     /// Why there are no findings yet.
     pub waiting: String,
-}
-
-impl Checks {
-    pub fn blockers(&self) -> impl Iterator<Item = &Finding> {
-        self.findings
-            .iter()
-            .flatten()
-            .filter(|f| f.severity == Severity::Blocker)
-    }
 }
 
 fn workload_key(w: &WorkloadInfo) -> (String, String) {
