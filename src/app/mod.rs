@@ -10,7 +10,8 @@
 //! - `view`: what the filters leave of the panes' rows; `text_match`: the filters' text tests
 //! - `drive`, `plan_flow`, `activity`, `rollback`: driving the upgrade, and rolling it back;
 //!   `actions`: the upgrade's writes as data; `wave`: pacing a wave (`M`)
-//! - `metrics_sample`: which sidecars to scrape when there is no Prometheus
+//! - `metrics_sample`: which sidecars to scrape when there is no Prometheus;
+//!   `pod_revisions`: the pods' revisions for a Prometheus whose series lack them
 
 pub mod actions;
 pub mod activity;
@@ -23,6 +24,7 @@ pub mod keymap;
 pub mod metrics_sample;
 pub mod on_key;
 pub mod plan_flow;
+pub mod pod_revisions;
 pub mod rollback;
 pub mod state;
 pub mod state_filter;

@@ -24,6 +24,11 @@ pub struct SimArgs {
     /// every cluster, each target labelled `cluster`), with each cluster's CA beside it.
     #[arg(long, value_name = "PATH")]
     pub prometheus_config_out: Option<PathBuf>,
+    /// Which labels that configuration gives the series: `revision` (also `istio_io_rev`,
+    /// copied from the pods) or `stock` (only `namespace`, `pod` and `app`, as Istio's
+    /// Prometheus addon or a Prometheus Operator PodMonitor leave them).
+    #[arg(long, value_enum, default_value = "revision", value_name = "STYLE")]
+    pub prometheus_style: sim::prometheus_config::Style,
     /// What the mesh looks like when it starts.
     #[arg(long, value_enum, default_value = "default", value_name = "NAME")]
     pub scenario: scenario::Scenario,
@@ -76,6 +81,7 @@ impl SimArgs {
             listen: self.listen,
             kubeconfig_out: self.kubeconfig_out.clone(),
             prometheus_config_out: self.prometheus_config_out.clone(),
+            prometheus_style: self.prometheus_style,
             scenario: scenario::Options {
                 scenario: self.scenario,
                 namespaces: self.namespaces.map(|n| n as usize),

@@ -6,7 +6,7 @@ use kube::Client;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
-use super::prometheus_source::{self, PrometheusTarget};
+use super::prometheus_source::{self, Mapping, PrometheusTarget};
 use super::{metrics_source, prometheus_discovery};
 use crate::app::event::Event;
 use crate::metrics::data_plane::Sample;
@@ -25,6 +25,7 @@ pub fn spawn(
     prometheus: Option<PrometheusTarget>,
     plan_service: Option<String>,
     sample: watch::Receiver<Sample>,
+    mapping: Mapping,
     tx: &mpsc::Sender<Event>,
 ) -> JoinHandle<()> {
     let (client, tx) = (client.clone(), tx.clone());
@@ -36,12 +37,14 @@ pub fn spawn(
         let mut source = match found {
             Some(target) => {
                 log::info!("metrics: {}", target.describe());
-                Owned(prometheus_source::spawn(client, target, tx))
+                Owned(prometheus_source::spawn_mapped(client, target, mapping, tx))
             }
             None => {
                 log::info!(
                     "metrics: no Prometheus found; scraping istiod and a sample of sidecars"
                 );
+                // Nobody needs the pods' revisions then: the cockpit stops working them out.
+                drop(mapping);
                 Owned(metrics_source::spawn(&client, sample, &tx))
             }
         };

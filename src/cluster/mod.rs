@@ -14,6 +14,7 @@ pub mod metrics_source;
 pub mod pod_proxy;
 pub mod precheck_watchers;
 pub mod prometheus_discovery;
+mod prometheus_layout;
 pub mod prometheus_source;
 pub mod watch_loop;
 pub mod watchers;

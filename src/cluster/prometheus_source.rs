@@ -15,15 +15,17 @@ use futures::StreamExt;
 use kube::Client;
 use kube::client::Body;
 use reqwest::Url;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 use super::answer_text::{first_chars, kubernetes_status_message};
 use super::capped_body;
+use super::prometheus_layout::Probe;
 use crate::app::event::Event;
 use crate::metrics::cross_cluster;
+use crate::metrics::mapped_queries::{self, PodRevisions};
 use crate::metrics::promql::{QueryError, decode};
-use crate::metrics::queries::{self, Answer, Failure, Query};
+use crate::metrics::queries::{self, Answer, Failure};
 use crate::metrics::reading::Reading;
 
 pub use super::prometheus_discovery::discover;
@@ -112,6 +114,15 @@ enum Transport {
 pub struct Poller {
     transport: Transport,
     source: String,
+    probe: Probe,
+}
+
+/// What a Prometheus without the revision label needs from the rest of the cockpit: the
+/// cluster's name (for a `cluster` label) and the pod watch's revisions.
+#[derive(Debug, Clone)]
+pub struct Mapping {
+    pub cluster: String,
+    pub pods: watch::Receiver<PodRevisions>,
 }
 
 impl Poller {
@@ -131,6 +142,7 @@ impl Poller {
                     ),
                 },
                 source,
+                probe: Probe::default(),
             }),
         }
     }
@@ -168,6 +180,7 @@ impl Poller {
                 auth,
             },
             source,
+            probe: Probe::default(),
         })
     }
 
@@ -236,9 +249,22 @@ impl Poller {
         }
     }
 
-    /// One round: every query at once, the cross-cluster pair with them.
+    /// One round: every query at once, the cross-cluster pair with them, as if the series
+    /// carried the revision label or the pod watch knew no pods.
     pub async fn read(&self) -> Reading {
-        let asks = Query::ALL.map(|q| async move { (q, self.query(&q.promql()).await) });
+        self.read_mapped("", &PodRevisions::default()).await
+    }
+
+    /// One round for the cluster named `cluster`, whose pods run the revisions `pods` says;
+    /// the layout of the series is probed first when it is not known or is due again.
+    pub async fn read_mapped(&self, cluster: &str, pods: &PodRevisions) -> Reading {
+        if self.probe.due() {
+            self.probe.run(self, cluster).await;
+        }
+        let layout = self.probe.layout();
+        let asks = mapped_queries::plan(&layout, pods)
+            .into_iter()
+            .map(|(ask, promql)| async move { (ask, self.query(&promql).await) });
         let (cross_requests, cross_errors) = (
             cross_cluster::requests_promql(),
             cross_cluster::errors_promql(),
@@ -248,11 +274,19 @@ impl Poller {
             self.query(&cross_requests),
             self.query(&cross_errors),
         );
-        let answers: BTreeMap<Query, Answer> = answers.into_iter().collect();
-        let mut reading = queries::reading(answers, self.source.clone(), chrono::Utc::now());
+        let (answers, notes) =
+            mapped_queries::answers(&layout, pods, answers.into_iter().collect());
+        let source = match layout.describe() {
+            Some(mapping) => format!("{} · {mapping}", self.source),
+            None => self.source.clone(),
+        };
+        let mut reading = queries::reading(answers, source, chrono::Utc::now());
         if !reading.is_down() {
             reading.cross_cluster = cross_cluster::from_prometheus(cross_requests, cross_errors);
+            reading.errors.extend(layout.warning.clone());
+            reading.errors.extend(notes);
         }
+        self.probe.after_round(&reading);
         reading
     }
 }
@@ -294,6 +328,22 @@ fn chain(e: &(dyn std::error::Error + 'static)) -> String {
 
 /// Polls `target` every `EVERY` and sends each round, until the receiver goes away.
 pub fn spawn(client: Client, target: PrometheusTarget, tx: mpsc::Sender<Event>) -> JoinHandle<()> {
+    let (_keep, pods) = watch::channel(PodRevisions::default());
+    let mapping = Mapping {
+        cluster: String::new(),
+        pods,
+    };
+    spawn_mapped(client, target, mapping, tx)
+}
+
+/// As `spawn`, for the cluster `mapping` names, with the pod watch's revisions for a
+/// Prometheus whose series lack the revision label.
+pub fn spawn_mapped(
+    client: Client,
+    target: PrometheusTarget,
+    mapping: Mapping,
+    tx: mpsc::Sender<Event>,
+) -> JoinHandle<()> {
     tokio::spawn(async move {
         let source = target.describe();
         let poller = match Poller::new(client, target) {
@@ -315,7 +365,8 @@ pub fn spawn(client: Client, target: PrometheusTarget, tx: mpsc::Sender<Event>) 
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            let reading = poller.read().await;
+            let pods = mapping.pods.borrow().clone();
+            let reading = poller.read_mapped(&mapping.cluster, &pods).await;
             if tx.send(Event::Metrics(reading)).await.is_err() {
                 return;
             }

@@ -88,6 +88,7 @@ pub async fn start(
             .plan
             .as_ref()
             .and_then(|p| p.prometheus_service.clone()),
+        cluster: target.name.clone(),
     };
     let mut sources = Sources::start(&target.conn, &tx, metrics);
     if fleet {

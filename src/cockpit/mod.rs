@@ -23,11 +23,14 @@ use tokio::time::Instant;
 use crate::app::event::{Event, LeaseStatus};
 use crate::app::fleet::{Fleet, FleetEvent, Member};
 use crate::app::metrics_sample::{self, Sample};
+use crate::app::pod_revisions;
 use crate::app::state::{Mode, State};
 use crate::cluster::connect::{self, Connection};
 use crate::cluster::lease::Fence;
+use crate::cluster::prometheus_source::Mapping;
 use crate::cluster::writer::Writer;
 use crate::cluster::{istiod_logs, watchers};
+use crate::metrics::mapped_queries::PodRevisions;
 use crate::ui::{self, layout, theme::Theme};
 pub use error::CockpitError;
 use executor::Stamped;
@@ -143,13 +146,19 @@ pub async fn mode(
 pub struct MetricsChoice {
     pub prometheus: Option<crate::cluster::prometheus_source::PrometheusTarget>,
     pub plan_service: Option<String>,
+    /// The cluster's name, as a Prometheus holding several clusters labels its series.
+    pub cluster: String,
 }
 
-/// The running sources of cluster events, and the sidecars the direct scrape samples.
+/// The running sources of cluster events, the sidecars the direct scrape samples, and the
+/// pods' revisions for a Prometheus whose series lack them.
 pub struct Sources {
     pub tasks: Vec<tokio::task::JoinHandle<()>>,
     sample: tokio::sync::watch::Sender<Sample>,
     sampled_at: Option<Instant>,
+    revisions: tokio::sync::watch::Sender<PodRevisions>,
+    /// The pods' generation the revisions were last taken at.
+    revisions_of: Option<u64>,
 }
 
 impl Sources {
@@ -159,17 +168,25 @@ impl Sources {
         tasks.extend(crate::cluster::precheck_watchers::spawn(&conn.client, tx));
         tasks.push(istiod_logs::spawn(&conn.client, tx));
         let (sample, targets) = tokio::sync::watch::channel(Sample::default());
+        let (revisions, pods) = tokio::sync::watch::channel(PodRevisions::default());
+        let mapping = Mapping {
+            cluster: metrics.cluster,
+            pods,
+        };
         tasks.push(crate::cluster::metrics::spawn(
             &conn.client,
             metrics.prometheus,
             metrics.plan_service,
             targets,
+            mapping,
             tx,
         ));
         Sources {
             tasks,
             sample,
             sampled_at: None,
+            revisions,
+            revisions_of: None,
         }
     }
 
@@ -191,6 +208,19 @@ impl Sources {
             }
             changed
         });
+        // Only a Prometheus without the revision label reads them, and only when pods changed.
+        let generation = state.cluster.pods.generation();
+        if self.revisions.receiver_count() > 0 && self.revisions_of != Some(generation) {
+            self.revisions_of = Some(generation);
+            let revisions = pod_revisions::of(&state.cluster);
+            self.revisions.send_if_modified(|current| {
+                let changed = *current != revisions;
+                if changed {
+                    *current = revisions;
+                }
+                changed
+            });
+        }
     }
 
     pub fn stop(self) {

@@ -7,6 +7,10 @@
 //! - `exposition`: the Prometheus text format that istiod (`:15014/metrics`) and sidecars
 //!   (`:15020/stats/prometheus`) serve, for the direct-scrape mode
 //! - `histogram_series`: a histogram family's samples put back together, series by series
+//! - `label_mapping`: which labels a Prometheus's series carry (the revision label, or only
+//!   their pod's), decided from a small probe, and the cluster filter
+//! - `mapped_queries`: the round's PromQL for that layout, and series keyed by pod turned
+//!   into per-revision answers with the pod watch's revisions
 //! - `prometheus_url`: the Prometheus base URL a flag or a plan file gives, checked
 //! - `promql`: the answers of Prometheus' HTTP API (`/api/v1/query`, `/api/v1/query_range`)
 //! - `queries`: the PromQL asked every round and how its answers become a `Reading`
@@ -26,6 +30,8 @@ pub mod cross_cluster;
 pub mod data_plane;
 pub mod exposition;
 mod histogram_series;
+pub mod label_mapping;
+pub mod mapped_queries;
 pub mod maths;
 pub mod prometheus_url;
 pub mod promql;

@@ -42,7 +42,9 @@ pub enum Query {
 }
 
 /// Inbound requests, as the serving pod's proxy counts them.
-const INBOUND: &str = r#"reporter="destination""#;
+pub(crate) const INBOUND: &str = r#"reporter="destination""#;
+pub(crate) const SERVER_ERROR: &str = r#"response_code=~"5..""#;
+pub(crate) const ISTIOD_APP: &str = r#"app="istiod""#;
 
 /// Calls a pod's proxy could not connect for: Envoy's `UF` (upstream connection failure),
 /// alone or with `URX` once retries ran out, answered locally with a 503. A failed mTLS
@@ -50,7 +52,7 @@ const INBOUND: &str = r#"reporter="destination""#;
 /// exactly so; Envoy cannot tell it from an upstream that refuses connections, which during an
 /// upgrade is just as worth seeing. `=~` is anchored, so `UF,URX` and `UF` match and flags
 /// that merely contain the letters do not.
-const CONNECT_FAILURES: &str =
+pub(crate) const CONNECT_FAILURES: &str =
     r#"reporter="source",response_code="503",response_flags=~"UF|UF,URX""#;
 
 impl Query {
@@ -84,42 +86,76 @@ impl Query {
     }
 
     pub fn promql(self) -> String {
+        self.promql_in(None)
+    }
+
+    /// The query, every selector also given `cluster_matcher` (`cluster="<name>"`) when the
+    /// Prometheus holds several clusters.
+    pub fn promql_in(self, cluster_matcher: Option<&str>) -> String {
         let w = WINDOW;
+        let s = |inner: &str| selector(inner, cluster_matcher);
         match self {
-            Query::Pushes => format!("sum by (istio_io_rev, type) (rate(pilot_xds_pushes[{w}]))"),
+            Query::Pushes => format!(
+                "sum by (istio_io_rev, type) (rate(pilot_xds_pushes{}[{w}]))",
+                s("")
+            ),
             // istiod writes its reject counter only once it is non-zero: every revision whose
             // istiod is scraped (its always-present build info) reads 0 without one.
             Query::Rejects => format!(
-                "sum by (istio_io_rev) (rate(pilot_total_xds_rejects[{w}])) \
-                 or (sum by (istio_io_rev) (istio_build{{component=\"pilot\"}}) * 0)"
+                "sum by (istio_io_rev) (rate(pilot_total_xds_rejects{}[{w}])) \
+                 or (sum by (istio_io_rev) (istio_build{}) * 0)",
+                s(""),
+                s("component=\"pilot\"")
             ),
             Query::Convergence => format!(
                 "histogram_quantile(0.99, sum by (istio_io_rev, le) \
-                 (rate(pilot_proxy_convergence_time_bucket[{w}])))"
+                 (rate(pilot_proxy_convergence_time_bucket{}[{w}])))",
+                s("")
             ),
-            Query::Proxies => "sum by (istio_io_rev, version) (pilot_xds)".to_string(),
+            Query::Proxies => format!("sum by (istio_io_rev, version) (pilot_xds{})", s("")),
             Query::Requests => format!(
-                "sum by (namespace, istio_io_rev) (rate(istio_requests_total{{{INBOUND}}}[{w}]))"
+                "sum by (namespace, istio_io_rev) (rate(istio_requests_total{}[{w}]))",
+                s(INBOUND)
             ),
             Query::ServerErrors => format!(
                 "sum by (namespace, istio_io_rev) \
-                 (rate(istio_requests_total{{{INBOUND},response_code=~\"5..\"}}[{w}]))"
+                 (rate(istio_requests_total{}[{w}]))",
+                s(&format!("{INBOUND},{SERVER_ERROR}"))
             ),
             Query::Latency => format!(
                 "histogram_quantile(0.99, sum by (namespace, istio_io_rev, le) \
-                 (rate(istio_request_duration_milliseconds_bucket{{{INBOUND}}}[{w}])))"
+                 (rate(istio_request_duration_milliseconds_bucket{}[{w}])))",
+                s(INBOUND)
             ),
             Query::MtlsFailures => format!(
                 "sum by (namespace, istio_io_rev) \
-                 (rate(istio_requests_total{{{CONNECT_FAILURES}}}[{w}]))"
+                 (rate(istio_requests_total{}[{w}]))",
+                s(CONNECT_FAILURES)
             ),
             Query::Cpu => format!(
-                "sum by (istio_io_rev) (rate(process_cpu_seconds_total{{app=\"istiod\"}}[{w}]))"
+                "sum by (istio_io_rev) (rate(process_cpu_seconds_total{}[{w}]))",
+                s(ISTIOD_APP)
             ),
-            Query::Memory => {
-                "sum by (istio_io_rev) (process_resident_memory_bytes{app=\"istiod\"})".to_string()
-            }
+            Query::Memory => format!(
+                "sum by (istio_io_rev) (process_resident_memory_bytes{})",
+                s(ISTIOD_APP)
+            ),
         }
+    }
+}
+
+/// `{matchers}`, with the cluster's matcher added when there is one; nothing when both are
+/// empty.
+pub(crate) fn selector(matchers: &str, cluster_matcher: Option<&str>) -> String {
+    let all: Vec<&str> = [Some(matchers), cluster_matcher]
+        .into_iter()
+        .flatten()
+        .filter(|m| !m.is_empty())
+        .collect();
+    if all.is_empty() {
+        String::new()
+    } else {
+        format!("{{{}}}", all.join(","))
     }
 }
 

@@ -97,6 +97,8 @@ pub struct SimOptions {
     pub listen: SocketAddr,
     pub kubeconfig_out: Option<PathBuf>,
     pub prometheus_config_out: Option<PathBuf>,
+    /// Which target labels that configuration gives the series.
+    pub prometheus_style: prometheus_config::Style,
     pub scenario: scenario::Options,
     pub timing: Timing,
     /// Lines kept per container log.
@@ -118,6 +120,7 @@ impl Default for SimOptions {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             kubeconfig_out: None,
             prometheus_config_out: None,
+            prometheus_style: prometheus_config::Style::default(),
             scenario: scenario::Options::default(),
             timing: Timing::default(),
             log_lines: 5_000,

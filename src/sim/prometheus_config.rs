@@ -7,6 +7,10 @@
 //!
 //! Every job sends the viewer's bearer token, for discovery and for scrapes alike.
 //!
+//! The `stock` style drops `istio_io_rev` (a `labeldrop` relabelling), as Istio's own
+//! Prometheus addon and a Prometheus Operator PodMonitor leave sidecar series without it:
+//! only `namespace` and `pod` say where a series comes from.
+//!
 //! The active jobs find their targets through HTTP discovery (`/sim/metrics/targets/<job>`),
 //! because Debian's Prometheus is built without Kubernetes discovery. The file also carries,
 //! commented out, the same jobs with `kubernetes_sd_configs` (role `pod`) against the
@@ -15,11 +19,36 @@
 /// How often HTTP discovery asks for the targets again.
 const REFRESH: &str = "5s";
 
+/// Which target labels the scraped series get.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Style {
+    /// `namespace`, `pod`, `app` and `istio_io_rev`: a relabelling that copies the revision.
+    #[default]
+    Revision,
+    /// `namespace`, `pod` and `app`, no revision label: a stock setup.
+    Stock,
+}
+
+/// Drops the revision label from every target of a job.
+const DROP_REVISION: &str = "      - action: labeldrop\n        regex: istio_io_rev\n";
+
 /// The configuration; with `ca_file`, Prometheus verifies the simulator's certificate against
 /// that run's CA, without it verification is off.
 pub fn render(api_url: &str, token: &str, ca_file: Option<&str>) -> String {
-    let active = http_sd_jobs(api_url, token, ca_file);
-    let kubernetes: String = kubernetes_sd_jobs(api_url, token, ca_file)
+    render_styled(api_url, token, ca_file, Style::Revision)
+}
+
+/// `render`, with the target labels of `style`.
+pub fn render_styled(api_url: &str, token: &str, ca_file: Option<&str>, style: Style) -> String {
+    let mut active = http_sd_jobs(api_url, token, ca_file);
+    if style == Style::Stock {
+        active = active
+            .split("  - job_name: ")
+            .filter(|job| !job.is_empty())
+            .map(|job| format!("  - job_name: {job}    relabel_configs:\n{DROP_REVISION}"))
+            .collect();
+    }
+    let kubernetes: String = kubernetes_sd_jobs(api_url, token, ca_file, style)
         .lines()
         .map(|l| format!("#{l}\n"))
         .collect();
@@ -54,7 +83,7 @@ fn http_sd_jobs(api_url: &str, token: &str, ca_file: Option<&str>) -> String {
 }
 
 /// The same jobs with Kubernetes discovery of pods through the simulator's API.
-fn kubernetes_sd_jobs(api_url: &str, token: &str, ca_file: Option<&str>) -> String {
+fn kubernetes_sd_jobs(api_url: &str, token: &str, ca_file: Option<&str>, style: Style) -> String {
     let (scheme, address) = api_url.split_once("://").unwrap_or(("http", api_url));
     let address = address.trim_end_matches('/');
     let tls_at = |indent: &str| tls_block(scheme, ca_file, indent);
@@ -93,11 +122,14 @@ fn kubernetes_sd_jobs(api_url: &str, token: &str, ca_file: Option<&str>) -> Stri
         target_label: pod
       - source_labels: [__meta_kubernetes_pod_label_app]
         target_label: app
-      - source_labels: [{rev}]
-        target_label: istio_io_rev
-"#,
+{rev}"#,
             scrape_tls = tls_at("    "),
             sd = sd(namespaces),
+            rev = match style {
+                Style::Revision =>
+                    format!("      - source_labels: [{rev}]\n        target_label: istio_io_rev\n"),
+                Style::Stock => String::new(),
+            },
         )
     };
     let istiod = job(
@@ -128,7 +160,11 @@ pub struct FleetTarget<'a> {
 
 /// A fleet's configuration: the two jobs per cluster (named `<job>-<cluster>`), each target
 /// labelled `cluster` and its `job` label the same as a lone cluster's.
-pub fn render_fleet(clusters: &[FleetTarget<'_>]) -> String {
+pub fn render_fleet(clusters: &[FleetTarget<'_>], style: Style) -> String {
+    let drop_revision = match style {
+        Style::Revision => "",
+        Style::Stock => DROP_REVISION,
+    };
     let jobs: String = clusters
         .iter()
         .map(|c| {
@@ -138,7 +174,7 @@ pub fn render_fleet(clusters: &[FleetTarget<'_>]) -> String {
                 .map(|job| {
                     let (name, rest) = job.split_once('\n').unwrap_or((job, ""));
                     format!(
-                        "  - job_name: {name}-{cluster}\n{rest}    relabel_configs:\n      - target_label: job\n        replacement: {name}\n      - target_label: cluster\n        replacement: {quoted}\n",
+                        "  - job_name: {name}-{cluster}\n{rest}    relabel_configs:\n      - target_label: job\n        replacement: {name}\n      - target_label: cluster\n        replacement: {quoted}\n{drop_revision}",
                         cluster = c.cluster,
                         quoted = quote(c.cluster),
                     )
@@ -187,20 +223,23 @@ mod tests {
 
     #[test]
     fn a_fleet_has_two_jobs_per_cluster_labelled_with_it() {
-        let text = render_fleet(&[
-            FleetTarget {
-                cluster: "primary",
-                api_url: "https://127.0.0.1:1",
-                token: "a",
-                ca_file: Some("/x/primary.ca.pem"),
-            },
-            FleetTarget {
-                cluster: "remote-1",
-                api_url: "https://127.0.0.1:2",
-                token: "b",
-                ca_file: Some("/x/remote-1.ca.pem"),
-            },
-        ]);
+        let text = render_fleet(
+            &[
+                FleetTarget {
+                    cluster: "primary",
+                    api_url: "https://127.0.0.1:1",
+                    token: "a",
+                    ca_file: Some("/x/primary.ca.pem"),
+                },
+                FleetTarget {
+                    cluster: "remote-1",
+                    api_url: "https://127.0.0.1:2",
+                    token: "b",
+                    ca_file: Some("/x/remote-1.ca.pem"),
+                },
+            ],
+            Style::Revision,
+        );
         for job in [
             "istiod-primary",
             "envoy-stats-primary",
@@ -217,6 +256,43 @@ mod tests {
         assert!(text.contains("url: \"https://127.0.0.1:2/sim/metrics/targets/envoy-stats\""));
         assert_eq!(text.matches("credentials: \"b\"").count(), 4);
         assert_eq!(text.matches("ca_file: \"/x/remote-1.ca.pem\"").count(), 4);
+    }
+
+    #[test]
+    fn the_stock_style_keeps_namespace_and_pod_but_drops_the_revision() {
+        let text = render_styled("https://127.0.0.1:1", "t", None, Style::Stock);
+        let (active, commented) = text.split_once("\n# With a Prometheus").unwrap();
+        assert_eq!(active.matches("  - job_name: ").count(), 2);
+        assert_eq!(
+            active
+                .matches(
+                    "    relabel_configs:\n      - action: labeldrop\n        regex: istio_io_rev\n"
+                )
+                .count(),
+            2,
+            "{active}"
+        );
+        assert!(!commented.contains("target_label: istio_io_rev"));
+        assert!(commented.contains(
+            "#      - source_labels: [__meta_kubernetes_pod_name]\n#        target_label: pod\n"
+        ));
+        assert!(commented.contains("target_label: namespace"));
+        // The default style is today's.
+        assert_eq!(
+            render("https://127.0.0.1:1", "t", None),
+            render_styled("https://127.0.0.1:1", "t", None, Style::Revision)
+        );
+        assert!(!render("https://127.0.0.1:1", "t", None).contains("labeldrop"));
+        let fleet = render_fleet(
+            &[FleetTarget {
+                cluster: "primary",
+                api_url: "https://127.0.0.1:1",
+                token: "a",
+                ca_file: None,
+            }],
+            Style::Stock,
+        );
+        assert_eq!(fleet.matches("regex: istio_io_rev").count(), 2, "{fleet}");
     }
 
     #[test]

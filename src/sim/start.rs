@@ -231,14 +231,19 @@ fn write_file(path: &Path, text: &str, what: &str) -> Result<()> {
 
 /// Prometheus verifies each simulator's certificate against that cluster's CA, written
 /// beside the configuration.
-fn write_prometheus_config(path: &Path, clusters: &[ClusterHandle]) -> Result<()> {
+fn write_prometheus_config(
+    path: &Path,
+    clusters: &[ClusterHandle],
+    style: prometheus_config::Style,
+) -> Result<()> {
     if let [one] = clusters {
         let ca_path = path.with_extension("ca.pem");
         write_file(&ca_path, &one.ca_pem, "CA certificate")?;
-        let text = prometheus_config::render(
+        let text = prometheus_config::render_styled(
             &one.api_url,
             &one.ctx.viewer_token,
             Some(&ca_path.to_string_lossy()),
+            style,
         );
         return write_file(path, &text, "Prometheus config");
     }
@@ -260,7 +265,7 @@ fn write_prometheus_config(path: &Path, clusters: &[ClusterHandle]) -> Result<()
         .collect();
     write_file(
         path,
-        &prometheus_config::render_fleet(&targets),
+        &prometheus_config::render_fleet(&targets, style),
         "Prometheus config",
     )
 }
@@ -319,7 +324,7 @@ pub async fn start(opts: SimOptions) -> Result<RunningSim> {
     }
     write_kubeconfig(&kubeconfig, &endpoints, &clusters)?;
     if let Some(path) = &opts.prometheus_config_out {
-        write_prometheus_config(path, &clusters)?;
+        write_prometheus_config(path, &clusters, opts.prometheus_style)?;
     }
 
     let (shutdown, stopped) = tokio::sync::watch::channel(false);

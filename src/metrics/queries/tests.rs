@@ -294,3 +294,76 @@ fn the_queries_use_the_window_and_the_right_reporter() {
     );
     assert!(Query::Rejects.promql().contains(" or "));
 }
+
+#[test]
+fn without_a_cluster_filter_the_queries_read_as_they_always_did() {
+    let expected = [
+        (
+            Query::Pushes,
+            "sum by (istio_io_rev, type) (rate(pilot_xds_pushes[1m]))",
+        ),
+        (
+            Query::Rejects,
+            "sum by (istio_io_rev) (rate(pilot_total_xds_rejects[1m])) or (sum by (istio_io_rev) (istio_build{component=\"pilot\"}) * 0)",
+        ),
+        (
+            Query::Convergence,
+            "histogram_quantile(0.99, sum by (istio_io_rev, le) (rate(pilot_proxy_convergence_time_bucket[1m])))",
+        ),
+        (Query::Proxies, "sum by (istio_io_rev, version) (pilot_xds)"),
+        (
+            Query::Requests,
+            "sum by (namespace, istio_io_rev) (rate(istio_requests_total{reporter=\"destination\"}[1m]))",
+        ),
+        (
+            Query::ServerErrors,
+            "sum by (namespace, istio_io_rev) (rate(istio_requests_total{reporter=\"destination\",response_code=~\"5..\"}[1m]))",
+        ),
+        (
+            Query::Latency,
+            "histogram_quantile(0.99, sum by (namespace, istio_io_rev, le) (rate(istio_request_duration_milliseconds_bucket{reporter=\"destination\"}[1m])))",
+        ),
+        (
+            Query::MtlsFailures,
+            "sum by (namespace, istio_io_rev) (rate(istio_requests_total{reporter=\"source\",response_code=\"503\",response_flags=~\"UF|UF,URX\"}[1m]))",
+        ),
+        (
+            Query::Cpu,
+            "sum by (istio_io_rev) (rate(process_cpu_seconds_total{app=\"istiod\"}[1m]))",
+        ),
+        (
+            Query::Memory,
+            "sum by (istio_io_rev) (process_resident_memory_bytes{app=\"istiod\"})",
+        ),
+    ];
+    for (q, text) in expected {
+        assert_eq!(q.promql(), text, "{q:?}");
+        assert_eq!(q.promql_in(None), text, "{q:?}");
+    }
+}
+
+#[test]
+fn a_cluster_filter_reaches_every_selector() {
+    let matcher = crate::metrics::label_mapping::cluster_matcher("eu-1");
+    assert_eq!(
+        Query::Pushes.promql_in(Some(&matcher)),
+        "sum by (istio_io_rev, type) (rate(pilot_xds_pushes{cluster=\"eu-1\"}[1m]))"
+    );
+    assert_eq!(
+        Query::Rejects.promql_in(Some(&matcher)),
+        "sum by (istio_io_rev) (rate(pilot_total_xds_rejects{cluster=\"eu-1\"}[1m])) or (sum by (istio_io_rev) (istio_build{component=\"pilot\",cluster=\"eu-1\"}) * 0)"
+    );
+    assert_eq!(
+        Query::Requests.promql_in(Some(&matcher)),
+        "sum by (namespace, istio_io_rev) (rate(istio_requests_total{reporter=\"destination\",cluster=\"eu-1\"}[1m]))"
+    );
+    for q in Query::ALL {
+        let text = q.promql_in(Some(&matcher));
+        // One cluster matcher per metric selector.
+        assert_eq!(
+            text.matches("cluster=\"eu-1\"").count(),
+            if q == Query::Rejects { 2 } else { 1 },
+            "{q:?}: {text}"
+        );
+    }
+}

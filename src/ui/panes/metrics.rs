@@ -42,6 +42,16 @@ fn seconds(v: Option<f64>) -> String {
     }
 }
 
+/// A Prometheus source's name, and how its series are mapped to revisions when that is not
+/// the revision label (`Reading::source` carries it after " · "); the title shows the name,
+/// a line of the pane the mapping.
+fn source_and_mapping(source: &str) -> (&str, Option<&str>) {
+    match source.split_once(" · ") {
+        Some((name, mapping)) => (name, Some(mapping)),
+        None => (source, None),
+    }
+}
+
 /// What the title says about the source: where from, how fresh, and whether it answers.
 fn title(state: &State) -> (String, bool) {
     let close = state.ui.keys.key(crate::app::keymap::KeyAction::Metrics);
@@ -67,7 +77,7 @@ fn title(state: &State) -> (String, bool) {
     (
         format!(
             " Metrics · {}{sample}{state_word} · {} ago ({close} to close) ",
-            latest.source,
+            source_and_mapping(&latest.source).0,
             age(Some(latest.at), state.session.now)
         ),
         down,
@@ -90,6 +100,9 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, mesh: &Mesh, theme
     let shown = state.metrics.readings.iter().rev().find(|m| !m.is_down());
     let mut lines: Vec<Line<'_>> = Vec::new();
     if let Some(latest) = latest {
+        if let (_, Some(mapping)) = source_and_mapping(&latest.source) {
+            lines.push(Line::from(Span::styled(mapping.to_string(), theme.dim)));
+        }
         for e in latest.errors.iter().take(2) {
             lines.push(Line::from(Span::styled(format!("error: {e}"), theme.error)));
         }
