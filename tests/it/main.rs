@@ -32,6 +32,7 @@ mod plan_files;
 mod precheck_cli;
 mod prometheus;
 mod prometheus_source;
+mod prometheus_stock;
 mod resume_e2e;
 mod rollback_e2e;
 mod rollout;

@@ -221,6 +221,58 @@ fn prometheus_sees_the_breach_and_one_key_reverts_it() {
     );
 }
 
+/// A stock Prometheus: the sim's `stock` configuration leaves the series without
+/// `istio_io_rev`, so the cockpit maps pods to revisions with its pod watch; the breach on the
+/// new revision still raises the banner.
+#[test]
+fn a_stock_prometheus_without_the_revision_label_sees_the_breach() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("prometheus.yml");
+    let sim = Sim::start(&[
+        "--prometheus-config-out",
+        config.to_str().unwrap(),
+        "--prometheus-style",
+        "stock",
+    ]);
+    let prom = Prometheus::start(&config);
+    let plan = write_plan(dir.path(), false, None);
+    let journal_file = dir.path().join("journal.jsonl");
+    let extra = format!("--plan {} --prometheus {}", plan.display(), prom.url());
+    let term = cockpit_with_baseline(&sim, &journal_file, &extra);
+    let labelled = prom.query("count by (istio_io_rev) ({istio_io_rev!=\"\"})");
+    assert!(
+        labelled.is_empty(),
+        "series with a revision label: {labelled:?}"
+    );
+    let screen = term.screen();
+    assert!(
+        screen.contains("revisions: pods by namespace/pod via the pod watch"),
+        "{screen}"
+    );
+
+    migrate_into_the_fault(&sim, &term);
+    let moved = eventually(BREACH, || {
+        all_ready_on(&pods_json(&sim, NS), "1-25-0").then(Instant::now)
+    });
+    let moved = moved.expect("the namespace's pods never all ran 1-25-0");
+    let banner = format!("{NS}: p99 latency");
+    let (ok, screen) = term.wait_for(SCRAPE_ROUND_AND_DURATION, |s| {
+        s.contains("ROLLBACK TRIGGER") && s.contains(&banner)
+    });
+    assert!(
+        ok,
+        "no breach banner {SCRAPE_ROUND_AND_DURATION:?} after the pods moved:\n{screen}"
+    );
+    eprintln!(
+        "breach on screen {:?} after every pod ran 1-25-0",
+        moved.elapsed()
+    );
+    assert!(
+        traffic_row(&screen, NS, "1-25-0").is_some(),
+        "no numbers for {NS} on 1-25-0:\n{screen}"
+    );
+}
+
 #[test]
 fn direct_scrape_sees_the_breach_and_auto_rollback_reverts_it() {
     let dir = tempfile::tempdir().expect("temp dir");
