@@ -23,6 +23,7 @@ use super::capped_body;
 use super::prometheus_layout::Probe;
 use crate::app::event::Event;
 use crate::metrics::cross_cluster;
+use crate::metrics::label_mapping::Layout;
 use crate::metrics::mapped_queries::{self, PodRevisions};
 use crate::metrics::promql::{QueryError, decode};
 use crate::metrics::queries::{self, Answer, Failure};
@@ -255,14 +256,31 @@ impl Poller {
         self.read_mapped("", &PodRevisions::default()).await
     }
 
-    /// One round for the cluster named `cluster`, whose pods run the revisions `pods` says;
-    /// the layout of the series is probed first when it is not known or is due again.
+    /// One round for the cluster named `cluster`, whose pods run the revisions `pods` says.
+    /// When the series' layout is due to be probed, the probe is asked alongside the round;
+    /// a layout that turns out different is asked again at once, so a round takes at most
+    /// two query timeouts and only when the layout changed.
     pub async fn read_mapped(&self, cluster: &str, pods: &PodRevisions) -> Reading {
-        if self.probe.due() {
-            self.probe.run(self, cluster).await;
-        }
         let layout = self.probe.layout();
-        let asks = mapped_queries::plan(&layout, pods)
+        let reading = if self.probe.due() {
+            let (reading, ()) =
+                tokio::join!(self.round(&layout, pods), self.probe.run(self, cluster));
+            reading
+        } else {
+            self.round(&layout, pods).await
+        };
+        let probed = self.probe.layout();
+        let reading = if probed == layout {
+            reading
+        } else {
+            self.round(&probed, pods).await
+        };
+        self.probe.after_round(&reading);
+        reading
+    }
+
+    async fn round(&self, layout: &Layout, pods: &PodRevisions) -> Reading {
+        let asks = mapped_queries::plan(layout, pods)
             .into_iter()
             .map(|(ask, promql)| async move { (ask, self.query(&promql).await) });
         let (cross_requests, cross_errors) = (
@@ -274,8 +292,7 @@ impl Poller {
             self.query(&cross_requests),
             self.query(&cross_errors),
         );
-        let (answers, notes) =
-            mapped_queries::answers(&layout, pods, answers.into_iter().collect());
+        let (answers, notes) = mapped_queries::answers(layout, pods, answers.into_iter().collect());
         let source = match layout.describe() {
             Some(mapping) => format!("{} · {mapping}", self.source),
             None => self.source.clone(),
@@ -286,7 +303,6 @@ impl Poller {
             reading.errors.extend(layout.warning.clone());
             reading.errors.extend(notes);
         }
-        self.probe.after_round(&reading);
         reading
     }
 }

@@ -1,16 +1,18 @@
 //! A real Prometheus scraping the simulator through the `stock` configuration (series with
 //! `namespace` and `pod`, no `istio_io_rev`), read by the cockpit's real sources: the pod
 //! watch gives each pod its revision and the Prometheus source sums per revision. A
-//! namespace with pods of both revisions gets the right numbers for each.
+//! namespace with pods of both revisions gets the right numbers for each. Also a Prometheus
+//! shared by a fleet, filtered to one cluster by its `cluster` label.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use istio_cockpit::app::state::{Mode, State};
-use istio_cockpit::cluster::prometheus_source::{PrometheusAuth, PrometheusTarget};
+use istio_cockpit::cluster::prometheus_source::{Poller, PrometheusAuth, PrometheusTarget};
 use istio_cockpit::cockpit::MetricsChoice;
 use istio_cockpit::cockpit::headless::Headless;
-use istio_cockpit::metrics::reading::Reading;
+use istio_cockpit::metrics::mapped_queries::PodRevisions;
+use istio_cockpit::metrics::reading::{Reading, Traffic};
 use reqwest::Url;
 
 use crate::common::cluster::{injected_by, is_ready, label_for, pods_json};
@@ -138,5 +140,68 @@ async fn a_namespace_with_pods_of_both_revisions_gets_each_revisions_numbers() {
     assert!(
         old.requests_per_s > new.requests_per_s,
         "{old:?} vs {new:?}"
+    );
+}
+
+/// A Prometheus shared by a fleet labels every series with its `cluster`: the cockpit asks
+/// for its own cluster's series only.
+#[test]
+fn a_prometheus_shared_by_a_fleet_is_filtered_to_the_cluster() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("prometheus.yml");
+    let _sim = Sim::start(&[
+        "--clusters",
+        "2",
+        "--namespaces",
+        "3",
+        "--prometheus-config-out",
+        config.to_str().unwrap(),
+    ]);
+    let prom = Prometheus::start(&config);
+    let poller =
+        Poller::http(Url::parse(&prom.url()).unwrap(), PrometheusAuth::None).expect("poller");
+    let by_namespace = |filter: &str| {
+        prom.by(
+            "namespace",
+            &format!(
+                "sum by (namespace) (rate(istio_requests_total{{reporter=\"destination\"{filter}}}[1m]))"
+            ),
+        )
+    };
+    let mut last = None;
+    let matched = eventually(WAIT, || {
+        let r = rt.block_on(poller.read_mapped("primary", &PodRevisions::default()));
+        let ours = by_namespace(",cluster=\"primary\"");
+        let all = by_namespace("");
+        let close = |got: f64, want: f64| want > 0.0 && (got - want).abs() <= want * 0.25;
+        let total = |by_rev: &BTreeMap<String, Traffic>| -> f64 {
+            by_rev.values().map(|t| t.requests_per_s).sum()
+        };
+        let ok = r.errors.is_empty()
+            && !ours.is_empty()
+            && r.data_plane.keys().eq(ours.keys())
+            && r.data_plane.iter().all(|(ns, by_rev)| close(total(by_rev), ours[ns]))
+            // The other cluster serves some of the same namespaces: summed, they would differ.
+            && r.data_plane.iter().any(|(ns, by_rev)| !close(total(by_rev), all[ns]));
+        last = Some((r.clone(), ours, all));
+        ok.then_some(r)
+    });
+    let r = matched.unwrap_or_else(|| panic!("not primary's numbers alone: {last:#?}"));
+    // Its istiod's numbers too (the remote runs none).
+    assert!(
+        r.control_plane.contains_key("1-24-0") && r.control_plane.contains_key("1-25-0"),
+        "{:?}",
+        r.control_plane
+    );
+    assert!(
+        r.source
+            .ends_with(" · only series with cluster=\"primary\""),
+        "{}",
+        r.source
     );
 }
