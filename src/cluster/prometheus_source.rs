@@ -23,7 +23,7 @@ use super::capped_body;
 use super::prometheus_layout::Probe;
 use crate::app::event::Event;
 use crate::metrics::cross_cluster;
-use crate::metrics::label_mapping::Layout;
+use crate::metrics::label_mapping::{Layout, Revisions};
 use crate::metrics::mapped_queries::{self, PodRevisions};
 use crate::metrics::promql::{QueryError, decode};
 use crate::metrics::queries::{self, Answer, Failure};
@@ -298,6 +298,19 @@ impl Poller {
             None => self.source.clone(),
         };
         let mut reading = queries::reading(answers, source, chrono::Utc::now());
+        if let Revisions::Pods(labels) = layout.istiod {
+            for e in &mut reading.errors {
+                if e == queries::NO_ISTIOD {
+                    *e = format!(
+                        "control plane: no istiod series with {}/{} of the {} istiod pods the \
+                         cockpit watches",
+                        labels.namespace,
+                        labels.pod,
+                        pods.istiod.len()
+                    );
+                }
+            }
+        }
         if !reading.is_down() {
             reading.cross_cluster = cross_cluster::from_prometheus(cross_requests, cross_errors);
             reading.errors.extend(layout.warning.clone());

@@ -22,6 +22,10 @@ use super::control_plane::Rates;
 use super::promql::{QueryError, QueryResult};
 use super::reading::{Reading, Traffic};
 
+/// What a round says when no istiod series could be placed under a revision.
+pub const NO_ISTIOD: &str = "control plane: this Prometheus has no istiod series with an \
+     istio_io_rev label (does it scrape istiod on :15014 and copy the pods' istio.io/rev label?)";
+
 /// The range every rate and quantile is taken over: at least four scrapes at Istio's usual
 /// 15 s interval, short enough to show a change within a minute.
 pub const WINDOW: &str = "1m";
@@ -243,11 +247,7 @@ pub fn reading(mut answers: BTreeMap<Query, Answer>, source: String, at: DateTim
     }
     let data_plane = data_plane(requests, server_errors, latency, mtls);
     if control_plane.is_empty() && errors.is_empty() {
-        errors.push(
-            "control plane: this Prometheus has no istiod series with an istio_io_rev label \
-             (does it scrape istiod on :15014 and copy the pods' istio.io/rev label?)"
-                .to_string(),
-        );
+        errors.push(NO_ISTIOD.to_string());
     }
     Reading {
         at,
