@@ -48,4 +48,5 @@ mod sim_precheck_kinds;
 mod sim_robustness;
 mod snapshots;
 mod themes;
+mod triage_screens;
 mod wave_pacing_e2e;

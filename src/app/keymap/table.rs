@@ -25,6 +25,10 @@ pub enum KeyAction {
     Journal,
     Metrics,
     Checks,
+    PodEvents,
+    ProxyLog,
+    ProxyStatus,
+    PodYaml,
     Migrate,
     Revert,
     MigrateWave,
@@ -214,6 +218,10 @@ pub const TABLE: &[Entry] = &[
     entry(A::Journal,        "journal",           &["J"],          S::Views,      Own("the journal, on/off")),
     entry(A::Metrics,        "metrics",           &["P"],          S::Views,      Own("metrics pane, on/off")),
     entry(A::Checks,         "checks",            &["C"],          S::Views,      Own("precheck findings, on/off")),
+    entry(A::PodEvents,      "pod_events",        &["e"],          S::Views,      Own("the pod's events, on/off")),
+    entry(A::ProxyLog,       "proxy_log",         &["l"],          S::Views,      Own("the pod's istio-proxy log, on/off")),
+    entry(A::ProxyStatus,    "proxy_status",      &["s"],          S::Views,      Own("the pod's proxy sync status, on/off")),
+    entry(A::PodYaml,        "pod_yaml",          &["v"],          S::Views,      Own("the pod as YAML, on/off")),
     entry(A::Migrate,        "migrate",           &["m"],          S::Drive,      Own("migrate the namespace"))
         .only(Who::Driver),
     entry(A::Revert,         "revert",            &["r"],          S::Drive,      Own("revert namespace or tag"))
