@@ -100,6 +100,7 @@ const PODS: &[Hint] = &[
     Keys(&[A::ProxyStatus], "sync"),
     Keys(&[A::PodYaml], "yaml"),
     Keys(&[A::Filter], "filter"),
+    Keys(&[A::NextPane], "pane"),
     Keys(&[A::Help], "keys"),
 ];
 const TABLES: &[Hint] = &[

@@ -136,7 +136,7 @@ fn the_hints_read_as_before_and_name_only_bound_keys() {
     );
     assert_eq!(
         keymap.pane_hints(Pane::Pods),
-        "↑↓ move · e events · l proxy log · s sync · v yaml · / filter · ? keys"
+        "↑↓ move · e events · l proxy log · s sync · v yaml · / filter · Tab pane · ? keys"
     );
     assert_eq!(
         keymap.pane_hints(Pane::ControlPlanes),
