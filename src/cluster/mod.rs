@@ -16,6 +16,7 @@ pub mod precheck_watchers;
 pub mod prometheus_discovery;
 mod prometheus_layout;
 pub mod prometheus_source;
+pub mod triage;
 pub mod watch_loop;
 pub mod watchers;
 pub mod writer;

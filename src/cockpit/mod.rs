@@ -25,6 +25,7 @@ use crate::app::fleet::{Fleet, FleetEvent, Member};
 use crate::app::metrics_sample::{self, Sample};
 use crate::app::pod_revisions;
 use crate::app::state::{Mode, State};
+use crate::app::triage;
 use crate::cluster::connect::{self, Connection};
 use crate::cluster::lease::Fence;
 use crate::cluster::prometheus_source::Mapping;
@@ -159,6 +160,10 @@ pub struct Sources {
     revisions: tokio::sync::watch::Sender<PodRevisions>,
     /// The pods' generation the revisions were last taken at.
     revisions_of: Option<u64>,
+    client: kube::Client,
+    tx: mpsc::Sender<Event>,
+    /// What the triage pane asked, and the task answering it.
+    triage: Option<(triage::Request, JoinHandle<()>)>,
 }
 
 impl Sources {
@@ -187,6 +192,9 @@ impl Sources {
             sampled_at: None,
             revisions,
             revisions_of: None,
+            client: conn.client.clone(),
+            tx: tx.clone(),
+            triage: None,
         }
     }
 
@@ -223,9 +231,26 @@ impl Sources {
         }
     }
 
+    /// Fetches what the triage pane asks, stopping what it asked before.
+    pub fn follow_triage(&mut self, asked: Option<&triage::Request>) {
+        if self.triage.as_ref().map(|(r, _)| r) == asked {
+            return;
+        }
+        if let Some((_, task)) = self.triage.take() {
+            task.abort();
+        }
+        if let Some(r) = asked {
+            let task = crate::cluster::triage::spawn(&self.client, r.clone(), self.tx.clone());
+            self.triage = Some((r.clone(), task));
+        }
+    }
+
     pub fn stop(self) {
         for t in self.tasks {
             t.abort();
+        }
+        if let Some((_, task)) = self.triage {
+            task.abort();
         }
     }
 }
@@ -440,6 +465,9 @@ async fn ui_loop(
                 });
             }
             _ = tokio::time::sleep_until(frame_due), if effects.redraw() => {}
+        }
+        for (i, sources) in sources.iter_mut().enumerate() {
+            sources.follow_triage(triage::asked(&fleet.members[i].state));
         }
         for (i, member_effects) in effects.members.iter_mut().enumerate() {
             for command in member_effects.commands.drain(..) {

@@ -53,7 +53,7 @@ fn a_keys_file_rebinds_keys_and_the_help_and_hints_follow() {
     assert!(term.screen().contains("┏ Namespaces"), "Tab still moved");
     term.keys(&["w"]);
     let (ok, screen) = term.wait_for(Duration::from_secs(5), |s| {
-        s.contains("┏ Pods") && status_bar(s).contains("↑↓ move · / filter · w pane")
+        s.contains("┏ Pods") && status_bar(s).contains("v yaml · / filter · w pane")
     });
     assert!(ok, "w did not move the focus to the pods:\n{screen}");
 

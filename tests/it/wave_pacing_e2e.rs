@@ -52,25 +52,6 @@ convergence_p99 = "60s"
     write(dir, "plan.toml", &text)
 }
 
-/// The metrics pane shows traffic of `ns` on `rev` (a row after the `REQ/S` header).
-fn has_traffic(screen: &str, ns: &str, rev: &str) -> bool {
-    let mut current = String::new();
-    for line in screen.lines().skip_while(|l| !l.contains("REQ/S")).skip(1) {
-        let Some(cells) = line.strip_prefix('│') else {
-            break;
-        };
-        let name: String = cells.chars().take(22).collect();
-        if !name.trim().is_empty() {
-            current = name.trim().to_string();
-        }
-        let revision: String = cells.chars().skip(23).take(10).collect();
-        if current == ns && revision.trim() == rev {
-            return true;
-        }
-    }
-    false
-}
-
 /// Opens the cockpit with the plan and waits until both namespaces of the wave have traffic
 /// on 1-24-0 for a few rounds: the baselines their triggers compare with.
 fn cockpit_with_baselines(sim: &Sim, dir: &Path, plan: &Path) -> Tmux {
@@ -79,7 +60,7 @@ fn cockpit_with_baselines(sim: &Sim, dir: &Path, plan: &Path) -> Tmux {
     let term = open_cockpit(&cockpit_line(sim, "", "sim-admin", &journal, &extra));
     term.keys(&["P"]);
     let (ok, screen) = term.wait_for(LONG, |s| {
-        has_traffic(s, FIRST, "1-24-0") && has_traffic(s, SECOND, "1-24-0")
+        traffic_row(s, FIRST, "1-24-0").is_some() && traffic_row(s, SECOND, "1-24-0").is_some()
     });
     assert!(ok, "no numbers for the wave on 1-24-0:\n{screen}");
     std::thread::sleep(Duration::from_secs(6));
