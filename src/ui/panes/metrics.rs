@@ -312,4 +312,21 @@ mod tests {
         assert_eq!(sparkline(&[Some(1.0); 5], 3), "███");
         assert_eq!(sparkline(&[], 3), "");
     }
+
+    #[test]
+    fn a_mapping_after_the_source_gets_its_own_line() {
+        assert_eq!(
+            source_and_mapping("Prometheus at http://p:9090/"),
+            ("Prometheus at http://p:9090/", None)
+        );
+        assert_eq!(
+            source_and_mapping(
+                "Prometheus at http://p:9090/ · revisions: pods by namespace/pod via the pod watch"
+            ),
+            (
+                "Prometheus at http://p:9090/",
+                Some("revisions: pods by namespace/pod via the pod watch")
+            )
+        );
+    }
 }
