@@ -1,7 +1,7 @@
 //! What `y` and `Y` copy from the focused pane: the selected row's name, or the kubectl
 //! command that shows the same object. The loop hands the text to the terminal (OSC 52).
 
-use super::state::{Pane, State};
+use super::state::{BottomPane, Pane, State};
 use super::view;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,31 +101,41 @@ fn selected(state: &State) -> Option<Object> {
                 None => Object::Injector { revision },
             })
         }
-        Pane::Logs => {
-            let entries = view::visible_logs(state);
-            let entry = match state.ui.log_cursor {
-                Some(seq) => entries.iter().find(|e| e.seq == seq),
-                None => entries.last(),
-            }?;
-            if let Some(proxy) = entry.line.nack.as_ref().and_then(|n| n.proxy.as_ref()) {
-                return Some(Object::Pod {
-                    namespace: proxy.namespace.clone(),
-                    name: proxy.pod.clone(),
-                });
-            }
-            let namespace = state
-                .cluster
-                .pods
-                .values()
-                .find(|p| p.istiod.is_some() && p.name == entry.pod)?
-                .namespace
-                .clone();
-            Some(Object::IstiodLogs {
-                namespace,
-                pod: entry.pod.clone(),
-            })
-        }
+        Pane::Logs => match state.ui.bottom {
+            BottomPane::IstiodLogs => istiod_line(state),
+            BottomPane::Triage => state.triage.as_ref().map(|t| Object::Pod {
+                namespace: t.request.namespace.clone(),
+                name: t.request.pod.clone(),
+            }),
+            BottomPane::Journal | BottomPane::Metrics | BottomPane::Checks => None,
+        },
     }
+}
+
+/// The selected istiod log line: the pod a NACK names, else the istiod pod that wrote it.
+fn istiod_line(state: &State) -> Option<Object> {
+    let entries = view::visible_logs(state);
+    let entry = match state.ui.log_cursor {
+        Some(seq) => entries.iter().find(|e| e.seq == seq),
+        None => entries.last(),
+    }?;
+    if let Some(proxy) = entry.line.nack.as_ref().and_then(|n| n.proxy.as_ref()) {
+        return Some(Object::Pod {
+            namespace: proxy.namespace.clone(),
+            name: proxy.pod.clone(),
+        });
+    }
+    let namespace = state
+        .cluster
+        .pods
+        .values()
+        .find(|p| p.istiod.is_some() && p.name == entry.pod)?
+        .namespace
+        .clone();
+    Some(Object::IstiodLogs {
+        namespace,
+        pod: entry.pod.clone(),
+    })
 }
 
 /// A context name as a shell reads it: single-quoted when it holds anything but plain

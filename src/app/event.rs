@@ -4,6 +4,10 @@ use chrono::{DateTime, Utc};
 use crossterm::event::KeyEvent;
 
 use super::actions::Action;
+pub use super::triage::{
+    Answer as TriageAnswer, EventRow, Part as TriagePart, ProxyStatus, Request as TriageRequest,
+    Sync, View as TriageView,
+};
 pub use super::write_error::WriteError;
 pub use crate::mesh::collection::Watch;
 use crate::mesh::pod::PodInfo;
@@ -101,6 +105,8 @@ pub enum Event {
     Metrics(crate::metrics::reading::Reading),
     /// An object only the precheck reads changed.
     Inventory(InventoryChange),
+    /// What was fetched for the pod under triage.
+    Triage(TriageAnswer),
 }
 
 /// A change to what the precheck reads beyond the cockpit's own streams.

@@ -11,6 +11,7 @@
 //! - `drive`, `plan_flow`, `activity`, `rollback`: driving the upgrade, and rolling it back;
 //!   `actions`: the upgrade's writes as data; `wave`: pacing a wave (`M`)
 //! - `metrics_sample`: which sidecars to scrape when there is no Prometheus
+//! - `triage`: one pod's events, proxy log, proxy status and YAML, as asked and as answered
 
 pub mod actions;
 pub mod activity;
@@ -31,6 +32,7 @@ pub mod state_filter;
 #[cfg(test)]
 pub(crate) mod test_loop;
 pub mod text_match;
+pub mod triage;
 pub mod update;
 pub mod view;
 pub mod wave;

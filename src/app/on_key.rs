@@ -8,6 +8,7 @@ use super::drive::Dialog;
 use super::effects::Effects;
 use super::keymap::{Context, KeyAction};
 use super::state::{BottomPane, Overlay, Pane, State};
+use super::triage::{Triage, View};
 use super::update::{Viewports, refit};
 use super::view;
 
@@ -95,6 +96,11 @@ pub(crate) fn act(
             state.ui.log_cursor = None;
             state.ui.follow = true;
         }
+        K::Follow if state.ui.bottom == BottomPane::Triage => {
+            if let Some(t) = state.triage.as_mut() {
+                t.toggle_follow();
+            }
+        }
         K::Follow => {
             state.ui.follow = !state.ui.follow;
             if state.ui.follow {
@@ -137,6 +143,10 @@ pub(crate) fn act(
             state.ui.bottom = state.ui.bottom.toggled(BottomPane::Checks);
             refit(state, viewport);
         }
+        K::PodEvents => triage(state, View::Events, viewport),
+        K::ProxyLog => triage(state, View::ProxyLog, viewport),
+        K::ProxyStatus => triage(state, View::ProxyStatus, viewport),
+        K::PodYaml => triage(state, View::Yaml, viewport),
         K::CommandLine => state.ui.command_line = Some(Default::default()),
         K::CopyName => copy(state, effects, super::copy::What::Name),
         K::CopyCommand => copy(state, effects, super::copy::What::Command),
@@ -213,6 +223,12 @@ fn edit_filter(
 }
 
 fn move_cursor(state: &mut State, delta: isize, viewport: Viewports) {
+    if state.ui.focus == Pane::Logs && state.ui.bottom == BottomPane::Triage {
+        if let Some(t) = state.triage.as_mut() {
+            t.scroll_by(delta);
+        }
+        return;
+    }
     let height = viewport(state, state.ui.focus);
     match state.ui.focus {
         Pane::ControlPlanes => {
@@ -240,6 +256,7 @@ fn move_cursor(state: &mut State, delta: isize, viewport: Viewports) {
                 .collect();
             state.ui.pods.move_by(delta, pods.len(), height);
             state.ui.selected_pod = pods.get(state.ui.pods.selected).cloned();
+            follow_selected_pod(state);
         }
         Pane::Logs => {
             let seqs: Vec<u64> = view::visible_logs(state).iter().map(|e| e.seq).collect();
@@ -305,5 +322,70 @@ fn drill(state: &mut State, viewport: Viewports) {
             state.ui.focus = Pane::Pods;
             refit(state, viewport);
         }
+    }
+}
+
+/// Opens `view` of the pod the user points at (the pods pane's row, or the pod a NACK line
+/// names), or closes it when it is already shown.
+fn triage(state: &mut State, view: View, viewport: Viewports) {
+    let Some((namespace, pod)) = pointed_pod(state, viewport) else {
+        state.ui.notice = Some(
+            "select a pod first: Enter on a namespace, then a pod, or Enter on a NACK line".into(),
+        );
+        return;
+    };
+    let shown = state.ui.bottom == BottomPane::Triage
+        && state.triage.as_ref().is_some_and(|t| {
+            t.request.view == view && t.request.namespace == namespace && t.request.pod == pod
+        });
+    if shown {
+        state.ui.bottom = BottomPane::IstiodLogs;
+        state.triage = None;
+    } else {
+        state.triage_serial += 1;
+        state.triage = Some(Triage::open(state.triage_serial, &namespace, &pod, view));
+        state.ui.bottom = BottomPane::Triage;
+    }
+    refit(state, viewport);
+}
+
+/// The pod a triage key is about: on the logs pane, the pod of the NACK line (selected as
+/// Enter would); elsewhere the pod selected in the pods pane.
+fn pointed_pod(state: &mut State, viewport: Viewports) -> Option<(String, String)> {
+    if state.ui.focus == Pane::Logs && state.ui.bottom == BottomPane::IstiodLogs {
+        drill(state, viewport);
+        if state.ui.focus != Pane::Pods {
+            return None;
+        }
+    }
+    let namespace = state.ui.selected_namespace.clone()?;
+    let pod = match &state.ui.selected_pod {
+        Some(pod) => pod.clone(),
+        None if state.ui.focus == Pane::Pods => view::visible_pods(state)
+            .get(state.ui.pods.selected)
+            .map(|p| p.name.clone())?,
+        None => return None,
+    };
+    Some((namespace, pod))
+}
+
+/// The triage pane, while shown, follows the pods pane's selection with the same view.
+fn follow_selected_pod(state: &mut State) {
+    let (Some(namespace), Some(pod)) = (&state.ui.selected_namespace, &state.ui.selected_pod)
+    else {
+        return;
+    };
+    let Some(t) = state.triage.as_ref() else {
+        return;
+    };
+    let moved = t.request.namespace != *namespace || t.request.pod != *pod;
+    if state.ui.bottom == BottomPane::Triage && moved {
+        state.triage_serial += 1;
+        state.triage = Some(Triage::open(
+            state.triage_serial,
+            namespace,
+            pod,
+            t.request.view,
+        ));
     }
 }

@@ -125,6 +125,8 @@ pub enum BottomPane {
     Journal,
     Metrics,
     Checks,
+    /// One pod's events, proxy log, proxy status or YAML (`State::triage`).
+    Triage,
 }
 
 impl BottomPane {
@@ -276,6 +278,10 @@ pub struct State {
     pub metrics: Metrics,
     /// The precheck's objects and findings.
     pub checks: super::checks::Checks,
+    /// The pod under triage, while the bottom pane shows it.
+    pub triage: Option<super::triage::Triage>,
+    /// Requests for triage so far: the serial of the next.
+    pub triage_serial: u64,
     pub ui: Ui,
 }
 
@@ -300,6 +306,8 @@ impl State {
             drive: Drive::default(),
             metrics: Metrics::default(),
             checks: Default::default(),
+            triage: None,
+            triage_serial: 0,
             ui: Ui::default(),
         }
     }

@@ -118,6 +118,7 @@ pub fn update(state: &mut State, event: Event, viewport: Viewports) -> Effects {
             super::wave::step(state, &mut effects);
             true
         }
+        Event::Triage(answer) => state.triage.as_mut().is_some_and(|t| t.take(answer)),
         Event::Lease(status) => on_lease(state, &mut effects, status),
         Event::Stream(stream, status) => {
             let now = state.session.now;

@@ -15,6 +15,7 @@ pub mod pod_proxy;
 pub mod precheck_watchers;
 pub mod prometheus_discovery;
 pub mod prometheus_source;
+pub mod triage;
 pub mod watch_loop;
 pub mod watchers;
 pub mod writer;

@@ -102,12 +102,18 @@ async fn read(client: &Client, page: &PagePath) -> Result<String, ScrapeFailure>
         "/api/v1/namespaces/{}/pods/{}:{}/proxy/{}",
         page.namespace, page.pod, page.port, page.path
     );
-    let request = Request::get(&url)
+    read_url(client, &url, page.cap).await
+}
+
+/// The text at `url` on the API server (a pod proxy path with its query), read up to `cap`
+/// bytes whatever the status.
+pub async fn read_url(client: &Client, url: &str, cap: usize) -> Result<String, ScrapeFailure> {
+    let request = Request::get(url)
         .body(Body::empty())
         .map_err(ScrapeFailure::Request)?;
     let response = client.send(request).await.map_err(ScrapeFailure::Send)?;
     let status = response.status();
-    let body = capped_body::read(capped_body::chunks(response.into_body()), page.cap)
+    let body = capped_body::read(capped_body::chunks(response.into_body()), cap)
         .await
         .map_err(ScrapeFailure::Body)?;
     if !status.is_success() {

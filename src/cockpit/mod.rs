@@ -25,6 +25,7 @@ use crate::app::event::{Event, LeaseStatus};
 use crate::app::fleet::{Fleet, FleetEvent, Member};
 use crate::app::metrics_sample::{self, Sample};
 use crate::app::state::{Mode, State};
+use crate::app::triage;
 use crate::cluster::connect::{self, Connection};
 use crate::cluster::lease::Fence;
 use crate::cluster::writer::Writer;
@@ -151,6 +152,10 @@ pub struct Sources {
     pub tasks: Vec<tokio::task::JoinHandle<()>>,
     sample: tokio::sync::watch::Sender<Sample>,
     sampled_at: Option<Instant>,
+    client: kube::Client,
+    tx: mpsc::Sender<Event>,
+    /// What the triage pane asked, and the task answering it.
+    triage: Option<(triage::Request, JoinHandle<()>)>,
 }
 
 impl Sources {
@@ -171,6 +176,9 @@ impl Sources {
             tasks,
             sample,
             sampled_at: None,
+            client: conn.client.clone(),
+            tx: tx.clone(),
+            triage: None,
         }
     }
 
@@ -194,9 +202,26 @@ impl Sources {
         });
     }
 
+    /// Fetches what the triage pane asks, stopping what it asked before.
+    pub fn follow_triage(&mut self, asked: Option<&triage::Request>) {
+        if self.triage.as_ref().map(|(r, _)| r) == asked {
+            return;
+        }
+        if let Some((_, task)) = self.triage.take() {
+            task.abort();
+        }
+        if let Some(r) = asked {
+            let task = crate::cluster::triage::spawn(&self.client, r.clone(), self.tx.clone());
+            self.triage = Some((r.clone(), task));
+        }
+    }
+
     pub fn stop(self) {
         for t in self.tasks {
             t.abort();
+        }
+        if let Some((_, task)) = self.triage {
+            task.abort();
         }
     }
 }
@@ -411,6 +436,9 @@ async fn ui_loop(
                 });
             }
             _ = tokio::time::sleep_until(frame_due), if effects.redraw() => {}
+        }
+        for (i, sources) in sources.iter_mut().enumerate() {
+            sources.follow_triage(triage::asked(&fleet.members[i].state));
         }
         for (i, member_effects) in effects.members.iter_mut().enumerate() {
             for command in member_effects.commands.drain(..) {

@@ -13,6 +13,17 @@ use crate::mesh::Mesh;
 
 /// The frame of a pane: its title, the filter being typed or applied, and focus.
 pub fn pane_block<'a>(state: &State, theme: &Theme, pane: Pane, extra: Vec<Span<'a>>) -> Block<'a> {
+    titled_block(state, theme, pane, pane.title(), extra)
+}
+
+/// `pane_block` with a title of its own, for a view that takes a pane's place.
+pub fn titled_block<'a>(
+    state: &State,
+    theme: &Theme,
+    pane: Pane,
+    name: &str,
+    extra: Vec<Span<'a>>,
+) -> Block<'a> {
     let focused = state.ui.focus == pane;
     let border = if focused {
         theme.border_focused
@@ -20,7 +31,7 @@ pub fn pane_block<'a>(state: &State, theme: &Theme, pane: Pane, extra: Vec<Span<
         theme.border
     };
     let mut title = vec![Span::styled(
-        format!(" {} ", pane.title()),
+        format!(" {name} "),
         if focused {
             theme.border_focused
         } else {

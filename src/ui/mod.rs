@@ -80,6 +80,7 @@ fn draw_in(frame: &mut Frame<'_>, size: Rect, state: &State, theme: &Theme) {
             BottomPane::Journal => panes::journal::draw(frame, areas.logs, state, theme),
             BottomPane::Metrics => panes::metrics::draw(frame, areas.logs, state, &mesh, theme),
             BottomPane::Checks => panes::checks::draw(frame, areas.logs, state, theme),
+            BottomPane::Triage => panes::triage::draw(frame, areas.logs, state, theme),
             BottomPane::IstiodLogs => panes::logs::draw(frame, areas.logs, state, &mesh, theme),
         }
     }

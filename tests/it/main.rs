@@ -49,4 +49,6 @@ mod sim_precheck_kinds;
 mod sim_robustness;
 mod snapshots;
 mod themes;
+mod triage_e2e;
+mod triage_screens;
 mod wave_pacing_e2e;

@@ -123,3 +123,25 @@ fn an_unusual_context_is_quoted_for_the_shell() {
     assert_eq!(quoted("it's"), r"'it'\''s'");
     assert_eq!(quoted(""), "''");
 }
+
+#[test]
+fn the_bottom_pane_decides_what_its_selection_is() {
+    let mut s = cockpit();
+    s.ui.focus = Pane::Logs;
+    s.ui.bottom = crate::app::state::BottomPane::Journal;
+    assert_eq!(both(&s), (None, None));
+    s.ui.bottom = crate::app::state::BottomPane::Triage;
+    s.triage = Some(crate::app::triage::Triage::open(
+        1,
+        "checkout",
+        "cart-1",
+        crate::app::triage::View::Events,
+    ));
+    assert_eq!(
+        both(&s),
+        some(
+            "cart-1",
+            "kubectl --context sim-admin -n checkout get pod cart-1 -o yaml"
+        )
+    );
+}

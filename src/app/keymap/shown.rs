@@ -98,6 +98,15 @@ const NAMESPACES: &[Hint] = &[
     Keys(&[A::Help], "keys"),
     Keys(&[A::Quit], "quit"),
 ];
+const PODS: &[Hint] = &[
+    Keys(&[A::Up, A::Down], "move"),
+    Keys(&[A::PodEvents], "events"),
+    Keys(&[A::ProxyLog], "proxy log"),
+    Keys(&[A::ProxyStatus], "sync"),
+    Keys(&[A::PodYaml], "yaml"),
+    Keys(&[A::Filter], "filter"),
+    Keys(&[A::Help], "keys"),
+];
 const TABLES: &[Hint] = &[
     Keys(&[A::Up, A::Down], "move"),
     Keys(&[A::Filter], "filter"),
@@ -111,7 +120,8 @@ fn for_pane(pane: Pane) -> &'static [Hint] {
     match pane {
         Pane::Logs => LOGS,
         Pane::Namespaces => NAMESPACES,
-        Pane::ControlPlanes | Pane::Pods => TABLES,
+        Pane::Pods => PODS,
+        Pane::ControlPlanes => TABLES,
     }
 }
 

@@ -25,6 +25,10 @@ pub enum KeyAction {
     Journal,
     Metrics,
     Checks,
+    PodEvents,
+    ProxyLog,
+    ProxyStatus,
+    PodYaml,
     Migrate,
     Revert,
     MigrateWave,
@@ -221,9 +225,13 @@ pub const TABLE: &[Entry] = &[
     entry(A::NackOnly,       "nack_only",         &["n"],          S::Views,      Own("NACK lines only, on/off")),
     entry(A::Follow,         "follow",            &["f"],          S::Views,      Own("follow new lines, on/off")),
     entry(A::CockpitLog,     "cockpit_log",       &["L"],          S::Views,      Own("cockpit log, on/off")),
-    entry(A::Journal,        "journal",           &["J"],          S::Views,      Own("the journal, on/off")),
-    entry(A::Metrics,        "metrics",           &["P"],          S::Views,      Own("metrics pane, on/off")),
-    entry(A::Checks,         "checks",            &["C"],          S::Views,      Own("precheck findings, on/off")),
+    entry(A::Journal,        "journal",           &["J"],          S::Views,      Own("journal / metrics / checks, on/off")),
+    entry(A::Metrics,        "metrics",           &["P"],          S::Views,      Joined),
+    entry(A::Checks,         "checks",            &["C"],          S::Views,      Joined),
+    entry(A::PodEvents,      "pod_events",        &["e"],          S::Views,      Own("pod: events / proxy log / sync / YAML")),
+    entry(A::ProxyLog,       "proxy_log",         &["l"],          S::Views,      Joined),
+    entry(A::ProxyStatus,    "proxy_status",      &["s"],          S::Views,      Joined),
+    entry(A::PodYaml,        "pod_yaml",          &["v"],          S::Views,      Joined),
     entry(A::Migrate,        "migrate",           &["m"],          S::Drive,      Own("migrate the namespace"))
         .only(Who::Driver),
     entry(A::Revert,         "revert",            &["r"],          S::Drive,      Own("revert namespace or tag"))
@@ -263,9 +271,9 @@ pub const TABLE: &[Entry] = &[
     entry(A::CommandLine,    "command_line",      &[":"],          S::LookAround, Own("command (:ns, :ctx, :q)")),
     entry(A::CopyName,       "copy_name",         &["y"],          S::LookAround, Own("copy name / kubectl cmd")),
     entry(A::CopyCommand,    "copy_command",      &["Y"],          S::LookAround, Joined),
-    entry(A::Complete,       "complete",          &["tab"],        S::Typing,     Own("complete (again: next)"))
+    entry(A::Complete,       "complete",          &["tab"],        S::Typing,     Own("complete / cycle"))
         .within(&[C::Command]),
-    entry(A::RunCommand,     "run_command",       &["enter"],      S::Typing,     Own("run / drop the command"))
+    entry(A::RunCommand,     "run_command",       &["enter"],      S::Typing,     Own("run / drop command"))
         .within(&[C::Command]),
     entry(A::CancelCommand,  "cancel_command",    &["esc"],        S::Typing,     Joined)
         .within(&[C::Command]),

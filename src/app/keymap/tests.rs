@@ -134,12 +134,14 @@ fn the_hints_read_as_before_and_name_only_bound_keys() {
         keymap.pane_hints(Pane::Namespaces),
         "Enter pods · / filter · Tab pane · L log · ? keys · q quit"
     );
-    for pane in [Pane::ControlPlanes, Pane::Pods] {
-        assert_eq!(
-            keymap.pane_hints(pane),
-            "↑↓ move · / filter · Tab pane · L log · ? keys · q quit"
-        );
-    }
+    assert_eq!(
+        keymap.pane_hints(Pane::Pods),
+        "↑↓ move · e events · l proxy log · s sync · v yaml · / filter · ? keys"
+    );
+    assert_eq!(
+        keymap.pane_hints(Pane::ControlPlanes),
+        "↑↓ move · / filter · Tab pane · L log · ? keys · q quit"
+    );
     for action in super::shown::hinted() {
         assert!(!action.entry().fixed);
         assert!(!keymap.keys(action).is_empty());

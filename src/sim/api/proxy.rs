@@ -1,4 +1,5 @@
-//! `pods/proxy`: istiod's `:15014/metrics` and a sidecar's `:15020/stats/prometheus`.
+//! `pods/proxy`: istiod's `:15014/metrics` and `:15014/debug/syncz`, and a sidecar's
+//! `:15020/stats/prometheus`.
 //!
 //! The name segment is `<pod>:<port>` (or `<scheme>:<pod>:<port>`), as kubectl and the API
 //! server write it; whatever follows `proxy/` is the path on the pod.
@@ -51,6 +52,9 @@ pub fn serve(ctx: &Arc<SimContext>, req: &Request) -> Result<Response, ApiError>
         .parse()
         .map_err(|_| ApiError::bad_request(format!("invalid port {port:?} in pods/{raw}/proxy")))?;
     let path = req.target.rest.trim_matches('/');
+    if port == 15014 && path == "debug/syncz" {
+        return syncz(ctx, ns, pod, req.param("namespace"));
+    }
     let wanted = match port {
         15014 => "metrics",
         15020 => "stats/prometheus",
@@ -74,6 +78,26 @@ pub fn serve(ctx: &Arc<SimContext>, req: &Request) -> Result<Response, ApiError>
     };
     resp.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
+    Ok(resp)
+}
+
+/// istiod's sync status of its proxies, as JSON.
+fn syncz(
+    ctx: &Arc<SimContext>,
+    ns: &str,
+    pod: &str,
+    namespace: Option<&str>,
+) -> Result<Response, ApiError> {
+    let body = ctx.mesh.syncz(ns, pod, namespace).ok_or_else(|| {
+        ApiError::not_found(format!(
+            "pod {ns}/{pod} serves nothing at :15014/debug/syncz (only running istiod pods do)"
+        ))
+    })?;
+    let mut resp = body.into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     Ok(resp)
 }
 

@@ -18,6 +18,10 @@ const FIELDS: &[&str] = &[
     "metadata.namespace",
     "status.phase",
     "spec.nodeName",
+    "involvedObject.kind",
+    "involvedObject.name",
+    "involvedObject.namespace",
+    "involvedObject.uid",
 ];
 
 pub fn selectors(req: &Request) -> Result<(LabelSelector, FieldSelector), ApiError> {

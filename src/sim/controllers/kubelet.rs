@@ -64,6 +64,8 @@ impl Kubelet {
         self.next_ip += 1;
         let want_uid = uid(pod).to_string();
         let now = now_rfc3339();
+        let scheduled_here = preset.is_empty();
+        let mut applied = false;
         let result = self
             .env
             .store
@@ -74,16 +76,24 @@ impl Kubelet {
                 let mut new = old.clone();
                 new["spec"]["nodeName"] = json!(node);
                 new["status"] = workloads::creating_status(&new, &ip, &host_ip, &now);
+                applied = true;
                 Ok(new)
             });
         match result {
-            Ok(stored) => self.arm_readiness(&stored.value()),
+            Ok(stored) => {
+                let pod = stored.value();
+                if applied && scheduled_here {
+                    self.env.events.scheduled(&self.env.store, &pod, &node);
+                }
+                self.arm_readiness(&pod);
+            }
             Err(e) => log::debug!("kubelet: cannot start pod {}: {e:?}", name(pod)),
         }
     }
 
     fn arm_readiness(&self, pod: &Value) {
         let store = self.env.store.clone();
+        let events = self.env.events.clone();
         let delay = self.env.timing.readiness;
         let (ns, pod_name, want_uid) = (
             text(pod, "namespace").to_string(),
@@ -92,7 +102,8 @@ impl Kubelet {
         );
         tokio::spawn(async move {
             tokio::time::sleep(delay).await;
-            let _ = store.modify("pods", &ns, &pod_name, |old| {
+            let mut started = false;
+            let stored = store.modify("pods", &ns, &pod_name, |old| {
                 if uid(old) != want_uid
                     || is_terminating(old)
                     || phase(old) != Some("Pending")
@@ -104,8 +115,12 @@ impl Kubelet {
                 let host_ip = old["status"]["hostIP"].as_str().unwrap_or_default();
                 let mut new = old.clone();
                 new["status"] = workloads::running_status(old, ip, host_ip, &now_rfc3339());
+                started = true;
                 Ok(new)
             });
+            if let (true, Ok(stored)) = (started, stored) {
+                events.started(&store, &stored.value());
+            }
         });
     }
 }

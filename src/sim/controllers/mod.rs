@@ -5,6 +5,7 @@
 //! - `deployment`, `replicaset`, `daemonset`: workloads and their rollouts
 //! - `rolling`: maxSurge/maxUnavailable arithmetic
 //! - `scheduler`, `kubelet`: a pod's node, IP, readiness and graceful end
+//! - `events`: the events they record about pods, the newest few thousand kept
 //! - `disruption`: PodDisruptionBudget status
 //! - `quota`: ResourceQuota status
 //! - `gc`: dependents of deleted workloads
@@ -13,6 +14,7 @@
 mod daemonset;
 mod deployment;
 mod disruption;
+mod events;
 mod gc;
 mod kubelet;
 mod manager;
@@ -36,6 +38,7 @@ use super::{SimContext, Timing};
 pub struct Env {
     pub store: Arc<Store>,
     pub timing: Timing,
+    pub events: events::Shared,
 }
 
 /// Starts the controllers; call once, inside the runtime, after the scenario is loaded.
@@ -43,6 +46,7 @@ pub fn spawn(ctx: Arc<SimContext>) {
     let env = Env {
         store: ctx.store.clone(),
         timing: ctx.timing,
+        events: events::Shared::default(),
     };
     // Subscribed before the manager reads the store, so no change falls in between.
     let changes = env.store.subscribe();

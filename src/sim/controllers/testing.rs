@@ -16,6 +16,7 @@ pub fn cluster() -> Env {
     Env {
         store,
         timing: Timing::default(),
+        events: Default::default(),
     }
 }
 

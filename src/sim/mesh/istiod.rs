@@ -11,6 +11,7 @@ use super::exposition::{Labels, Page};
 use super::histogram::{Accumulated, CONVERGENCE_S, LogNormal, PUSH_TIME_S};
 use super::log_lines::{self, Debounce, Entry, XDS_TYPES};
 use super::random::Draw;
+use super::sync_status::{self, ProxyIdentity, Stale, SyncRow};
 
 const CDS: usize = 0;
 const EDS: usize = 1;
@@ -68,10 +69,23 @@ pub struct Istiod {
     push_sequence: u64,
     nack_carry: f64,
     counters: Counters,
+    /// Proxies that rejected a push, until a push goes through without a rejection.
+    stale: Stale,
+    /// The pushes rejected in the last tick, for the rejecting proxies' own logs.
+    pub rejected: Vec<Rejection>,
+}
+
+/// A push a proxy rejected: its sidecar slot, the xDS type, and what Envoy said.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rejection {
+    pub slot: u32,
+    pub xds: usize,
+    pub detail: String,
 }
 
 /// What istiod needs to know about a connected proxy to log about it.
 pub struct ProxyRef {
+    pub slot: u32,
     pub connection_id: String,
     pub pod: Arc<str>,
     pub ns: Arc<str>,
@@ -123,6 +137,8 @@ impl Istiod {
             push_sequence: 0,
             nack_carry: 0.0,
             counters: Counters::default(),
+            stale: Stale::default(),
+            rejected: Vec::new(),
         }
     }
 
@@ -193,6 +209,9 @@ impl Istiod {
                 full,
             }));
             if full {
+                if ctx.nacks_per_minute <= 0.0 {
+                    self.stale.clear();
+                }
                 self.record_push(&[CDS, EDS, LDS, RDS], ctx);
                 self.next_full_push = ctx.tick + 8 + ctx.draw.below(12) as u64;
                 lines.push(log_lines::pushing(
@@ -246,13 +265,20 @@ impl Istiod {
             if i < NACK_LINES_PER_TICK
                 && let Some(p) = pick(ctx.draw, &self.proxies)
             {
+                let detail = log_lines::nack_detail(XDS_TYPES[xds], &p.service, ctx.draw);
                 lines.push(log_lines::nack(
                     XDS_TYPES[xds],
                     &p.connection_id,
-                    &p.service,
+                    &detail,
                     p.delta,
-                    ctx.draw,
                 ));
+                self.stale
+                    .reject(p.slot, xds, self.push_sequence.saturating_sub(1));
+                self.rejected.push(Rejection {
+                    slot: p.slot,
+                    xds,
+                    detail,
+                });
             }
         }
         lines
@@ -354,6 +380,21 @@ impl Istiod {
             &none,
             self.started_at.timestamp(),
         );
+    }
+
+    /// What `/debug/syncz` lists: the connected proxies, those of `namespace` when it is
+    /// given. `who` names the proxy in a slot, or None for one no longer known.
+    pub fn syncz<'a>(
+        &self,
+        namespace: Option<&str>,
+        who: &dyn Fn(u32) -> Option<ProxyIdentity<'a>>,
+    ) -> Vec<SyncRow> {
+        self.proxies
+            .iter()
+            .filter_map(|slot| Some((*slot, who(*slot)?)))
+            .filter(|(_, w)| namespace.is_none_or(|ns| w.ns == ns))
+            .map(|(slot, w)| sync_status::row(&w, slot, self.push_sequence, &self.stale))
+            .collect()
     }
 
     pub fn startup_lines(&self, draw: &mut Draw) -> Vec<Entry> {

@@ -192,9 +192,9 @@ pub fn new_service(ns: &str, name: &str) -> Entry {
     )
 }
 
-/// A rejected push: `ADS:<TYPE>: ACK ERROR <connection id> Internal:<what Envoy said>`.
-pub fn nack(xds_type: &str, id: &str, service: &str, delta: bool, draw: &mut Draw) -> Entry {
-    let detail = match xds_type {
+/// What Envoy says of a push of `xds_type` it rejects.
+pub fn nack_detail(xds_type: &str, service: &str, draw: &mut Draw) -> String {
+    match xds_type {
         "lds" => match draw.below(2) {
             0 => "Error adding/updating listener(s) virtualInbound: Proto constraint validation failed (ListenerValidationError.FilterChains[2]: embedded message failed validation)".to_string(),
             _ => "Error adding/updating listener(s) 0.0.0.0_8080: Didn't find a registered implementation for 'istio.stats.v2' with type URL: 'stats.PluginConfig'".to_string(),
@@ -205,13 +205,37 @@ pub fn nack(xds_type: &str, id: &str, service: &str, delta: bool, draw: &mut Dra
         _ => format!(
             "Unknown field in route configuration 80 for virtual host {service}:80: retry_policy.per_try_idle_timeout_ms"
         ),
-    };
+    }
+}
+
+/// A rejected push: `ADS:<TYPE>: ACK ERROR <connection id> Internal:<what Envoy said>`.
+pub fn nack(xds_type: &str, id: &str, detail: &str, delta: bool) -> Entry {
     Entry::warn(
         xds_scope(delta),
         format!(
             "ADS:{}: ACK ERROR {id} Internal:{detail}",
             xds_type.to_uppercase()
         ),
+    )
+}
+
+/// The type URL Envoy names a resource type by.
+fn type_url(xds_type: &str) -> &'static str {
+    match xds_type {
+        "cds" => "type.googleapis.com/envoy.config.cluster.v3.Cluster",
+        "eds" => "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment",
+        "lds" => "type.googleapis.com/envoy.config.listener.v3.Listener",
+        _ => "type.googleapis.com/envoy.config.route.v3.RouteConfiguration",
+    }
+}
+
+/// The sidecar's own line about a push it rejected, in the proxy's log format:
+/// `<time>\t<level>\tenvoy <logger> <source>\t<message>\tthread=<n>`.
+pub fn envoy_rejection(at: DateTime<Utc>, xds_type: &str, detail: &str) -> String {
+    format!(
+        "{}\twarning\tenvoy config external/envoy/source/extensions/config_subscription/grpc/grpc_subscription_impl.cc:138\tgRPC config for {} rejected: {detail}\tthread=15",
+        at.to_rfc3339_opts(SecondsFormat::Micros, true),
+        type_url(xds_type)
     )
 }
 
@@ -264,18 +288,25 @@ mod tests {
             connected(&id, false).format(at),
             "2026-11-24T21:30:01.123456Z\tinfo\tads\tADS: new connection for node:sidecar~10.244.0.7~cart-abc.checkout~checkout.svc.cluster.local-42"
         );
-        let line = nack(
-            "lds",
-            &id,
-            "cart.checkout.svc.cluster.local",
-            true,
-            &mut Draw::new(1),
-        )
-        .format(at);
+        let detail = nack_detail("lds", "cart.checkout.svc.cluster.local", &mut Draw::new(1));
+        let line = nack("lds", &id, &detail, true).format(at);
         let fields: Vec<&str> = line.split('\t').collect();
         assert_eq!(fields.len(), 4);
         assert_eq!((fields[1], fields[2]), ("warn", "delta"));
-        assert!(fields[3].starts_with(&format!("ADS:LDS: ACK ERROR {id} Internal:")));
+        assert_eq!(
+            fields[3],
+            format!("ADS:LDS: ACK ERROR {id} Internal:{detail}")
+        );
+        let own = envoy_rejection(at, "lds", &detail);
+        let fields: Vec<&str> = own.split('\t').collect();
+        assert_eq!(fields.len(), 5);
+        assert_eq!(fields[1], "warning");
+        assert_eq!(
+            fields[3],
+            format!(
+                "gRPC config for type.googleapis.com/envoy.config.listener.v3.Listener rejected: {detail}"
+            )
+        );
     }
 
     #[test]

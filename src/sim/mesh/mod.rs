@@ -6,7 +6,8 @@
 //! - `traffic`: one sidecar's requests, shaped by its revision's faults
 //! - `cross`: a fleet sidecar's requests to and from another cluster
 //! - `sidecar`, `istiod`: the pages they serve (port 15020 and 15014)
-//! - `log_lines`: istiod's console lines and the sidecars' access-log lines
+//! - `log_lines`: istiod's console lines and the sidecars' access-log and rejection lines
+//! - `sync_status`: what istiod's `/debug/syncz` says of each proxy (synced or stale)
 //! - `histogram`, `exposition`, `random`: the arithmetic underneath
 //!
 //! The mesh follows the store through its change broadcast, so pods appear and disappear
@@ -24,6 +25,7 @@ mod random;
 mod shared;
 mod sidecar;
 mod state;
+mod sync_status;
 mod traffic;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -227,6 +229,13 @@ impl Mesh {
         self.state().targets(self.cluster)
     }
 
+    /// The JSON istiod pod `ns/pod` serves on `:15014/debug/syncz`, its proxies of
+    /// `namespace` only when that is given; None when no running istiod has that name.
+    pub fn syncz(&self, ns: &str, pod: &str, namespace: Option<&str>) -> Option<String> {
+        let rows = self.state().syncz(self.cluster, ns, pod, namespace)?;
+        serde_json::to_string(&rows).ok()
+    }
+
     /// The name of this mesh's cluster in the fleet (empty for a mesh made by `new`).
     pub fn cluster_name(&self) -> &str {
         &self.member().name
@@ -421,6 +430,68 @@ mod tests {
                 Ok(p)
             })
             .unwrap();
+    }
+
+    #[test]
+    fn a_nacking_proxy_logs_the_rejection_and_reads_stale_until_the_fault_ends() {
+        let (store, logs, faults, mesh) = mesh();
+        let (set, _) = FaultSet::from_data(&json!({"nacks.1-24-0": "600"}));
+        faults.set(set);
+        for _ in 0..3 {
+            mesh.tick();
+        }
+        let (istiod, _) = istiod_pods(&store)
+            .into_iter()
+            .find(|(_, rev)| rev == "1-24-0")
+            .unwrap();
+        let (lines, _) = logs.read("istio-system", &istiod, "discovery", None, None);
+        let id = lines
+            .iter()
+            .find_map(|(_, l)| l.split("ACK ERROR ").nth(1))
+            .and_then(|rest| rest.split(' ').next())
+            .expect("a NACK line");
+        let node = id.split('~').nth(2).unwrap();
+        let (pod, ns) = node.split_once('.').unwrap();
+        let (own, _) = logs.read(ns, pod, "istio-proxy", None, None);
+        assert!(
+            own.iter()
+                .any(|(_, l)| l.contains("\twarning\tenvoy config") && l.contains(" rejected: ")),
+            "the proxy logs what it rejected"
+        );
+        let stale_types = |mesh: &Mesh| -> Vec<String> {
+            let rows: Vec<serde_json::Value> = istiod_pods(&store)
+                .iter()
+                .filter_map(|(d, _)| mesh.syncz("istio-system", d, Some(ns)))
+                .flat_map(|body| serde_json::from_str::<Vec<serde_json::Value>>(&body).unwrap())
+                .filter(|r| r["proxy"] == format!("{pod}.{ns}"))
+                .collect();
+            assert_eq!(rows.len(), 1, "exactly one istiod serves the proxy");
+            ["cluster", "listener", "route", "endpoint"]
+                .iter()
+                .filter(|t| rows[0][format!("{t}_sent")] != rows[0][format!("{t}_acked")])
+                .map(ToString::to_string)
+                .collect()
+        };
+        assert!(
+            !stale_types(&mesh).is_empty(),
+            "the NACKed proxy reads stale"
+        );
+        assert!(
+            mesh.syncz("istio-system", &istiod, Some("no-such-namespace"))
+                .is_some_and(|b| b == "[]")
+        );
+        assert!(
+            mesh.syncz(ns, pod, None).is_none(),
+            "a sidecar serves no syncz"
+        );
+        faults.set(FaultSet::default());
+        for _ in 0..25 {
+            mesh.tick();
+        }
+        assert!(
+            stale_types(&mesh).is_empty(),
+            "a full push without NACKs syncs it"
+        );
     }
 
     #[test]

@@ -48,7 +48,12 @@ impl Stored {
             "metadata.namespace" => Some(key.0.clone()),
             "status.phase" => self.phase.clone(),
             "spec.nodeName" => self.node.clone(),
-            _ => None,
+            // Events only, and rarely asked: read from the object itself.
+            _ => field.strip_prefix("involvedObject.").and_then(|f| {
+                self.value()["involvedObject"][f]
+                    .as_str()
+                    .map(str::to_string)
+            }),
         }
     }
 

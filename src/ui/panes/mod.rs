@@ -17,3 +17,4 @@ pub mod phase_bar;
 pub mod pods;
 pub mod status_bar;
 pub mod traffic;
+pub mod triage;

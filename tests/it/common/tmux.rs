@@ -52,6 +52,11 @@ impl Tmux {
         self.tmux(&["capture-pane", "-p", "-t", "t"])
     }
 
+    /// The screen with its colours and attributes as escape sequences.
+    pub fn styled_screen(&self) -> String {
+        self.tmux(&["capture-pane", "-p", "-e", "-t", "t"])
+    }
+
     /// Sends keys as tmux names them (`q`, `Tab`, `Enter`, `Escape`, `BTab`, ...).
     pub fn keys(&self, keys: &[&str]) {
         for key in keys {

@@ -12,7 +12,7 @@ use crate::sim::mesh::sidecar::Link;
 impl State {
     fn proxy_ref(&self, slot: u32, connection: u64) -> Option<ProxyRef> {
         let sc = self.sidecars.get(slot as usize)?.as_ref()?;
-        Some(proxy_ref_of(sc, &self.versions, connection))
+        Some(proxy_ref_of(slot, sc, &self.versions, connection))
     }
 
     /// Connects a running proxy to the least loaded serving istiod of its revision.
@@ -88,7 +88,7 @@ impl State {
         }
         if log {
             let sc = self.sidecars[slot as usize].as_ref().expect("sidecar");
-            let p = proxy_ref_of(sc, &self.versions, link.connection);
+            let p = proxy_ref_of(slot, sc, &self.versions, link.connection);
             let ip = sc.ip;
             let entry = log_lines::terminated(ip, &p.connection_id, p.delta, &mut self.draw);
             self.log_istiod(link.istiod, vec![entry], now);

@@ -253,8 +253,9 @@ impl State {
     }
 }
 
-fn proxy_ref_of(sc: &Sidecar, versions: &Names, connection: u64) -> ProxyRef {
+fn proxy_ref_of(slot: u32, sc: &Sidecar, versions: &Names, connection: u64) -> ProxyRef {
     ProxyRef {
+        slot,
         connection_id: log_lines::connection_id(sc.ip, &sc.name, &sc.ns, connection),
         pod: sc.name.clone(),
         ns: sc.ns.clone(),

@@ -3,6 +3,7 @@
 use super::{State, Target, peers};
 use crate::sim::mesh::exposition::{Labels, Page};
 use crate::sim::mesh::sidecar::{ClusterNames, PageContext};
+use crate::sim::mesh::sync_status::{ProxyIdentity, SyncRow};
 
 impl State {
     /// The page a pod of `cluster` serves on `port`; `with_target_labels` adds `namespace`,
@@ -111,4 +112,36 @@ fn target_labels(ns: &str, pod: &str, app: &str, rev: &str) -> Labels {
         .with("pod", pod)
         .with("app", app)
         .with("istio_io_rev", rev)
+}
+
+impl State {
+    /// What the istiod pod `ns/pod` of `cluster` answers on `/debug/syncz`, or None when no
+    /// running istiod has that name.
+    pub fn syncz(
+        &self,
+        cluster: u16,
+        ns: &str,
+        pod: &str,
+        namespace: Option<&str>,
+    ) -> Option<Vec<SyncRow>> {
+        let d = self
+            .istiod_slot(cluster, ns, pod)
+            .and_then(|i| self.istiods[i as usize].as_ref())
+            .filter(|d| d.running)?;
+        let own = &self.clusters[usize::from(d.cluster)];
+        let cluster_id = if own.name.is_empty() {
+            "Kubernetes"
+        } else {
+            &own.name
+        };
+        Some(d.syncz(namespace, &|slot| {
+            let sc = self.sidecars.get(slot as usize)?.as_ref()?;
+            Some(ProxyIdentity {
+                cluster_id,
+                pod: &sc.name,
+                ns: &sc.ns,
+                istio_version: self.versions.name(sc.proxy_version),
+            })
+        }))
+    }
 }

@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 use super::{LogOut, MTLS_LINES_PER_TICK, State, peers, proxy_ref_of};
 use crate::sim::faults::FaultSet;
 use crate::sim::mesh::cross::{Gateway, LinkState};
-use crate::sim::mesh::istiod::{CONNECT_LINES_PER_TICK, TickContext};
-use crate::sim::mesh::log_lines::{self, FailedCall};
+use crate::sim::mesh::istiod::{CONNECT_LINES_PER_TICK, Rejection, TickContext};
+use crate::sim::mesh::log_lines::{self, FailedCall, XDS_TYPES};
 use crate::sim::mesh::random;
 use crate::sim::mesh::traffic::RevFaults;
 
@@ -174,13 +174,35 @@ impl State {
             let lines = d.tick(&mut ctx, &|slot| {
                 let sc = sidecars.get(slot as usize)?.as_ref()?;
                 Some(proxy_ref_of(
+                    slot,
                     sc,
                     versions,
                     sc.link.map_or(0, |l| l.connection),
                 ))
             });
+            let rejected = std::mem::take(&mut d.rejected);
             self.istiods[index] = Some(d);
             self.log_istiod(index as u32, lines, now);
+            self.log_rejections(rejected, now);
+        }
+    }
+}
+
+impl State {
+    /// Each rejected push, in the log of the proxy that rejected it.
+    fn log_rejections(&mut self, rejected: Vec<Rejection>, now: DateTime<Utc>) {
+        for r in rejected {
+            let Some(sc) = self.sidecars.get(r.slot as usize).and_then(Option::as_ref) else {
+                continue;
+            };
+            self.out.push(LogOut {
+                cluster: sc.cluster,
+                ns: sc.ns.clone(),
+                pod: sc.name.clone(),
+                container: "istio-proxy",
+                at: now,
+                line: log_lines::envoy_rejection(now, XDS_TYPES[r.xds], &r.detail),
+            });
         }
     }
 }
