@@ -4,6 +4,10 @@
 //! revision, always the first by name, so the same pods are scraped round after round and
 //! their counters can be turned into rates.
 //!
+//! Room the upgrade leaves goes to every other injected namespace in turn (`spare`), a couple
+//! at a time for three reads each, so that a namespace moved outside the cockpit (kubectl, a
+//! GitOps controller) was seen before its move and has a baseline.
+//!
 //! It reads pods only through `pods_in` for the namespaces it picks: with 50,000 pods the
 //! choice must not walk them all.
 
@@ -42,11 +46,55 @@ pub const QUIET: Budget = Budget {
     every: Duration::from_secs(15),
 };
 
+/// Pods the spare room gives to other namespaces, at most.
+pub const SPARE_PODS: usize = 2 * PODS_PER_REVISION;
+/// Reads each namespace gets while it has the spare room: the first only starts its counters.
+const SPARE_READS: u32 = 3;
+
 /// What to scrape within `budget`.
 pub fn sample(state: &State, budget: Budget) -> Sample {
+    let mut targets = targets(state, budget.pods);
+    let room = budget.pods.min(MAX_PODS).saturating_sub(targets.len());
+    spare(state, budget, room.min(SPARE_PODS), &mut targets);
     Sample {
-        targets: targets(state, budget.pods),
+        targets,
         every: budget.every,
+    }
+}
+
+/// Adds, within `room`, the injected namespaces not sampled yet whose turn it is: the
+/// namespaces the labels inject, in name order, a window of `SPARE_READS` reads each.
+fn spare(state: &State, budget: Budget, room: usize, out: &mut Vec<SampleTarget>) {
+    let per_window = room / PODS_PER_REVISION;
+    if per_window == 0 {
+        return;
+    }
+    let facts = state.namespace_facts();
+    let sampled: BTreeSet<&str> = out.iter().map(|t| t.namespace.as_str()).collect();
+    let others: Vec<&String> = facts
+        .selects
+        .keys()
+        .filter(|ns| !sampled.contains(ns.as_str()))
+        .collect();
+    if others.is_empty() {
+        return;
+    }
+    let window_seconds = (budget.every * SPARE_READS).as_secs().max(1);
+    let window = u64::try_from(state.session.now.timestamp()).unwrap_or(0) / window_seconds;
+    let start = usize::try_from(window)
+        .unwrap_or(0)
+        .wrapping_mul(per_window)
+        % others.len();
+    let mut left = room;
+    for ns in others
+        .iter()
+        .cycle()
+        .skip(start)
+        .take(per_window.min(others.len()))
+    {
+        let before = out.len();
+        sample_namespace(state, ns, left.min(PODS_PER_REVISION), out);
+        left -= out.len() - before;
     }
 }
 
@@ -321,5 +369,70 @@ mod tests {
         let quiet = targets(&s, QUIET.pods);
         assert_eq!(quiet[..], got[..QUIET.pods]);
         assert_eq!(namespaces(&quiet), ["big-00", "big-01"]);
+    }
+
+    #[test]
+    fn spare_room_visits_every_other_injected_namespace_in_turn() {
+        let mut c = cluster();
+        c.namespace("a-wave", &[("istio-injection", "enabled")]);
+        pods(&mut c, "a-wave", "p", "1-24-0", 3);
+        for i in 0..5 {
+            let ns = format!("other-{i}");
+            c.namespace(&ns, &[("istio-injection", "enabled")]);
+            pods(&mut c, &ns, "p", "1-24-0", 4);
+        }
+        c.namespace("no-mesh", &[]);
+        pods(&mut c, "no-mesh", "p", "1-24-0", 2);
+        let mut s = c.state.clone();
+        s.drive.plan = Some(plan(&[&["a-wave"]]));
+        // At the start of a window of both budgets.
+        let start =
+            s.session.now - chrono::Duration::seconds(s.session.now.timestamp().rem_euclid(45));
+        let spare = |s: &State, budget: Budget| -> Vec<String> {
+            let got = sample(s, budget).targets;
+            assert_eq!(namespaces(&got[..3]), ["a-wave"], "the wave comes first");
+            namespaces(&got[3..])
+                .iter()
+                .map(ToString::to_string)
+                .collect()
+        };
+        let mut seen = BTreeSet::new();
+        let mut windows = Vec::new();
+        for w in 0..3 {
+            s.session.now = start + chrono::Duration::seconds(15 * w);
+            let now = spare(&s, FULL);
+            assert_eq!(now.len(), 2, "two namespaces at a time: {now:?}");
+            // The same for the whole window: the same pods read three times.
+            s.session.now += chrono::Duration::seconds(4);
+            assert_eq!(spare(&s, FULL), now);
+            seen.extend(now.clone());
+            windows.push(now);
+        }
+        assert_ne!(windows[0], windows[1]);
+        let all: BTreeSet<String> = (0..5).map(|i| format!("other-{i}")).collect();
+        assert_eq!(
+            seen, all,
+            "every injected namespace, not no-mesh, within three windows"
+        );
+        let got = sample(&s, FULL).targets;
+        assert_eq!(got.len(), 3 + SPARE_PODS);
+        // A quiet cluster reads every 15 s: its windows are three of its reads long.
+        s.session.now = start;
+        let first = spare(&s, QUIET);
+        s.session.now = start + chrono::Duration::seconds(30);
+        assert_eq!(spare(&s, QUIET), first);
+        // No room left: nothing spare.
+        assert_eq!(
+            sample(
+                &s,
+                Budget {
+                    pods: 3,
+                    every: SCRAPE_EVERY
+                }
+            )
+            .targets
+            .len(),
+            3
+        );
     }
 }

@@ -90,6 +90,7 @@ impl Headless {
                     update(&mut self.state, event, layout::table_rows);
                     if let Some(sources) = &mut self.sources {
                         sources.resample(&self.state, metrics_sample::FULL);
+                        sources.follow_triage(crate::app::triage::asked(&self.state));
                     }
                 }
                 _ => return done(&self.state),

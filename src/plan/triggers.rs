@@ -5,8 +5,10 @@
 //! judged too (`cross_cluster`).
 //!
 //! A namespace's baseline is its traffic over the last minute before any of its pods ran the
-//! new revision, so for a wave it is captured as the wave reaches the namespace. Numbers that
-//! are missing, stale or NaN make a trigger unknown, never healthy.
+//! new revision, so for a wave it is captured as the wave reaches the namespace. A namespace
+//! first seen already moving (moved outside the cockpit, before any reading of it) is judged
+//! against its old-revision pods while both run, and against what they showed once they are
+//! gone. Numbers that are missing, stale or NaN make a trigger unknown, never healthy.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt;
@@ -190,6 +192,8 @@ fn unix(at: DateTime<Utc>) -> f64 {
 #[derive(Debug, Clone, Default)]
 pub struct Guard {
     baselines: BTreeMap<String, BaselineTracker>,
+    /// For namespaces without a baseline: their old-revision pods' traffic during the move.
+    beside: BTreeMap<String, BaselineTracker>,
     triggers: BTreeMap<(Scope, Metric), Trigger>,
     /// The latest p99 (ms) of each namespace's traffic on the new revision, for the text.
     latest_p99: BTreeMap<String, f64>,
@@ -230,8 +234,15 @@ impl Guard {
                 continue;
             };
             let scope = Scope::Namespace(ns.clone());
-            let base = self.baseline(ns).and_then(|b| b.p99_ms);
-            if let Some(base) = base.filter(|b| *b > 0.0) {
+            if self.baseline(ns).and_then(|b| b.p99_ms).is_none()
+                && let Some(old) = old_traffic(revisions, &plan.to).filter(|t| t.p99_ms.is_some())
+            {
+                self.beside
+                    .entry(ns.clone())
+                    .or_default()
+                    .record(reading.at, old);
+            }
+            if let Some((base, _)) = self.latency_base(ns) {
                 let rise = new.p99_ms.map_or(f64::NAN, |p| p / base - 1.0);
                 self.feed(
                     &scope,
@@ -292,6 +303,20 @@ impl Guard {
         self.baselines.get(namespace)?.baseline()
     }
 
+    /// The p99 (ms) a namespace's new traffic is compared with: its baseline, else its old
+    /// pods' during the move (then true).
+    fn latency_base(&self, namespace: &str) -> Option<(f64, bool)> {
+        let positive = |b: Option<Baseline>| b.and_then(|b| b.p99_ms).filter(|p| *p > 0.0);
+        if let Some(p) = positive(self.baseline(namespace)) {
+            return Some((p, false));
+        }
+        let beside = self
+            .beside
+            .get(namespace)
+            .and_then(BaselineTracker::baseline);
+        positive(beside).map(|p| (p, true))
+    }
+
     /// Every trigger that applies now: the new revision's istiod, the namespaces in `required`
     /// (which must have numbers: missing ones are unknown) and the other namespaces in
     /// `moved` that have numbers; then every route of cross-cluster traffic a reading named.
@@ -320,7 +345,7 @@ impl Guard {
                     && !self.triggers.contains_key(&(scope.clone(), metric))
                 {
                     f.unknown = Some(match self.baseline(ns) {
-                        None => "no baseline: its traffic was not seen before the move".into(),
+                        None => "no baseline: its traffic was not seen before the move, nor its old pods during it".into(),
                         Some(_) => "no baseline: no requests were seen before the move".into(),
                     });
                 }
@@ -385,11 +410,16 @@ impl Guard {
                     Scope::Namespace(ns) => ns.as_str(),
                     Scope::ControlPlane(_) | Scope::CrossCluster(_) => "",
                 };
-                let base = self.baseline(ns).and_then(|b| b.p99_ms);
-                match (self.latest_p99.get(ns), base) {
-                    (Some(p), Some(b)) => {
+                match (self.latest_p99.get(ns), self.latency_base(ns)) {
+                    (Some(p), Some((b, false))) => {
                         format!("{} ({} over {})", ms(*p), signed_percent(value), ms(b))
                     }
+                    (Some(p), Some((b, true))) => format!(
+                        "{} ({} over {} of its old pods during the move)",
+                        ms(*p),
+                        signed_percent(value),
+                        ms(b)
+                    ),
                     _ => signed_percent(value),
                 }
             }

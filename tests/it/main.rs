@@ -13,6 +13,7 @@ mod common;
 mod api_http;
 mod api_kube;
 mod api_kubectl;
+mod baselines_e2e;
 mod bench_cli;
 mod bounded_answers;
 mod checks_e2e;

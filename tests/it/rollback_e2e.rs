@@ -51,28 +51,6 @@ auto_rollback = {auto_rollback}
     write(dir, "plan.toml", &text)
 }
 
-/// The metrics pane's traffic row of `ns` on `rev`: rows after the `REQ/S` header, where a
-/// namespace's further revisions leave the name column empty.
-fn traffic_row(screen: &str, ns: &str, rev: &str) -> Option<String> {
-    let mut lines = screen.lines().skip_while(|l| !l.contains("REQ/S"));
-    lines.next()?;
-    let mut current = String::new();
-    for line in lines {
-        let Some(cells) = line.strip_prefix('│') else {
-            break;
-        };
-        let name: String = cells.chars().take(22).collect();
-        if !name.trim().is_empty() {
-            current = name.trim().to_string();
-        }
-        let revision: String = cells.chars().skip(23).take(10).collect();
-        if current == ns && revision.trim() == rev {
-            return Some(line.to_string());
-        }
-    }
-    None
-}
-
 /// A breach may take a scrape (2 s) and the rate's second sample, a round of the cockpit
 /// (5 s), and the trigger's duration (10 s) once the new pods serve: this, with room to spare.
 const SCRAPE_ROUND_AND_DURATION: Duration = Duration::from_secs(35);

@@ -6,7 +6,8 @@
 //!
 //! rewrites `screenshots/cockpit.svg` (the cockpit on the `search` namespace, which has a pod
 //! with a skewed sidecar) and `screenshots/nack-view.svg` (the NACK-only istiod log while
-//! 1-25-0 NACKs the proxies of `staging-web`) and `screenshots/rollback.svg` (the rollback
+//! 1-25-0 NACKs the proxies of `staging-web`), `screenshots/triage.svg` (the istio-proxy log
+//! of the pod the newest NACK names) and `screenshots/rollback.svg` (the rollback
 //! banner and the metrics pane once 1-25-0 is also slow), and `screenshots/fleet.svg` (the fleet
 //! pane on a simulated fleet of three). Plain `cargo test` skips it (it restarts a
 //! namespace and waits for NACKs) but runs the unit tests of the SVG writer.
@@ -16,6 +17,7 @@ use std::time::Duration;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use istio_cockpit::app::event::Event;
 use istio_cockpit::app::state::{Mode, Pane, State};
+use istio_cockpit::app::triage::Content;
 use istio_cockpit::cockpit::headless::Headless;
 use istio_cockpit::ui::theme::{Palette, Theme};
 use ratatui::Terminal;
@@ -32,6 +34,7 @@ const COCKPIT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/screenshots/cockpit.
 const NACK_VIEW: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/screenshots/nack-view.svg");
 const METRICS_VIEW: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/screenshots/rollback.svg");
 const FLEET: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/screenshots/fleet.svg");
+const TRIAGE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/screenshots/triage.svg");
 
 fn press(cockpit: &mut Headless, code: KeyCode) {
     cockpit.apply(Event::Key(KeyEvent::new(code, KeyModifiers::NONE)));
@@ -188,6 +191,27 @@ async fn draw_the_readme_screenshots() {
         "istio-cockpit showing only the NACK lines of the istiod logs while istiod 1-25-0 \
          rejects configuration for the proxies of staging-web",
     );
+
+    // The newest NACK's pod, triaged: its own log, the rejections marked.
+    press(&mut cockpit, KeyCode::Char('l'));
+    let rejections = |s: &State| match s.triage.as_ref().map(|t| &t.content) {
+        Some(Content::Log { lines, .. }) => lines.iter().any(|l| l.contains(" rejected: ")),
+        _ => false,
+    };
+    assert!(
+        cockpit
+            .pump_until(Duration::from_secs(30), rejections)
+            .await,
+        "the NACK's pod's proxy log never showed a rejection"
+    );
+    save(
+        &cockpit.state,
+        &theme,
+        TRIAGE,
+        "istio-cockpit triaging the pod a NACK line names: its istio-proxy log, the configs it \
+         rejected marked",
+    );
+    press(&mut cockpit, KeyCode::Char('l'));
 
     // Slow the new revision down: the latency trigger fires for staging-web.
     sim.set_faults(r#"{"data":{"latency.1-25-0":"300"}}"#);

@@ -228,3 +228,44 @@ fn error_ratio_over_its_limit_for_its_duration_breaches() {
         "cart: 5xx ratio 5.0% for 10s, limit 1.0% for 10s"
     );
 }
+
+#[test]
+fn a_namespace_first_seen_mid_move_is_judged_against_its_old_pods() {
+    let (plan, mut guard) = (plan(), Guard::default());
+    let moved = set(&["shop"]);
+    // Moved outside the cockpit: the first reading already has pods of both revisions.
+    for s in (0..=20).step_by(5) {
+        let mut r = reading(s, "shop", "1-24-0", traffic(20.0, 0.0));
+        r.data_plane
+            .get_mut("shop")
+            .unwrap()
+            .insert("1-25-0".into(), traffic(6600.0, 0.0));
+        guard.observe(&r, &plan, &|_| true);
+    }
+    assert!(
+        guard.baseline("shop").is_none(),
+        "no reading before the move"
+    );
+    let f = guard.evaluate(&plan, at(20), &moved, &moved);
+    let latency = find(&f, "shop", Metric::Latency);
+    assert!(latency.is_breached(), "{latency}");
+    assert_eq!(
+        latency.value,
+        "6600 ms (+32900% over 20 ms of its old pods during the move)"
+    );
+    // Once the old pods are gone, what they showed still stands.
+    for s in (25..=40).step_by(5) {
+        guard.observe(
+            &reading(s, "shop", "1-25-0", traffic(22.0, 0.0)),
+            &plan,
+            &|_| true,
+        );
+    }
+    let f = guard.evaluate(&plan, at(40), &moved, &moved);
+    let latency = find(&f, "shop", Metric::Latency);
+    assert!(latency.state.is_healthy(), "{latency}");
+    assert!(
+        latency.value.contains("over 20 ms of its old pods"),
+        "{latency}"
+    );
+}

@@ -128,3 +128,25 @@ pub fn namespace_row<'a>(screen: &'a str, name: &str) -> Option<&'a str> {
         .lines()
         .find(|l| l.contains(&focused) || l.contains(&plain))
 }
+
+/// The metrics pane's traffic row of `ns` on `rev`: rows after the `REQ/S` header, where a
+/// namespace's further revisions leave the name column empty.
+pub fn traffic_row(screen: &str, ns: &str, rev: &str) -> Option<String> {
+    let mut lines = screen.lines().skip_while(|l| !l.contains("REQ/S"));
+    lines.next()?;
+    let mut current = String::new();
+    for line in lines {
+        let Some(cells) = line.strip_prefix('│') else {
+            break;
+        };
+        let name: String = cells.chars().take(22).collect();
+        if !name.trim().is_empty() {
+            current = name.trim().to_string();
+        }
+        let revision: String = cells.chars().skip(23).take(10).collect();
+        if current == ns && revision.trim() == rev {
+            return Some(line.to_string());
+        }
+    }
+    None
+}
