@@ -15,6 +15,10 @@ pub struct Effects {
     pub redraw: bool,
     /// The user asked to quit.
     pub quit: bool,
+    /// Text to put on the clipboard (`y`, `Y`), through the terminal.
+    pub copy: Option<String>,
+    /// A fleet's cluster to show instead of this one (`:ctx`).
+    pub select_cluster: Option<String>,
 }
 
 impl Effects {
@@ -37,6 +41,12 @@ impl Effects {
         self.commands.extend(later.commands);
         self.redraw |= later.redraw;
         self.quit |= later.quit;
+        if later.copy.is_some() {
+            self.copy = later.copy;
+        }
+        if later.select_cluster.is_some() {
+            self.select_cluster = later.select_cluster;
+        }
     }
 }
 

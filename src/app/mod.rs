@@ -4,7 +4,7 @@
 //!   `effects`: what it asks of the loop besides (writes to send, a frame, quitting);
 //!   `write_error`: why a write was not done, as the executor reports it; `keymap`: which key
 //!   does what (defaults and the user's keys file); `on_key`: keys, read through the keymap,
-//!   turned into changes
+//!   turned into changes; `command_line`: the `:` commands; `copy`: what `y` and `Y` copy
 //! - `state`: the state itself, around the cluster's facts (`crate::mesh::Cluster`);
 //!   `fleet`: a state per cluster when the cockpit watches several
 //! - `view`: what the filters leave of the panes' rows; `text_match`: the filters' text tests
@@ -17,6 +17,8 @@
 pub mod actions;
 pub mod activity;
 pub mod checks;
+pub mod command_line;
+pub mod copy;
 pub mod drive;
 pub mod effects;
 pub mod event;

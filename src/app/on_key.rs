@@ -25,6 +25,10 @@ pub fn on_key(state: &mut State, effects: &mut Effects, key: KeyEvent, viewport:
     if super::drive::on_dialog_key(state, effects, action, key.code) {
         return;
     }
+    if state.ui.command_line.is_some() {
+        super::command_line::on_key(state, effects, action, key, viewport);
+        return;
+    }
     if let Some(pane) = state.ui.editing_filter() {
         edit_filter(state, pane, action, key, viewport);
         return;
@@ -50,13 +54,19 @@ pub fn context(state: &State) -> Context {
             | Dialog::OverrideWave { .. },
         ) => Context::Typed,
         Some(_) => Context::Preview,
+        None if state.ui.command_line.is_some() => Context::Command,
         None if state.ui.editing_filter().is_some() => Context::Filter,
         None => Context::Panes,
     }
 }
 
 /// An action on the panes.
-fn act(state: &mut State, effects: &mut Effects, action: KeyAction, viewport: Viewports) {
+pub(crate) fn act(
+    state: &mut State,
+    effects: &mut Effects,
+    action: KeyAction,
+    viewport: Viewports,
+) {
     use KeyAction as K;
     match action {
         K::Quit => effects.quit = true,
@@ -137,6 +147,9 @@ fn act(state: &mut State, effects: &mut Effects, action: KeyAction, viewport: Vi
         K::ProxyLog => triage(state, View::ProxyLog, viewport),
         K::ProxyStatus => triage(state, View::ProxyStatus, viewport),
         K::PodYaml => triage(state, View::Yaml, viewport),
+        K::CommandLine => state.ui.command_line = Some(Default::default()),
+        K::CopyName => copy(state, effects, super::copy::What::Name),
+        K::CopyCommand => copy(state, effects, super::copy::What::Command),
         // Keys of previews and of typing mean nothing on the panes; the fleet layer takes
         // the cluster key before a cluster's state sees it.
         K::NextCluster
@@ -149,7 +162,21 @@ fn act(state: &mut State, effects: &mut Effects, action: KeyAction, viewport: Vi
         | K::DropFilter
         | K::SendTyped
         | K::CancelTyped
-        | K::Erase => {}
+        | K::Erase
+        | K::Complete
+        | K::RunCommand
+        | K::CancelCommand => {}
+    }
+}
+
+/// `y` / `Y`: the loop puts the text on the clipboard; the status bar says what.
+fn copy(state: &mut State, effects: &mut Effects, what: super::copy::What) {
+    match super::copy::text(state, what) {
+        Some(text) => {
+            state.ui.notice = Some(format!("copied: {text}"));
+            effects.copy = Some(text);
+        }
+        None => state.ui.notice = Some("nothing selected to copy here".into()),
     }
 }
 

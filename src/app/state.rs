@@ -167,6 +167,10 @@ pub struct Ui {
     pub breach_banner: bool,
     /// Which key does what: the defaults, or the user's keys file.
     pub keys: std::sync::Arc<super::keymap::Keymap>,
+    /// The `:` command line, while it is open.
+    pub command_line: Option<super::command_line::CommandLine>,
+    /// The fleet's cluster names, for `:ctx`; empty on one cluster.
+    pub clusters: Vec<String>,
 }
 
 impl Default for Ui {
@@ -190,6 +194,8 @@ impl Default for Ui {
             notice: None,
             breach_banner: false,
             keys: super::keymap::Keymap::shared_default(),
+            command_line: None,
+            clusters: Vec::new(),
         }
     }
 }

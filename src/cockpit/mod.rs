@@ -7,6 +7,7 @@ pub mod executor;
 pub mod headless;
 pub mod lease_keeper;
 pub mod members;
+mod osc52;
 pub mod terminal;
 
 use std::sync::Arc;
@@ -480,6 +481,11 @@ async fn ui_loop(
         if terminal::has_panicked() {
             result = Err(CockpitError::Panicked);
             break;
+        }
+        if let Some(text) = effects.take_copy()
+            && let Err(e) = term.copy(&text)
+        {
+            log::warn!("could not send the copied text to the terminal: {e}");
         }
         if effects.quit() {
             break;

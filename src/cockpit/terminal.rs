@@ -1,7 +1,7 @@
 //! Taking the terminal over and giving it back: raw mode and the alternate screen, restored on
 //! every exit path, panics included.
 
-use std::io::{self, Stdout};
+use std::io::{self, Stdout, Write};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -76,6 +76,14 @@ impl Terminal {
 
     pub fn draw(&mut self, paint: impl FnOnce(&mut Frame<'_>)) -> io::Result<()> {
         self.inner.draw(paint).map(|_| ())
+    }
+
+    /// Asks the terminal to put `text` on the clipboard (OSC 52), through the writer frames
+    /// go through; called between frames, so it never lands inside one.
+    pub fn copy(&mut self, text: &str) -> io::Result<()> {
+        let out = self.inner.backend_mut();
+        out.write_all(super::osc52::sequence(text).as_bytes())?;
+        out.flush()
     }
 }
 

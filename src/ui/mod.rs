@@ -87,7 +87,11 @@ fn draw_in(frame: &mut Frame<'_>, size: Rect, state: &State, theme: &Theme) {
     if let Some(area) = areas.cockpit_log {
         panes::cockpit_log::draw(frame, area, state, theme);
     }
-    panes::status_bar::draw(frame, areas.status, state, theme);
+    if state.ui.command_line.is_some() {
+        panes::command_line::draw(frame, areas.status, state, theme);
+    } else {
+        panes::status_bar::draw(frame, areas.status, state, theme);
+    }
     if let Some(dialog) = &state.drive.dialog {
         panes::dialog::draw(
             frame,

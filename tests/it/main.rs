@@ -19,6 +19,7 @@ mod bounded_answers;
 mod checks_e2e;
 mod cli_habits;
 mod cockpit_headless;
+mod command_line_e2e;
 mod drive_e2e;
 mod e2e_terminal;
 mod filter_e2e;

@@ -74,6 +74,11 @@ impl FleetEffects {
         self.members.iter().any(|e| e.quit)
     }
 
+    /// The text the last key asked to copy, taken.
+    pub fn take_copy(&mut self) -> Option<String> {
+        self.members.iter_mut().filter_map(|e| e.copy.take()).last()
+    }
+
     /// A frame was drawn.
     pub fn drawn(&mut self) {
         self.redraw = false;
@@ -114,6 +119,12 @@ impl Fleet {
                     chrono::Utc::now(),
                 ),
             });
+        }
+        if members.len() > 1 {
+            let names: Vec<String> = members.iter().map(|m| m.name.clone()).collect();
+            for member in &mut members {
+                member.state.ui.clusters.clone_from(&names);
+            }
         }
         let mut fleet = Fleet {
             members,
@@ -185,6 +196,14 @@ impl Fleet {
                 } else {
                     *effects.member(i) =
                         update(&mut self.members[i].state, Event::Key(key), viewport);
+                    let asked = effects.member(i).select_cluster.take();
+                    if let Some(j) =
+                        asked.and_then(|n| self.members.iter().position(|m| m.name == n))
+                    {
+                        self.selected = j;
+                        self.members[j].state.ui.notice = None;
+                        effects.redraw = true;
+                    }
                 }
             }
             FleetEvent::Screen(event) => {

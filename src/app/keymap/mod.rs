@@ -155,6 +155,11 @@ impl Keymap {
         &self.hints.filter
     }
 
+    /// The command line's hints.
+    pub fn command_hints(&self) -> &str {
+        &self.hints.command
+    }
+
     /// The status bar's hints for the focused pane.
     pub fn pane_hints(&self, pane: super::state::Pane) -> &str {
         self.hints.pane(pane)

@@ -76,6 +76,11 @@ const FILTER: &[Hint] = &[
     Keys(&[A::KeepFilter], "keep"),
     Keys(&[A::DropFilter], "clear"),
 ];
+const COMMAND: &[Hint] = &[
+    Keys(&[A::Complete], "complete"),
+    Keys(&[A::RunCommand], "run"),
+    Keys(&[A::CancelCommand], "cancel"),
+];
 const LOGS: &[Hint] = &[
     Keys(&[A::NackOnly], "NACKs"),
     Keys(&[A::Follow], "follow"),
@@ -125,6 +130,7 @@ fn for_pane(pane: Pane) -> &'static [Hint] {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Hints {
     pub filter: String,
+    pub command: String,
     panes: Vec<String>,
 }
 
@@ -132,6 +138,7 @@ impl Hints {
     pub fn new(keys: &[Vec<Key>]) -> Hints {
         Hints {
             filter: line(FILTER, keys),
+            command: line(COMMAND, keys),
             panes: Pane::ORDER
                 .iter()
                 .map(|p| line(for_pane(*p), keys))
@@ -172,7 +179,7 @@ fn line(hints: &[Hint], keys: &[Vec<Key>]) -> String {
 /// Every action the hints name, for the tests.
 #[cfg(test)]
 pub fn hinted() -> Vec<KeyAction> {
-    [FILTER, LOGS, NAMESPACES, TABLES]
+    [FILTER, COMMAND, LOGS, NAMESPACES, TABLES]
         .iter()
         .flat_map(|hints| hints.iter())
         .filter_map(|h| match h {

@@ -46,6 +46,12 @@ pub enum KeyAction {
     CancelTyped,
     Erase,
     QuitAnywhere,
+    CommandLine,
+    CopyName,
+    CopyCommand,
+    Complete,
+    RunCommand,
+    CancelCommand,
 }
 
 /// What the screen is waiting for, which decides what a key means.
@@ -59,14 +65,17 @@ pub enum Context {
     Filter,
     /// A name being typed to confirm (a gate's override, a wave going on): characters are text.
     Typed,
+    /// A `:` command being typed: characters are text.
+    Command,
 }
 
 impl Context {
-    pub const ALL: [Context; 4] = [
+    pub const ALL: [Context; 5] = [
         Context::Panes,
         Context::Preview,
         Context::Filter,
         Context::Typed,
+        Context::Command,
     ];
 
     /// How errors name it.
@@ -76,12 +85,13 @@ impl Context {
             Context::Preview => "a preview",
             Context::Filter => "a filter being typed",
             Context::Typed => "a typed confirmation",
+            Context::Command => "the command line",
         }
     }
 
     /// Characters typed here are text, so no plain character can be a key here.
     pub fn takes_text(self) -> bool {
-        matches!(self, Context::Filter | Context::Typed)
+        matches!(self, Context::Filter | Context::Typed | Context::Command)
     }
 }
 
@@ -254,9 +264,19 @@ pub const TABLE: &[Entry] = &[
     entry(A::CancelTyped,    "cancel_typed",      &["esc"],        S::Typing,     Joined)
         .within(&[C::Typed]),
     entry(A::Erase,          "erase",             &["backspace"],  S::Typing,     Own("delete a character"))
-        .within(&[C::Filter, C::Typed]),
+        .within(&[C::Filter, C::Typed, C::Command]),
     entry(A::QuitAnywhere,   "quit_anywhere",     &["ctrl-c"],     S::Typing,     Own("quit, from anywhere"))
         .within(&C::ALL).fixed(),
+    // The command line and copying.
+    entry(A::CommandLine,    "command_line",      &[":"],          S::LookAround, Own("command (:ns, :ctx, :q)")),
+    entry(A::CopyName,       "copy_name",         &["y"],          S::LookAround, Own("copy name / kubectl cmd")),
+    entry(A::CopyCommand,    "copy_command",      &["Y"],          S::LookAround, Joined),
+    entry(A::Complete,       "complete",          &["tab"],        S::Typing,     Own("complete / cycle"))
+        .within(&[C::Command]),
+    entry(A::RunCommand,     "run_command",       &["enter"],      S::Typing,     Own("run / drop command"))
+        .within(&[C::Command]),
+    entry(A::CancelCommand,  "cancel_command",    &["esc"],        S::Typing,     Joined)
+        .within(&[C::Command]),
 ];
 
 impl KeyAction {

@@ -382,3 +382,35 @@ fn toml_errors_name_the_line_and_field_too() {
     );
     rejected("[keys\nmigrate = \"m\"\n", 1, "", "not valid TOML");
 }
+
+#[test]
+fn the_command_line_has_its_own_keys_and_hints() {
+    let keymap = defaults();
+    let event = |text: &str| Key::parse(text).unwrap().event();
+    assert_eq!(
+        keymap.action(Context::Panes, &event(":")),
+        Some(KeyAction::CommandLine)
+    );
+    assert_eq!(
+        keymap.action(Context::Panes, &event("y")),
+        Some(KeyAction::CopyName)
+    );
+    assert_eq!(
+        keymap.action(Context::Preview, &event("y")),
+        Some(KeyAction::Apply)
+    );
+    assert_eq!(
+        keymap.action(Context::Command, &event("tab")),
+        Some(KeyAction::Complete)
+    );
+    assert_eq!(
+        keymap.action(Context::Command, &event("backspace")),
+        Some(KeyAction::Erase)
+    );
+    // Letters are text on the command line.
+    assert_eq!(keymap.action(Context::Command, &event("q")), None);
+    assert_eq!(
+        keymap.command_hints(),
+        "Tab complete · Enter run · Esc cancel"
+    );
+}

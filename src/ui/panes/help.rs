@@ -30,7 +30,8 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &State, theme: &Theme) {
     let natural = left_keys + left_about + right_keys + right_about + 2 * SPACE + GAP;
     // A border and a space of padding on each side.
     let width = (natural + 4).min(area.width);
-    let height = (rows(left).max(rows(right)) + 2).min(area.height.saturating_sub(2));
+    // Centred in the area; taller than it, it takes all of it (the top bar included).
+    let height = (rows(left).max(rows(right)) + 2).min(area.height);
     let popup = Rect {
         x: area.x + (area.width - width) / 2,
         y: area.y + (area.height - height) / 2,

@@ -3,6 +3,7 @@
 pub mod banner;
 pub mod checks;
 pub mod cockpit_log;
+pub mod command_line;
 pub mod control_planes;
 pub mod cross_cluster_line;
 pub mod dialog;

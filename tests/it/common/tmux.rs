@@ -65,6 +65,16 @@ impl Tmux {
         }
     }
 
+    /// Sets a server-wide option (`set-clipboard on`).
+    pub fn set_global(&self, option: &str, value: &str) {
+        self.tmux(&["set-option", "-g", option, value]);
+    }
+
+    /// The newest paste buffer: what an OSC 52 copy put there, with `set-clipboard on`.
+    pub fn buffer(&self) -> String {
+        self.tmux(&["show-buffer"])
+    }
+
     pub fn format(&self, what: &str) -> String {
         self.tmux(&["display-message", "-p", "-t", "t", what])
             .trim()
