@@ -293,10 +293,7 @@ impl Poller {
             self.query(&cross_errors),
         );
         let (answers, notes) = mapped_queries::answers(layout, pods, answers.into_iter().collect());
-        let source = match layout.describe() {
-            Some(mapping) => format!("{} · {mapping}", self.source),
-            None => self.source.clone(),
-        };
+        let source = format!("{} · {}", self.source, layout.describe());
         let mut reading = queries::reading(answers, source, chrono::Utc::now());
         if let Revisions::Pods(labels) = layout.istiod {
             for e in &mut reading.errors {

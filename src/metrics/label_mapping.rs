@@ -88,23 +88,22 @@ pub struct Layout {
 }
 
 impl Layout {
-    /// What the metrics pane says of the mapping, when it is not today's revision label.
-    pub fn describe(&self) -> Option<String> {
-        let mapping = match (self.sidecars, self.istiod) {
-            (Revisions::Label, Revisions::Label) => None,
-            (s, i) if s == i => Some(format!("revisions: {}", s.describe())),
-            (s, i) => Some(format!(
+    /// What the metrics pane says of the mapping: where the revisions come from, and the
+    /// cluster filter.
+    pub fn describe(&self) -> String {
+        let mapping = if self.sidecars == self.istiod {
+            format!("revisions: {}", self.sidecars.describe())
+        } else {
+            format!(
                 "revisions: sidecars from {}, istiod from {}",
-                s.describe(),
-                i.describe()
-            )),
+                self.sidecars.describe(),
+                self.istiod.describe()
+            )
         };
-        let cluster = self
-            .cluster
-            .as_ref()
-            .map(|c| format!("only series with {CLUSTER_LABEL}=\"{c}\""));
-        let parts: Vec<String> = mapping.into_iter().chain(cluster).collect();
-        (!parts.is_empty()).then(|| parts.join(" · "))
+        match &self.cluster {
+            Some(c) => format!("{mapping} · only series with {CLUSTER_LABEL}=\"{c}\""),
+            None => mapping,
+        }
     }
 
     /// True when a family needs the pod watch's revisions.

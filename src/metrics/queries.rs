@@ -206,9 +206,11 @@ pub fn reading(mut answers: BTreeMap<Query, Answer>, source: String, at: DateTim
                 _ => None,
             })
             .unwrap_or_else(|| "nothing was asked".into());
+        // The source's name, without how its revisions are mapped.
+        let name = source.split(" · ").next().unwrap_or(&source);
         return Reading {
             at,
-            errors: vec![format!("no usable answer from {source}: {why}")],
+            errors: vec![format!("no usable answer from {name}: {why}")],
             source,
             control_plane: BTreeMap::new(),
             data_plane: BTreeMap::new(),

@@ -274,7 +274,10 @@ fn garbage_errors_and_silence_give_down_readings_and_the_source_recovers() {
         set(Mode::Good);
         let r = next(&mut rx).await;
         assert!(!r.is_down() && r.errors.is_empty(), "{r:#?}");
-        assert_eq!(r.source, format!("Prometheus at {url}"));
+        assert_eq!(
+            r.source,
+            format!("Prometheus at {url} · revisions: the istio_io_rev label")
+        );
         assert_eq!(r.traffic("demo", NEW).unwrap().requests_per_s, 2.0);
         assert_eq!(r.control_plane[NEW].rejects_per_s, 2.0);
 

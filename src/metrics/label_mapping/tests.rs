@@ -69,10 +69,8 @@ fn the_probe_decides_each_family_on_its_own() {
     assert_eq!(layout.cluster, None);
     assert!(layout.maps_pods());
     assert_eq!(
-        layout.describe().as_deref(),
-        Some(
-            "revisions: sidecars from pods by namespace/pod via the pod watch, istiod from the istio_io_rev label"
-        )
+        layout.describe(),
+        "revisions: sidecars from pods by namespace/pod via the pod watch, istiod from the istio_io_rev label"
     );
 }
 
@@ -82,7 +80,7 @@ fn a_probe_without_answers_keeps_the_revision_label_and_asks_again() {
     let (layout, told) = decide(&down, &down, &down, "prod");
     assert_eq!(layout, Layout::default());
     assert!(!told);
-    assert_eq!(layout.describe(), None);
+    assert_eq!(layout.describe(), "revisions: the istio_io_rev label");
     assert!(!layout.maps_pods());
     let (layout, told) = decide(
         &empty(),
@@ -100,8 +98,8 @@ fn the_stock_layout_says_so() {
     let pods = one(&[("kubernetes_namespace", "a"), ("kubernetes_pod_name", "p")]);
     let (layout, _) = decide(&pods, &pods, &empty(), "prod");
     assert_eq!(
-        layout.describe().as_deref(),
-        Some("revisions: pods by kubernetes_namespace/kubernetes_pod_name via the pod watch")
+        layout.describe(),
+        "revisions: pods by kubernetes_namespace/kubernetes_pod_name via the pod watch"
     );
 }
 
@@ -112,8 +110,8 @@ fn a_cluster_label_filters_when_it_names_this_cluster() {
     assert_eq!(layout.cluster.as_deref(), Some("remote-1"));
     assert_eq!(layout.warning, None);
     assert_eq!(
-        layout.describe().as_deref(),
-        Some("only series with cluster=\"remote-1\"")
+        layout.describe(),
+        "revisions: the istio_io_rev label · only series with cluster=\"remote-1\""
     );
     // One cluster under another name: that Prometheus holds only it, no filter needed.
     let (layout, _) = decide(&rev, &rev, &clusters(&["eks-prod-eu"]), "prod-eu");
