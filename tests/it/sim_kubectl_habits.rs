@@ -263,3 +263,49 @@ async fn documents_and_field_validation_over_http() {
     let bogus = post("?fieldValidation=Loud", cm("bogus")).await.unwrap();
     assert_eq!(bogus.status().as_u16(), 400);
 }
+
+#[test]
+fn a_started_pods_events_read_as_kubectl_shows_them() {
+    let sim = Sim::start(&["--namespaces", "3"]);
+    sim.kubectl(&["rollout", "restart", "deployment", "-n", "staging-web"]);
+    let pod = eventually(Duration::from_secs(30), || {
+        let events = sim.kubectl(&["get", "events", "-n", "staging-web"]);
+        let line = events
+            .lines()
+            .find(|l| l.contains("Started container istio-proxy"))?
+            .to_string();
+        Some((events, line))
+    });
+    let (events, line) = pod.expect("no Started event for a restarted pod's istio-proxy");
+    let header: Vec<&str> = events.lines().next().unwrap().split_whitespace().collect();
+    assert_eq!(
+        header,
+        ["LAST", "SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"]
+    );
+    let object = line
+        .split_whitespace()
+        .find(|w| w.starts_with("pod/"))
+        .expect("the object column");
+    let name = object.trim_start_matches("pod/");
+    // The events of one pod, as the cockpit's triage asks for them.
+    let selector = format!("involvedObject.kind=Pod,involvedObject.name={name}");
+    let mine = sim.kubectl(&[
+        "get",
+        "events",
+        "-n",
+        "staging-web",
+        "--field-selector",
+        &selector,
+        "-o",
+        "jsonpath={range .items[*]}{.reason}{\"\\n\"}{end}",
+    ]);
+    let reasons: Vec<&str> = mine.lines().collect();
+    for reason in ["Scheduled", "Pulled", "Created", "Started"] {
+        assert!(reasons.contains(&reason), "{reason} missing: {reasons:?}");
+    }
+    assert!(
+        sim.kubectl(&["get", "events", "-n", "staging-web", "-o", "json"])
+            .contains(&format!("\"name\": \"{name}\"")),
+        "the JSON names the pod too"
+    );
+}

@@ -52,6 +52,19 @@ pub fn columns(resource: &str) -> Vec<Value> {
             column("Node", "string", 1, "Node the pod runs on"),
         ],
         "namespaces" => vec![name, column("Status", "string", 0, "Namespace phase"), age],
+        "events" => vec![
+            column(
+                "Last Seen",
+                "string",
+                0,
+                "Time since the event was last seen",
+            ),
+            column("Type", "string", 0, "Normal or Warning"),
+            column("Reason", "string", 0, "Why the event happened, in one word"),
+            column("Object", "string", 0, "The object it is about"),
+            column("Message", "string", 0, "What happened"),
+            column("Name", "string", 1, "Name of the object"),
+        ],
         "deployments" => vec![
             name,
             column("Ready", "string", 0, "Ready replicas / desired replicas"),
@@ -151,6 +164,19 @@ pub fn cells(resource: &str, obj: &Value, now: DateTime<Utc>) -> Vec<Value> {
             json!(status["phase"].as_str().unwrap_or("Active")),
             age,
         ],
+        "events" => {
+            let involved = &obj["involvedObject"];
+            let kind = involved["kind"].as_str().unwrap_or_default().to_lowercase();
+            let object = format!("{kind}/{}", involved["name"].as_str().unwrap_or_default());
+            vec![
+                json!(self::age(&obj["lastTimestamp"], now)),
+                json!(obj["type"].as_str().unwrap_or("Normal")),
+                json!(obj["reason"].as_str().unwrap_or_default()),
+                json!(object),
+                json!(obj["message"].as_str().unwrap_or_default()),
+                name,
+            ]
+        }
         "deployments" => {
             let containers = obj["spec"]["template"]["spec"]["containers"]
                 .as_array()
