@@ -131,10 +131,12 @@ fn a_primary_remote_fleet_is_upgraded_primary_first_and_each_cluster_answers_for
             .iter()
             .all(|c| fleet_row(s, c).contains("DRIVER"))
             && s.contains("staging-web")
+            // The remotes' pods listed: their control plane is the primary's.
+            && fleet_row(s, "remote-1").contains("via primary")
     });
     assert!(
         ok,
-        "the fleet pane never listed all three, driving:\n{screen}"
+        "the fleet pane never listed all three, driving, remote-1 served by primary:\n{screen}"
     );
     assert!(
         fleet_row(&screen, "remote-1").contains(" remote "),
