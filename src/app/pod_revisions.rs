@@ -43,24 +43,9 @@ mod tests {
     use crate::mesh::pod::PodInfo;
     use crate::mesh::tally;
 
+    /// A running pod, injected by `rev` when it names one.
     fn pod(ns: &str, name: &str, rev: Option<&str>) -> PodInfo {
-        PodInfo {
-            namespace: ns.into(),
-            name: name.into(),
-            phase: "Running".into(),
-            ready: 2,
-            containers: 2,
-            restarts: 0,
-            created: None,
-            terminating: false,
-            revision: rev.map(str::to_string),
-            proxy: None,
-            istiod: None,
-            app: None,
-            cpu_millis: 0,
-            memory_mib: 0,
-            owner: Default::default(),
-        }
+        crate::fixture::pod(ns, name, rev, None, true)
     }
 
     #[test]

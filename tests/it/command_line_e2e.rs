@@ -85,16 +85,7 @@ fn colon_q_quits_and_gives_the_terminal_back() {
         !screen.contains("Namespaces"),
         "the panes stayed:\n{screen}"
     );
-    assert_eq!(
-        term.format("#{alternate_on}"),
-        "0",
-        "the alternate screen was left"
-    );
-    assert_eq!(
-        term.format("#{cursor_flag}"),
-        "1",
-        "the cursor is visible again"
-    );
+    term.assert_screen_given_back(":q");
     assert_eq!(
         std::fs::read_to_string(&before).unwrap(),
         std::fs::read_to_string(&after).unwrap(),

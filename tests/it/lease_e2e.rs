@@ -241,16 +241,7 @@ fn signals_restore_the_terminal_hand_the_lease_back_and_exit_by_convention() {
         let exited = format!("EXITED={status}");
         let (ok, screen) = term.wait_for(SHORT, |s| s.contains(&exited));
         assert!(ok, "SIG{signal}: no `{exited}`:\n{screen}");
-        assert_eq!(
-            term.format("#{alternate_on}"),
-            "0",
-            "SIG{signal} left the alternate screen on"
-        );
-        assert_eq!(
-            term.format("#{cursor_flag}"),
-            "1",
-            "SIG{signal}: cursor hidden"
-        );
+        term.assert_screen_given_back(&format!("SIG{signal}"));
         assert_eq!(
             holder(&sim),
             None,
@@ -315,12 +306,7 @@ fn a_panic_in_the_executor_or_the_lease_keeper_restores_the_terminal_and_hands_t
             screen.contains("deliberate panic"),
             "{task}: no report:\n{screen}"
         );
-        assert_eq!(
-            term.format("#{alternate_on}"),
-            "0",
-            "{task}: alternate screen"
-        );
-        assert_eq!(term.format("#{cursor_flag}"), "1", "{task}: cursor hidden");
+        term.assert_screen_given_back(task);
         assert_eq!(holder(&sim), None, "{task}: the lease was not handed back");
         assert_eq!(
             labels_text(&sim, "staging-api"),

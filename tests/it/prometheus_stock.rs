@@ -16,7 +16,7 @@ use istio_cockpit::metrics::reading::{Reading, Traffic};
 use reqwest::Url;
 
 use crate::common::cluster::{injected_by, is_ready, label_for, pods_json};
-use crate::common::prometheus::Prometheus;
+use crate::common::prometheus::scraped_sim;
 use crate::common::{Sim, eventually};
 
 const NS: &str = "staging-api";
@@ -57,14 +57,7 @@ fn latest(state: &State) -> Option<&Reading> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_namespace_with_pods_of_both_revisions_gets_each_revisions_numbers() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let config = dir.path().join("prometheus.yml");
-    let sim = Sim::start(&[
-        "--prometheus-config-out",
-        config.to_str().unwrap(),
-        "--prometheus-style",
-        "stock",
-    ]);
-    let prom = Prometheus::start(&config);
+    let (sim, prom) = scraped_sim(dir.path(), &["--prometheus-style", "stock"]);
     sim.set_faults(r#"{"data":{"latency.1-25-0":"400"}}"#);
     let revisions = one_pod_on_the_new_revision(&sim);
 
@@ -153,16 +146,7 @@ fn a_prometheus_shared_by_a_fleet_is_filtered_to_the_cluster() {
         .build()
         .expect("runtime");
     let dir = tempfile::tempdir().expect("temp dir");
-    let config = dir.path().join("prometheus.yml");
-    let _sim = Sim::start(&[
-        "--clusters",
-        "2",
-        "--namespaces",
-        "3",
-        "--prometheus-config-out",
-        config.to_str().unwrap(),
-    ]);
-    let prom = Prometheus::start(&config);
+    let (_sim, prom) = scraped_sim(dir.path(), &["--clusters", "2", "--namespaces", "3"]);
     let poller =
         Poller::http(Url::parse(&prom.url()).unwrap(), PrometheusAuth::None).expect("poller");
     let by_namespace = |filter: &str| {

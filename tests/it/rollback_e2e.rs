@@ -13,7 +13,7 @@ use crate::common::cluster::*;
 use crate::common::cockpit_term::*;
 use crate::common::files::write;
 use crate::common::journal::*;
-use crate::common::prometheus::Prometheus;
+use crate::common::prometheus::scraped_sim;
 use crate::common::tmux::Tmux;
 use crate::common::{Sim, eventually};
 
@@ -75,6 +75,27 @@ fn migrate_into_the_fault(sim: &Sim, term: &Tmux) {
     term.keys(&["y"]);
 }
 
+/// When every pod of `NS` ran 1-25-0.
+fn wait_until_moved(sim: &Sim) -> Instant {
+    eventually(BREACH, || {
+        all_ready_on(&pods_json(sim, NS), "1-25-0").then(Instant::now)
+    })
+    .expect("the namespace's pods never all ran 1-25-0")
+}
+
+/// The screen once the banner names `NS`'s p99 latency, within a round and the duration.
+fn wait_for_banner(term: &Tmux) -> String {
+    let banner = format!("{NS}: p99 latency");
+    let (ok, screen) = term.wait_for(SCRAPE_ROUND_AND_DURATION, |s| {
+        s.contains("ROLLBACK TRIGGER") && s.contains(&banner)
+    });
+    assert!(
+        ok,
+        "no breach banner {SCRAPE_ROUND_AND_DURATION:?} after the pods moved:\n{screen}"
+    );
+    screen
+}
+
 /// The baseline a breach line names: `(+300% over 98 ms)` -> 98.
 fn baseline_ms(text: &str) -> f64 {
     let after = text.split(" over ").nth(1).expect("a baseline in the text");
@@ -113,9 +134,7 @@ fn register_prometheus(sim: &Sim, port: u16) {
 #[test]
 fn prometheus_sees_the_breach_and_one_key_reverts_it() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let config = dir.path().join("prometheus.yml");
-    let sim = Sim::start(&["--prometheus-config-out", config.to_str().unwrap()]);
-    let prom = Prometheus::start(&config);
+    let (sim, prom) = scraped_sim(dir.path(), &[]);
     register_prometheus(&sim, prom.port);
     // No --prometheus: the plan names the Service, reached through the API server.
     let plan = write_plan(dir.path(), false, Some("monitoring/prometheus"));
@@ -130,18 +149,8 @@ fn prometheus_sees_the_breach_and_one_key_reverts_it() {
     );
 
     migrate_into_the_fault(&sim, &term);
-    let moved = eventually(BREACH, || {
-        all_ready_on(&pods_json(&sim, NS), "1-25-0").then(Instant::now)
-    });
-    let moved = moved.expect("the namespace's pods never all ran 1-25-0");
-    let banner = format!("{NS}: p99 latency");
-    let (ok, screen) = term.wait_for(SCRAPE_ROUND_AND_DURATION, |s| {
-        s.contains("ROLLBACK TRIGGER") && s.contains(&banner)
-    });
-    assert!(
-        ok,
-        "no breach banner {SCRAPE_ROUND_AND_DURATION:?} after the pods moved:\n{screen}"
-    );
+    let moved = wait_until_moved(&sim);
+    let screen = wait_for_banner(&term);
     let took = moved.elapsed();
     assert!(
         phase_bar(&screen).contains("✗ rollback triggers"),
@@ -205,14 +214,7 @@ fn prometheus_sees_the_breach_and_one_key_reverts_it() {
 #[test]
 fn a_stock_prometheus_without_the_revision_label_sees_the_breach() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let config = dir.path().join("prometheus.yml");
-    let sim = Sim::start(&[
-        "--prometheus-config-out",
-        config.to_str().unwrap(),
-        "--prometheus-style",
-        "stock",
-    ]);
-    let prom = Prometheus::start(&config);
+    let (sim, prom) = scraped_sim(dir.path(), &["--prometheus-style", "stock"]);
     let plan = write_plan(dir.path(), false, None);
     let journal_file = dir.path().join("journal.jsonl");
     let extra = format!("--plan {} --prometheus {}", plan.display(), prom.url());
@@ -229,18 +231,8 @@ fn a_stock_prometheus_without_the_revision_label_sees_the_breach() {
     );
 
     migrate_into_the_fault(&sim, &term);
-    let moved = eventually(BREACH, || {
-        all_ready_on(&pods_json(&sim, NS), "1-25-0").then(Instant::now)
-    });
-    let moved = moved.expect("the namespace's pods never all ran 1-25-0");
-    let banner = format!("{NS}: p99 latency");
-    let (ok, screen) = term.wait_for(SCRAPE_ROUND_AND_DURATION, |s| {
-        s.contains("ROLLBACK TRIGGER") && s.contains(&banner)
-    });
-    assert!(
-        ok,
-        "no breach banner {SCRAPE_ROUND_AND_DURATION:?} after the pods moved:\n{screen}"
-    );
+    let moved = wait_until_moved(&sim);
+    let screen = wait_for_banner(&term);
     eprintln!(
         "breach on screen {:?} after every pod ran 1-25-0",
         moved.elapsed()
@@ -266,10 +258,7 @@ fn direct_scrape_sees_the_breach_and_auto_rollback_reverts_it() {
     );
 
     migrate_into_the_fault(&sim, &term);
-    let moved = eventually(BREACH, || {
-        all_ready_on(&pods_json(&sim, NS), "1-25-0").then(Instant::now)
-    });
-    let moved = moved.expect("the namespace's pods never all ran 1-25-0");
+    let moved = wait_until_moved(&sim);
     // Nobody presses a key: the cockpit reverts by itself and journals why.
     let reverted = eventually(SCRAPE_ROUND_AND_DURATION, || {
         journal_entries(&journal_file).into_iter().find(|e| {

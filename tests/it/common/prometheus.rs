@@ -51,6 +51,18 @@ fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
     Some((status, body.to_string()))
 }
 
+/// The simulator started with `extra`, and a real Prometheus scraping it through the
+/// configuration the simulator writes into `dir`.
+pub fn scraped_sim(dir: &Path, extra: &[&str]) -> (Sim, Prometheus) {
+    let config = dir.join("prometheus.yml");
+    let path = config.to_str().expect("a UTF-8 path");
+    let mut args = vec!["--prometheus-config-out", path];
+    args.extend_from_slice(extra);
+    let sim = Sim::start(&args);
+    let prom = Prometheus::start(&config);
+    (sim, prom)
+}
+
 /// Prometheus on a free loopback port with its data in a temporary directory; killed on drop,
 /// also when the test panics.
 pub struct Prometheus {

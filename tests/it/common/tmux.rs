@@ -52,6 +52,17 @@ impl Tmux {
         self.tmux(&["capture-pane", "-p", "-t", "t"])
     }
 
+    /// Asserts the program left the alternate screen and showed the cursor again; `who` says
+    /// which exit is checked.
+    pub fn assert_screen_given_back(&self, who: &str) {
+        assert_eq!(
+            self.format("#{alternate_on}"),
+            "0",
+            "{who}: the alternate screen is still on"
+        );
+        assert_eq!(self.format("#{cursor_flag}"), "1", "{who}: cursor hidden");
+    }
+
     /// The screen with its colours and attributes as escape sequences.
     pub fn styled_screen(&self) -> String {
         self.tmux(&["capture-pane", "-p", "-e", "-t", "t"])
